@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '@kindling/backend';
+import { hasPythonModule, runPythonBaseline } from './python-baseline';
+import { printTable } from './table';
+
+/** The reference CNN: 64×64×3 → conv32 3×3 relu → maxpool → conv64 3×3 relu → maxpool → dense 10. */
+export function referenceCnn(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 32, kernelSize: 3, activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+/** Trains the reference CNN for `steps` batches of 32 after `warmup` ones and returns images/s. */
+export async function referenceThroughput(steps: number, warmup: number): Promise<number> {
+  const model = referenceCnn();
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  const x = tf.randomUniform([32, 64, 64, 3]);
+  const y = tf.oneHot(tf.randomUniform([32], 0, 10, 'int32'), 10);
+  for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+  const seconds = (performance.now() - start) / 1000;
+  tf.dispose([x, y]);
+  model.dispose();
+  return (steps * 32) / seconds;
+}
+
+export async function benchBackendThroughput(): Promise<void> {
+  console.log('\n## Training throughput of the reference CNN (batch 32, Adam)\n');
+  let torch: number | undefined;
+  if (hasPythonModule('torch')) {
+    torch = runPythonBaseline<{ imagesPerSecond: number }>('torch_reference_cnn.py', ['20']).imagesPerSecond;
+  } else {
+    console.log('PyTorch is not installed (Debian python3-torch, /usr/bin/python3): no baseline ratio this run.');
+  }
+  const rows: string[][] = [];
+  const plan: Array<[BackendName, number, number]> = [
+    ['tensorflow', 20, 3],
+    ['wasm', 10, 2],
+    ['cpu', 1, 0], // ~0.3 img/s: one batch of 32 already takes about two minutes
+  ];
+  for (const [backend, steps, warmup] of plan) {
+    try {
+      await initBackend({ backend, log: false });
+    } catch (error) {
+      rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
+      continue;
+    }
+    const imagesPerSecond = await referenceThroughput(steps, warmup);
+    rows.push([
+      backend,
+      imagesPerSecond.toFixed(imagesPerSecond < 10 ? 2 : 1),
+      torch === undefined ? '' : (imagesPerSecond / torch).toFixed(4),
+      `${steps} step${steps === 1 ? '' : 's'} after ${warmup} warm-up`,
+    ]);
+  }
+  if (torch !== undefined) rows.push(['pytorch cpu, 2 threads', torch.toFixed(1), '1', '20 steps after 3 warm-up (baseline)']);
+  printTable(['backend', 'images/s', 'ratio to pytorch', 'measured'], rows);
+}

@@ -1,0 +1,16 @@
+import { benchBackendThroughput } from './backend-throughput';
+
+const benchmarks: Record<string, () => Promise<void>> = {
+  backends: benchBackendThroughput,
+};
+
+/** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */
+const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
+for (const name of chosen.length > 0 ? chosen : Object.keys(benchmarks)) {
+  const benchmark = benchmarks[name];
+  if (benchmark === undefined) {
+    console.error(`unknown benchmark '${name}'; choose from ${Object.keys(benchmarks).join(', ')}`);
+    process.exit(1);
+  }
+  await benchmark();
+}

@@ -1,0 +1,11 @@
+export { BackendError } from './errors';
+export {
+  BACKEND_ORDER,
+  defaultLoaders,
+  initBackend,
+  type BackendLoader,
+  type BackendName,
+  type BackendReport,
+  type InitBackendOptions,
+} from './init-backend';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels';

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { BackendError } from './errors';
+import { registerWasmTrainingKernels } from './wasm-training-kernels';
+
+/** The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu). */
+export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+/**
+ * Loads one backend's module and makes it available to tfjs. Returns a short description of what it
+ * loaded (e.g. `@tensorflow/tfjs-node-gpu`), or throws with the reason it cannot run here.
+ */
+export type BackendLoader = (options: InitBackendOptions) => Promise<string>;
+
+export interface InitBackendOptions {
+  /** An explicit backend; when it cannot run, `initBackend` throws instead of falling back. Default: `'auto'`. */
+  backend?: BackendName | 'auto';
+  /** The order `auto` tries. Default: {@link BACKEND_ORDER}. */
+  order?: readonly BackendName[];
+  /** Replaces how a backend is loaded (tests inject loaders to exercise the selection logic). */
+  loaders?: Partial<Record<BackendName, BackendLoader>>;
+  /** Where the wasm backend's `.wasm` files are served from (browser builds); see tfjs `setWasmPaths`. */
+  wasmPaths?: string | Record<string, string>;
+  /**
+   * Production mode turns off tfjs's debug warnings (in Node, the cpu backend's advice to install
+   * tfjs-node, which this report already covers). Default: `true`.
+   */
+  productionMode?: boolean;
+  /** Receives the one-line report; `false` keeps quiet. Default: `console.info`. */
+  log?: ((line: string) => void) | false;
+}
+
+export interface BackendReport {
+  /** The backend that runs, as tfjs names it (`tf.getBackend()`). */
+  name: BackendName;
+  /** What was loaded for it. */
+  detail: string;
+  /** The better backends that were skipped, each with why. */
+  skipped: Array<{ name: BackendName; reason: string }>;
+  /** Training kernels Kindling registered for this backend (wasm). */
+  addedKernels: string[];
+  /** The report as one readable line. */
+  line: string;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
+    return error.message.split('\n')[0] ?? String(error);
+  }
+  return String(error);
+}
+
+/** Imports a module by a name bundlers must not try to resolve (optional peers that may be absent). */
+async function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+}
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tfjs could not initialize the '${name}' backend`);
+  await tf.ready();
+}
+
+export const defaultLoaders: Record<BackendName, BackendLoader> = {
+  async tensorflow() {
+    const tried: string[] = [];
+    for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await importOptional(name);
+        await activate('tensorflow');
+        return name;
+      } catch (error) {
+        tried.push(`${name} ${errorMessage(error)}`);
+      }
+    }
+    throw new Error(tried.join(', '));
+  },
+  async webgpu() {
+    const navigatorLike = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+    if (navigatorLike?.gpu === undefined) {
+      throw new Error(
+        typeof (globalThis as { window?: unknown }).window === 'undefined'
+          ? 'no WebGPU outside a browser'
+          : 'this browser offers no navigator.gpu',
+      );
+    }
+    await import('@tensorflow/tfjs-backend-webgpu');
+    await activate('webgpu');
+    return '@tensorflow/tfjs-backend-webgpu';
+  },
+  async wasm(options) {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
+    await activate('wasm');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = wasm.getThreadsCount();
+    return `@tensorflow/tfjs-backend-wasm, ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  },
+  async cpu() {
+    await activate('cpu'); // registered by @tensorflow/tfjs itself
+    return 'pure JavaScript, slow for training';
+  },
+};
+
+/**
+ * Picks and prepares the TF.js backend: the best one that runs here, in the order
+ * tensorflow → webgpu → wasm → cpu, unless told which. Reports the choice in one line.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
+  const requested = options.backend ?? 'auto';
+  if (requested !== 'auto' && !BACKEND_ORDER.includes(requested)) {
+    throw new BackendError(`unknown backend '${String(requested)}'; choose one of ${BACKEND_ORDER.join(', ')} or auto`);
+  }
+  const candidates = requested === 'auto' ? (options.order ?? BACKEND_ORDER) : [requested];
+  const loaders = { ...defaultLoaders, ...options.loaders };
+  if (options.productionMode ?? true) tf.enableProdMode();
+  const skipped: BackendReport['skipped'] = [];
+
+  for (const name of candidates) {
+    let detail: string;
+    try {
+      detail = await loaders[name](options);
+    } catch (error) {
+      const reason = errorMessage(error);
+      if (requested !== 'auto') {
+        throw new BackendError(`the '${name}' backend was asked for but cannot run here: ${reason}`);
+      }
+      skipped.push({ name, reason });
+      continue;
+    }
+    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : [];
+    const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
+    const line = `kindling: running on the ${name} backend (${detail})${why}`;
+    if (options.log !== false) (options.log ?? console.info)(line);
+    return { name, detail, skipped, addedKernels, line };
+  }
+  throw new BackendError(
+    `no TF.js backend could start: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`,
+  );
+}

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './init-backend';
+
+/** The reference CNN of the benchmark: 64×64×3 → conv32 3×3 relu → maxpool → conv64 3×3 relu → maxpool → dense 10. */
+function referenceCnn(): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  return model;
+}
+
+function gradients(model: tf.Sequential, x: tf.Tensor, y: tf.Tensor): Float32Array[] {
+  return tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+    return model.trainableWeights.map((weight) => grads[weight.originalName]!.dataSync() as Float32Array);
+  });
+}
+
+describe('the reference CNN trains on wasm', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu', log: false });
+    await initBackend({ backend: 'wasm', log: false });
+  });
+
+  it('gives gradients that match cpu within 1e-4 relative, for every weight', async () => {
+    await tf.setBackend('cpu');
+    const model = referenceCnn();
+    const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10);
+    const onCpu = gradients(model, x, y);
+    await tf.setBackend('wasm');
+    const onWasm = gradients(model, x, y);
+    expect(onWasm).toHaveLength(6);
+    for (const [index, expected] of onCpu.entries()) {
+      const actual = onWasm[index]!;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < expected.length; i++) {
+        worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+        scale = Math.max(scale, Math.abs(expected[i]!));
+      }
+      expect(scale, model.trainableWeights[index]!.name).toBeGreaterThan(0);
+      expect(worst / scale, model.trainableWeights[index]!.name).toBeLessThan(1e-4);
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('fits: the loss falls on a learnable batch, without leaking tensors', async () => {
+    await tf.setBackend('wasm');
+    const model = referenceCnn();
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    // Ten classes told apart by which colour channel is bright in which quadrant.
+    const x = tf.tidy(() => {
+      const images: tf.Tensor[] = [];
+      for (let k = 0; k < 32; k++) {
+        const label = k % 10;
+        images.push(tf.randomUniform([64, 64, 3], 0, 0.3, 'float32', k).add(tf.oneHot(label % 3, 3).mul(label / 10 + 0.3)));
+      }
+      return tf.stack(images);
+    });
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, k) => k % 10), 'int32'), 10);
+    // The first fit creates Adam's moment tensors, which rightly outlive it; the second must add nothing.
+    const first = await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0 });
+    const before = tf.memory().numTensors;
+    const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0 });
+    const losses = history.history.loss as number[];
+    expect(losses.at(-1)!).toBeLessThan((first.history.loss![0] as number) * 0.7);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

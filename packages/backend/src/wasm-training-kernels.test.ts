@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './init-backend';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Runs one kernel on a backend with the given inputs (as plain arrays) and returns its output values. */
+async function runOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, { values: Float32Array | Int32Array; shape: number[]; dtype?: 'float32' | 'int32' }>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, input] of Object.entries(inputs)) tensors[name] = tf.tensor(input.values, input.shape, input.dtype ?? 'float32');
+  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: (await out.data()) as Float32Array, shape: out.shape };
+  out.dispose();
+  for (const tensor of Object.values(tensors)) tensor.dispose();
+  return result;
+}
+
+function random(size: number, seed: number): Float32Array {
+  let state = seed >>> 0 || 1;
+  return Float32Array.from({ length: size }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+function expectClose(actual: { values: Float32Array; shape: number[] }, expected: { values: Float32Array; shape: number[] }, label: string) {
+  expect(actual.shape, label).toEqual(expected.shape);
+  let scale = 1e-6;
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    scale = Math.max(scale, Math.abs(expected.values[i]!));
+    worst = Math.max(worst, Math.abs(actual.values[i]! - expected.values[i]!));
+  }
+  expect(worst / scale, label).toBeLessThanOrEqual(1e-4);
+}
+
+/**
+ * Naive depthwise gradients straight from the definition. tfjs's cpu kernels ignore dilations in
+ * these two gradients (tfjs never calls them with a dilation above 1), so dilated cases are checked
+ * against this instead; undilated ones against both.
+ */
+function naiveDepthwiseGradients(
+  x: Float32Array, xShape: number[], filter: Float32Array, filterShape: number[], dy: Float32Array, dyShape: number[],
+  stride: number, dilation: number, pad: Pad,
+): { filterGradient: Float32Array; inputGradient: Float32Array } {
+  const [batch, height, width, channels] = xShape as [number, number, number, number];
+  const [filterHeight, filterWidth, , multiplier] = filterShape as [number, number, number, number];
+  const [, outHeight, outWidth] = dyShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], stride, dilation, pad, undefined, true);
+  const { top, left } = info.padInfo;
+  const filterGradient = new Float32Array(filter.length);
+  const inputGradient = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        for (let i = 0; i < filterHeight; i++) {
+          const y = oy * stride + i * dilation - top;
+          if (y < 0 || y >= height) continue;
+          for (let j = 0; j < filterWidth; j++) {
+            const xx = ox * stride + j * dilation - left;
+            if (xx < 0 || xx >= width) continue;
+            for (let c = 0; c < channels; c++) {
+              for (let k = 0; k < multiplier; k++) {
+                const g = dy[((b * outHeight + oy) * outWidth + ox) * channels * multiplier + c * multiplier + k]!;
+                const xIndex = ((b * height + y) * width + xx) * channels + c;
+                const fIndex = ((i * filterWidth + j) * channels + c) * multiplier + k;
+                filterGradient[fIndex]! += x[xIndex]! * g;
+                inputGradient[xIndex]! += filter[fIndex]! * g;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { filterGradient, inputGradient };
+}
+
+const pads: Pad[] = ['same', 'valid', [[0, 0], [1, 2], [0, 1], [0, 0]]];
+
+interface ConvCase {
+  batch: number;
+  size: [number, number];
+  filter: [number, number];
+  inChannels: number;
+  outChannels: number;
+  stride: number;
+  dilation: number;
+  pad: Pad;
+}
+
+function convCases(withDilation: boolean): ConvCase[] {
+  const cases: ConvCase[] = [];
+  const sizes: Array<[number, number]> = [[5, 5], [8, 7], [9, 12]];
+  const filters: Array<[number, number]> = [[1, 1], [2, 3], [3, 3], [5, 5]];
+  let index = 0;
+  for (const size of sizes) {
+    for (const filter of filters) {
+      for (const stride of [1, 2, 3]) {
+        for (const dilation of withDilation ? [1, 2] : [1]) {
+          if (stride > 1 && dilation > 1) continue; // tfjs convolutions take one or the other
+          for (const pad of pads) {
+            const out = tf.backend_util.computeConv2DInfo([1, size[0], size[1], 1], [filter[0], filter[1], 1, 1], stride, dilation, pad).outShape;
+            if (out.some((extent) => extent <= 0)) continue;
+            index++;
+            cases.push({
+              batch: 1 + (index % 3),
+              size,
+              filter,
+              inChannels: 1 + (index % 4),
+              outChannels: 1 + ((index * 7) % 5),
+              stride,
+              dilation,
+              pad,
+            });
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+function outputShape(c: ConvCase): number[] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.size[0], c.size[1], c.inChannels],
+    [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+    c.stride,
+    c.dilation,
+    c.pad,
+  );
+  return info.outShape;
+}
+
+function describeCase(c: ConvCase): string {
+  return `x ${c.batch}×${c.size.join('×')}×${c.inChannels}, filter ${c.filter.join('×')}→${c.outChannels}, stride ${c.stride}, dilation ${c.dilation}, pad ${JSON.stringify(c.pad)}`;
+}
+
+describe('wasm training kernels match cpu', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu', log: false });
+    await initBackend({ backend: 'wasm', log: false });
+  });
+
+  it('Conv2DBackpropFilter over shapes, strides and paddings', async () => {
+    const cases = convCases(false);
+    expect(cases.length).toBeGreaterThan(80);
+    for (const [index, c] of cases.entries()) {
+      const xShape = [c.batch, c.size[0], c.size[1], c.inChannels];
+      const dyShape = outputShape(c);
+      const inputs = {
+        x: { values: random(xShape.reduce((a, b) => a * b), index + 1), shape: xShape },
+        dy: { values: random(dyShape.reduce((a, b) => a * b), index + 1000), shape: dyShape },
+      };
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.filter[0], c.filter[1], c.inChannels, c.outChannels] };
+      expectClose(await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs), await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs), describeCase(c));
+    }
+  });
+
+  it('DepthwiseConv2dNativeBackpropFilter and ...BackpropInput over shapes, strides, paddings and dilations', async () => {
+    const cases = convCases(true);
+    expect(cases.length).toBeGreaterThan(100);
+    for (const [index, c] of cases.entries()) {
+      const multiplier = 1 + (index % 2);
+      const depthwise = { ...c, outChannels: c.inChannels * multiplier };
+      const xShape = [c.batch, c.size[0], c.size[1], c.inChannels];
+      const filterShape = [c.filter[0], c.filter[1], c.inChannels, multiplier];
+      const dyShape = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], c.stride, c.dilation, c.pad, undefined, true).outShape;
+      const attrs = { strides: [c.stride, c.stride], dilations: [c.dilation, c.dilation], pad: c.pad };
+      const dy = { values: random(dyShape.reduce((a, b) => a * b), index + 7), shape: dyShape };
+      const filterInputs = { x: { values: random(xShape.reduce((a, b) => a * b), index + 3), shape: xShape }, dy };
+      const filterAttrs = { ...attrs, filterShape };
+      const inputInputs = { dy, filter: { values: random(filterShape.reduce((a, b) => a * b), index + 11), shape: filterShape } };
+      const inputAttrs = { ...attrs, inputShape: xShape };
+      const wasmFilterGradient = await runOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', filterInputs, filterAttrs);
+      const wasmInputGradient = await runOn('wasm', 'DepthwiseConv2dNativeBackpropInput', inputInputs, inputAttrs);
+      const naive = naiveDepthwiseGradients(
+        filterInputs.x.values, xShape, inputInputs.filter.values, filterShape, dy.values, dyShape, c.stride, c.dilation, c.pad,
+      );
+      expectClose(wasmFilterGradient, { values: naive.filterGradient, shape: filterShape }, `filter gradient vs definition, ${describeCase(depthwise)}`);
+      expectClose(wasmInputGradient, { values: naive.inputGradient, shape: xShape }, `input gradient vs definition, ${describeCase(depthwise)}`);
+      if (c.dilation > 1) continue;
+      expectClose(
+        wasmFilterGradient,
+        await runOn('cpu', 'DepthwiseConv2dNativeBackpropFilter', filterInputs, filterAttrs),
+        `filter gradient vs cpu, ${describeCase(depthwise)}`,
+      );
+      expectClose(
+        wasmInputGradient,
+        await runOn('cpu', 'DepthwiseConv2dNativeBackpropInput', inputInputs, inputAttrs),
+        `input gradient vs cpu, ${describeCase(depthwise)}`,
+      );
+    }
+  });
+
+  it('UnsortedSegmentSum sums rows by segment, with repeats and dropped negative ids', async () => {
+    const ids = Int32Array.from([3, 0, 3, 1, -1, 3, 0, 5]);
+    const inputs = {
+      x: { values: random(8 * 2 * 3, 5), shape: [8, 2, 3] },
+      segmentIds: { values: ids, shape: [8], dtype: 'int32' as const },
+    };
+    const attrs = { numSegments: 6 };
+    expectClose(await runOn('wasm', 'UnsortedSegmentSum', inputs, attrs), await runOn('cpu', 'UnsortedSegmentSum', inputs, attrs), 'segment sum');
+  });
+
+  it('leaves no tensors behind on wasm', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 6, 6, 3]);
+    const dy = tf.randomNormal([2, 3, 3, 4]);
+    const before = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    for (let i = 0; i < 3; i++) {
+      const gradient = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      gradient.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytesBefore);
+    x.dispose();
+    dy.dispose();
+  });
+});

@@ -1,0 +1,349 @@
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
+  getKernel,
+  registerKernel,
+  UnsortedSegmentSum,
+  util,
+  type DataType,
+  type KernelBackend,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+
+/**
+ * The slice of the wasm backend's class these kernels use. Typed here so that this package does not
+ * depend on the internals of `@tensorflow/tfjs-backend-wasm`.
+ */
+interface WasmBackendLike extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number, values?: backend_util.BackendValues): TensorInfo;
+  readSync(dataId: object): backend_util.BackendValues;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+/** Kernels the wasm backend lacks that training needs, built from wasm's own kernels. */
+export const WASM_TRAINING_KERNELS = [
+  Conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
+  UnsortedSegmentSum,
+] as const;
+
+/** A small call-site for another wasm kernel, so composite kernels read like ops. */
+class WasmKernels {
+  private readonly temporaries: TensorInfo[] = [];
+
+  constructor(readonly backend: WasmBackendLike) {}
+
+  call(name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = getKernel(name, 'wasm');
+    if (kernel === undefined) {
+      throw new Error(`@kindling/backend: the wasm backend has no '${name}' kernel to build on`);
+    }
+    const out = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as TensorInfo;
+    this.temporaries.push(out);
+    return out;
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.call('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.call('Reshape', { x }, { shape });
+  }
+
+  pad(x: TensorInfo, paddings: Array<[number, number]>): TensorInfo {
+    if (paddings.every(([before, after]) => before === 0 && after === 0)) return x;
+    return this.call('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    if (size.every((extent, axis) => extent === x.shape[axis]) && begin.every((start) => start === 0)) return x;
+    return this.call('Slice', { x }, { begin, size });
+  }
+
+  /** Keeps every `step`-th row and column of an NHWC tensor. */
+  subsample(x: TensorInfo, stepHeight: number, stepWidth: number, height: number, width: number): TensorInfo {
+    if (stepHeight === 1 && stepWidth === 1) return this.slice(x, [0, 0, 0, 0], [x.shape[0]!, height, width, x.shape[3]!]);
+    return this.call(
+      'StridedSlice',
+      { x },
+      {
+        begin: [0, 0, 0, 0],
+        end: [x.shape[0]!, (height - 1) * stepHeight + 1, (width - 1) * stepWidth + 1, x.shape[3]!],
+        strides: [1, stepHeight, stepWidth, 1],
+        beginMask: 0,
+        endMask: 0,
+        ellipsisMask: 0,
+        newAxisMask: 0,
+        shrinkAxisMask: 0,
+      },
+    );
+  }
+
+  fromValues(values: backend_util.BackendValues, shape: number[], dtype: DataType): TensorInfo {
+    const out = this.backend.makeOutput(shape, dtype, undefined, values);
+    this.temporaries.push(out);
+    return out;
+  }
+
+  /** Disposes every intermediate except `keep`, which becomes the kernel's output. */
+  finish(keep: TensorInfo): TensorInfo {
+    for (const info of this.temporaries) {
+      if (info.dataId !== keep.dataId) this.backend.disposeData(info.dataId);
+    }
+    this.temporaries.length = 0;
+    return keep;
+  }
+}
+
+/**
+ * The gradient of a convolution with respect to its filter, for NHWC input:
+ *   dW[i, j, c, o] = Σ_{b, y, x} xPadded[b, y·s + i·d, x·s + j·d, c] · dy[b, y, x, o]
+ * which is itself a convolution: channels and batch of `x` swap places, `dy` becomes the filter,
+ * the forward stride becomes the dilation and the forward dilation becomes the stride.
+ */
+function convBackpropFilter(
+  kernels: WasmKernels,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): TensorInfo {
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+  );
+  const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
+  const { top, bottom, left, right } = info.padInfo;
+  const padded = kernels.pad(x, [
+    [0, 0],
+    [Math.max(top, 0), Math.max(bottom, 0)],
+    [Math.max(left, 0), Math.max(right, 0)],
+    [0, 0],
+  ]);
+  const input = kernels.transpose(padded, [3, 1, 2, 0]); // [c, H, W, b]
+  const filter = kernels.transpose(dy, [1, 2, 0, 3]); // [outH, outW, b, o]
+  // Stride 1 here; a forward dilation above 1 is taken by subsampling after, so that the wasm
+  // convolution never sees a stride and a dilation above 1 together.
+  const full = kernels.call(
+    'Conv2D',
+    { x: input, filter },
+    {
+      strides: [1, 1],
+      dilations: [info.strideHeight, info.strideWidth],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    } as unknown as NamedAttrMap,
+  ); // [c, H', W', o]
+  const cropped = kernels.subsample(full, info.dilationHeight, info.dilationWidth, filterHeight, filterWidth);
+  const gradient = kernels.transpose(cropped, [1, 2, 0, 3]);
+  util.assert(
+    util.arraysEqual(gradient.shape, [filterHeight, filterWidth, inChannels, outChannels]),
+    () => `@kindling/backend: filter gradient has shape ${gradient.shape}, expected ${filterShape}`,
+  );
+  return gradient;
+}
+
+const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const kernels = new WasmKernels(backend as WasmBackendLike);
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: number | [number, number];
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new Error('@kindling/backend: wasm Conv2DBackpropFilter supports NHWC only');
+    return kernels.finish(convBackpropFilter(kernels, x, dy, filterShape, strides, 1, pad, dimRoundingMode));
+  },
+};
+
+/**
+ * A depthwise filter [h, w, c, m] as the block-diagonal filter of an ordinary convolution
+ * [h', w', c, c·m], dilated by inserting zeros when `dilations` exceed 1.
+ */
+function blockDiagonalFilter(
+  values: Float32Array,
+  [height, width, channels, multiplier]: number[],
+  dilationHeight: number,
+  dilationWidth: number,
+): { values: Float32Array; shape: number[] } {
+  const fullHeight = (height! - 1) * dilationHeight + 1;
+  const fullWidth = (width! - 1) * dilationWidth + 1;
+  const outChannels = channels! * multiplier!;
+  const full = new Float32Array(fullHeight * fullWidth * channels! * outChannels);
+  for (let i = 0; i < height!; i++) {
+    for (let j = 0; j < width!; j++) {
+      for (let c = 0; c < channels!; c++) {
+        for (let k = 0; k < multiplier!; k++) {
+          const source = ((i * width! + j) * channels! + c) * multiplier! + k;
+          const target = ((i * dilationHeight * fullWidth + j * dilationWidth) * channels! + c) * outChannels + c * multiplier! + k;
+          full[target] = values[source]!;
+        }
+      }
+    }
+  }
+  return { values: full, shape: [fullHeight, fullWidth, channels!, outChannels] };
+}
+
+interface DepthwiseAttrs {
+  strides: number | [number, number];
+  dilations: number | [number, number];
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+const depthwiseBackpropInputConfig: KernelConfig = {
+  kernelName: DepthwiseConv2dNativeBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const wasm = backend as WasmBackendLike;
+    const kernels = new WasmKernels(wasm);
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseAttrs & {
+      inputShape: [number, number, number, number];
+    };
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      true,
+    );
+    const full = blockDiagonalFilter(
+      wasm.readSync(filter.dataId) as Float32Array,
+      filter.shape,
+      info.dilationHeight,
+      info.dilationWidth,
+    );
+    const fullFilter = kernels.fromValues(full.values, full.shape, 'float32');
+    const { top, bottom, left, right } = info.padInfo;
+    const dx = kernels.call(
+      'Conv2DBackpropInput',
+      { dy, filter: fullFilter },
+      {
+        strides: [info.strideHeight, info.strideWidth],
+        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        inputShape,
+      } as unknown as NamedAttrMap,
+    );
+    return kernels.finish(dx);
+  },
+};
+
+/** Reads the [h, w, c, c·m] diagonal blocks back into a depthwise filter [h, w, c, m]. */
+function diagonalBlocks(values: Float32Array, [height, width, channels, multiplier]: number[]): Float32Array {
+  const outChannels = channels! * multiplier!;
+  const result = new Float32Array(height! * width! * channels! * multiplier!);
+  for (let position = 0; position < height! * width!; position++) {
+    for (let c = 0; c < channels!; c++) {
+      for (let k = 0; k < multiplier!; k++) {
+        result[(position * channels! + c) * multiplier! + k] = values[(position * channels! + c) * outChannels + c * multiplier! + k]!;
+      }
+    }
+  }
+  return result;
+}
+
+const depthwiseBackpropFilterConfig: KernelConfig = {
+  kernelName: DepthwiseConv2dNativeBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const wasm = backend as WasmBackendLike;
+    const kernels = new WasmKernels(wasm);
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseAttrs & {
+      filterShape: [number, number, number, number];
+    };
+    const [height, width, channels, multiplier] = filterShape;
+    const full = convBackpropFilter(
+      kernels,
+      x,
+      dy,
+      [height, width, channels, channels * multiplier],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+    );
+    const values = diagonalBlocks(wasm.readSync(full.dataId) as Float32Array, filterShape);
+    return kernels.finish(kernels.fromValues(values, filterShape, 'float32'));
+  },
+};
+
+/** `UnsortedSegmentSum` (the gradient of `gather`, so of every embedding) as wasm's `ScatterNd`, which sums duplicates. */
+const unsortedSegmentSumConfig: KernelConfig = {
+  kernelName: UnsortedSegmentSum,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const wasm = backend as WasmBackendLike;
+    const kernels = new WasmKernels(wasm);
+    const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const { numSegments } = attrs as unknown as { numSegments: number };
+    const ids = wasm.readSync(segmentIds.dataId) as Int32Array;
+    const leading = segmentIds.shape.length === 0 ? 1 : util.sizeFromShape(segmentIds.shape);
+    const rest = x.shape.slice(segmentIds.shape.length);
+    // TensorFlow drops negative ids; ScatterNd would reject them, so they are sent to an extra row.
+    let indices = segmentIds;
+    let rows = numSegments;
+    if (ids.some((id) => id < 0 || id >= numSegments)) {
+      if (ids.some((id) => id >= numSegments)) {
+        throw new Error(`@kindling/backend: UnsortedSegmentSum segment id out of range [0, ${numSegments})`);
+      }
+      indices = kernels.fromValues(Int32Array.from(ids, (id) => (id < 0 ? numSegments : id)), [leading], 'int32');
+      rows = numSegments + 1;
+    }
+    const updates = kernels.reshape(x, [leading, ...rest]);
+    const scattered = kernels.call(
+      'ScatterNd',
+      { indices: kernels.reshape(indices, [leading, 1]), updates },
+      { shape: [rows, ...rest] },
+    );
+    return kernels.finish(kernels.slice(scattered, scattered.shape.map(() => 0), [numSegments, ...rest]));
+  },
+};
+
+const configs: KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  depthwiseBackpropFilterConfig,
+  unsortedSegmentSumConfig,
+];
+
+/**
+ * Registers the training kernels the wasm backend lacks. Safe to call more than once; a kernel
+ * that a later wasm release provides itself is left alone.
+ * @returns the names of the kernels this call registered.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const registered: string[] = [];
+  for (const config of configs) {
+    if (getKernel(config.kernelName, 'wasm') !== undefined) continue;
+    registerKernel(config);
+    registered.push(config.kernelName);
+  }
+  return registered;
+}
