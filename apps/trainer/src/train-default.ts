@@ -65,6 +65,7 @@ export async function trainDefault(options: { backend: string; epochs: number; s
   });
   console.log(`validation accuracy ${(accuracy * 100).toFixed(1)}% on ${valid.labels.shape[0]} held-out images (${train.classes.join(', ')})`);
   tf.dispose([train.images, train.labels, valid.images, valid.labels]);
+  model.optimizer.dispose();
   model.dispose();
   return accuracy;
 }
