@@ -27,7 +27,7 @@ export default tseslint.config(
   {
     // Libraries never choose a backend: only packages/backend, the apps and the benchmarks may.
     files: ['packages/**/*.ts'],
-    ignores: ['packages/backend/**', 'packages/**/*.test.ts'],
+    ignores: ['packages/backend/**', 'packages/**/*.test.ts', 'packages/**/fixtures/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,7 +1,9 @@
 import { benchBackendThroughput } from './backend-throughput';
+import { benchLearnerOverhead } from './learner-overhead';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   backends: benchBackendThroughput,
+  learner: benchLearnerOverhead,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

@@ -14,7 +14,7 @@ describe('the default training job', () => {
 
   it('trains from random weights past 90% accuracy on held-out images, leaking nothing', async () => {
     const before = tf.memory().numTensors;
-    const accuracy = await trainDefault({ backend: 'wasm', epochs: 4, seed: 42 });
+    const accuracy = await trainDefault({ backend: 'wasm', epochs: 4, seed: 42, quiet: true });
     expect(accuracy).toBeGreaterThan(0.9);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '@kindling/backend';
+import { accuracy, crossEntropyLoss, Learner, TensorDataLoader } from '@kindling/learner';
+import { progressBar } from '@kindling/learner/node';
 
 /**
  * A small generated image set: 32×32 pictures of stripes that run horizontally, vertically or
@@ -15,7 +17,7 @@ export function makeStripes(count: number, seed: number): { images: tf.Tensor4D;
     return state / 2 ** 32;
   };
   const pixels = new Float32Array(count * size * size);
-  const labels = new Float32Array(count);
+  const labels = new Int32Array(count);
   for (let n = 0; n < count; n++) {
     const label = n % classes.length;
     labels[n] = label;
@@ -32,40 +34,43 @@ export function makeStripes(count: number, seed: number): { images: tf.Tensor4D;
   }
   return {
     images: tf.tensor4d(pixels, [count, size, size, 1]),
-    labels: tf.tensor1d(labels, 'float32'),
+    labels: tf.tensor1d(labels, 'int32'),
     classes,
   };
 }
 
-export async function trainDefault(options: { backend: string; epochs: number; seed: number }): Promise<number> {
-  await initBackend({ backend: options.backend as BackendName | 'auto' });
+export async function trainDefault(options: { backend: string; epochs: number; seed: number; quiet?: boolean }): Promise<number> {
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
   const train = makeStripes(300, options.seed);
   const valid = makeStripes(90, options.seed + 1);
+  const seed = options.seed;
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [32, 32, 1], filters: 8, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tf.layers.conv2d({ inputShape: [32, 32, 1], filters: 8, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }),
       tf.layers.globalAveragePooling2d({}),
-      tf.layers.dense({ units: train.classes.length, activation: 'softmax' }),
+      tf.layers.dense({ units: train.classes.length, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(1e-2), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  await model.fit(train.images, train.labels, {
-    epochs: options.epochs,
-    batchSize: 32,
-    verbose: 0,
-    callbacks: {
-      onEpochEnd: (epoch, logs) => console.log(`epoch ${epoch + 1}/${options.epochs}  loss ${logs?.loss?.toFixed(4)}`),
+  const learner = new Learner({
+    model,
+    data: {
+      train: new TensorDataLoader(train.images, train.labels, { batchSize: 32, shuffle: true, seed }),
+      valid: new TensorDataLoader(valid.images, valid.labels, { batchSize: 90 }),
     },
+    loss: crossEntropyLoss(),
+    metrics: [accuracy()],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed,
   });
-  const accuracy = tf.tidy(() => {
-    const predicted = (model.predict(valid.images) as tf.Tensor).argMax(-1);
-    return predicted.equal(valid.labels).mean().dataSync()[0]!;
-  });
-  console.log(`validation accuracy ${(accuracy * 100).toFixed(1)}% on ${valid.labels.shape[0]} held-out images (${train.classes.join(', ')})`);
+  await learner.fitOneCycle(options.epochs, 2e-2);
+  const result = learner.recorder.epochs.at(-1)!.metrics.accuracy!;
+  if (!options.quiet) {
+    console.log(`validation accuracy ${(result * 100).toFixed(1)}% on ${valid.labels.shape[0]} held-out images (${train.classes.join(', ')})`);
+  }
+  learner.dispose();
   tf.dispose([train.images, train.labels, valid.images, valid.labels]);
-  model.optimizer.dispose();
   model.dispose();
-  return accuracy;
+  return result;
 }

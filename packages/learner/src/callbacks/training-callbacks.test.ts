@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { describeEachBackend } from '@kindling/backend/testing';
+import { expect, it } from 'vitest';
+import { Learner } from '../learner';
+import { crossEntropyLoss } from '../losses';
+import { accuracy } from '../metrics';
+import { fromLayersModel } from '../parameters';
+import { blobLoaders, mlp, weightValues } from '../test-fixtures';
+import { earlyStopping, gradientClipping, progress, saveBest, type ProgressEvent } from './training-callbacks';
+
+describeEachBackend('training callbacks', () => {
+  it('early stopping stops when the monitored metric stops improving', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(41);
+    const stopper = earlyStopping({ monitor: 'accuracy', patience: 2, minDelta: 0.5 }); // an impossible improvement
+    const learner = new Learner({ model, data, loss: crossEntropyLoss(), metrics: [accuracy()], callbacks: [stopper] });
+    const result = await learner.fit(10, { lr: 1e-3 });
+    expect(learner.recorder.epochs).toHaveLength(3); // epoch 1 sets the best, 2 and 3 fail to beat it by 0.5
+    expect(stopper.stoppedAt).toBe(2);
+    expect(result.stopReason).toBe('no improvement in accuracy for 2 epoch(s)');
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+
+  it('saveBest puts back the weights of the best epoch', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(43);
+    let bestWeights: number[][] = [];
+    const best = saveBest({ monitor: 'validLoss' });
+    const spy = { order: 80, afterEpoch: (l: Learner) => void (best.bestEpoch === l.epoch && (bestWeights = weightValues(model))) };
+    // A learning rate far too high makes later epochs worse than an early one.
+    const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [best, spy] });
+    await learner.fit(6, { lr: 0.5 });
+    const losses = learner.recorder.epochs.map((e) => e.validLoss);
+    expect(best.best).toBe(Math.min(...losses));
+    expect(weightValues(model)).toEqual(bestWeights);
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+
+  it('gradient clipping bounds the global gradient norm', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(47);
+    const norms: number[] = [];
+    const measure = {
+      order: 30,
+      beforeStep(l: Learner) {
+        const norm = tf.tidy(() => tf.addN(Object.values(l.gradients!).map((g) => g.square().sum())).sqrt());
+        norms.push(norm.dataSync()[0]!);
+        norm.dispose();
+      },
+    };
+    const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [gradientClipping(0.05), measure] });
+    await learner.fit(1);
+    expect(norms.length).toBe(data.train.length);
+    for (const norm of norms) expect(norm).toBeLessThanOrEqual(0.05 * (1 + 1e-4));
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+
+  it('freeze trains only the head; fineTune then trains everything with discriminative rates', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(53);
+    const learner = new Learner({ model: fromLayersModel(model, { splitAt: 1 }), data, loss: crossEntropyLoss(), metrics: [accuracy()] });
+    const [bodyBefore, , headBefore] = weightValues(model);
+    learner.freeze();
+    await learner.fit(1, { lr: 1e-2 });
+    const [bodyFrozen, , headTrained] = weightValues(model);
+    expect(bodyFrozen).toEqual(bodyBefore);
+    expect(headTrained).not.toEqual(headBefore);
+    learner.unfreeze();
+    const lrs: number[][] = [];
+    await learner.fineTune(4, 4e-2, {
+      lrMult: 10,
+      callbacks: [{ afterFit: (l) => void lrs.push(l.optimizer.hyper.map((h) => h.lr)) }],
+    });
+    expect(weightValues(model)[0]).not.toEqual(bodyFrozen);
+    // unfrozen: the body trains 10× slower than the head
+    expect(lrs.at(-1)![1]! / lrs.at(-1)![0]!).toBeCloseTo(10, 6);
+    expect(learner.recorder.epochs.at(-1)!.metrics.accuracy).toBeGreaterThan(0.85);
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+
+  it('progress reports every batch with loss, throughput and ETA', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(59);
+    const events: ProgressEvent[] = [];
+    const epochs: number[] = [];
+    const learner = new Learner({
+      model,
+      data,
+      loss: crossEntropyLoss(),
+      callbacks: [progress({ batch: (event) => void events.push(event), epoch: (record) => void epochs.push(record.epoch) })],
+    });
+    await learner.fit(2);
+    const train = events.filter((e) => e.phase === 'train');
+    expect(train).toHaveLength(2 * data.train.length);
+    expect(train[0]!.iterations).toBe(data.train.length);
+    expect(train.every((e) => Number.isFinite(e.loss) && e.itemsPerSecond > 0)).toBe(true);
+    expect(train.at(-1)!.etaSeconds).toBe(0);
+    expect(events.filter((e) => e.phase === 'valid')).toHaveLength(2 * data.valid.length);
+    expect(epochs).toEqual([0, 1]);
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+});

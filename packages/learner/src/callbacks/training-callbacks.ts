@@ -1,0 +1,229 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Callback } from '../events';
+import type { CheckpointStore, Learner, TrainingState } from '../learner';
+
+/** What a monitoring callback watches: `validLoss`, `trainLoss`, or a metric's name. */
+export type Monitor = string;
+
+function monitoredValue(learner: Learner, monitor: Monitor): number {
+  const record = learner.recorder.epochs.at(-1);
+  if (record === undefined) return Number.NaN;
+  if (monitor === 'validLoss') return record.validLoss;
+  if (monitor === 'trainLoss') return record.trainLoss;
+  const value = record.metrics[monitor];
+  if (value === undefined) {
+    throw new Error(`cannot monitor '${monitor}': it is not validLoss, trainLoss or one of the metrics (${Object.keys(record.metrics).join(', ') || 'none'})`);
+  }
+  return value;
+}
+
+/** Losses and error rates improve downwards; everything else (accuracy, F1, IoU, R²) upwards. */
+function lowerIsBetter(monitor: Monitor): boolean {
+  return /loss|error|mse|mae|rmse/i.test(monitor);
+}
+
+function improved(monitor: Monitor, value: number, best: number, minDelta: number): boolean {
+  if (Number.isNaN(value)) return false;
+  return lowerIsBetter(monitor) ? value < best - minDelta : value > best + minDelta;
+}
+
+export interface MonitorOptions {
+  monitor?: Monitor;
+  minDelta?: number;
+}
+
+/** Stops the fit when the monitored value has not improved for `patience` epochs. */
+export function earlyStopping(options: MonitorOptions & { patience?: number } = {}): Callback & { stoppedAt?: number } {
+  const { monitor = 'validLoss', minDelta = 0, patience = 1 } = options;
+  let best = Number.NaN;
+  let wait = 0;
+  const callback: Callback & { stoppedAt?: number } = {
+    name: 'earlyStopping',
+    order: 65,
+    beforeFit() {
+      best = lowerIsBetter(monitor) ? Infinity : -Infinity;
+      wait = 0;
+    },
+    afterEpoch(learner) {
+      const value = monitoredValue(learner, monitor);
+      if (improved(monitor, value, best, minDelta)) {
+        best = value;
+        wait = 0;
+        return;
+      }
+      wait++;
+      if (wait >= patience) {
+        callback.stoppedAt = learner.epoch;
+        learner.cancel('fit', `no improvement in ${monitor} for ${patience} epoch(s)`);
+      }
+    },
+  };
+  return callback;
+}
+
+/**
+ * Keeps the weights of the best epoch by the monitored value (in memory, or in a store) and puts
+ * them back at the end of the fit.
+ */
+export function saveBest(options: MonitorOptions & { store?: CheckpointStore; restoreAtEnd?: boolean } = {}): Callback & { bestEpoch?: number; best?: number } {
+  const { monitor = 'validLoss', minDelta = 0, store, restoreAtEnd = true } = options;
+  let snapshot: TrainingState | undefined;
+  const callback: Callback & { bestEpoch?: number; best?: number } = {
+    name: 'saveBest',
+    order: 70,
+    beforeFit() {
+      callback.best = lowerIsBetter(monitor) ? Infinity : -Infinity;
+      snapshot = undefined;
+    },
+    async afterEpoch(learner) {
+      const value = monitoredValue(learner, monitor);
+      if (!improved(monitor, value, callback.best!, minDelta)) return;
+      callback.best = value;
+      callback.bestEpoch = learner.epoch;
+      snapshot = learner.saveState();
+      await store?.save(snapshot);
+    },
+    afterFit(learner) {
+      if (restoreAtEnd && snapshot !== undefined) {
+        const { epoch, trainIteration } = learner;
+        learner.restoreState(snapshot);
+        Object.assign(learner, { epoch, trainIteration });
+      }
+    },
+  };
+  return callback;
+}
+
+/**
+ * Saves weights, optimizer state, progress and random state at the end of every `every`-th epoch,
+ * so `fit(epochs, { resumeFrom: store })` continues after a crash, losing at most the current epoch.
+ */
+export function checkpoint(store: CheckpointStore, options: { every?: number } = {}): Callback {
+  const every = options.every ?? 1;
+  return {
+    name: 'checkpoint',
+    order: 75,
+    async afterEpoch(learner) {
+      if ((learner.epoch + 1) % every === 0 || learner.epoch === learner.epochs - 1) await store.save(learner.saveState());
+    },
+  };
+}
+
+/** A checkpoint store in memory (tests, the browser). */
+export function memoryCheckpointStore(): CheckpointStore & { saves: number } {
+  let saved: TrainingState | undefined;
+  const store = {
+    saves: 0,
+    async save(state: TrainingState) {
+      saved = structuredClone(state);
+      store.saves++;
+    },
+    async load() {
+      return saved === undefined ? undefined : structuredClone(saved);
+    },
+  };
+  return store;
+}
+
+/** Stops the fit before a non-finite loss can reach the weights, naming the epoch and batch. */
+export function stopOnNaN(): Callback & { message?: string } {
+  const callback: Callback & { message?: string } = {
+    name: 'stopOnNaN',
+    order: 5,
+    beforeStep(learner) {
+      if (Number.isFinite(learner.lossValue)) return;
+      callback.message = `loss became ${learner.lossValue} at epoch ${learner.epoch + 1}, batch ${learner.iteration + 1}; training stopped before the weights were changed`;
+      learner.cancel('fit', callback.message);
+    },
+  };
+  return callback;
+}
+
+/** Rescales the gradients so their global L2 norm is at most `maxNorm`. */
+export function gradientClipping(maxNorm = 1): Callback {
+  return {
+    name: 'gradientClipping',
+    order: 20,
+    beforeStep(learner) {
+      const gradients = learner.gradients!;
+      const names = Object.keys(gradients);
+      const norm = tf.tidy(() => tf.addN(names.map((name) => gradients[name]!.square().sum())).sqrt());
+      const value = norm.dataSync()[0]!;
+      norm.dispose();
+      if (!(value > maxNorm)) return;
+      const scale = maxNorm / value;
+      const clipped: tf.NamedTensorMap = {};
+      for (const name of names) clipped[name] = tf.tidy(() => gradients[name]!.mul(scale));
+      tf.dispose(Object.values(gradients));
+      learner.gradients = clipped;
+    },
+  };
+}
+
+/** Gives the event loop a turn after every `every` batches, so a page stays responsive while training. */
+export function yieldToEventLoop(every = 1): Callback {
+  let count = 0;
+  return {
+    name: 'yieldToEventLoop',
+    order: 100,
+    async afterBatch() {
+      if (++count % every === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    },
+  };
+}
+
+export interface ProgressEvent {
+  phase: 'train' | 'valid';
+  epoch: number;
+  epochs: number;
+  iteration: number;
+  /** Batches in this pass, when the loader knows. */
+  iterations?: number;
+  /** The smoothed training loss (train) or the batch loss (valid). */
+  loss: number;
+  itemsPerSecond: number;
+  /** Seconds left in this pass, when the number of batches is known. */
+  etaSeconds?: number;
+}
+
+/**
+ * Reports progress after every batch and every epoch, for any UI: a browser page, or the Node
+ * progress bar in `@kindling/learner/node`.
+ */
+export function progress(listener: {
+  batch?: (event: ProgressEvent) => void;
+  epoch?: (record: Learner['recorder']['epochs'][number], learner: Learner) => void;
+}): Callback {
+  let passStart = 0;
+  let items = 0;
+  const begin = () => {
+    passStart = performance.now();
+    items = 0;
+  };
+  return {
+    name: 'progress',
+    order: 60,
+    beforeTrain: begin,
+    beforeValidate: begin,
+    afterBatch(learner) {
+      items += learner.batch!.targets.shape[0] ?? 1;
+      const seconds = (performance.now() - passStart) / 1000;
+      const iterations = learner.training ? learner.iterationsPerEpoch : learner.data.valid?.length;
+      const done = learner.iteration + 1;
+      listener.batch?.({
+        phase: learner.training ? 'train' : 'valid',
+        epoch: learner.epoch,
+        epochs: learner.epochs,
+        iteration: learner.iteration,
+        iterations,
+        loss: learner.training ? learner.recorder.smoothLoss : learner.lossValue,
+        itemsPerSecond: seconds > 0 ? items / seconds : 0,
+        etaSeconds: iterations === undefined ? undefined : (seconds / done) * (iterations - done),
+      });
+    },
+    afterEpoch(learner) {
+      const record = learner.recorder.epochs.at(-1);
+      if (record !== undefined) listener.epoch?.(record, learner);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+export { Learner, spreadLearningRates } from './learner';
+export type { CheckpointStore, FitOptions, LearnerOptions, LearningRates, TrainingState } from './learner';
+export { CancelError, EVENTS, TAPE_EVENTS } from './events';
+export type { Callback, CancelScope, EventHandler, EventName } from './events';
+export { batchesOf, batchSizeOf, TensorDataLoader } from './data-loader';
+export type { Batch, DataLoader, TensorDataLoaderOptions } from './data-loader';
+export { fromFunction, fromLayersModel } from './parameters';
+export type { LayersModelOptions, Parameter, TrainableModel } from './parameters';
+export { Adam, adam, Optimizer, Sgd, sgd } from './optimizer';
+export type { HyperParameters, OptimizerState, SavedTensor } from './optimizer';
+export { binaryCrossEntropyLoss, crossEntropyLoss, diceLoss, l1Loss, mseLoss } from './losses';
+export type { CrossEntropyOptions, LossFunction } from './losses';
+export { accuracy, dice, errorRate, f1Score, iou, mae, mse, precision, r2Score, recall, rmse, topKAccuracy } from './metrics';
+export type { ClassMetricOptions, Metric, PerClassMetric } from './metrics';
+export { combinedCosine, combineSchedules, cosineSchedule, oneCycleSchedules, paramScheduler } from './schedule';
+export type { OneCycleOptions, Schedule } from './schedule';
+export type { LrFindOptions, LrFindResult } from './lr-finder';
+export { Recorder } from './callbacks/recorder';
+export type { EpochRecord } from './callbacks/recorder';
+export {
+  checkpoint,
+  earlyStopping,
+  gradientClipping,
+  memoryCheckpointStore,
+  progress,
+  saveBest,
+  stopOnNaN,
+  yieldToEventLoop,
+} from './callbacks/training-callbacks';
+export type { Monitor, MonitorOptions, ProgressEvent } from './callbacks/training-callbacks';
+export { ClassificationInterpretation, lossChart, lrFindChart, scheduleChart } from './interpretation';
+export type { Chart, TopLoss } from './interpretation';
+export { deriveSeed, Random } from './random';

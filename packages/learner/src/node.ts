@@ -1,0 +1,237 @@
+/**
+ * Node-only parts of the Learner: checkpoints on disk, a terminal progress bar, charts as PNG files.
+ * Kept behind `@kindling/learner/node` so a browser bundle never pulls in `fs` or a canvas.
+ */
+import { createCanvas } from '@napi-rs/canvas';
+import { SingleBar } from 'cli-progress';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Callback } from './events';
+import type { Chart } from './interpretation';
+import type { CheckpointStore, TrainingState } from './learner';
+import type { SavedTensor } from './optimizer';
+import { progress } from './callbacks/training-callbacks';
+
+const MAGIC = 'KINDLCKP';
+
+/** Writes `data` to `path` atomically: a temporary file beside it, flushed to disk, then renamed over. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Packs a training state into one buffer: magic, JSON header, then the tensors' float32 data. */
+export function encodeCheckpoint(state: TrainingState): Uint8Array {
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const describe = (tensor: SavedTensor) => {
+    const entry = { shape: tensor.shape, offset, length: tensor.values.length };
+    chunks.push(tensor.values);
+    offset += tensor.values.length;
+    return entry;
+  };
+  const header = {
+    ...state,
+    weights: state.weights.map(describe),
+    optimizer: {
+      ...state.optimizer,
+      slots: state.optimizer.slots.map((slot) => (slot === null ? null : { step: slot.step, tensors: slot.tensors.map(describe) })),
+    },
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = 8 + 4 + json.length;
+  const padded = Math.ceil(headerBytes / 4) * 4;
+  const buffer = new Uint8Array(padded + offset * 4);
+  buffer.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(buffer.buffer).setUint32(8, json.length, true);
+  buffer.set(json, 12);
+  const values = new Float32Array(buffer.buffer, padded, offset);
+  let position = 0;
+  for (const chunk of chunks) {
+    values.set(chunk, position);
+    position += chunk.length;
+  }
+  return buffer;
+}
+
+export function decodeCheckpoint(buffer: Uint8Array, source = 'checkpoint'): TrainingState {
+  if (buffer.length < 12 || new TextDecoder().decode(buffer.subarray(0, 8)) !== MAGIC) {
+    throw new Error(`${source} is not a Kindling checkpoint`);
+  }
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const length = view.getUint32(8, true);
+  if (12 + length > buffer.length) throw new Error(`${source} is truncated`);
+  const header = JSON.parse(new TextDecoder().decode(buffer.subarray(12, 12 + length)));
+  const padded = Math.ceil((12 + length) / 4) * 4;
+  const data = new Float32Array(buffer.slice(padded).buffer);
+  const read = (entry: { shape: number[]; offset: number; length: number }): SavedTensor => {
+    if (entry.offset + entry.length > data.length) throw new Error(`${source} is truncated`);
+    return { shape: entry.shape, values: data.slice(entry.offset, entry.offset + entry.length) };
+  };
+  return {
+    ...header,
+    weights: header.weights.map(read),
+    optimizer: {
+      ...header.optimizer,
+      slots: header.optimizer.slots.map((slot: { step: number; tensors: Array<{ shape: number[]; offset: number; length: number }> } | null) =>
+        slot === null ? null : { step: slot.step, tensors: slot.tensors.map(read) },
+      ),
+    },
+  };
+}
+
+/**
+ * Checkpoints in one file on disk, replaced atomically on every save, so a run killed at any moment
+ * leaves either the previous checkpoint or the new one, never half of one.
+ */
+export function fileCheckpointStore(path: string): CheckpointStore {
+  return {
+    async save(state) {
+      await writeFileAtomic(path, encodeCheckpoint(state));
+    },
+    async load() {
+      let buffer: Buffer;
+      try {
+        buffer = await readFile(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+      return decodeCheckpoint(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+    },
+  };
+}
+
+/** A terminal progress bar per pass, with live loss, items/s and ETA, and a line per epoch. */
+export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDigits?: number } = {}): Callback {
+  const stream = options.stream ?? process.stderr;
+  let bar: SingleBar | undefined;
+  let phase = '';
+  const finish = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  const inner = progress({
+    batch(event) {
+      if (bar === undefined || phase !== event.phase) {
+        finish();
+        phase = event.phase;
+        bar = new SingleBar(
+          {
+            stream,
+            format: `epoch ${event.epoch + 1}/${event.epochs} ${event.phase} [{bar}] {value}/{total} loss {loss} {speed} items/s eta {eta}s`,
+            barsize: 24,
+            hideCursor: false,
+            clearOnComplete: true,
+            etaBuffer: 20,
+          },
+        );
+        bar.start(event.iterations ?? 0, 0, { loss: '-', speed: '-' });
+      }
+      bar.update(event.iteration + 1, { loss: event.loss.toFixed(4), speed: event.itemsPerSecond.toFixed(1) });
+    },
+    epoch(record) {
+      finish();
+      const metrics = Object.entries(record.metrics)
+        .map(([name, value]) => `${name} ${value.toFixed(options.metricsDigits ?? 4)}`)
+        .join('  ');
+      stream.write(
+        `epoch ${record.epoch + 1}  train loss ${record.trainLoss.toFixed(4)}  valid loss ${record.validLoss.toFixed(4)}  ${metrics}  ${record.seconds.toFixed(1)}s\n`,
+      );
+    },
+  });
+  return { ...inner, name: 'progressBar', afterFit: finish, afterCancelFit: finish };
+}
+
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+
+/** Renders a chart (loss, schedule, lr finder) to PNG bytes with a real canvas. */
+export function renderChartPng(chart: Chart, width = 640, height = 400): Uint8Array {
+  const canvas = createCanvas(width, height);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, width, height);
+  const margin = { left: 64, right: 16, top: 32, bottom: 44 };
+  const points = chart.series.flatMap((series) => series.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const tx = (x: number) => (chart.logX ? Math.log10(x) : x);
+  const xs = points.map(([x]) => tx(x));
+  const ys = points.map(([, y]) => y);
+  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  const sx = (x: number) => margin.left + ((tx(x) - xMin) / (xMax - xMin || 1)) * (width - margin.left - margin.right);
+  const sy = (y: number) => height - margin.bottom - ((y - yMin) / (yMax - yMin || 1)) * (height - margin.top - margin.bottom);
+  context.strokeStyle = '#333333';
+  context.lineWidth = 1;
+  context.strokeRect(margin.left, margin.top, width - margin.left - margin.right, height - margin.top - margin.bottom);
+  context.fillStyle = '#111111';
+  context.font = '14px sans-serif';
+  context.fillText(chart.title, margin.left, 20);
+  context.font = '11px sans-serif';
+  for (let i = 0; i <= 4; i++) {
+    const y = yMin + ((yMax - yMin) * i) / 4;
+    context.fillText(y.toPrecision(3), 4, sy(y) + 4);
+    const x = xMin + ((xMax - xMin) * i) / 4;
+    const label = chart.logX ? `1e${x.toFixed(1)}` : x.toPrecision(3);
+    context.fillText(label, margin.left + ((x - xMin) / (xMax - xMin || 1)) * (width - margin.left - margin.right) - 12, height - margin.bottom + 16);
+  }
+  context.fillText(chart.xLabel, width / 2 - 20, height - 8);
+  chart.series.forEach((series, index) => {
+    const color = PALETTE[index % PALETTE.length]!;
+    context.strokeStyle = color;
+    context.fillStyle = color;
+    context.lineWidth = 1.5;
+    const visible = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    context.beginPath();
+    visible.forEach(([x, y], i) => (i === 0 ? context.moveTo(sx(x), sy(y)) : context.lineTo(sx(x), sy(y))));
+    context.stroke();
+    if (visible.length < 30) for (const [x, y] of visible) context.fillRect(sx(x) - 2, sy(y) - 2, 4, 4);
+    context.fillText(series.name, width - margin.right - 120, margin.top + 14 + index * 14);
+  });
+  return canvas.toBuffer('image/png');
+}
+
+/** Renders a confusion matrix to PNG bytes: rows are actual classes, columns predicted. */
+export function renderConfusionMatrixPng(classes: string[], matrix: number[][], cell = 48): Uint8Array {
+  const labelWidth = Math.max(80, ...classes.map((name) => name.length * 7 + 16));
+  const size = labelWidth + classes.length * cell + 16;
+  const canvas = createCanvas(size, size + 24);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, size, size + 24);
+  const maximum = Math.max(1, ...matrix.flat());
+  context.font = '12px sans-serif';
+  context.fillStyle = '#111111';
+  context.fillText('actual ↓  predicted →', 4, 14);
+  classes.forEach((name, i) => {
+    context.fillStyle = '#111111';
+    context.fillText(name, 4, labelWidth + i * cell + cell / 2 + 4);
+    context.save();
+    context.translate(labelWidth + i * cell + cell / 2 + 4, labelWidth - 4);
+    context.rotate(-Math.PI / 2);
+    context.fillText(name, 0, 0);
+    context.restore();
+  });
+  matrix.forEach((row, a) =>
+    row.forEach((count, p) => {
+      const shade = Math.round(255 - (count / maximum) * 200);
+      context.fillStyle = `rgb(${shade}, ${shade}, 255)`;
+      context.fillRect(labelWidth + p * cell, labelWidth + a * cell, cell - 1, cell - 1);
+      context.fillStyle = count / maximum > 0.5 ? '#ffffff' : '#111111';
+      context.fillText(String(count), labelWidth + p * cell + cell / 2 - 8, labelWidth + a * cell + cell / 2 + 4);
+    }),
+  );
+  return canvas.toBuffer('image/png');
+}

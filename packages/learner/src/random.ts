@@ -1,0 +1,46 @@
+/**
+ * A small seedable random generator (mulberry32). Its whole state is one 32-bit number, so it can
+ * be saved in a checkpoint and restored exactly.
+ */
+export class Random {
+  constructor(public state: number) {
+    this.state = state >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** An integer in [0, limit). */
+  integer(limit: number): number {
+    return Math.floor(this.next() * limit);
+  }
+
+  /** A new array with `items` in a random order (Fisher–Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const result = items.slice();
+    for (let i = result.length - 1; i > 0; i--) {
+      const j = this.integer(i + 1);
+      [result[i], result[j]] = [result[j]!, result[i]!];
+    }
+    return result;
+  }
+
+  /** A seed for tfjs ops and initializers that take one. */
+  seed(): number {
+    return this.integer(2 ** 31);
+  }
+}
+
+/** Mixes a base seed with a counter (an epoch, a layer index) into an independent seed. */
+export function deriveSeed(seed: number, counter: number): number {
+  let h = (seed ^ Math.imul(counter + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
