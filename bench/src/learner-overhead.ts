@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@kindling/backend';
-import { adam, crossEntropyLoss, Learner, TensorDataLoader } from '@kindling/learner';
+import { TensorDataLoader } from '@kindling/data';
+import { adam, crossEntropyLoss, Learner } from '@kindling/learner';
 import { printTable } from './table';
 
 /** A small CNN for 32×32 grey images: small enough that per-step overhead would show. */

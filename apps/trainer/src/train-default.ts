@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '@kindling/backend';
-import { accuracy, crossEntropyLoss, Learner, TensorDataLoader } from '@kindling/learner';
+import { TensorDataLoader } from '@kindling/data';
+import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
 import { progressBar } from '@kindling/learner/node';
 
 /**

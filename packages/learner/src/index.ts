@@ -2,8 +2,6 @@ export { Learner, spreadLearningRates } from './learner';
 export type { CheckpointStore, FitOptions, LearnerOptions, LearningRates, TrainingState } from './learner';
 export { CancelError, EVENTS, TAPE_EVENTS } from './events';
 export type { Callback, CancelScope, EventHandler, EventName } from './events';
-export { batchesOf, batchSizeOf, TensorDataLoader } from './data-loader';
-export type { Batch, DataLoader, TensorDataLoaderOptions } from './data-loader';
 export { fromFunction, fromLayersModel } from './parameters';
 export type { LayersModelOptions, Parameter, TrainableModel } from './parameters';
 export { Adam, adam, Optimizer, Sgd, sgd } from './optimizer';
@@ -30,4 +28,3 @@ export {
 export type { Monitor, MonitorOptions, ProgressEvent } from './callbacks/training-callbacks';
 export { ClassificationInterpretation, lossChart, lrFindChart, scheduleChart } from './interpretation';
 export type { Chart, TopLoss } from './interpretation';
-export { deriveSeed, Random } from './random';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeEachBackend } from '@kindling/backend/testing';
 import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
-import { TensorDataLoader } from './data-loader';
+import { TensorDataLoader } from '@kindling/data';
 import { ClassificationInterpretation, lossChart, lrFindChart } from './interpretation';
 import { Learner } from './learner';
 import { crossEntropyLoss } from './losses';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataLoader } from './data-loader';
+import type { DataLoader } from '@kindling/data';
 import type { Learner } from './learner';
 
 export interface TopLoss {

@@ -6,7 +6,7 @@ import { Learner } from './learner';
 import { crossEntropyLoss, mseLoss } from './losses';
 import { accuracy } from './metrics';
 import { fromFunction } from './parameters';
-import { TensorDataLoader } from './data-loader';
+import { TensorDataLoader } from '@kindling/data';
 import { blobLoaders, mlp, weightValues } from './test-fixtures';
 
 describeEachBackend('Learner', () => {

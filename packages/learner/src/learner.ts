@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Recorder } from './callbacks/recorder';
 import { stopOnNaN } from './callbacks/training-callbacks';
-import { batchesOf, type Batch, type DataLoader } from './data-loader';
+import { batchesOf, type Batch, type DataLoader } from '@kindling/data';
 import { CancelError, TAPE_EVENTS, type Callback, type CancelScope, type EventName } from './events';
 import type { LossFunction } from './losses';
 import type { Metric } from './metrics';
 import { adam, type Optimizer, type OptimizerState, type SavedTensor } from './optimizer';
 import { fromLayersModel, type Parameter, type TrainableModel } from './parameters';
-import { Random } from './random';
+import { Random } from '@kindling/data';
 import { lrFind, type LrFindOptions, type LrFindResult } from './lr-finder';
 import { oneCycleSchedules, paramScheduler, type OneCycleOptions } from './schedule';
 

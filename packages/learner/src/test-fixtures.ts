@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { TensorDataLoader } from './data-loader';
+import { TensorDataLoader } from '@kindling/data';
 import { stableWeights } from './parameters';
-import { Random } from './random';
+import { Random } from '@kindling/data';
 
 /**
  * A learnable synthetic task for tests: 3 classes of points in 6 dimensions, each class a Gaussian

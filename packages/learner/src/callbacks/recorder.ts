@@ -1,6 +1,6 @@
 import type { Callback } from '../events';
 import type { Learner } from '../learner';
-import { batchSizeOf } from '../data-loader';
+import { batchSizeOf } from '@kindling/data';
 
 export interface EpochRecord {
   epoch: number;

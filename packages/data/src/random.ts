@@ -1,13 +1,9 @@
-/**
- * A small seedable random generator (mulberry32). Its whole state is one 32-bit number, so it can
- * be saved in a checkpoint and restored exactly.
- */
+/** A small seedable generator (mulberry32); its whole state is one 32-bit number. */
 export class Random {
   constructor(public state: number) {
     this.state = state >>> 0;
   }
 
-  /** A float in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
@@ -16,12 +12,15 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** An integer in [0, limit). */
+  /** A float in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.next();
+  }
+
   integer(limit: number): number {
     return Math.floor(this.next() * limit);
   }
 
-  /** A new array with `items` in a random order (Fisher–Yates). */
   shuffle<T>(items: readonly T[]): T[] {
     const result = items.slice();
     for (let i = result.length - 1; i > 0; i--) {
@@ -30,14 +29,9 @@ export class Random {
     }
     return result;
   }
-
-  /** A seed for tfjs ops and initializers that take one. */
-  seed(): number {
-    return this.integer(2 ** 31);
-  }
 }
 
-/** Mixes a base seed with a counter (an epoch, a layer index) into an independent seed. */
+/** Mixes a seed and a counter (an epoch, a batch) into an independent seed. */
 export function deriveSeed(seed: number, counter: number): number {
   let h = (seed ^ Math.imul(counter + 1, 0x9e3779b1)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

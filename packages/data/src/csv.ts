@@ -1,0 +1,30 @@
+import { parse } from 'csv-parse/sync';
+import { DataError } from './errors';
+
+export interface CsvOptions {
+  /** Column names, when the file has no header row. */
+  columns?: string[];
+  delimiter?: string;
+  /** Where the text came from, for error messages. */
+  source?: string;
+}
+
+/** Parses CSV text into rows keyed by column, with a clear error naming the row for ragged lines. */
+export function parseCsv(text: string, options: CsvOptions = {}): Array<Record<string, string>> {
+  const source = options.source ?? 'CSV';
+  let records: string[][];
+  try {
+    records = parse(text, { delimiter: options.delimiter ?? ',', skip_empty_lines: true, trim: true, relax_column_count: true, bom: true });
+  } catch (error) {
+    throw new DataError(`cannot parse CSV: ${(error as Error).message}`, { file: source }, { cause: error });
+  }
+  const header = options.columns ?? records.shift();
+  if (header === undefined) throw new DataError('the CSV is empty', { file: source });
+  return records.map((record, index) => {
+    const row = index + (options.columns ? 1 : 2);
+    if (record.length !== header.length) {
+      throw new DataError(`has ${record.length} fields but the header has ${header.length}`, { file: source, row });
+    }
+    return Object.fromEntries(header.map((column, i) => [column, record[i]!]));
+  });
+}

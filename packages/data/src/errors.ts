@@ -1,0 +1,36 @@
+/** Where in the user's data a problem is: a file, a row, a field. */
+export interface DataLocation {
+  file?: string;
+  row?: number;
+  field?: string;
+}
+
+/**
+ * A problem with the user's data (a corrupt image, a ragged row, an unknown label), with where it is.
+ * The message names the place so a person can fix it.
+ */
+export class DataError extends Error {
+  override readonly name = 'DataError';
+  readonly file?: string;
+  readonly row?: number;
+  readonly field?: string;
+
+  constructor(message: string, location: DataLocation = {}, options?: { cause?: unknown }) {
+    const where = [
+      location.file,
+      location.row === undefined ? undefined : `row ${location.row}`,
+      location.field === undefined ? undefined : `field '${location.field}'`,
+    ]
+      .filter((part) => part !== undefined)
+      .join(', ');
+    super(where === '' ? message : `${where}: ${message}`, options);
+    this.file = location.file;
+    this.row = location.row;
+    this.field = location.field;
+  }
+}
+
+/** A setting that cannot work (a size of 0, an unknown method), named with what would. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

@@ -1,0 +1,15 @@
+export { ConfigError, DataError } from './errors';
+export type { DataLocation } from './errors';
+export { Vocab } from './vocab';
+export { deriveSeed, Random } from './random';
+export { describe, isArrayItem, Pipeline } from './pipeline';
+export type { ArrayItem, Step } from './pipeline';
+export { columnSplitter, folderSplitter, functionSplitter, randomSplitter } from './splitters';
+export type { Splitter } from './splitters';
+export { columnLabel, parentFolderLabel, regexLabel } from './labellers';
+export type { Labeller } from './labellers';
+export { batchesOf, batchSizeOf, collate, ItemDataLoader, TensorDataLoader } from './loaders';
+export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, TensorDataLoaderOptions } from './loaders';
+export { parseIdx } from './idx';
+export { parseCsv } from './csv';
+export type { CsvOptions } from './csv';

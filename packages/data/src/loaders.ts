@@ -1,0 +1,250 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ArrayItem } from './pipeline';
+import { deriveSeed, Random } from './random';
+
+/** One batch: model inputs and targets. The Learner disposes both once the batch is done. */
+export interface Batch {
+  inputs: tf.Tensor | tf.Tensor[];
+  targets: tf.Tensor;
+}
+
+/**
+ * What the Learner trains on: anything that yields batches, sync or async, so data can stream.
+ * `length` (batches per epoch) lets schedules and progress know how far along an epoch is;
+ * `setEpoch` lets a loader reshuffle deterministically per epoch (so a resumed run sees the same order).
+ */
+export interface DataLoader {
+  [Symbol.asyncIterator]?(): AsyncIterator<Batch>;
+  [Symbol.iterator]?(): Iterator<Batch>;
+  readonly length?: number;
+  setEpoch?(epoch: number): void;
+}
+
+export interface TensorDataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  /** Drop the last batch when it is smaller than `batchSize` (keeps batch statistics steady). */
+  dropLast?: boolean;
+}
+
+/**
+ * Batches in-memory tensors (inputs and targets share their first axis). The loader keeps the
+ * tensors it was given; each batch it yields is a fresh gather the Learner disposes.
+ */
+export class TensorDataLoader implements DataLoader {
+  readonly batchSize: number;
+  readonly size: number;
+  private epoch = 0;
+
+  constructor(
+    readonly inputs: tf.Tensor | tf.Tensor[],
+    readonly targets: tf.Tensor,
+    readonly options: TensorDataLoaderOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 64;
+    this.size = targets.shape[0]!;
+    for (const input of Array.isArray(inputs) ? inputs : [inputs]) {
+      if (input.shape[0] !== this.size) {
+        throw new Error(`TensorDataLoader: inputs have ${input.shape[0]} rows but targets have ${this.size}`);
+      }
+    }
+  }
+
+  get length(): number {
+    return this.options.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+  }
+
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  /** Row order for the current epoch: shuffled from (seed, epoch), so it is reproducible. */
+  order(): number[] {
+    const indices = Array.from({ length: this.size }, (_, i) => i);
+    if (!this.options.shuffle) return indices;
+    return new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffle(indices);
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const order = this.order();
+    for (let b = 0; b < this.length; b++) {
+      const rows = order.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      yield tf.tidy(() => {
+        const index = tf.tensor1d(rows, 'int32');
+        const inputs = Array.isArray(this.inputs) ? this.inputs.map((input) => tf.gather(input, index)) : tf.gather(this.inputs, index);
+        return { inputs, targets: tf.gather(this.targets, index) };
+      });
+    }
+  }
+}
+
+/** Iterates any loader as an async stream of batches. */
+export async function* batchesOf(loader: DataLoader): AsyncGenerator<Batch> {
+  if (loader[Symbol.asyncIterator]) {
+    yield* { [Symbol.asyncIterator]: () => loader[Symbol.asyncIterator]!() };
+  } else if (loader[Symbol.iterator]) {
+    yield* { [Symbol.iterator]: () => loader[Symbol.iterator]!() };
+  } else {
+    throw new TypeError('a DataLoader must be iterable or async iterable over batches');
+  }
+}
+
+/** The number of rows in a batch (its first axis). */
+export function batchSizeOf(batch: Batch): number {
+  return batch.targets.shape[0] ?? 1;
+}
+
+/** One loaded item: its input data and its target (a class index, or values). */
+export interface Sample {
+  input: ArrayItem;
+  target: number | ArrayItem;
+}
+
+/** A batch-level transform on the backend (augmentation, normalization); it owns and may replace its inputs. */
+export type BatchTransform = (batch: Batch, context: { training: boolean; random: Random }) => Batch;
+
+export interface ItemDataLoaderOptions<Item> {
+  items: readonly Item[];
+  /** Loads one item (decode, resize, encode the label…). */
+  load: (item: Item, index: number) => Promise<Sample> | Sample;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** Batches loaded ahead while the model trains on the current one. Default 2. */
+  prefetch?: number;
+  /** Keep loaded samples in memory so later epochs do not decode again. Default true. */
+  cache?: boolean;
+  /** Applied to every batch on the backend, e.g. augmentation in training and normalization always. */
+  batchTransform?: BatchTransform;
+  /** Whether batches are for training (turns augmentation on). Default: the same as `shuffle`. */
+  training?: boolean;
+  /** `stop` (default) rethrows the first bad item's error; `skip` leaves it out and lists it in `skipped`. */
+  onError?: 'stop' | 'skip';
+  /** How an item is named in reports (a file path). Default: `item #index`. */
+  name?: (item: Item, index: number) => string;
+}
+
+/**
+ * Batches items that are loaded on demand: shuffles with a seed per epoch, loads a few batches ahead
+ * (decoding runs in parallel with training), caches what it loaded, and applies a batch transform on
+ * the backend.
+ */
+export class ItemDataLoader<Item> implements DataLoader {
+  readonly batchSize: number;
+  /** Items that failed to load and were skipped, with why. */
+  readonly skipped: Array<{ index: number; name: string; message: string }> = [];
+  private readonly cache = new Map<number, Sample | Error>();
+  private epoch = 0;
+
+  constructor(readonly options: ItemDataLoaderOptions<Item>) {
+    this.batchSize = options.batchSize ?? 64;
+    if (!(this.batchSize >= 1)) throw new RangeError(`batchSize must be at least 1, not ${this.batchSize}`);
+  }
+
+  get size(): number {
+    return this.options.items.length;
+  }
+
+  get length(): number {
+    return this.options.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+  }
+
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  private order(): number[] {
+    const indices = this.options.items.map((_, i) => i);
+    return this.options.shuffle ? new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffle(indices) : indices;
+  }
+
+  private nameOf(index: number): string {
+    return this.options.name?.(this.options.items[index]!, index) ?? `item #${index}`;
+  }
+
+  /** Loads one item (from the cache when it can); a failure is kept as an Error. */
+  async sample(index: number): Promise<Sample | Error> {
+    const cached = this.cache.get(index);
+    if (cached !== undefined) return cached;
+    let result: Sample | Error;
+    try {
+      result = await this.options.load(this.options.items[index]!, index);
+    } catch (error) {
+      result = error instanceof Error ? error : new Error(String(error));
+    }
+    if (this.options.cache ?? true) this.cache.set(index, result);
+    return result;
+  }
+
+  private async loadBatch(indices: number[]): Promise<Sample[]> {
+    const results = await Promise.all(indices.map((index) => this.sample(index)));
+    const samples: Sample[] = [];
+    results.forEach((result, i) => {
+      if (!(result instanceof Error)) {
+        samples.push(result);
+        return;
+      }
+      const index = indices[i]!;
+      if ((this.options.onError ?? 'stop') === 'stop') throw result;
+      if (!this.skipped.some((entry) => entry.index === index)) this.skipped.push({ index, name: this.nameOf(index), message: result.message });
+    });
+    return samples;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    const order = this.order();
+    const batches = Array.from({ length: this.length }, (_, b) => order.slice(b * this.batchSize, (b + 1) * this.batchSize));
+    const ahead = Math.max(1, this.options.prefetch ?? 2);
+    const pending: Array<Promise<Sample[]>> = [];
+    let next = 0;
+    const fill = () => {
+      while (pending.length < ahead && next < batches.length) {
+        const promise = this.loadBatch(batches[next++]!);
+        promise.catch(() => {}); // surfaced when awaited below
+        pending.push(promise);
+      }
+    };
+    const random = new Random(deriveSeed((this.options.seed ?? 0) ^ 0x5bd1e995, this.epoch));
+    fill();
+    while (pending.length > 0) {
+      const samples = await pending.shift()!;
+      fill();
+      if (samples.length === 0) continue;
+      let batch = collate(samples);
+      if (this.options.batchTransform) {
+        const transform = this.options.batchTransform;
+        const before = batch;
+        const training = this.options.training ?? this.options.shuffle ?? false;
+        batch = tf.tidy(() => transform(before, { training, random }) as unknown as tf.TensorContainer) as unknown as Batch;
+        const kept = new Set([...(Array.isArray(batch.inputs) ? batch.inputs : [batch.inputs]), batch.targets]);
+        tf.dispose([...(Array.isArray(before.inputs) ? before.inputs : [before.inputs]), before.targets].filter((t) => !kept.has(t)));
+      }
+      yield batch;
+    }
+  }
+}
+
+/** Stacks samples into a batch: inputs as float32, class targets as int32. */
+export function collate(samples: Sample[]): Batch {
+  const first = samples[0]!;
+  const inputSize = first.input.data.length;
+  const inputs = new Float32Array(samples.length * inputSize);
+  samples.forEach((sample, i) => {
+    if (sample.input.data.length !== inputSize) {
+      throw new Error(`collate: item ${i} has ${sample.input.data.length} values, the first ${inputSize} (shapes [${sample.input.shape}] vs [${first.input.shape}])`);
+    }
+    inputs.set(sample.input.data, i * inputSize);
+  });
+  const inputTensor = tf.tensor(inputs, [samples.length, ...first.input.shape], 'float32');
+  if (typeof first.target === 'number') {
+    return { inputs: inputTensor, targets: tf.tensor1d(samples.map((s) => s.target as number), 'int32') };
+  }
+  const targetShape = first.target.shape;
+  const targetSize = first.target.data.length;
+  const isInteger = first.target.data instanceof Int32Array || first.target.data instanceof Uint8Array;
+  const targets = isInteger ? new Int32Array(samples.length * targetSize) : new Float32Array(samples.length * targetSize);
+  samples.forEach((sample, i) => targets.set((sample.target as ArrayItem).data, i * targetSize));
+  return { inputs: inputTensor, targets: tf.tensor(targets, [samples.length, ...targetShape], isInteger ? 'int32' : 'float32') };
+}
