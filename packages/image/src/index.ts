@@ -1,0 +1,16 @@
+export {
+  affineMatrices,
+  applyAffine,
+  assertResizeMethod,
+  augmentBatch,
+  computeStats,
+  denormalize,
+  drawAffine,
+  IMAGENET_STATS,
+  normalize,
+  RESIZE_METHODS,
+  resizeImage,
+} from './transforms';
+export type { AffineChoice, AugmentOptions, ResizeMethod, Stats } from './transforms';
+export { decodeImageInBrowser } from './browser';
+export type { BrowserImageSource } from './browser';

@@ -1,0 +1,234 @@
+/** Node-only image loading (sharp) and the generated default image set (@napi-rs/canvas). */
+import { createCanvas } from '@napi-rs/canvas';
+import {
+  ConfigError,
+  DataError,
+  folderSplitter,
+  ItemDataLoader,
+  parentFolderLabel,
+  Pipeline,
+  Random,
+  randomSplitter,
+  Vocab,
+  type ArrayItem,
+  type Batch,
+} from '@kindling/data';
+import { folderItems } from '@kindling/data/node';
+import type * as tf from '@tensorflow/tfjs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import sharp from 'sharp';
+import { assertResizeMethod, augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
+
+export interface LoadImageOptions {
+  /** Square side to resize to; omit to keep the decoded size. */
+  size?: number;
+  method?: ResizeMethod;
+  /** 3 for RGB (default), 1 for grey; any input (grey, RGBA, CMYK) is converted. */
+  channels?: 1 | 3;
+  /** Largest input in pixels before it is refused. Default 50 megapixels. */
+  maxPixels?: number;
+}
+
+/**
+ * Decodes a PNG, JPEG, WebP (… whatever sharp reads) file or buffer into `[h, w, channels]` bytes,
+ * resized to a square with crop, pad or squish. A bad file is a DataError naming it.
+ */
+export async function loadImage(input: string | Uint8Array, options: LoadImageOptions = {}): Promise<ArrayItem & { data: Uint8Array }> {
+  const { size, method = 'crop', channels = 3, maxPixels = 50_000_000 } = options;
+  assertResizeMethod(method);
+  const file = typeof input === 'string' ? input : 'image bytes';
+  try {
+    let image = sharp(input, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
+    image = channels === 1 ? image.grayscale() : image.removeAlpha().toColourspace('srgb');
+    if (size !== undefined) {
+      const fit = method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill';
+      image = image.resize(size, size, { fit, kernel: 'linear', background: { r: 0, g: 0, b: 0, alpha: 1 } });
+    }
+    const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+    let pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (info.channels !== channels) pixels = convertChannels(pixels, info.channels, channels);
+    return { data: pixels, shape: [info.height, info.width, channels] };
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/pixel limit/i.test(message)) throw new DataError(`image is larger than ${maxPixels} pixels; raise maxPixels to read it`, { file }, { cause: error });
+    throw new DataError(`cannot decode as an image (${message})`, { file }, { cause: error });
+  }
+}
+
+function convertChannels(pixels: Uint8Array, from: number, to: number): Uint8Array {
+  const count = pixels.length / from;
+  const result = new Uint8Array(count * to);
+  for (let i = 0; i < count; i++) {
+    for (let c = 0; c < to; c++) result[i * to + c] = pixels[i * from + Math.min(c, from - 1)]!;
+  }
+  return result;
+}
+
+/** Encodes `[h, w, c]` bytes as PNG. */
+export async function encodePng(image: ArrayItem): Promise<Uint8Array> {
+  const [height, width, channels] = image.shape as [number, number, 1 | 2 | 3 | 4];
+  return new Uint8Array(await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width, height, channels } }).png().toBuffer());
+}
+
+export interface ImageFolderOptions {
+  size?: number;
+  method?: ResizeMethod;
+  channels?: 1 | 3;
+  batchSize?: number;
+  /** Share held out when the folder has no train/valid split. Default 0.2. */
+  validPct?: number;
+  seed?: number;
+  /** Batch augmentation in training (false turns it off). */
+  augment?: AugmentOptions | false;
+  /** Normalization statistics. Default: per-channel mean 0.5, std 0.25. */
+  stats?: Stats;
+  /** `stop` on the first bad file (default) or `skip` it and report it. */
+  onError?: 'stop' | 'skip';
+}
+
+export interface ImageDataLoaders {
+  train: ItemDataLoader<string>;
+  valid: ItemDataLoader<string>;
+  vocab: Vocab;
+  /** Everything needed to preprocess an image at inference exactly as in training. */
+  preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats };
+  /** Walks one training file through reading, decoding, resizing and labelling. */
+  summary(): Promise<string[]>;
+}
+
+/**
+ * The image data block: files under `root` in one folder per class (optionally inside `train/` and
+ * `valid/`), decoded and resized with sharp (cached after the first epoch), augmented and normalized on
+ * the backend.
+ */
+export async function imageFolderDataLoaders(root: string, options: ImageFolderOptions = {}): Promise<ImageDataLoaders> {
+  const { size = 64, method = 'crop', channels = 3, batchSize = 64, validPct = 0.2, seed = 42, onError = 'stop' } = options;
+  if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new ConfigError(`image size must be a whole number from 8 to 1024, not ${size}`);
+  assertResizeMethod(method);
+  const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
+  const files = await folderItems(root, { extensions: IMAGE_EXTENSIONS });
+  await reportEmptyClassFolders(root);
+  if (files.length === 0) throw new DataError(`no image files (${IMAGE_EXTENSIONS.join(', ')}) in the folder`, { file: root });
+  const label = parentFolderLabel();
+  const relativeFiles = files.map((file) => relative(root, file));
+  const hasSplitFolders = relativeFiles.some((file) => file.split(/[\\/]/)[0] === 'valid') && relativeFiles.some((file) => file.split(/[\\/]/)[0] === 'train');
+  const usable = hasSplitFolders ? files.filter((_, i) => /^(train|valid)[\\/]/.test(relativeFiles[i]!)) : files;
+  const labels = usable.map((file) => label(file));
+  const vocab = Vocab.fromLabels(labels);
+  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs a folder per class, at least two`);
+  const split = hasSplitFolders ? folderSplitter()(usable.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(usable);
+  const pipeline = new Pipeline<string, ArrayItem>([{ name: `decode, resize ${size}×${size} (${method}), ${channels} channel(s)`, run: (file: string) => loadImage(file, { size, method, channels }) }]);
+  const load = async (file: string) => ({ input: await pipeline.run(file), target: vocab.encode(label(file), { file }) });
+  const augment = options.augment === false ? undefined : (options.augment ?? {});
+  const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
+    let images = (batch.inputs as tf.Tensor4D).div(255) as tf.Tensor4D;
+    if (training && augment !== undefined) images = augmentBatch(images, augment, random).images;
+    return { inputs: normalize(images, stats), targets: batch.targets };
+  };
+  const make = (indices: number[], training: boolean) =>
+    new ItemDataLoader({
+      items: indices.map((i) => usable[i]!),
+      load,
+      batchSize,
+      shuffle: training,
+      training,
+      seed,
+      onError,
+      name: (file) => file,
+      batchTransform,
+    });
+  const train = make(split.train, true);
+  return {
+    train,
+    valid: make(split.valid, false),
+    vocab,
+    preprocessing: { size, method, channels, stats },
+    async summary() {
+      const file = train.options.items[0]!;
+      const lines = await pipeline.summary(file);
+      return [...lines, `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`, `batch → Tensor [${batchSize}, ${size}, ${size}, ${channels}] float32, augmented in training, normalized by mean ${stats.mean.map((m) => m.toFixed(3))} std ${stats.std.map((s) => s.toFixed(3))}`];
+    },
+  };
+}
+
+/** A class folder with no images is a mistake worth stopping on: it names the folder. */
+async function reportEmptyClassFolders(root: string): Promise<void> {
+  const check = async (folder: string) => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (['train', 'valid'].includes(entry.name) && folder === root) {
+        await check(path);
+        continue;
+      }
+      const images = await folderItems(path, { extensions: IMAGE_EXTENSIONS });
+      if (images.length === 0) throw new DataError('this class folder has no image files', { file: path });
+    }
+  };
+  await check(root);
+}
+
+export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;
+
+/**
+ * Draws the default image set: circles, squares, triangles and stars of random colour, size, position
+ * and rotation on noisy, gradient backgrounds, as PNG files in one folder per class. The same seed
+ * draws the same pictures. Written to a temporary folder and renamed into place, so a half-written set
+ * is never used.
+ */
+export async function generateShapesDataset(directory: string, options: { perClass?: number; size?: number; seed?: number } = {}): Promise<string> {
+  const { perClass = 120, size = 64, seed = 1 } = options;
+  const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
+  await rm(staging, { recursive: true, force: true });
+  const random = new Random(seed);
+  const colour = (dark: boolean) => {
+    const base = dark ? 0 : 110;
+    return `rgb(${base + random.integer(145)}, ${base + random.integer(145)}, ${base + random.integer(145)})`;
+  };
+  for (const shape of SHAPE_CLASSES) {
+    await mkdir(join(staging, shape), { recursive: true });
+    for (let n = 0; n < perClass; n++) {
+      const canvas = createCanvas(size, size);
+      const context = canvas.getContext('2d');
+      const background = context.createLinearGradient(0, 0, size, size);
+      background.addColorStop(0, colour(true));
+      background.addColorStop(1, colour(true));
+      context.fillStyle = background;
+      context.fillRect(0, 0, size, size);
+      for (let k = 0; k < 40; k++) {
+        context.fillStyle = `rgba(255, 255, 255, ${random.uniform(0.05, 0.2)})`;
+        context.fillRect(random.integer(size), random.integer(size), 2, 2);
+      }
+      const radius = size * random.uniform(0.18, 0.32);
+      const cx = random.uniform(radius + 2, size - radius - 2);
+      const cy = random.uniform(radius + 2, size - radius - 2);
+      context.save();
+      context.translate(cx, cy);
+      context.rotate(random.uniform(0, Math.PI * 2));
+      context.fillStyle = colour(false);
+      context.beginPath();
+      if (shape === 'circle') context.arc(0, 0, radius, 0, Math.PI * 2);
+      else if (shape === 'square') context.rect(-radius * 0.85, -radius * 0.85, radius * 1.7, radius * 1.7);
+      else {
+        const points = shape === 'triangle' ? 3 : 10;
+        for (let p = 0; p < points; p++) {
+          const r = shape === 'star' && p % 2 === 1 ? radius * 0.45 : radius;
+          const angle = (p / points) * Math.PI * 2;
+          context.lineTo(Math.cos(angle) * r, Math.sin(angle) * r);
+        }
+        context.closePath();
+      }
+      context.fill();
+      context.restore();
+      await writeFile(join(staging, shape, `${String(n).padStart(4, '0')}.png`), canvas.toBuffer('image/png'));
+    }
+  }
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(dirname(directory), { recursive: true });
+  await rename(staging, directory);
+  return directory;
+}

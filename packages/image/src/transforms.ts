@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, type Random } from '@kindling/data';
+
+/** fastai's ways to make a picture square: crop the middle, pad the short side, or squish. */
+export type ResizeMethod = 'crop' | 'pad' | 'squish';
+export const RESIZE_METHODS: readonly ResizeMethod[] = ['crop', 'pad', 'squish'];
+
+export function assertResizeMethod(method: string): asserts method is ResizeMethod {
+  if (!RESIZE_METHODS.includes(method as ResizeMethod)) {
+    throw new ConfigError(`unknown resize method '${method}': use crop, pad or squish`);
+  }
+}
+
+/** Resizes an image tensor `[h, w, c]` (or a batch) to `size × size` by crop, pad or squish (bilinear). */
+export function resizeImage<T extends tf.Tensor3D | tf.Tensor4D>(image: T, size: number, method: ResizeMethod = 'crop'): T {
+  assertResizeMethod(method);
+  return tf.tidy(() => {
+    const batched = (image.rank === 3 ? image.expandDims(0) : image) as tf.Tensor4D;
+    const [, height, width] = batched.shape;
+    let resized: tf.Tensor4D;
+    if (method === 'pad') {
+      // Like sharp's `contain`: fit the long side, then pad the short one with black, centred.
+      const scale = size / Math.max(height, width);
+      const [fitHeight, fitWidth] = [Math.max(1, Math.round(height * scale)), Math.max(1, Math.round(width * scale))];
+      const fitted = tf.image.resizeBilinear(batched, [fitHeight, fitWidth], false, true);
+      const top = Math.floor((size - fitHeight) / 2);
+      const left = Math.floor((size - fitWidth) / 2);
+      resized = fitted.pad([[0, 0], [top, size - fitHeight - top], [left, size - fitWidth - left], [0, 0]]);
+    } else {
+      let square = batched;
+      if (method === 'crop') {
+        const side = Math.min(height, width);
+        square = batched.slice([0, Math.floor((height - side) / 2), Math.floor((width - side) / 2), 0], [-1, side, side, -1]);
+      }
+      resized = tf.image.resizeBilinear(square, [size, size], false, true);
+    }
+    return (image.rank === 3 ? resized.squeeze([0]) : resized) as T;
+  });
+}
+
+export interface Stats {
+  mean: number[];
+  std: number[];
+}
+
+/** ImageNet channel statistics for images scaled to [0, 1], as pretrained models expect. */
+export const IMAGENET_STATS: Stats = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/** Per-channel mean and standard deviation of a batch `[b, h, w, c]` (for dataset statistics). */
+export function computeStats(images: tf.Tensor4D): Stats {
+  const [mean, variance] = tf.tidy(() => {
+    const moments = tf.moments(images, [0, 1, 2]);
+    return [moments.mean, moments.variance];
+  });
+  const stats = { mean: Array.from(mean!.dataSync()), std: Array.from(variance!.dataSync(), (v) => Math.sqrt(v) || 1) };
+  tf.dispose([mean!, variance!]);
+  return stats;
+}
+
+/** `(x − mean) / std` per channel; `denormalize` undoes it. */
+export function normalize(images: tf.Tensor, stats: Stats): tf.Tensor {
+  return tf.tidy(() => images.sub(tf.tensor1d(stats.mean)).div(tf.tensor1d(stats.std)));
+}
+
+export function denormalize(images: tf.Tensor, stats: Stats): tf.Tensor {
+  return tf.tidy(() => images.mul(tf.tensor1d(stats.std)).add(tf.tensor1d(stats.mean)));
+}
+
+export interface AugmentOptions {
+  /** Probability of a horizontal flip. Default 0.5. */
+  flip?: number;
+  /** Largest rotation either way, in degrees. Default 10. */
+  maxRotate?: number;
+  /** Largest zoom (random resized crop: 1 keeps the whole picture, 1.25 crops to 80% of it). Default 1.2. */
+  maxZoom?: number;
+  /** Largest brightness change, as a share of the range. Default 0.2. */
+  maxLighting?: number;
+  /** Probability that each affine change (rotation, zoom) is applied. Default 0.75. */
+  probability?: number;
+}
+
+/** One image's random affine choice: kept so the same geometry can be applied to a mask. */
+export interface AffineChoice {
+  flip: boolean;
+  angle: number;
+  zoom: number;
+  shiftX: number;
+  shiftY: number;
+}
+
+/** Draws one random affine choice per image. */
+export function drawAffine(count: number, options: AugmentOptions, random: Random): AffineChoice[] {
+  const { flip = 0.5, maxRotate = 10, maxZoom = 1.2, probability = 0.75 } = options;
+  return Array.from({ length: count }, () => {
+    const rotate = random.next() < probability;
+    const zoomed = random.next() < probability;
+    const zoom = zoomed ? random.uniform(1, maxZoom) : 1;
+    const slack = (1 - 1 / zoom) / 2;
+    return {
+      flip: random.next() < flip,
+      angle: rotate ? (random.uniform(-maxRotate, maxRotate) * Math.PI) / 180 : 0,
+      zoom,
+      shiftX: random.uniform(-slack, slack),
+      shiftY: random.uniform(-slack, slack),
+    };
+  });
+}
+
+/** The projective transforms (output → input pixel) for `tf.image.transform`, one row of 8 per image. */
+export function affineMatrices(choices: AffineChoice[], height: number, width: number): tf.Tensor2D {
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  const rows = choices.map(({ flip, angle, zoom, shiftX, shiftY }) => {
+    const fx = flip ? -1 : 1;
+    const cos = Math.cos(angle) / zoom;
+    const sin = Math.sin(angle) / zoom;
+    const [m00, m01, m10, m11] = [cos * fx, -sin, sin * fx, cos];
+    const tx = shiftX * width;
+    const ty = shiftY * height;
+    return [m00, m01, cx + tx - m00 * cx - m01 * cy, m10, m11, cy + ty - m10 * cx - m11 * cy, 0, 0];
+  });
+  return tf.tensor2d(rows, [choices.length, 8]);
+}
+
+/**
+ * Applies affine choices to a batch `[b, h, w, c]`: bilinear with reflection for pictures,
+ * nearest-neighbour for masks (so class indices stay class indices).
+ */
+export function applyAffine(images: tf.Tensor4D, choices: AffineChoice[], kind: 'image' | 'mask' = 'image'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, height, width] = images.shape;
+    const matrices = affineMatrices(choices, height, width);
+    return tf.image.transform(images.toFloat(), matrices, kind === 'image' ? 'bilinear' : 'nearest', 'reflect');
+  });
+}
+
+/**
+ * Batch augmentation on the backend: flip, rotation, zoom (random resized crop) in one affine warp
+ * per image, then brightness and contrast, for images in [0, 1]. Pass `masks` to warp them with the
+ * same random choices (segmentation).
+ */
+export function augmentBatch(
+  images: tf.Tensor4D,
+  options: AugmentOptions,
+  random: Random,
+  masks?: tf.Tensor4D,
+): { images: tf.Tensor4D; masks?: tf.Tensor4D; choices: AffineChoice[] } {
+  const count = images.shape[0];
+  const choices = drawAffine(count, options, random);
+  const maxLighting = options.maxLighting ?? 0.2;
+  const lighting = Array.from({ length: count }, () => [random.uniform(-maxLighting, maxLighting), random.uniform(1 - maxLighting, 1 + maxLighting)]);
+  const warped = tf.tidy(() => {
+    const moved = applyAffine(images, choices, 'image');
+    const brightness = tf.tensor(lighting.map(([b]) => b!), [count, 1, 1, 1]);
+    const contrast = tf.tensor(lighting.map(([, c]) => c!), [count, 1, 1, 1]);
+    return moved.sub(0.5).mul(contrast).add(0.5).add(brightness).clipByValue(0, 1) as tf.Tensor4D;
+  });
+  return { images: warped, masks: masks === undefined ? undefined : applyAffine(masks, choices, 'mask'), choices };
+}
