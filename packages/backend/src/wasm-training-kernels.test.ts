@@ -163,6 +163,21 @@ describe('wasm training kernels match cpu', () => {
     }
   });
 
+  it('Conv2DBackpropInput (replaced: ten times faster than wasm\'s own) over shapes, strides and paddings', async () => {
+    const cases = convCases(false);
+    for (const [index, c] of cases.entries()) {
+      const xShape = [c.batch, c.size[0], c.size[1], c.inChannels];
+      const filterShape = [c.filter[0], c.filter[1], c.inChannels, c.outChannels];
+      const dyShape = outputShape(c);
+      const inputs = {
+        dy: { values: random(dyShape.reduce((a, b) => a * b), index + 5), shape: dyShape },
+        filter: { values: random(filterShape.reduce((a, b) => a * b), index + 500), shape: filterShape },
+      };
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', inputShape: xShape };
+      expectClose(await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs), await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs), describeCase(c));
+    }
+  });
+
   it('DepthwiseConv2dNativeBackpropFilter and ...BackpropInput over shapes, strides, paddings and dilations', async () => {
     const cases = convCases(true);
     expect(cases.length).toBeGreaterThan(100);
@@ -197,6 +212,23 @@ describe('wasm training kernels match cpu', () => {
         `input gradient vs cpu, ${describeCase(depthwise)}`,
       );
     }
+  });
+
+  it('Tile (replaced by a broadcast) matches cpu, including int32 and every axis pattern', async () => {
+    const shapes: Array<[number[], number[]]> = [
+      [[1, 1, 1, 5], [4, 3, 2, 1]],
+      [[2, 3], [3, 2]],
+      [[3], [4]],
+      [[2, 1, 3, 4], [1, 5, 2, 3]],
+      [[2, 2, 2, 2, 2], [2, 1, 2, 1, 2]],
+    ];
+    for (const [index, [shape, reps]] of shapes.entries()) {
+      const inputs = { x: { values: random(shape.reduce((a, b) => a * b), index + 70), shape } };
+      expectClose(await runOn('wasm', 'Tile', inputs, { reps }), await runOn('cpu', 'Tile', inputs, { reps }), `tile ${shape} by ${reps}`);
+    }
+    const ints = { x: { values: Int32Array.from([1, 2, 3]), shape: [3], dtype: 'int32' as const } };
+    const tiled = await runOn('wasm', 'Tile', ints, { reps: [2] });
+    expect(Array.from(tiled.values)).toEqual([1, 2, 3, 1, 2, 3]);
   });
 
   it('UnsortedSegmentSum sums rows by segment, with repeats and dropped negative ids', async () => {

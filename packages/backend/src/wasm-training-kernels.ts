@@ -1,6 +1,9 @@
 import {
   backend_util,
   Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  Tile,
+  unregisterKernel,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   getKernel,
@@ -26,9 +29,15 @@ interface WasmBackendLike extends KernelBackend {
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
-/** Kernels the wasm backend lacks that training needs, built from wasm's own kernels. */
+/**
+ * Kernels the wasm backend lacks that training needs, built from wasm's own kernels; and two it has
+ * but runs slowly on training's shapes: `Conv2DBackpropInput` (ten times a convolution) and `Tile`
+ * (which batch-norm gradients use to broadcast per-channel values over a whole batch).
+ */
 export const WASM_TRAINING_KERNELS = [
   Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  Tile,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   UnsortedSegmentSum,
@@ -174,6 +183,79 @@ const conv2DBackpropFilterConfig: KernelConfig = {
     };
     if (dataFormat === 'NCHW') throw new Error('@kindling/backend: wasm Conv2DBackpropFilter supports NHWC only');
     return kernels.finish(convBackpropFilter(kernels, x, dy, filterShape, strides, 1, pad, dimRoundingMode));
+  },
+};
+
+/** Inserts `stride − 1` zeros between rows and columns of an NHWC tensor (the transpose of a strided read). */
+function dilateSpatially(kernels: WasmKernels, x: TensorInfo, strideHeight: number, strideWidth: number): TensorInfo {
+  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  let result = x;
+  if (strideHeight > 1) {
+    const rows = kernels.reshape(result, [batch * height, 1, width * channels]);
+    const spread = kernels.pad(rows, [[0, 0], [0, strideHeight - 1], [0, 0]]);
+    result = kernels.slice(kernels.reshape(spread, [batch, height * strideHeight, width, channels]), [0, 0, 0, 0], [batch, (height - 1) * strideHeight + 1, width, channels]);
+  }
+  if (strideWidth > 1) {
+    const tallHeight = result.shape[1]!;
+    const columns = kernels.reshape(result, [batch * tallHeight, width, 1, channels]);
+    const spread = kernels.pad(columns, [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]]);
+    result = kernels.slice(kernels.reshape(spread, [batch, tallHeight, width * strideWidth, channels]), [0, 0, 0, 0], [batch, tallHeight, (width - 1) * strideWidth + 1, channels]);
+  }
+  return result;
+}
+
+/**
+ * The gradient of a convolution with respect to its input, as a stride-1 convolution of the
+ * zero-dilated, padded `dy` with the filter flipped in space and transposed in channels:
+ *   dx[p] = Σ_i dyPadded[p + (k−1−i)·d] · W[i]
+ */
+function convBackpropInput(
+  kernels: WasmKernels,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): TensorInfo {
+  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode);
+  const [batch, height, width] = inputShape;
+  const [filterHeight, filterWidth] = filter.shape as [number, number, number, number];
+  const dilated = dilateSpatially(kernels, dy, info.strideHeight, info.strideWidth);
+  const reachHeight = (filterHeight - 1) * info.dilationHeight;
+  const reachWidth = (filterWidth - 1) * info.dilationWidth;
+  const before = [reachHeight - info.padInfo.top, reachWidth - info.padInfo.left];
+  const after = [height + reachHeight - before[0]! - dilated.shape[1]!, width + reachWidth - before[1]! - dilated.shape[2]!];
+  const padded = kernels.pad(dilated, [[0, 0], [Math.max(before[0]!, 0), Math.max(after[0]!, 0)], [Math.max(before[1]!, 0), Math.max(after[1]!, 0)], [0, 0]]);
+  const window = kernels.slice(
+    padded,
+    [0, Math.max(-before[0]!, 0), Math.max(-before[1]!, 0), 0],
+    [batch, height + reachHeight, width + reachWidth, padded.shape[3]!],
+  );
+  const flipped = kernels.transpose(kernels.call('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+  return kernels.call(
+    'Conv2D',
+    { x: window, filter: flipped },
+    { strides: [1, 1], dilations: [info.dilationHeight, info.dilationWidth], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as NamedAttrMap,
+  );
+}
+
+const conv2DBackpropInputConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const kernels = new WasmKernels(backend as WasmBackendLike);
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: number | [number, number];
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new Error('@kindling/backend: wasm Conv2DBackpropInput supports NHWC only');
+    return kernels.finish(convBackpropInput(kernels, dy, filter, inputShape, strides, 1, pad, dimRoundingMode));
   },
 };
 
@@ -326,22 +408,67 @@ const unsortedSegmentSumConfig: KernelConfig = {
   },
 };
 
+/** wasm's own Tile, kept for the cases the broadcast version does not cover (other dtypes, high ranks). */
+let originalTile: KernelConfig['kernelFunc'] | undefined;
+
+/**
+ * Tile as a broadcast multiply: x reshaped with a unit axis beside each repeated one, times ones of
+ * the repeats' shape, reshaped back. xnnpack's broadcasting runs this far faster than wasm's Tile.
+ */
+const tileConfig: KernelConfig = {
+  kernelName: Tile,
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { inputs, attrs, backend } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const { reps } = attrs as unknown as { reps: number[] };
+    const xShape: number[] = [];
+    const onesShape: number[] = [];
+    x.shape.forEach((extent, axis) => {
+      const repeat = reps[axis]!;
+      if (repeat === 1) {
+        xShape.push(extent);
+        onesShape.push(1);
+      } else if (extent === 1) {
+        xShape.push(1);
+        onesShape.push(repeat);
+      } else {
+        xShape.push(1, extent);
+        onesShape.push(repeat, 1);
+      }
+    });
+    if (x.dtype !== 'float32' || xShape.length > 6) return originalTile!(args);
+    const kernels = new WasmKernels(backend as WasmBackendLike);
+    const ones = kernels.call('Fill', {}, { shape: onesShape, value: 1, dtype: 'float32' });
+    const product = kernels.call('Multiply', { a: kernels.reshape(x, xShape), b: ones });
+    return kernels.finish(kernels.reshape(product, x.shape.map((extent, axis) => extent * reps[axis]!)));
+  },
+};
+
 const configs: KernelConfig[] = [
+  tileConfig,
   conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
   unsortedSegmentSumConfig,
 ];
 
 /**
- * Registers the training kernels the wasm backend lacks. Safe to call more than once; a kernel
- * that a later wasm release provides itself is left alone.
+ * Registers the training kernels the wasm backend lacks (and the faster Conv2DBackpropInput).
+ * Safe to call more than once; a missing kernel that a later wasm release provides is left alone.
  * @returns the names of the kernels this call registered.
  */
 export function registerWasmTrainingKernels(): string[] {
   const registered: string[] = [];
   for (const config of configs) {
-    if (getKernel(config.kernelName, 'wasm') !== undefined) continue;
+    const existing = getKernel(config.kernelName, 'wasm');
+    if (existing?.kernelFunc === config.kernelFunc) continue;
+    if (existing !== undefined) {
+      if (config.kernelName !== Conv2DBackpropInput && config.kernelName !== Tile) continue; // a later wasm release brought its own
+      if (config.kernelName === Tile) originalTile = existing.kernelFunc;
+      unregisterKernel(config.kernelName, 'wasm');
+    }
     registerKernel(config);
     registered.push(config.kernelName);
   }

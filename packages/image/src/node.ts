@@ -199,11 +199,11 @@ export async function generateShapesDataset(directory: string, options: { perCla
       background.addColorStop(1, colour(true));
       context.fillStyle = background;
       context.fillRect(0, 0, size, size);
-      for (let k = 0; k < 40; k++) {
+      for (let k = 0; k < 20; k++) {
         context.fillStyle = `rgba(255, 255, 255, ${random.uniform(0.05, 0.2)})`;
         context.fillRect(random.integer(size), random.integer(size), 2, 2);
       }
-      const radius = size * random.uniform(0.18, 0.32);
+      const radius = size * random.uniform(0.26, 0.4);
       const cx = random.uniform(radius + 2, size - radius - 2);
       const cy = random.uniform(radius + 2, size - radius - 2);
       context.save();
