@@ -1,18 +1,39 @@
-import { Command } from 'commander';
-import { trainDefault } from './train-default';
+import { Command, InvalidArgumentError } from 'commander';
+import { ARCHITECTURES, trainImage } from './train-image';
+
+const number = (name: string, integer = false) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new InvalidArgumentError(`${name} must be a ${integer ? 'whole ' : ''}number`);
+  return parsed;
+};
 
 const program = new Command()
   .name('kindling')
-  .description('Train small, useful models with TensorFlow.js, from the terminal.');
+  .description('Train small, useful models with TensorFlow.js, from the terminal.')
+  .showHelpAfterError();
 
-program
-  .command('train')
-  .description('train a model; with no task, an image classifier on the embedded default data')
+const train = program.command('train').description('train a model for a task');
+
+train
+  .command('image')
+  .description('train an image classifier on a folder with one sub-folder of pictures per class (default: a generated set of shapes)')
+  .argument('[folder]', 'pictures in one folder per class, optionally inside train/ and valid/')
+  .option('--size <pixels>', 'side of the square the pictures are resized to', number('--size', true), 32)
+  .option('--method <method>', 'how pictures become square: crop, pad or squish', 'crop')
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 15)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'))
+  .option('--find-lr', 'run the learning-rate finder and train at its suggestion', false)
+  .option('--batch-size <n>', 'pictures per batch', number('--batch-size', true), 16)
+  .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')
+  .option('--pretrained <path-or-url>', 'a pretrained tfjs layers model (model.json path, file:// or http(s):// URL) to fine-tune')
+  .option('--cut-at <layer>', 'the pretrained layer whose output feeds the new head')
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--valid-pct <share>', 'share of pictures held out when there are no train/ and valid/ folders', number('--valid-pct'), 0.2)
+  .option('--on-bad-file <what>', 'stop at an unreadable picture, or skip it and report it', 'stop')
+  .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/image')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
-  .option('--epochs <n>', 'epochs to train', (value) => Number.parseInt(value, 10), 4)
-  .option('--seed <n>', 'random seed', (value) => Number.parseInt(value, 10), 42)
-  .action(async (options: { backend: string; epochs: number; seed: number }) => {
-    await trainDefault(options);
+  .action(async (folder: string | undefined, options) => {
+    await trainImage(folder, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { generateShapesDataset } from '@kindling/image/node';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { trainImage, type TrainImageOptions } from './train-image';
+
+const options = (out: string): TrainImageOptions => ({
+  backend: 'wasm',
+  size: 24,
+  method: 'crop',
+  epochs: 2,
+  lr: 5e-3,
+  findLr: false,
+  batchSize: 16,
+  arch: 'resnet-tiny',
+  seed: 1,
+  out,
+  validPct: 0.25,
+  onBadFile: 'stop',
+  quiet: true,
+});
+
+describe('kindling train image', () => {
+  it('trains on a folder and exports the model, its kindling.json, a confusion matrix and a loss curve', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-trainer-'));
+    await generateShapesDataset(join(root, 'shapes'), { perClass: 12, size: 32, seed: 4 });
+    writeFileSync(join(root, 'shapes', 'star', 'broken.png'), 'not a png');
+    const before = tf.memory().numTensors;
+    await expect(trainImage(join(root, 'shapes'), options(join(root, 'out')))).rejects.toThrow(`${join(root, 'shapes', 'star', 'broken.png')}: cannot decode as an image`);
+    const result = await trainImage(join(root, 'shapes'), { ...options(join(root, 'out')), onBadFile: 'skip' });
+    expect(result.classes).toEqual(['circle', 'square', 'star', 'triangle']);
+    for (const file of ['model/model.json', 'model/weights.bin', 'kindling.json', 'confusion-matrix.png', 'loss.png']) {
+      expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    }
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.vocab.labels).toEqual(result.classes);
+    expect(manifest.preprocessing).toMatchObject({ size: 24, method: 'crop', channels: 3 });
+    expect(manifest.metrics.accuracy).toBe(result.accuracy);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('names bad settings and missing folders instead of failing deep inside', async () => {
+    await expect(trainImage('/no/such/folder', options('/tmp/kindling-x'))).rejects.toThrow('/no/such/folder: cannot read the folder: ENOENT');
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), method: 'stretch' })).rejects.toThrow("unknown resize method 'stretch'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), arch: 'vgg' })).rejects.toThrow("unknown --arch 'vgg'");
+  });
+});

@@ -1,0 +1,147 @@
+import { initBackend, type BackendName } from '@kindling/backend';
+import { ConfigError } from '@kindling/data';
+import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
+import { assertResizeMethod, type ResizeMethod } from '@kindling/image';
+import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart, lrFindChart } from '@kindling/learner';
+import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { HEAD_LAYER, resnet, transferModel } from '@kindling/models';
+import { loadLayersModel, saveLayersModel } from '@kindling/models/node';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ARCHITECTURES: Record<string, number[]> = {
+  'resnet-tiny': [8, 16, 32],
+  'resnet-small': [16, 32, 64],
+  resnet: [32, 64, 128],
+};
+
+export interface TrainImageOptions {
+  backend: string;
+  size: number;
+  method: string;
+  epochs: number;
+  lr?: number;
+  findLr: boolean;
+  batchSize: number;
+  arch: string;
+  pretrained?: string;
+  cutAt?: string;
+  seed: number;
+  out: string;
+  validPct: number;
+  onBadFile: string;
+  quiet?: boolean;
+}
+
+export interface TrainImageResult {
+  accuracy: number;
+  classes: string[];
+  outputDirectory: string;
+  lr: number;
+}
+
+/** Where the default image set is drawn the first time `pnpm start` runs. */
+export function defaultDatasetDirectory(): string {
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(cache, 'kindling', 'datasets', 'shapes-v1');
+}
+
+/** `kindling train image [folder]`: from a folder of pictures (one folder per class) to an exported model. */
+export async function trainImage(folder: string | undefined, options: TrainImageOptions): Promise<TrainImageResult> {
+  const say = (line: string) => {
+    if (!options.quiet) console.log(line);
+  };
+  assertResizeMethod(options.method);
+  if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
+  const widths = ARCHITECTURES[options.arch];
+  if (widths === undefined && options.pretrained === undefined) {
+    throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
+  }
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+
+  let root = folder;
+  if (root === undefined) {
+    root = defaultDatasetDirectory();
+    if (!existsSync(root)) {
+      say(`drawing the default image set (circles, squares, triangles, stars) into ${root}`);
+      await generateShapesDataset(root, { perClass: 150, size: 48, seed: 1 });
+    }
+  }
+  const data = await imageFolderDataLoaders(resolve(root), {
+    size: options.size,
+    method: options.method as ResizeMethod,
+    batchSize: options.batchSize,
+    seed: options.seed,
+    validPct: options.validPct,
+    onError: options.onBadFile as 'stop' | 'skip',
+  });
+  say(`${data.train.size} training and ${data.valid.size} validation images in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
+  if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
+
+  const inputShape: [number, number, number] = [options.size, options.size, 3];
+  const model = options.pretrained
+    ? transferModel(await loadLayersModel(options.pretrained), { classes: data.vocab.size, cutAt: options.cutAt, seed: options.seed })
+    : resnet({ inputShape, classes: data.vocab.size, widths: widths!, seed: options.seed });
+  const learner = new Learner({
+    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
+    data,
+    loss: crossEntropyLoss(),
+    metrics: [accuracy()],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed: options.seed,
+  });
+  try {
+    const outputDirectory = resolve(options.out);
+    let lr = options.lr ?? 5e-3;
+    if (options.findLr) {
+      const found = await learner.lrFind();
+      lr = found.suggested;
+      await writeFileAtomic(join(outputDirectory, 'lr-find.png'), renderChartPng(lrFindChart(found)));
+      say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
+    }
+    if (options.pretrained) await learner.fineTune(options.epochs, lr);
+    else await learner.fitOneCycle(options.epochs, lr);
+
+    const skipped = [...data.train.skipped, ...data.valid.skipped];
+    if (skipped.length > 0) {
+      say(`skipped ${skipped.length} file(s) that could not be read:`);
+      for (const entry of skipped) say(`  ${entry.message}`);
+    }
+    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'accuracy', 'seconds'], style: { head: [], border: [] } });
+    for (const record of learner.recorder.epochs) {
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.accuracy!.toFixed(4), record.seconds.toFixed(1)]);
+    }
+    say(table.toString());
+
+    const interpretation = await ClassificationInterpretation.fromLearner(learner, data.vocab.labels);
+    const final = learner.recorder.epochs.at(-1)!;
+    await saveLayersModel(model, join(outputDirectory, 'model'));
+    await writeFileAtomic(
+      join(outputDirectory, 'kindling.json'),
+      JSON.stringify(
+        {
+          format: 'kindling-image-classifier@0',
+          task: 'image',
+          vocab: data.vocab.toJSON(),
+          preprocessing: data.preprocessing,
+          architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
+          metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy },
+          mostConfused: interpretation.mostConfused(),
+          training: { epochs: options.epochs, lr, batchSize: options.batchSize, seed: options.seed },
+          createdAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
+    await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(1)}%; model, kindling.json, confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy: final.metrics.accuracy!, classes: data.vocab.labels.slice(), outputDirectory, lr };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}
