@@ -115,7 +115,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     }
     say(table.toString());
 
-    const interpretation = await ClassificationInterpretation.fromLearner(learner, data.vocab.labels);
+    const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
     const final = learner.recorder.epochs.at(-1)!;
     await saveLayersModel(model, join(outputDirectory, 'model'));
     await writeFileAtomic(
