@@ -1,9 +1,11 @@
 import { benchBackendThroughput } from './backend-throughput';
+import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   backends: benchBackendThroughput,
   learner: benchLearnerOverhead,
+  'fashion-mnist': benchFashionMnist,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */
