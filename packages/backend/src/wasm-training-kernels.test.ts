@@ -241,19 +241,30 @@ describe('wasm training kernels match cpu', () => {
     expectClose(await runOn('wasm', 'UnsortedSegmentSum', inputs, attrs), await runOn('cpu', 'UnsortedSegmentSum', inputs, attrs), 'segment sum');
   });
 
-  it('leaves no tensors behind on wasm', async () => {
+  it('leaves no tensors and no wasm memory behind, however often they run', async () => {
     await tf.setBackend('wasm');
-    const x = tf.randomNormal([2, 6, 6, 3]);
-    const dy = tf.randomNormal([2, 3, 3, 4]);
-    const before = tf.memory().numTensors;
-    const bytesBefore = tf.memory().numBytes;
-    for (let i = 0; i < 3; i++) {
-      const gradient = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      gradient.dispose();
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tf.memory().numBytes).toBe(bytesBefore);
-    x.dispose();
-    dy.dispose();
+    const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+    const x = tf.randomNormal([16, 28, 28, 8]);
+    const dy = tf.randomNormal([16, 14, 14, 12]);
+    const filter = tf.randomNormal([3, 3, 8, 12]);
+    const ids = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 5), 'int32');
+    const runAll = () => {
+      const outputs = [
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 12] } as unknown as tf.NamedAttrMap),
+        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [16, 28, 28, 8] } as unknown as tf.NamedAttrMap),
+        tf.engine().runKernel('Tile', { x: filter }, { reps: [2, 1, 3, 1] } as unknown as tf.NamedAttrMap),
+        tf.engine().runKernel('UnsortedSegmentSum', { x: dy, segmentIds: ids }, { numSegments: 5 } as unknown as tf.NamedAttrMap),
+      ] as tf.Tensor[];
+      tf.dispose(outputs);
+    };
+    runAll(); // the first run may grow the heap to fit
+    const [tensors, bytes, heap] = [tf.memory().numTensors, tf.memory().numBytes, heapBytes()];
+    const inputBefore = Array.from(dy.dataSync());
+    for (let i = 0; i < 20; i++) runAll();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    expect(heapBytes()).toBe(heap);
+    expect(Array.from(dy.dataSync())).toEqual(inputBefore); // inputs are never released by the kernels
+    tf.dispose([x, dy, filter, ids]);
   });
 });

@@ -102,10 +102,14 @@ class WasmKernels {
     return out;
   }
 
-  /** Disposes every intermediate except `keep`, which becomes the kernel's output. */
+  /**
+   * Releases every intermediate except `keep`, which becomes the kernel's output. Each kernel output
+   * holds one reference: a new buffer, or (Reshape) one more on a buffer it shares, so releasing each
+   * once balances them, and a buffer `keep` shares survives through its own reference.
+   */
   finish(keep: TensorInfo): TensorInfo {
     for (const info of this.temporaries) {
-      if (info.dataId !== keep.dataId) this.backend.disposeData(info.dataId);
+      if (info !== keep) this.backend.disposeData(info.dataId);
     }
     this.temporaries.length = 0;
     return keep;
