@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
 
 const number = (name: string, integer = false) => (value: string) => {
@@ -34,6 +35,29 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (folder: string | undefined, options) => {
     await trainImage(folder, options);
+  });
+
+train
+  .command('collab')
+  .description('train a recommender on ratings (default: 100,000 generated ratings with planted tastes)')
+  .argument('[ratings]', 'a CSV or TSV file of (user, item, rating) rows')
+  .option('--user <column>', 'the user id column', 'user')
+  .option('--item <column>', 'the item id column', 'item')
+  .option('--rating <column>', 'the rating column', 'rating')
+  .option('--columns <names>', 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)')
+  .option('--delimiter <char>', 'field delimiter (default: tab for .tsv/.data, else comma)')
+  .option('--model <kind>', 'dot (dot product with biases) or neural', 'dot')
+  .option('--factors <n>', 'latent factors per user and item', number('--factors', true), 50)
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 5)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
+  .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
+  .option('--batch-size <n>', 'ratings per batch', number('--batch-size', true), 512)
+  .option('--valid-pct <share>', 'share of ratings held out', number('--valid-pct'), 0.1)
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--out <dir>', 'where the model and its kindling.json go', 'runs/collab')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (file: string | undefined, options) => {
+    await trainCollab(file, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,2 +1,4 @@
 export { classifierHead, HEAD_LAYER, resnet, transferModel } from './resnet';
 export type { ResnetOptions, TransferOptions } from './resnet';
+export { collabNeural, dotProductBias, RangeSigmoid, Recommender } from './collab';
+export type { CollabOptions, IdMaps } from './collab';

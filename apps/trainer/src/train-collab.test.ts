@@ -1,0 +1,42 @@
+import { generateRatings } from '@kindling/data';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { trainCollab, type TrainCollabOptions } from './train-collab';
+
+const options = (out: string): TrainCollabOptions => ({
+  backend: 'wasm',
+  user: 'user',
+  item: 'item',
+  rating: 'rating',
+  model: 'dot',
+  factors: 8,
+  epochs: 4,
+  lr: 2e-2,
+  wd: 0.01,
+  batchSize: 256,
+  validPct: 0.1,
+  seed: 1,
+  out,
+  quiet: true,
+});
+
+describe('kindling train collab', () => {
+  it('trains on a headerless TSV of ratings and writes the model with its id maps', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-collab-cli-'));
+    const { rows, noiseVariance } = generateRatings({ users: 150, items: 120, ratings: 12_000, seed: 5 });
+    writeFileSync(join(root, 'u.data'), rows.map((row) => `${row.user}\t${row.item}\t${row.rating}\t0`).join('\n'));
+    const result = await trainCollab(join(root, 'u.data'), { ...options(join(root, 'out')), columns: 'user,item,rating,timestamp' });
+    expect(result.validMse).toBeLessThan(noiseVariance * 2);
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.ids.users).toHaveLength(150);
+    expect(existsSync(join(root, 'out', 'model', 'model.json'))).toBe(true);
+  }, 120_000);
+
+  it('names a missing column', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-collab-bad-'));
+    writeFileSync(join(root, 'ratings.csv'), 'customer,film,stars\na,b,3\n');
+    await expect(trainCollab(join(root, 'ratings.csv'), options(join(root, 'out')))).rejects.toThrow(`${join(root, 'ratings.csv')}: no column 'user' (columns: customer, film, stars)`);
+  });
+});

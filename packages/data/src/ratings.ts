@@ -1,0 +1,117 @@
+import { DataError } from './errors';
+import { Random } from './random';
+import { Vocab } from './vocab';
+
+export interface RatingsColumns {
+  user: string;
+  item: string;
+  /** Omit for implicit feedback: every (user, item) row counts as a 1. */
+  rating?: string;
+}
+
+export interface PrepareRatingsOptions extends RatingsColumns {
+  /** Ratings outside [low, high] are an error naming the row. */
+  range?: [number, number];
+  /** Several ratings of one item by one user: average them (default), keep the last, or stop. */
+  duplicates?: 'mean' | 'last' | 'error';
+  source?: string;
+}
+
+/** Ratings as indices and values, with the id maps to turn indices back into ids. */
+export interface Ratings {
+  users: Vocab;
+  items: Vocab;
+  user: Int32Array;
+  item: Int32Array;
+  rating: Float32Array;
+  /** How many duplicate (user, item) rows were merged. */
+  mergedDuplicates: number;
+}
+
+/**
+ * Turns rows of (user, item, rating) into index arrays with id maps. Ids of any kind become indices;
+ * bad rows are DataErrors that name the row and field.
+ */
+export function prepareRatings(rows: ReadonlyArray<Record<string, string>>, options: PrepareRatingsOptions): Ratings {
+  const source = options.source ?? 'ratings';
+  if (rows.length === 0) throw new DataError('there are no ratings', { file: source });
+  const columns = [options.user, options.item, ...(options.rating ? [options.rating] : [])];
+  for (const column of columns) {
+    if (!(column in rows[0]!)) throw new DataError(`no column '${column}' (columns: ${Object.keys(rows[0]!).join(', ')})`, { file: source });
+  }
+  const merged = new Map<string, { user: string; item: string; sum: number; count: number }>();
+  let mergedDuplicates = 0;
+  rows.forEach((row, index) => {
+    const where = { file: source, row: index + 2 };
+    const user = row[options.user]!.trim();
+    const item = row[options.item]!.trim();
+    if (user === '') throw new DataError('the user id is empty', { ...where, field: options.user });
+    if (item === '') throw new DataError('the item id is empty', { ...where, field: options.item });
+    let value = 1;
+    if (options.rating) {
+      const text = row[options.rating]!.trim();
+      value = Number(text);
+      if (text === '' || !Number.isFinite(value)) throw new DataError(`rating '${text}' is not a number`, { ...where, field: options.rating });
+      if (options.range && (value < options.range[0] || value > options.range[1])) {
+        throw new DataError(`rating ${value} is outside the range ${options.range[0]}–${options.range[1]}`, { ...where, field: options.rating });
+      }
+    }
+    const key = `${user}\u0000${item}`;
+    const existing = merged.get(key);
+    if (existing === undefined) {
+      merged.set(key, { user, item, sum: value, count: 1 });
+      return;
+    }
+    mergedDuplicates++;
+    const policy = options.duplicates ?? 'mean';
+    if (policy === 'error') throw new DataError(`user '${user}' rated item '${item}' more than once`, where);
+    if (policy === 'last') Object.assign(existing, { sum: value, count: 1 });
+    else Object.assign(existing, { sum: existing.sum + value, count: existing.count + 1 });
+  });
+  const entries = [...merged.values()];
+  const users = Vocab.fromLabels(entries.map((entry) => entry.user));
+  const items = Vocab.fromLabels(entries.map((entry) => entry.item));
+  return {
+    users,
+    items,
+    user: Int32Array.from(entries, (entry) => users.encode(entry.user)),
+    item: Int32Array.from(entries, (entry) => items.encode(entry.item)),
+    rating: Float32Array.from(entries, (entry) => entry.sum / entry.count),
+    mergedDuplicates,
+  };
+}
+
+export interface GeneratedRatings {
+  rows: Array<Record<string, string>>;
+  /** The genre (taste group) of every item and the favourite genre of every user, as planted. */
+  itemGenre: number[];
+  userFavourite: number[];
+  /** The variance of the noise added: the best mean squared error any model can reach. */
+  noiseVariance: number;
+}
+
+/**
+ * Ratings drawn from known tastes: items belong to genres, users like some genres more, plus user and
+ * item biases and Gaussian noise. A model can at best reach the noise variance as its error.
+ */
+export function generateRatings(options: { users?: number; items?: number; ratings?: number; genres?: number; noise?: number; seed?: number } = {}): GeneratedRatings {
+  const { users = 300, items = 200, ratings = 12_000, genres = 4, noise = 0.5, seed = 7 } = options;
+  const random = new Random(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+  const itemGenre = Array.from({ length: items }, (_, i) => i % genres);
+  const itemBias = Array.from({ length: items }, () => gaussian() * 0.4);
+  const userFavourite = Array.from({ length: users }, () => random.integer(genres));
+  const userTaste = userFavourite.map((favourite) => Array.from({ length: genres }, (_, g) => (g === favourite ? 1.2 : -0.4) + gaussian() * 0.2));
+  const userBias = Array.from({ length: users }, () => gaussian() * 0.3);
+  const seen = new Set<number>();
+  const rows: Array<Record<string, string>> = [];
+  while (rows.length < Math.min(ratings, users * items)) {
+    const u = random.integer(users);
+    const i = random.integer(items);
+    if (seen.has(u * items + i)) continue;
+    seen.add(u * items + i);
+    const value = 3 + userBias[u]! + itemBias[i]! + userTaste[u]![itemGenre[i]!]! + gaussian() * noise;
+    rows.push({ user: `u${u}`, item: `i${i}`, rating: value.toFixed(4) });
+  }
+  return { rows, itemGenre, userFavourite, noiseVariance: noise * noise };
+}

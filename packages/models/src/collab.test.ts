@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { describeEachBackend } from '@kindling/backend/testing';
+import { DataError, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, type Ratings } from '@kindling/data';
+import { Learner, mse, mseLoss } from '@kindling/learner';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collabNeural, dotProductBias, Recommender } from './collab';
+import { loadLayersModel, saveLayersModel } from './node';
+
+function loaders(ratings: Ratings, seed: number) {
+  const indices = Array.from(ratings.rating.keys());
+  const split = randomSplitter<number>({ validPct: 0.1, seed })(indices);
+  const make = (rows: number[], shuffle: boolean) =>
+    new TensorDataLoader(
+      [tf.tensor2d(rows.map((r) => ratings.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(rows.map((r) => ratings.item[r]!), [rows.length, 1], 'int32')],
+      tf.tensor2d(rows.map((r) => ratings.rating[r]!), [rows.length, 1]),
+      { batchSize: 512, shuffle, seed },
+    );
+  return { train: make(split.train, true), valid: make(split.valid, false), split };
+}
+
+const disposeLoaders = (data: ReturnType<typeof loaders>) =>
+  tf.dispose([...(data.train.inputs as tf.Tensor[]), data.train.targets, ...(data.valid.inputs as tf.Tensor[]), data.valid.targets]);
+
+describe('ratings input', () => {
+  it('maps ids of any kind to indices, merges duplicates, and names bad rows', () => {
+    const rows = [
+      { user: 'ann', item: 'Demon Slayer', stars: '5' },
+      { user: 'bob', item: 'Chainsaw Man', stars: '4' },
+      { user: 'ann', item: 'Demon Slayer', stars: '3' },
+    ];
+    const ratings = prepareRatings(rows, { user: 'user', item: 'item', rating: 'stars' });
+    expect(ratings.users.labels).toEqual(['ann', 'bob']);
+    expect(Array.from(ratings.rating)).toEqual([4, 4]);
+    expect(ratings.mergedDuplicates).toBe(1);
+    expect(() => prepareRatings(rows, { user: 'user', item: 'item', rating: 'stars', duplicates: 'error' })).toThrow("ratings, row 4: user 'ann' rated item 'Demon Slayer' more than once");
+    expect(() => prepareRatings([{ user: 'a', item: 'b', stars: 'five' }], { user: 'user', item: 'item', rating: 'stars', source: 'r.csv' })).toThrow("r.csv, row 2, field 'stars': rating 'five' is not a number");
+    expect(() => prepareRatings([{ user: 'a', item: 'b', stars: '9' }], { user: 'user', item: 'item', rating: 'stars', range: [1, 5] })).toThrow('rating 9 is outside the range 1–5');
+    expect(() => prepareRatings([], { user: 'user', item: 'item' })).toThrow(DataError);
+    expect(() => prepareRatings(rows, { user: 'customer', item: 'item' })).toThrow("no column 'customer'");
+    const implicit = prepareRatings(rows, { user: 'user', item: 'item' });
+    expect(Array.from(implicit.rating)).toEqual([1, 1]);
+  });
+});
+
+// 120,000 ratings: a workload for wasm; the pure-JS cpu backend would take minutes.
+describeEachBackend(
+  'collaborative filtering on planted tastes',
+  () => {
+  const generated = generateRatings({ users: 400, items: 400, ratings: 120_000, genres: 4, noise: 0.5, seed: 3 });
+  const ratings = prepareRatings(generated.rows, { user: 'user', item: 'item', rating: 'rating' });
+  const genreOf = (item: string) => generated.itemGenre[Number(item.slice(1))]!;
+
+  it('the dot-product model gets within 10% of the noise floor and recovers the planted tastes', async () => {
+    const data = loaders(ratings, 1);
+    const model = dotProductBias({ users: ratings.users.size, items: ratings.items.size, factors: 8, yRange: [-1, 7], seed: 2 });
+    const learner = new Learner({ model, data, loss: mseLoss(), metrics: [mse()], seed: 1 });
+    await learner.fitOneCycle(8, 2e-2, { weightDecay: 0.01 });
+    const validMse = learner.recorder.epochs.at(-1)!.metrics.mse!;
+    expect(validMse).toBeLessThan(generated.noiseVariance * 1.1);
+
+    const recommender = new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels });
+    // Recommendations for a user come from their favourite genre.
+    let matching = 0;
+    let total = 0;
+    for (const user of ratings.users.labels.slice(0, 20)) {
+      const favourite = generated.userFavourite[Number(user.slice(1))]!;
+      for (const { item } of recommender.recommend(user, 5)) {
+        total++;
+        if (genreOf(item) === favourite) matching++;
+      }
+    }
+    expect(matching / total).toBeGreaterThan(0.9);
+    // Cold start: someone who liked two items of one genre is shown that genre first, without retraining.
+    const liked = ratings.items.labels.filter((item) => genreOf(item) === 2).slice(0, 2);
+    const cold = recommender.coldStart(liked, 8);
+    expect(cold.filter(({ item }) => genreOf(item) === 2).length).toBeGreaterThanOrEqual(7);
+    const similar = recommender.similarItems(liked[0]!, 5);
+    expect(similar.filter(({ item }) => genreOf(item) === 2).length).toBeGreaterThanOrEqual(4);
+    const { highest, lowest } = recommender.itemBiases(3);
+    expect(highest[0]!.bias).toBeGreaterThan(lowest[0]!.bias);
+    expect(() => recommender.predict([['stranger', liked[0]!]])).toThrow("unknown user 'stranger'");
+    // It saves and loads (with its custom output layer) and predicts the same.
+    const directory = join(mkdtempSync(join(tmpdir(), 'kindling-collab-')), 'model');
+    await saveLayersModel(model, directory);
+    const loaded = new Recommender(await loadLayersModel(directory), recommender.ids);
+    const pair: [string, string] = [ratings.users.labels[0]!, ratings.items.labels[0]!];
+    expect(loaded.predict([pair])[0]).toBeCloseTo(recommender.predict([pair])[0]!, 5);
+    learner.dispose();
+    model.dispose();
+    loaded.model.dispose();
+    disposeLoaders(data);
+  }, 120_000);
+
+  it('the neural variant learns too (well below the spread of the ratings)', async () => {
+    const data = loaders(ratings, 2);
+    const model = collabNeural({ users: ratings.users.size, items: ratings.items.size, factors: 16, hidden: [32], yRange: [-1, 7], seed: 4 });
+    const learner = new Learner({ model, data, loss: mseLoss(), metrics: [mse()], seed: 2 });
+    const before = (await learner.validate()).metrics.mse!;
+    await learner.fitOneCycle(8, 1e-2, { weightDecay: 0.05 });
+    expect(learner.recorder.epochs.at(-1)!.metrics.mse!).toBeLessThan(before * 0.5);
+    learner.dispose();
+    model.dispose();
+    disposeLoaders(data);
+  }, 120_000);
+  },
+  ['wasm'],
+);
