@@ -1,4 +1,5 @@
 import { benchBackendThroughput } from './backend-throughput';
+import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
 
@@ -6,6 +7,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   backends: benchBackendThroughput,
   learner: benchLearnerOverhead,
   'fashion-mnist': benchFashionMnist,
+  collab: benchCollab,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */
