@@ -44,6 +44,7 @@ train
   .option('--user <column>', 'the user id column', 'user')
   .option('--item <column>', 'the item id column', 'item')
   .option('--rating <column>', 'the rating column', 'rating')
+  .option('--implicit', 'no ratings: each row is a pick, learned against sampled items the user did not pick', false)
   .option('--columns <names>', 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)')
   .option('--delimiter <char>', 'field delimiter (default: tab for .tsv/.data, else comma)')
   .option('--model <kind>', 'dot (dot product with biases) or neural', 'dot')

@@ -1,4 +1,4 @@
-import { generateRatings } from '@kindling/data';
+import { generateInteractions, generateRatings } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,15 @@ describe('kindling train collab', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.ids.users).toHaveLength(150);
     expect(existsSync(join(root, 'out', 'model', 'model.json'))).toBe(true);
+  }, 120_000);
+
+  it('trains on implicit picks (no rating column)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-collab-implicit-'));
+    writeFileSync(join(root, 'picks.csv'), ['user,item', ...generateInteractions({ users: 200, items: 120, perUser: 20, seed: 2 }).rows.map((row) => `${row.user},${row.item}`)].join('\n'));
+    const result = await trainCollab(join(root, 'picks.csv'), { ...options(join(root, 'out')), implicit: true });
+    // targets are 0/1, a third of them 1: always guessing 1/3 scores 0.222; tastes are learnable
+    expect(result.validMse).toBeLessThan(0.17);
+    expect(JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8')).implicit).toBe(true);
   }, 120_000);
 
   it('names a missing column', async () => {

@@ -1,5 +1,5 @@
 import { initBackend, type BackendName } from '@kindling/backend';
-import { ConfigError, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, type Ratings } from '@kindling/data';
+import { ConfigError, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, withNegativeSamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, rmse } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -14,6 +14,8 @@ export interface TrainCollabOptions {
   user: string;
   item: string;
   rating?: string;
+  /** No ratings: each row is a pick; picks are learned against sampled items the user did not pick. */
+  implicit?: boolean;
   columns?: string;
   delimiter?: string;
   model: string;
@@ -28,10 +30,16 @@ export interface TrainCollabOptions {
   quiet?: boolean;
 }
 
-function tensors(ratings: Ratings, rows: number[]) {
+interface Examples {
+  user: Int32Array;
+  item: Int32Array;
+  target: Float32Array;
+}
+
+function tensors(examples: Examples, rows: number[]) {
   return {
-    inputs: [tf.tensor2d(Int32Array.from(rows, (r) => ratings.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(Int32Array.from(rows, (r) => ratings.item[r]!), [rows.length, 1], 'int32')],
-    targets: tf.tensor2d(Float32Array.from(rows, (r) => ratings.rating[r]!), [rows.length, 1]),
+    inputs: [tf.tensor2d(Int32Array.from(rows, (r) => examples.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(Int32Array.from(rows, (r) => examples.item[r]!), [rows.length, 1], 'int32')],
+    targets: tf.tensor2d(Float32Array.from(rows, (r) => examples.target[r]!), [rows.length, 1]),
   };
 }
 
@@ -43,11 +51,11 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   if (!['dot', 'neural'].includes(options.model)) throw new ConfigError(`--model must be dot or neural, not '${options.model}'`);
   await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
   let rows: Array<Record<string, string>>;
-  let columns = { user: options.user, item: options.item, rating: options.rating };
+  let columns = { user: options.user, item: options.item, rating: options.implicit ? undefined : options.rating };
   if (file === undefined) {
     const generated = generateRatings({ users: 943, items: 1682, ratings: 100_000, genres: 8, noise: 0.5, seed: options.seed });
     rows = generated.rows;
-    columns = { user: 'user', item: 'item', rating: 'rating' };
+    columns = { user: 'user', item: 'item', rating: options.implicit ? undefined : 'rating' };
     say(`generated 100,000 ratings of 1,682 items by 943 users from planted tastes (noise variance ${generated.noiseVariance}: the best reachable MSE)`);
   } else {
     const delimiter = options.delimiter ?? (/\.(tsv|data)$/i.test(file) ? '\t' : ',');
@@ -55,12 +63,15 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   }
   const ratings = prepareRatings(rows, { ...columns, source: file ?? 'generated ratings' });
   if (ratings.mergedDuplicates > 0) say(`merged ${ratings.mergedDuplicates} duplicate (user, item) ratings by their mean`);
-  const values = Array.from(ratings.rating);
-  const [low, high] = [Math.min(...values), Math.max(...values)];
+  const examples: Examples = columns.rating
+    ? { user: ratings.user, item: ratings.item, target: ratings.rating }
+    : (({ user, item, label }) => ({ user, item, target: label }))(withNegativeSamples(ratings, { perPositive: 2, seed: options.seed }));
+  let [low, high] = [Infinity, -Infinity];
+  for (const value of examples.target) [low, high] = [Math.min(low, value), Math.max(high, value)];
   const yRange: [number, number] = columns.rating ? [low - 0.05 * (high - low), high + 0.05 * (high - low)] : [0, 1];
-  const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(values.keys()));
-  const train = tensors(ratings, split.train);
-  const valid = tensors(ratings, split.valid);
+  const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(examples.target.keys()));
+  const train = tensors(examples, split.train);
+  const valid = tensors(examples, split.valid);
   const modelOptions = { users: ratings.users.size, items: ratings.items.size, factors: options.factors, yRange, seed: options.seed };
   const model = options.model === 'dot' ? dotProductBias(modelOptions) : collabNeural(modelOptions);
   const learner = new Learner({
@@ -95,7 +106,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     await saveLayersModel(model, join(outputDirectory, 'model'));
     await writeFileAtomic(
       join(outputDirectory, 'kindling.json'),
-      JSON.stringify({ format: 'kindling-collab@0', task: 'collab', model: options.model, ids: { users: ratings.users.labels, items: ratings.items.labels }, yRange, metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, createdAt: new Date().toISOString() }),
+      JSON.stringify({ format: 'kindling-collab@0', task: 'collab', model: options.model, implicit: !columns.rating, ids: { users: ratings.users.labels, items: ratings.items.labels }, yRange, metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, createdAt: new Date().toISOString() }),
     );
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
     say(`validation MSE ${final.metrics.mse!.toFixed(4)}; model, kindling.json and loss.png are in ${outputDirectory}`);

@@ -115,3 +115,54 @@ export function generateRatings(options: { users?: number; items?: number; ratin
   }
   return { rows, itemGenre, userFavourite, noiseVariance: noise * noise };
 }
+
+/**
+ * Implicit feedback: every observed (user, item) pair is a 1, and for each one `perPositive` items the
+ * user never touched are drawn as 0s, so a model learns what each user picks over what they pass by.
+ */
+export function withNegativeSamples(ratings: Ratings, options: { perPositive?: number; seed?: number } = {}): { user: Int32Array; item: Int32Array; label: Float32Array } {
+  const { perPositive = 1, seed = 0 } = options;
+  const random = new Random(seed);
+  const itemCount = ratings.items.size;
+  const seen = new Set<number>();
+  for (let r = 0; r < ratings.user.length; r++) seen.add(ratings.user[r]! * itemCount + ratings.item[r]!);
+  const user: number[] = [];
+  const item: number[] = [];
+  const label: number[] = [];
+  for (let r = 0; r < ratings.user.length; r++) {
+    const u = ratings.user[r]!;
+    user.push(u);
+    item.push(ratings.item[r]!);
+    label.push(1);
+    for (let n = 0; n < perPositive; n++) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const candidate = random.integer(itemCount);
+        if (seen.has(u * itemCount + candidate)) continue;
+        user.push(u);
+        item.push(candidate);
+        label.push(0);
+        break;
+      }
+    }
+  }
+  return { user: Int32Array.from(user), item: Int32Array.from(item), label: Float32Array.from(label) };
+}
+
+/** Implicit interactions from planted tastes: each user picks mostly (`loyalty`) items of their favourite genre. */
+export function generateInteractions(options: { users?: number; items?: number; perUser?: number; genres?: number; loyalty?: number; seed?: number } = {}): Omit<GeneratedRatings, 'noiseVariance'> {
+  const { users = 200, items = 120, perUser = 20, genres = 4, loyalty = 0.8, seed = 7 } = options;
+  const random = new Random(seed);
+  const itemGenre = Array.from({ length: items }, (_, i) => i % genres);
+  const userFavourite = Array.from({ length: users }, () => random.integer(genres));
+  const rows: Array<Record<string, string>> = [];
+  for (let u = 0; u < users; u++) {
+    const picked = new Set<number>();
+    while (picked.size < Math.min(perUser, items)) {
+      const genre = random.next() < loyalty ? userFavourite[u]! : random.integer(genres);
+      const candidates = itemGenre.flatMap((g, i) => (g === genre ? [i] : []));
+      picked.add(candidates[random.integer(candidates.length)]!);
+    }
+    for (const i of picked) rows.push({ user: `u${u}`, item: `i${i}` });
+  }
+  return { rows, itemGenre, userFavourite };
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeEachBackend } from '@kindling/backend/testing';
-import { DataError, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, type Ratings } from '@kindling/data';
+import { DataError, generateInteractions, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, withNegativeSamples, type Ratings } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +92,38 @@ describeEachBackend(
     model.dispose();
     loaded.model.dispose();
     disposeLoaders(data);
+  }, 120_000);
+
+  it('implicit feedback: trained on picks against sampled non-picks, it recommends each user\'s favourite genre', async () => {
+    const interactions = generateInteractions({ users: 200, items: 120, perUser: 20, genres: 4, loyalty: 0.8, seed: 9 });
+    const picks = prepareRatings(interactions.rows, { user: 'user', item: 'item' });
+    const sampled = withNegativeSamples(picks, { perPositive: 2, seed: 1 });
+    expect(sampled.label.filter((l) => l === 0).length).toBe(2 * picks.user.length);
+    const n = sampled.label.length;
+    const train = new TensorDataLoader(
+      [tf.tensor2d(sampled.user, [n, 1], 'int32'), tf.tensor2d(sampled.item, [n, 1], 'int32')],
+      tf.tensor2d(sampled.label, [n, 1]),
+      { batchSize: 256, shuffle: true, seed: 1 },
+    );
+    const model = dotProductBias({ users: picks.users.size, items: picks.items.size, factors: 8, yRange: [0, 1], seed: 6 });
+    const learner = new Learner({ model, data: { train }, loss: mseLoss(), seed: 1 });
+    await learner.fitOneCycle(8, 2e-2, { weightDecay: 0.01 });
+    const recommender = new Recommender(model, { users: picks.users.labels, items: picks.items.labels });
+    const seenBy = new Map<string, string[]>();
+    for (const row of interactions.rows) seenBy.set(row.user!, [...(seenBy.get(row.user!) ?? []), row.item!]);
+    let matching = 0;
+    let total = 0;
+    for (const user of picks.users.labels.slice(0, 30)) {
+      const favourite = interactions.userFavourite[Number(user.slice(1))]!;
+      for (const { item } of recommender.recommend(user, 5, seenBy.get(user))) {
+        total++;
+        if (interactions.itemGenre[Number(item.slice(1))] === favourite) matching++;
+      }
+    }
+    expect(matching / total).toBeGreaterThan(0.8); // chance: 0.25
+    learner.dispose();
+    model.dispose();
+    tf.dispose([...(train.inputs as tf.Tensor[]), train.targets]);
   }, 120_000);
 
   it('the neural variant learns too (well below the spread of the ratings)', async () => {
