@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@kindling/backend';
-import { generateRatings, prepareRatings, randomSplitter, TensorDataLoader } from '@kindling/data';
+import { generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { dotProductBias, Recommender } from '@kindling/models';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,12 +32,9 @@ export async function benchCollab(): Promise<void> {
     console.log('PyTorch is not installed (Debian python3-torch): no baseline this run.');
   }
   const report = await initBackend({ log: false });
-  const tensors = (rows: number[]) => ({
-    inputs: [tf.tensor2d(Int32Array.from(rows, (r) => ratings.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(Int32Array.from(rows, (r) => ratings.item[r]!), [rows.length, 1], 'int32')],
-    targets: tf.tensor2d(Float32Array.from(rows, (r) => ratings.rating[r]!), [rows.length, 1]),
-  });
-  const train = tensors(split.train);
-  const valid = tensors(split.valid);
+  const examples = { user: ratings.user, item: ratings.item, target: ratings.rating };
+  const train = ratingTensors(examples, split.train);
+  const valid = ratingTensors(examples, split.valid);
   const model = dotProductBias({ users: ratings.users.size, items: ratings.items.size, factors: FACTORS, yRange, seed: 1 });
   const learner = new Learner({
     model,

@@ -1,5 +1,5 @@
 import { initBackend, type BackendName } from '@kindling/backend';
-import { ConfigError, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, withNegativeSamples } from '@kindling/data';
+import { ConfigError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, rmse } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -30,19 +30,6 @@ export interface TrainCollabOptions {
   quiet?: boolean;
 }
 
-interface Examples {
-  user: Int32Array;
-  item: Int32Array;
-  target: Float32Array;
-}
-
-function tensors(examples: Examples, rows: number[]) {
-  return {
-    inputs: [tf.tensor2d(Int32Array.from(rows, (r) => examples.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(Int32Array.from(rows, (r) => examples.item[r]!), [rows.length, 1], 'int32')],
-    targets: tf.tensor2d(Float32Array.from(rows, (r) => examples.target[r]!), [rows.length, 1]),
-  };
-}
-
 /** `kindling train collab [ratings.csv]`: ratings in, a recommender out (default: generated ratings with planted tastes). */
 export async function trainCollab(file: string | undefined, options: TrainCollabOptions): Promise<{ validMse: number; outputDirectory: string }> {
   const say = (line: string) => {
@@ -63,15 +50,15 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   }
   const ratings = prepareRatings(rows, { ...columns, source: file ?? 'generated ratings' });
   if (ratings.mergedDuplicates > 0) say(`merged ${ratings.mergedDuplicates} duplicate (user, item) ratings by their mean`);
-  const examples: Examples = columns.rating
+  const examples: RatingExamples = columns.rating
     ? { user: ratings.user, item: ratings.item, target: ratings.rating }
     : (({ user, item, label }) => ({ user, item, target: label }))(withNegativeSamples(ratings, { perPositive: 2, seed: options.seed }));
   let [low, high] = [Infinity, -Infinity];
   for (const value of examples.target) [low, high] = [Math.min(low, value), Math.max(high, value)];
   const yRange: [number, number] = columns.rating ? [low - 0.05 * (high - low), high + 0.05 * (high - low)] : [0, 1];
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(examples.target.keys()));
-  const train = tensors(examples, split.train);
-  const valid = tensors(examples, split.valid);
+  const train = ratingTensors(examples, split.train);
+  const valid = ratingTensors(examples, split.valid);
   const modelOptions = { users: ratings.users.size, items: ratings.items.size, factors: options.factors, yRange, seed: options.seed };
   const model = options.model === 'dot' ? dotProductBias(modelOptions) : collabNeural(modelOptions);
   const learner = new Learner({

@@ -13,5 +13,5 @@ export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, 
 export { parseIdx } from './idx';
 export { parseCsv } from './csv';
 export type { CsvOptions } from './csv';
-export { generateInteractions, generateRatings, prepareRatings, withNegativeSamples } from './ratings';
-export type { GeneratedRatings, PrepareRatingsOptions, Ratings, RatingsColumns } from './ratings';
+export { generateInteractions, generateRatings, prepareRatings, ratingTensors, withNegativeSamples } from './ratings';
+export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, RatingsColumns } from './ratings';

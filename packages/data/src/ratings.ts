@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { DataError } from './errors';
 import { Random } from './random';
 import { Vocab } from './vocab';
@@ -165,4 +166,22 @@ export function generateInteractions(options: { users?: number; items?: number; 
     for (const i of picked) rows.push({ user: `u${u}`, item: `i${i}` });
   }
   return { rows, itemGenre, userFavourite };
+}
+
+/** (user, item, target) examples as arrays: ratings, or picks with sampled non-picks. */
+export interface RatingExamples {
+  user: Int32Array;
+  item: Int32Array;
+  target: Float32Array;
+}
+
+/** Selected rows of examples as model inputs `[userIndex, itemIndex]` (each `[n, 1]` int32) and targets `[n, 1]`. */
+export function ratingTensors(examples: RatingExamples, rows: readonly number[]): { inputs: [tf.Tensor2D, tf.Tensor2D]; targets: tf.Tensor2D } {
+  return {
+    inputs: [
+      tf.tensor2d(Int32Array.from(rows, (r) => examples.user[r]!), [rows.length, 1], 'int32'),
+      tf.tensor2d(Int32Array.from(rows, (r) => examples.item[r]!), [rows.length, 1], 'int32'),
+    ],
+    targets: tf.tensor2d(Float32Array.from(rows, (r) => examples.target[r]!), [rows.length, 1]),
+  };
 }

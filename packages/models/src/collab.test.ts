@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeEachBackend } from '@kindling/backend/testing';
-import { DataError, generateInteractions, generateRatings, prepareRatings, randomSplitter, TensorDataLoader, withNegativeSamples, type Ratings } from '@kindling/data';
+import { DataError, generateInteractions, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type Ratings } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +12,10 @@ import { loadLayersModel, saveLayersModel } from './node';
 function loaders(ratings: Ratings, seed: number) {
   const indices = Array.from(ratings.rating.keys());
   const split = randomSplitter<number>({ validPct: 0.1, seed })(indices);
-  const make = (rows: number[], shuffle: boolean) =>
-    new TensorDataLoader(
-      [tf.tensor2d(rows.map((r) => ratings.user[r]!), [rows.length, 1], 'int32'), tf.tensor2d(rows.map((r) => ratings.item[r]!), [rows.length, 1], 'int32')],
-      tf.tensor2d(rows.map((r) => ratings.rating[r]!), [rows.length, 1]),
-      { batchSize: 512, shuffle, seed },
-    );
+  const make = (rows: number[], shuffle: boolean) => {
+    const { inputs, targets } = ratingTensors({ user: ratings.user, item: ratings.item, target: ratings.rating }, rows);
+    return new TensorDataLoader(inputs, targets, { batchSize: 512, shuffle, seed });
+  };
   return { train: make(split.train, true), valid: make(split.valid, false), split };
 }
 
@@ -99,12 +97,8 @@ describeEachBackend(
     const picks = prepareRatings(interactions.rows, { user: 'user', item: 'item' });
     const sampled = withNegativeSamples(picks, { perPositive: 2, seed: 1 });
     expect(sampled.label.filter((l) => l === 0).length).toBe(2 * picks.user.length);
-    const n = sampled.label.length;
-    const train = new TensorDataLoader(
-      [tf.tensor2d(sampled.user, [n, 1], 'int32'), tf.tensor2d(sampled.item, [n, 1], 'int32')],
-      tf.tensor2d(sampled.label, [n, 1]),
-      { batchSize: 256, shuffle: true, seed: 1 },
-    );
+    const examples = ratingTensors({ user: sampled.user, item: sampled.item, target: sampled.label }, Array.from(sampled.label.keys()));
+    const train = new TensorDataLoader(examples.inputs, examples.targets, { batchSize: 256, shuffle: true, seed: 1 });
     const model = dotProductBias({ users: picks.users.size, items: picks.items.size, factors: 8, yRange: [0, 1], seed: 6 });
     const learner = new Learner({ model, data: { train }, loss: mseLoss(), seed: 1 });
     await learner.fitOneCycle(8, 2e-2, { weightDecay: 0.01 });
