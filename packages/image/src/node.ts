@@ -16,7 +16,7 @@ import {
 import { folderItems } from '@kindling/data/node';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { assertResizeMethod, augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
@@ -110,7 +110,7 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   assertResizeMethod(method);
   const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
   const files = await folderItems(root, { extensions: IMAGE_EXTENSIONS });
-  await reportEmptyClassFolders(root);
+  await reportEmptyClassFolders(root, files);
   if (files.length === 0) throw new DataError(`no image files (${IMAGE_EXTENSIONS.join(', ')}) in the folder`, { file: root });
   const label = parentFolderLabel();
   const relativeFiles = files.map((file) => relative(root, file));
@@ -154,8 +154,11 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   };
 }
 
-/** A class folder with no images is a mistake worth stopping on: it names the folder. */
-async function reportEmptyClassFolders(root: string): Promise<void> {
+/**
+ * A class folder with no images is a mistake worth stopping on: it names the folder. Checked against
+ * the image files already listed, so the tree is not walked again per class.
+ */
+async function reportEmptyClassFolders(root: string, files: readonly string[]): Promise<void> {
   const check = async (folder: string) => {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
@@ -165,8 +168,7 @@ async function reportEmptyClassFolders(root: string): Promise<void> {
         await check(path);
         continue;
       }
-      const images = await folderItems(path, { extensions: IMAGE_EXTENSIONS });
-      if (images.length === 0) throw new DataError('this class folder has no image files', { file: path });
+      if (!files.some((file) => file.startsWith(path + sep))) throw new DataError('this class folder has no image files', { file: path });
     }
   };
   await check(root);
