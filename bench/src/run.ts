@@ -2,12 +2,14 @@ import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
+import { benchTabular } from './tabular';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   backends: benchBackendThroughput,
   learner: benchLearnerOverhead,
   'fashion-mnist': benchFashionMnist,
   collab: benchCollab,
+  tabular: benchTabular,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
+import { trainTabular } from './train-tabular';
 
 const number = (name: string, integer = false) => (value: string) => {
   const parsed = Number(value);
@@ -59,6 +60,33 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (file: string | undefined, options) => {
     await trainCollab(file, options);
+  });
+
+train
+  .command('tabular')
+  .description('train a model that predicts one column of a table (default: a generated income table)')
+  .argument('[file]', 'a CSV (or TSV) file, with a header row unless --names is given')
+  .option('--target <column>', 'the column to predict (default for the generated table: income)')
+  .option('--names <names>', 'column names, comma separated, for a file without a header row')
+  .option('--delimiter <char>', 'field delimiter (default: tab for .tsv, else comma)')
+  .option('--cat <columns>', 'columns to treat as categories, comma separated (others are inferred)')
+  .option('--cont <columns>', 'columns to treat as continuous numbers')
+  .option('--date <columns>', 'date columns, split into year, month, day, weekday, …')
+  .option('--ignore <columns>', 'columns to leave out (ids, leaks)')
+  .option('--task <task>', 'classification or regression (default: inferred from the target)')
+  .option('--test <file>', 'a test file with the same columns, scored once after training')
+  .option('--layers <sizes>', 'hidden layer widths, comma separated', '200,100')
+  .option('--dropout <rate>', 'dropout after each hidden layer', number('--dropout'), 0.1)
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 5)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
+  .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
+  .option('--batch-size <n>', 'rows per batch', number('--batch-size', true), 256)
+  .option('--valid-pct <share>', 'share of rows held out for validation', number('--valid-pct'), 0.2)
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (file: string | undefined, options) => {
+    await trainTabular(file, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,4 +1,6 @@
 /** Node-only data sources: folders of files, IDX and CSV files on disk. */
+import { parse } from 'csv-parse';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -38,4 +40,34 @@ export async function readIdxFile(path: string): Promise<ReturnType<typeof parse
 /** Reads a CSV file into rows keyed by column. */
 export async function readCsvFile(path: string, options: Omit<CsvOptions, 'source'> = {}): Promise<Array<Record<string, string>>> {
   return parseCsv(await readFile(path, 'utf8'), { ...options, source: path });
+}
+
+/**
+ * Streams a CSV file row by row (for files too big to hold as text), keyed by the header or by
+ * `columns`. Blank lines are skipped; a ragged row is a DataError naming its line.
+ */
+export async function* streamCsvFile(path: string, options: Omit<CsvOptions, 'source'> = {}): AsyncGenerator<Record<string, string>> {
+  const parser = createReadStream(path).pipe(
+    parse({ delimiter: options.delimiter ?? ',', skip_empty_lines: true, trim: true, relax_column_count: true, bom: true, info: true }),
+  );
+  let header = options.columns;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (header === undefined) {
+        header = record;
+        continue;
+      }
+      if (record.length !== header.length) {
+        throw new DataError(`has ${record.length} fields but the header has ${header.length}`, { file: path, row: info.lines });
+      }
+      yield Object.fromEntries(header.map((column, i) => [column, record[i]!]));
+    }
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read the CSV: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { file: path }, { cause: error });
+  } finally {
+    parser.destroy();
+  }
+  if (header === undefined) throw new DataError('the CSV is empty', { file: path });
 }

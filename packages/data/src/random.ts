@@ -17,6 +17,12 @@ export class Random {
     return low + (high - low) * this.next();
   }
 
+  /** A standard normal draw (Box–Muller); audio noise and generated data use it. */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+
   integer(limit: number): number {
     return Math.floor(this.next() * limit);
   }

@@ -2,3 +2,5 @@ export { classifierHead, HEAD_LAYER, resnet, transferModel } from './resnet';
 export type { ResnetOptions, TransferOptions } from './resnet';
 export { collabNeural, dotProductBias, RangeSigmoid, Recommender } from './collab';
 export type { CollabOptions, IdMaps } from './collab';
+export { CategoricalEmbeddings, embeddingSize, TabularPredictor, tabularModel } from './tabular';
+export type { TabularModelOptions, TabularPrediction } from './tabular';

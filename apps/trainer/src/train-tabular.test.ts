@@ -1,0 +1,69 @@
+import { generateTable } from '@kindling/data';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { trainTabular, type TrainTabularOptions } from './train-tabular';
+
+const options = (out: string): TrainTabularOptions => ({
+  backend: 'wasm',
+  layers: '64,32',
+  dropout: 0,
+  epochs: 4,
+  lr: 1e-2,
+  wd: 0.01,
+  batchSize: 64,
+  validPct: 0.2,
+  seed: 1,
+  out,
+  quiet: true,
+});
+
+const toCsv = (rows: Array<Record<string, string>>) => [Object.keys(rows[0]!).join(','), ...rows.map((row) => Object.values(row).join(','))].join('\n');
+
+describe('kindling train tabular', () => {
+  it('trains on the generated income table past the majority baseline and writes the model with its preprocessing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-cli-'));
+    const result = await trainTabular(undefined, options(join(root, 'out')));
+    expect(result.metrics.accuracy!).toBeGreaterThan(result.majorityAccuracy! + 0.15);
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.processor.schema.dates).toEqual(['start_date']);
+    expect(manifest.processor.continuous.find((column: { name: string }) => column.name === 'capital_gain').indicator).toBe(true);
+    expect(existsSync(join(root, 'out', 'model', 'model.json'))).toBe(true);
+  }, 120_000);
+
+  it('reads a headerless file with a names list and scores a test file whose labels end with a period', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-names-'));
+    const { rows } = generateTable({ rows: 1500, seed: 8 });
+    const names = Object.keys(rows[0]!);
+    writeFileSync(join(root, 'train.data'), rows.slice(0, 1200).map((row) => Object.values(row).join(', ')).join('\n') + '\n\n');
+    writeFileSync(join(root, 'test.data'), rows.slice(1200).map((row) => `${Object.values(row).join(', ')}.`).join('\n') + '\n');
+    const result = await trainTabular(join(root, 'train.data'), { ...options(join(root, 'out')), names: names.join(','), target: 'income', test: join(root, 'test.data') });
+    expect(result.testMetrics!.accuracy!).toBeGreaterThan(0.8);
+  }, 120_000);
+
+  it('regresses a numeric target', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-regression-'));
+    const { rows } = generateTable({ rows: 1500, seed: 4 });
+    const bonus: Record<string, number> = { 'HS-grad': 0, 'Some-college': 5, Bachelors: 15, Masters: 20, Doctorate: 30, '11th': -5 };
+    const scored = rows.map(({ income: _income, ...row }) => ({ ...row, score: String(2 * Number(row.age) + bonus[row.education]!) }));
+    writeFileSync(join(root, 'scores.csv'), toCsv(scored));
+    const result = await trainTabular(join(root, 'scores.csv'), { ...options(join(root, 'out')), target: 'score', epochs: 5 });
+    expect(result.task).toBe('regression');
+    // the score's standard deviation is about 31; it is a plain function of two columns
+    expect(result.metrics.rmse!).toBeLessThan(8);
+  }, 120_000);
+
+  it('names the file, row and column of bad input', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-bad-'));
+    const { rows } = generateTable({ rows: 50, seed: 2 });
+    rows[9]!.hours_per_week = 'lots';
+    const file = join(root, 'people.csv');
+    writeFileSync(file, toCsv(rows));
+    await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income', cont: 'hours_per_week' })).rejects.toThrow(`${file}, row 11, field 'hours_per_week': 'lots' is not a number`);
+    await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'salary' })).rejects.toThrow(`${file}: no column 'salary'`);
+    writeFileSync(file, `${toCsv(rows.slice(0, 3))}\n1,2\n`);
+    await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income' })).rejects.toThrow(`${file}, row 5: has 2 fields but the header has 8`);
+    await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
+  }, 60_000);
+});

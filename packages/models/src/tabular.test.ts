@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { describeEachBackend } from '@kindling/backend/testing';
+import { generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader } from '@kindling/data';
+import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadLayersModel, saveLayersModel } from './node';
+import { embeddingSize, TabularPredictor, tabularModel } from './tabular';
+
+describe('tabularModel', () => {
+  it("sizes embeddings by fastai's rule", () => {
+    expect([2, 3, 10, 17, 42, 100_000].map(embeddingSize)).toEqual([2, 3, 6, 8, 13, 600]);
+    const model = tabularModel({ cardinalities: [3, 10], continuous: 2, outputs: 2, seed: 1 });
+    expect(model.inputs.map((input) => input.shape)).toEqual([[null, 2], [null, 2]]);
+    expect(model.getLayer('embeddings').getWeights().map((weight) => weight.shape)).toEqual([[3, 3], [10, 6]]);
+    expect(model.outputs[0]!.shape).toEqual([null, 2]);
+    model.dispose();
+  });
+});
+
+describeEachBackend('tabular training', () => {
+  it('beats the majority class by a margin on the generated income table, and predicts the same after saving', async () => {
+    const before = tf.memory().numTensors;
+    const { rows } = generateTable({ rows: 2000, seed: 3 });
+    const schema = inferTabularSchema(rows, { target: 'income', source: 'generated' });
+    const split = randomSplitter<number>({ validPct: 0.25, seed: 1 })(Array.from(rows.keys()));
+    const processor = TabularProcessor.fit(split.train.map((index) => rows[index]!), schema, { source: 'generated', rowNumbers: split.train.map((index) => index + 2) });
+    const data = processor.process(rows, { source: 'generated', withTarget: true });
+    const train = tabularTensors(data, processor, split.train);
+    const valid = tabularTensors(data, processor, split.valid);
+    const model = tabularModel({ cardinalities: processor.cardinalities, continuous: processor.continuousNames.length, outputs: 2, layers: [64, 32], seed: 2 });
+    const learner = new Learner({
+      model,
+      data: { train: new TensorDataLoader(train.inputs, train.targets!, { batchSize: 64, shuffle: true, seed: 1 }), valid: new TensorDataLoader(valid.inputs, valid.targets!, { batchSize: 512 }) },
+      loss: crossEntropyLoss(),
+      metrics: [accuracy()],
+      seed: 1,
+    });
+    await learner.fitOneCycle(5, 1e-2, { weightDecay: 0.01 });
+    const validAccuracy = learner.recorder.epochs.at(-1)!.metrics.accuracy!;
+    const positives = split.valid.filter((index) => rows[index]!.income === '>50K').length / split.valid.length;
+    const majority = Math.max(positives, 1 - positives);
+    expect(validAccuracy).toBeGreaterThan(majority + 0.1);
+    expect(validAccuracy).toBeGreaterThan(0.85);
+
+    const predictor = new TabularPredictor(model, processor);
+    const examples = split.valid.slice(0, 20).map((index) => rows[index]!);
+    const predictions = predictor.predictBatch(examples);
+    const directory = join(mkdtempSync(join(tmpdir(), 'kindling-tabular-')), 'model');
+    await saveLayersModel(model, directory);
+    const loaded = await loadLayersModel(directory);
+    const reloaded = new TabularPredictor(loaded, TabularProcessor.fromJSON(JSON.parse(JSON.stringify(processor))));
+    expect(reloaded.predictBatch(examples)).toEqual(predictions);
+    const one = predictor.predict({ age: 50, education: 'Doctorate', occupation: 'Exec-managerial', hours_per_week: 60, capital_gain: 20_000, start_date: '2011-05-01', region: 'mars' });
+    expect(one).toMatchObject({ kind: 'classification', label: '>50K' });
+    learner.dispose();
+    tf.dispose([model, loaded, ...train.inputs, train.targets!, ...valid.inputs, valid.targets!]);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+}, ['wasm']);
