@@ -56,7 +56,9 @@ describeEachBackend('tabular training', () => {
     const one = predictor.predict({ age: 50, education: 'Doctorate', occupation: 'Exec-managerial', hours_per_week: 60, capital_gain: 20_000, start_date: '2011-05-01', region: 'mars' });
     expect(one).toMatchObject({ kind: 'classification', label: '>50K' });
     learner.dispose();
-    tf.dispose([model, loaded, ...train.inputs, train.targets!, ...valid.inputs, valid.targets!]);
+    model.dispose();
+    loaded.dispose();
+    tf.dispose([...train.inputs, train.targets!, ...valid.inputs, valid.targets!]);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 }, ['wasm']);
