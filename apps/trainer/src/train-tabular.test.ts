@@ -46,7 +46,7 @@ describe('kindling train tabular', () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-regression-'));
     const { rows } = generateTable({ rows: 1500, seed: 4 });
     const bonus: Record<string, number> = { 'HS-grad': 0, 'Some-college': 5, Bachelors: 15, Masters: 20, Doctorate: 30, '11th': -5 };
-    const scored = rows.map(({ income: _income, ...row }) => ({ ...row, score: String(2 * Number(row.age) + bonus[row.education]!) }));
+    const scored = rows.map(({ income: _income, ...row }) => ({ ...row, score: String(2 * Number(row.age) + bonus[row.education!]!) }));
     writeFileSync(join(root, 'scores.csv'), toCsv(scored));
     const result = await trainTabular(join(root, 'scores.csv'), { ...options(join(root, 'out')), target: 'score', epochs: 5 });
     expect(result.task).toBe('regression');
