@@ -2,6 +2,7 @@ import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
+import { benchSound } from './sound';
 import { benchTabular } from './tabular';
 
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -10,6 +11,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   'fashion-mnist': benchFashionMnist,
   collab: benchCollab,
   tabular: benchTabular,
+  sound: benchSound,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
+import { trainSound } from './train-sound';
 import { trainTabular } from './train-tabular';
 
 const number = (name: string, integer = false) => (value: string) => {
@@ -60,6 +61,33 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (file: string | undefined, options) => {
     await trainCollab(file, options);
+  });
+
+train
+  .command('sound')
+  .description('train a sound classifier on recordings turned into log-mel spectrogram images (default: generated tones, chirps, noise bursts and clicks)')
+  .argument('[folder]', 'WAV files in one folder per class (or labelled by --label-regex)')
+  .option('--label-regex <regex>', "label from the file name's first regex group, e.g. '^(\\d+)_' (default: the parent folder)")
+  .option('--valid-regex <regex>', 'file names matching this are the validation set (default: a random share)')
+  .option('--sample-rate <hz>', 'recordings are resampled to this rate', number('--sample-rate', true), 8000)
+  .option('--duration <seconds>', 'clips are padded or cropped to this length (randomly in training)', number('--duration'), 1)
+  .option('--n-fft <n>', 'FFT size', number('--n-fft', true), 256)
+  .option('--hop <n>', 'samples between spectrogram frames', number('--hop', true), 64)
+  .option('--mels <n>', 'mel bands', number('--mels', true), 40)
+  .option('--mel-scale <scale>', 'htk or slaney', 'htk')
+  .option('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', number('--mfcc', true))
+  .option('--no-augment', 'no time shift or noise mixing in training')
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 10)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
+  .option('--batch-size <n>', 'recordings per batch', number('--batch-size', true), 32)
+  .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--valid-pct <share>', 'share held out when there is no --valid-regex', number('--valid-pct'), 0.2)
+  .option('--on-bad-file <what>', 'stop at an unreadable recording, or skip it and report it', 'stop')
+  .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/sound')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (folder: string | undefined, options) => {
+    await trainSound(folder, options);
   });
 
 train

@@ -106,8 +106,11 @@ export type BatchTransform = (batch: Batch, context: { training: boolean; random
 
 export interface ItemDataLoaderOptions<Item> {
   items: readonly Item[];
-  /** Loads one item (decode, resize, encode the label…). */
-  load: (item: Item, index: number) => Promise<Sample> | Sample;
+  /**
+   * Loads one item (decode, resize, encode the label…). `context.random` is seeded by (seed, epoch,
+   * index), for per-item augmentation that is reproducible (pair it with `cache: false`).
+   */
+  load: (item: Item, index: number, context: { epoch: number; random: Random }) => Promise<Sample> | Sample;
   batchSize?: number;
   shuffle?: boolean;
   seed?: number;
@@ -170,7 +173,7 @@ export class ItemDataLoader<Item> implements DataLoader {
     if (cached !== undefined) return cached;
     let result: Sample | Error;
     try {
-      result = await this.options.load(this.options.items[index]!, index);
+      result = await this.options.load(this.options.items[index]!, index, { epoch: this.epoch, random: new Random(deriveSeed(deriveSeed(this.options.seed ?? 0, index) ^ 0x27d4eb2f, this.epoch)) });
     } catch (error) {
       result = error instanceof Error ? error : new Error(String(error));
     }

@@ -1,0 +1,148 @@
+import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
+import type { MelScale } from '@kindling/audio';
+import { initBackend, type BackendName } from '@kindling/backend';
+import { ConfigError } from '@kindling/data';
+import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
+import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { HEAD_LAYER, resnet } from '@kindling/models';
+import { saveLayersModel } from '@kindling/models/node';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ARCHITECTURES } from './train-image';
+
+export interface TrainSoundOptions {
+  backend: string;
+  labelRegex?: string;
+  validRegex?: string;
+  sampleRate: number;
+  duration: number;
+  nFft: number;
+  hop: number;
+  mels: number;
+  melScale: string;
+  mfcc?: number;
+  augment: boolean;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  arch: string;
+  seed: number;
+  validPct: number;
+  onBadFile: string;
+  out: string;
+  quiet?: boolean;
+}
+
+export interface TrainSoundResult {
+  accuracy: number;
+  classes: string[];
+  outputDirectory: string;
+}
+
+/** Where the default sound set is synthesized the first time. */
+export function defaultSoundDirectory(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'sounds-v1');
+}
+
+function regex(value: string, option: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (error) {
+    throw new ConfigError(`${option} is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/** `kindling train sound [folder]`: recordings → log-mel spectrogram images → an image classifier. */
+export async function trainSound(folder: string | undefined, options: TrainSoundOptions): Promise<TrainSoundResult> {
+  const say = (line: string) => {
+    if (!options.quiet) console.log(line);
+  };
+  const widths = ARCHITECTURES[options.arch];
+  if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
+  if (!['htk', 'slaney'].includes(options.melScale)) throw new ConfigError(`--mel-scale must be htk or slaney, not '${options.melScale}'`);
+  if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
+  const label = options.labelRegex === undefined ? 'folder' : regex(options.labelRegex, '--label-regex');
+  const valid = options.validRegex === undefined ? undefined : regex(options.validRegex, '--valid-regex');
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+
+  let root = folder;
+  if (root === undefined) {
+    root = defaultSoundDirectory();
+    if (!existsSync(root)) {
+      say(`synthesizing the default sound set (tones, chirps, noise bursts, clicks) into ${root}`);
+      await generateSoundDataset(root, { perClass: 60, seed: 1 });
+    }
+  }
+  const data = await soundFolderDataLoaders(resolve(root), {
+    label,
+    isValid: valid ? (file) => valid.test(file.split(/[\\/]/).at(-1)!) : undefined,
+    validPct: options.validPct,
+    batchSize: options.batchSize,
+    seed: options.seed,
+    augment: options.augment ? {} : false,
+    onError: options.onBadFile as 'stop' | 'skip',
+    preprocessing: {
+      sampleRate: options.sampleRate,
+      duration: options.duration,
+      spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale as MelScale, mfcc: options.mfcc },
+    },
+  });
+  say(`${data.train.size} training and ${data.valid.size} validation recordings in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
+  if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
+
+  const model = resnet({ inputShape: data.pipeline.shape, classes: data.vocab.size, widths, seed: options.seed });
+  const learner = new Learner({
+    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
+    data,
+    loss: crossEntropyLoss(),
+    metrics: [accuracy()],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed: options.seed,
+  });
+  try {
+    const outputDirectory = resolve(options.out);
+    await learner.fitOneCycle(options.epochs, options.lr);
+    const skipped = [...data.train.skipped, ...data.valid.skipped];
+    if (skipped.length > 0) {
+      say(`skipped ${skipped.length} file(s) that could not be read:`);
+      for (const entry of skipped) say(`  ${entry.message}`);
+    }
+    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'accuracy', 'seconds'], style: { head: [], border: [] } });
+    for (const record of learner.recorder.epochs) {
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.accuracy!.toFixed(4), record.seconds.toFixed(1)]);
+    }
+    say(table.toString());
+    const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
+    const final = learner.recorder.epochs.at(-1)!;
+    await saveLayersModel(model, join(outputDirectory, 'model'));
+    await writeFileAtomic(
+      join(outputDirectory, 'kindling.json'),
+      JSON.stringify(
+        {
+          format: 'kindling-sound-classifier@0',
+          task: 'sound',
+          vocab: data.vocab.toJSON(),
+          preprocessing: data.preprocessing,
+          architecture: { resnet: widths },
+          metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy },
+          mostConfused: interpretation.mostConfused(),
+          training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment },
+          createdAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
+    const example = data.valid.options.items[0]!;
+    await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
+    await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(1)}%; model, kindling.json, spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy: final.metrics.accuracy!, classes: data.vocab.labels.slice(), outputDirectory };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+/** Node-only sound helpers: reading WAV files, PNG spectrograms, the sound folder data block, the generated set. */
+import { ConfigError, DataError, functionSplitter, ItemDataLoader, parentFolderLabel, randomSplitter, Random, regexLabel, Vocab, type Labeller } from '@kindling/data';
+import { folderItems } from '@kindling/data/node';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { SOUND_CLASSES, synthesizeSound } from './generate';
+import { spectrogramToRgba, type Spectrogram } from './spectrogram';
+import { SoundPipeline, type SoundAugmentOptions, type SoundPreprocessing } from './transforms';
+import { decodeWav, encodeWav, type AudioData } from './wav';
+
+export const SOUND_EXTENSIONS = ['.wav'];
+
+/** Reads and decodes a WAV file; every problem is a DataError naming the file. */
+export async function readSound(path: string): Promise<AudioData> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new DataError(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path }, { cause: error });
+  }
+  return decodeWav(bytes, path);
+}
+
+/** A spectrogram as a PNG a person can look at (time left to right, low frequencies at the bottom). */
+export async function renderSpectrogramPng(spectrogram: Spectrogram, options: { scale?: number } = {}): Promise<Uint8Array> {
+  const { scale = 4 } = options;
+  const { data, width, height } = spectrogramToRgba(spectrogram);
+  return new Uint8Array(
+    await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })
+      .resize(width * scale, height * scale, { kernel: 'nearest' })
+      .png()
+      .toBuffer(),
+  );
+}
+
+export interface SoundFolderOptions {
+  preprocessing?: Partial<SoundPreprocessing>;
+  /** Label by parent folder (default) or by the first group of a regular expression on the file name. */
+  label?: 'folder' | RegExp;
+  /** Which files are validation ones (e.g. a speaker or a recording number); default a random share. */
+  isValid?: (file: string) => boolean;
+  validPct?: number;
+  batchSize?: number;
+  seed?: number;
+  /** Waveform augmentation in training; false turns it off. */
+  augment?: SoundAugmentOptions | false;
+  onError?: 'stop' | 'skip';
+}
+
+export interface SoundDataLoaders {
+  train: ItemDataLoader<string>;
+  valid: ItemDataLoader<string>;
+  vocab: Vocab;
+  pipeline: SoundPipeline;
+  /** Everything needed to preprocess a recording at inference exactly as in training. */
+  preprocessing: SoundPreprocessing;
+  /** Walks one training file through every step. */
+  summary(): Promise<string[]>;
+}
+
+export const DEFAULT_SOUND_PREPROCESSING: SoundPreprocessing = {
+  sampleRate: 8000,
+  duration: 1,
+  spectrogram: { nFft: 256, hopLength: 64, mels: 40, melScale: 'htk', topDb: 80 },
+  normalize: 'example',
+};
+
+/**
+ * The sound data block: WAV files under `root` labelled by folder or file name, decoded, mixed to mono
+ * and resampled once (kept in memory), then cut to a fixed length (randomly in training), augmented,
+ * and turned into normalized log-mel spectrograms `[frames, mels, 1]` for the image models.
+ */
+export async function soundFolderDataLoaders(root: string, options: SoundFolderOptions = {}): Promise<SoundDataLoaders> {
+  const { batchSize = 32, validPct = 0.2, seed = 42, onError = 'stop' } = options;
+  const preprocessing: SoundPreprocessing = { ...DEFAULT_SOUND_PREPROCESSING, ...options.preprocessing, spectrogram: { ...DEFAULT_SOUND_PREPROCESSING.spectrogram, ...options.preprocessing?.spectrogram } };
+  const pipeline = new SoundPipeline(preprocessing);
+  const files = await folderItems(root, { extensions: SOUND_EXTENSIONS });
+  if (files.length === 0) throw new DataError('no .wav files in the folder', { file: root });
+  const label: Labeller<string> = options.label === undefined || options.label === 'folder' ? parentFolderLabel() : regexLabel(options.label);
+  const vocab = Vocab.fromLabels(files.map((file) => label(file)));
+  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs at least two`);
+  const split = options.isValid ? functionSplitter<string>((file) => options.isValid!(file))(files) : randomSplitter<string>({ validPct, seed })(files);
+  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation files; both need some`);
+  const waveforms = new Map<string, Promise<Float32Array>>();
+  const prepared = (file: string) => {
+    let waveform = waveforms.get(file);
+    if (waveform === undefined) {
+      waveform = readSound(file).then((audio) => pipeline.prepare(audio, file));
+      waveforms.set(file, waveform);
+      waveform.catch(() => waveforms.delete(file));
+    }
+    return waveform;
+  };
+  const augment = options.augment === false ? undefined : (options.augment ?? {});
+  const make = (indices: number[], training: boolean) =>
+    new ItemDataLoader<string>({
+      items: indices.map((index) => files[index]!),
+      load: async (file, _index, { random }) => {
+        const features = pipeline.features(await prepared(file), training ? { random, augment } : {});
+        return { input: { data: features.data, shape: [features.frames, features.bins, 1] }, target: vocab.encode(label(file), { file }) };
+      },
+      batchSize,
+      shuffle: training,
+      training,
+      seed,
+      onError,
+      cache: !training,
+      name: (file) => file,
+    });
+  const train = make(split.train, true);
+  return {
+    train,
+    valid: make(split.valid, false),
+    vocab,
+    pipeline,
+    preprocessing,
+    async summary() {
+      const file = train.options.items[0]!;
+      return [`file ${file}`, ...pipeline.summary(await readSound(file), file), `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`];
+    },
+  };
+}
+
+/**
+ * Writes the default sound set: tones, chirps, noise bursts and click trains (`perClass` 16-bit WAVs
+ * each, one folder per class), drawn from `seed`. Written beside and renamed into place, so a
+ * half-written set is never used.
+ */
+export async function generateSoundDataset(directory: string, options: { perClass?: number; seed?: number; sampleRate?: number; duration?: number } = {}): Promise<string> {
+  const { perClass = 60, seed = 1, sampleRate = 8000, duration = 1 } = options;
+  const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
+  await rm(staging, { recursive: true, force: true });
+  const random = new Random(seed);
+  for (const kind of SOUND_CLASSES) {
+    await mkdir(join(staging, kind), { recursive: true });
+    for (let n = 0; n < perClass; n++) {
+      const samples = synthesizeSound(kind, random, { sampleRate, duration });
+      await writeFile(join(staging, kind, `${kind}-${String(n).padStart(3, '0')}.wav`), encodeWav({ sampleRate, channels: [samples] }, '16'));
+    }
+  }
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(dirname(directory), { recursive: true });
+  await rename(staging, directory);
+  return directory;
+}

@@ -1,0 +1,136 @@
+import { DataError, type Random } from '@kindling/data';
+import { resample } from './resample';
+import { normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
+import { toMono, type AudioData } from './wav';
+
+/**
+ * Pads (with silence) or crops samples to `length`. With a `random`, the crop or the padding offset is
+ * random (training); without, the clip is centred (validation and prediction).
+ */
+export function fitLength(samples: Float32Array, length: number, random?: Random): Float32Array {
+  if (samples.length === length) return samples;
+  const slack = Math.abs(samples.length - length);
+  const offset = random ? random.integer(slack + 1) : Math.floor(slack / 2);
+  if (samples.length > length) return samples.slice(offset, offset + length);
+  const out = new Float32Array(length);
+  out.set(samples, offset);
+  return out;
+}
+
+/** Shifts samples in time by up to `maxShift` of their length either way, filling with silence. */
+export function timeShift(samples: Float32Array, maxShift: number, random: Random): Float32Array {
+  const limit = Math.floor(samples.length * maxShift);
+  const shift = random.integer(2 * limit + 1) - limit;
+  if (shift === 0) return samples;
+  const out = new Float32Array(samples.length);
+  if (shift > 0) out.set(samples.subarray(0, samples.length - shift), shift);
+  else out.set(samples.subarray(-shift));
+  return out;
+}
+
+/** Adds noise at a signal-to-noise ratio in dB (a random stretch of `noise`, or white noise when none is given). */
+export function mixNoise(samples: Float32Array, snrDb: number, random: Random, noise?: Float32Array): Float32Array {
+  const stretch = new Float32Array(samples.length);
+  if (noise && noise.length > 0) {
+    const start = random.integer(Math.max(1, noise.length - samples.length + 1));
+    for (let i = 0; i < samples.length; i++) stretch[i] = noise[(start + i) % noise.length]!;
+  } else {
+    for (let i = 0; i < samples.length; i++) stretch[i] = random.normal();
+  }
+  let signalPower = 0;
+  let noisePower = 0;
+  for (let i = 0; i < samples.length; i++) {
+    signalPower += samples[i]! * samples[i]!;
+    noisePower += stretch[i]! * stretch[i]!;
+  }
+  if (noisePower === 0 || signalPower === 0) return samples;
+  const scale = Math.sqrt(signalPower / (noisePower * 10 ** (snrDb / 10)));
+  const out = new Float32Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = samples[i]! + scale * stretch[i]!;
+  return out;
+}
+
+/** Training-time augmentation of waveforms. */
+export interface SoundAugmentOptions {
+  /** Largest time shift, as a share of the clip. Default 0.1. */
+  shift?: number;
+  /** Probability of mixing in noise. Default 0.5. */
+  noiseProbability?: number;
+  /** Signal-to-noise ratio range in dB. Default [10, 30]. */
+  snrDb?: [number, number];
+  /** Background recordings to mix in (white noise when none). */
+  noises?: Float32Array[];
+}
+
+/** Everything that turns a recording into the model's input; stored with a trained model. */
+export interface SoundPreprocessing {
+  sampleRate: number;
+  /** Seconds every clip is padded or cropped to. */
+  duration: number;
+  spectrogram: Omit<SpectrogramOptions, 'sampleRate'>;
+  /** `example`: each spectrogram by its own mean and std; or fixed dataset statistics. */
+  normalize: 'example' | SpectrogramStats;
+  /** Refuse all-silent recordings (default true): they usually mean a broken file. */
+  refuseSilence?: boolean;
+}
+
+/**
+ * Recording → mono → resampled → fixed length → (augmented) → spectrogram → normalized: the sound
+ * task's whole input pipeline, the same in Node and the browser.
+ */
+export class SoundPipeline {
+  readonly maker: SpectrogramMaker;
+  readonly length: number;
+
+  constructor(readonly preprocessing: SoundPreprocessing) {
+    this.maker = new SpectrogramMaker({ ...preprocessing.spectrogram, sampleRate: preprocessing.sampleRate });
+    this.length = Math.round(preprocessing.duration * preprocessing.sampleRate);
+    if (!(this.length > 0)) throw new RangeError(`duration must be positive, not ${preprocessing.duration}`);
+  }
+
+  /** The model's input shape `[frames, bins, 1]`. */
+  get shape(): [number, number, 1] {
+    return [this.maker.framesFor(this.length), this.maker.bins, 1];
+  }
+
+  /** Mono samples at the pipeline's rate; silent recordings are refused naming `source`. */
+  prepare(audio: AudioData, source = 'audio'): Float32Array {
+    const mono = toMono(audio);
+    if (this.preprocessing.refuseSilence !== false) {
+      let peak = 0;
+      for (const value of mono) peak = Math.max(peak, Math.abs(value));
+      if (peak < 1e-6) throw new DataError('the recording is silent (every sample is 0)', { file: source });
+    }
+    return audio.sampleRate === this.preprocessing.sampleRate ? mono : resample(mono, audio.sampleRate, this.preprocessing.sampleRate);
+  }
+
+  /** Prepared samples to a normalized spectrogram; with `random` (training) crops randomly and augments. */
+  features(samples: Float32Array, options: { random?: Random; augment?: SoundAugmentOptions } = {}): Spectrogram {
+    const { random, augment } = options;
+    let clip = fitLength(samples, this.length, random);
+    if (random && augment) {
+      const { shift = 0.1, noiseProbability = 0.5, snrDb = [10, 30], noises } = augment;
+      if (shift > 0) clip = timeShift(clip, shift, random);
+      if (random.next() < noiseProbability) {
+        const noise = noises && noises.length > 0 ? noises[random.integer(noises.length)] : undefined;
+        clip = mixNoise(clip, random.uniform(snrDb[0], snrDb[1]), random, noise);
+      }
+    }
+    const spectrogram = this.maker.compute(clip);
+    return normalizeSpectrogram(spectrogram, this.preprocessing.normalize === 'example' ? undefined : this.preprocessing.normalize);
+  }
+
+  /** Walks one recording through every step: the best debugging aid. */
+  summary(audio: AudioData, source = 'audio'): string[] {
+    const samples = this.prepare(audio, source);
+    const spectrogram = this.features(samples);
+    const { spectrogram: options } = this.preprocessing;
+    return [
+      `read → ${audio.channels.length} channel(s), ${audio.channels[0]!.length} samples at ${audio.sampleRate} Hz (${(audio.channels[0]!.length / audio.sampleRate).toFixed(2)} s)`,
+      `mono${audio.sampleRate === this.preprocessing.sampleRate ? '' : `, resampled to ${this.preprocessing.sampleRate} Hz`} → ${samples.length} samples`,
+      `fit to ${this.preprocessing.duration} s (centred) → ${this.length} samples`,
+      `spectrogram (n_fft ${options.nFft ?? 512}, hop ${options.hopLength ?? Math.floor((options.winLength ?? options.nFft ?? 512) / 4)}, ${options.mfcc ? `${options.mfcc} MFCCs of ` : ''}${options.mels ?? 64} ${options.melScale ?? 'htk'} mel bands, dB) → [${spectrogram.frames}, ${spectrogram.bins}, 1]`,
+      `normalize (${this.preprocessing.normalize === 'example' ? 'per example' : `mean ${this.preprocessing.normalize.mean.toFixed(2)} std ${this.preprocessing.normalize.std.toFixed(2)}`})`,
+    ];
+  }
+}
