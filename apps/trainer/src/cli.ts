@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
+import { trainPointer } from './train-pointer';
 import { trainSound } from './train-sound';
 import { trainTabular } from './train-tabular';
 
@@ -88,6 +89,26 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (folder: string | undefined, options) => {
     await trainSound(folder, options);
+  });
+
+train
+  .command('pointer')
+  .description('train a mouse-movement classifier on recordings drawn as pictures: movements as lines, clicks as circles (default: generated human-like and bot-like sessions)')
+  .argument('[folder]', 'recordings (Kindling JSON or Balabit CSV sessions) in one folder per class, or labelled by --labels')
+  .option('--labels <csv>', 'a CSV with the columns file and label (file names or paths), instead of folders')
+  .option('--window <how>', 'samples: whole (one per recording), events:<count>, time:<milliseconds> or actions', 'whole')
+  .option('--size <pixels>', 'side of the pictures', number('--size', true), 48)
+  .option('--fit <how>', "bbox (each sample's own extent) or screen (the whole screen)", 'bbox')
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 6)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
+  .option('--batch-size <n>', 'samples per batch', number('--batch-size', true), 32)
+  .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-tiny')
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--valid-pct <share>', 'share of samples held out', number('--valid-pct'), 0.2)
+  .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/pointer')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (folder: string | undefined, options) => {
+    await trainPointer(folder, options);
   });
 
 train

@@ -1,0 +1,131 @@
+import { initBackend, type BackendName } from '@kindling/backend';
+import { ConfigError } from '@kindling/data';
+import { readCsvFile } from '@kindling/data/node';
+import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
+import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { HEAD_LAYER, resnet } from '@kindling/models';
+import { saveLayersModel } from '@kindling/models/node';
+import { rasterize, type WindowOptions } from '@kindling/pointer';
+import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ARCHITECTURES } from './train-image';
+
+export interface TrainPointerOptions {
+  backend: string;
+  labels?: string;
+  window: string;
+  size: number;
+  fit: string;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  arch: string;
+  seed: number;
+  validPct: number;
+  out: string;
+  quiet?: boolean;
+}
+
+export interface TrainPointerResult {
+  accuracy: number;
+  classes: string[];
+  outputDirectory: string;
+}
+
+/** Where the default pointer set is synthesized the first time. */
+export function defaultPointerDirectory(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'pointer-v1');
+}
+
+/** `--window whole | events:50 | time:5000 | actions` → window options. */
+export function parseWindow(value: string): WindowOptions | 'whole' {
+  if (value === 'whole') return 'whole';
+  if (value === 'actions') return { by: 'actions' };
+  const match = /^(events|time):(\d+)$/.exec(value);
+  if (match === null) throw new ConfigError(`--window must be whole, actions, events:<count> or time:<milliseconds>, not '${value}'`);
+  return match[1] === 'events' ? { by: 'events', size: Number(match[2]) } : { by: 'time', duration: Number(match[2]) };
+}
+
+/** `kindling train pointer [recordings]`: mouse recordings → pictures (lines and click circles) → a classifier. */
+export async function trainPointer(folder: string | undefined, options: TrainPointerOptions): Promise<TrainPointerResult> {
+  const say = (line: string) => {
+    if (!options.quiet) console.log(line);
+  };
+  const widths = ARCHITECTURES[options.arch];
+  if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
+  if (!['bbox', 'screen'].includes(options.fit)) throw new ConfigError(`--fit must be bbox or screen, not '${options.fit}'`);
+  const window = parseWindow(options.window);
+  let labels: Map<string, string> | undefined;
+  if (options.labels !== undefined) {
+    const rows = await readCsvFile(options.labels);
+    if (rows.length > 0 && !('file' in rows[0]! && 'label' in rows[0]!)) throw new ConfigError(`${options.labels}: the labels CSV needs the columns file and label`);
+    labels = new Map(rows.map((row) => [row.file!, row.label!]));
+  }
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+
+  let root = folder;
+  if (root === undefined) {
+    root = defaultPointerDirectory();
+    if (!existsSync(root)) {
+      say(`synthesizing the default mouse recordings (human-like and bot-like sessions) into ${root}`);
+      await generatePointerDataset(root, { perClass: 150, seed: 1 });
+    }
+  }
+  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' };
+  const data = await pointerFolderDataLoaders(resolve(root), { window, raster, labels, validPct: options.validPct, batchSize: options.batchSize, seed: options.seed });
+  say(`${data.train.size} training and ${data.valid.size} validation samples in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
+  const { reordered, duplicates, invalid, outOfRange } = data.cleaning;
+  if (reordered + duplicates + invalid + outOfRange > 0) say(`cleaning: ${reordered} events put back in time order, dropped ${duplicates} duplicates, ${invalid} with NaN, ${outOfRange} off screen`);
+
+  const model = resnet({ inputShape: [options.size, options.size, 3], classes: data.vocab.size, widths, seed: options.seed });
+  const learner = new Learner({
+    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
+    data,
+    loss: crossEntropyLoss(),
+    metrics: [accuracy()],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed: options.seed,
+  });
+  try {
+    const outputDirectory = resolve(options.out);
+    await learner.fitOneCycle(options.epochs, options.lr);
+    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'accuracy', 'seconds'], style: { head: [], border: [] } });
+    for (const record of learner.recorder.epochs) {
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.accuracy!.toFixed(4), record.seconds.toFixed(1)]);
+    }
+    say(table.toString());
+    const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
+    const final = learner.recorder.epochs.at(-1)!;
+    await saveLayersModel(model, join(outputDirectory, 'model'));
+    await writeFileAtomic(
+      join(outputDirectory, 'kindling.json'),
+      JSON.stringify(
+        {
+          format: 'kindling-pointer-classifier@0',
+          task: 'pointer',
+          vocab: data.vocab.toJSON(),
+          preprocessing: data.preprocessing,
+          architecture: { resnet: widths },
+          metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy },
+          mostConfused: interpretation.mostConfused(),
+          training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
+          createdAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
+    const example = data.valid.options.items[0]!;
+    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { screen: example.screen, ...raster }), options.size));
+    await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(1)}%; model, kindling.json, sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy: final.metrics.accuracy!, classes: data.vocab.labels.slice(), outputDirectory };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}

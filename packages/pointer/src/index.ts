@@ -1,0 +1,10 @@
+export { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
+export type { CleanReport, PointerButton, PointerEventType, PointerRecording, PointerSample } from './recording';
+export { cutWindows, splitAtIdle } from './windows';
+export type { WindowOptions } from './windows';
+export { CLICK_COLOURS, drawDisk, drawLine, rasterize } from './rasterize';
+export type { RasterOptions } from './rasterize';
+export { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
+export type { GestureClass, MovementClass } from './generate';
+export { recordPointer } from './recorder';
+export type { PointerRecorder } from './recorder';

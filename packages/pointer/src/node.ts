@@ -1,0 +1,138 @@
+/** Node-only pointer helpers: reading recordings from disk, PNG pictures, the pointer data block, the generated set. */
+import { ConfigError, DataError, ItemDataLoader, parentFolderLabel, randomSplitter, Random, Vocab, functionSplitter } from '@kindling/data';
+import { folderItems } from '@kindling/data/node';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
+import { rasterize, type RasterOptions } from './rasterize';
+import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
+import { cutWindows, type WindowOptions } from './windows';
+
+export const POINTER_EXTENSIONS = ['.json', '.csv', ''];
+
+/**
+ * Reads a recording: Kindling JSON (`.json`) or a Balabit CSV (a `.csv`, or a file without extension
+ * whose first line is Balabit's header). Every problem is a DataError naming the file.
+ */
+export async function readRecordingFile(path: string): Promise<PointerRecording> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path }, { cause: error });
+  }
+  if (path.toLowerCase().endsWith('.json') || text.trimStart().startsWith('{')) return parseRecording(text, path);
+  if (text.startsWith('record timestamp,client timestamp,button,state,x,y')) return parseBalabitCsv(text, path);
+  throw new DataError('neither a Kindling pointer recording (JSON) nor a Balabit CSV (header record timestamp,client timestamp,button,state,x,y)', { file: path });
+}
+
+/** A rasterized sample as a PNG a person can look at. */
+export async function renderPointerPng(image: Float32Array, size: number, options: { scale?: number } = {}): Promise<Uint8Array> {
+  const { scale = 4 } = options;
+  const bytes = new Uint8Array(image.length);
+  for (let i = 0; i < image.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, image[i]!)) * 255);
+  return new Uint8Array(await sharp(Buffer.from(bytes.buffer), { raw: { width: size, height: size, channels: 3 } }).resize(size * scale, size * scale, { kernel: 'nearest' }).png().toBuffer());
+}
+
+/** One sample: a window of a recording file. */
+export interface PointerItem {
+  file: string;
+  window: number;
+  events: PointerSample[];
+  screen?: { width: number; height: number };
+}
+
+export interface PointerFolderOptions {
+  /** How recordings are cut into samples; `whole` keeps each recording as one sample. Default whole. */
+  window?: WindowOptions | 'whole';
+  raster?: RasterOptions;
+  /** Label by parent folder (default), or from a map of file name (or path) → label (e.g. read from a CSV). */
+  labels?: 'folder' | ReadonlyMap<string, string>;
+  /** Files whose samples are validation ones (e.g. whole sessions); default a random share of samples. */
+  isValid?: (file: string) => boolean;
+  validPct?: number;
+  batchSize?: number;
+  seed?: number;
+  /** Most samples kept per file (evenly spaced), to bound very long sessions. */
+  maxPerFile?: number;
+}
+
+export interface PointerDataLoaders {
+  train: ItemDataLoader<PointerItem>;
+  valid: ItemDataLoader<PointerItem>;
+  vocab: Vocab;
+  /** What cleaning repaired or dropped, summed over every file. */
+  cleaning: CleanReport;
+  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+}
+
+/**
+ * The pointer data block: recordings under `root` (one folder per class, or labelled by a map), cleaned,
+ * cut into windows and rasterized into `[size, size, 3]` pictures for the image models.
+ */
+export async function pointerFolderDataLoaders(root: string, options: PointerFolderOptions = {}): Promise<PointerDataLoaders> {
+  const { window = 'whole', batchSize = 32, validPct = 0.2, seed = 42 } = options;
+  const raster: RasterOptions = { size: 64, ...options.raster };
+  const files = (await folderItems(root)).filter((file) => /\.(json|csv)$/i.test(file) || !/\.[^/\\]+$/.test(basename(file)));
+  if (files.length === 0) throw new DataError('no pointer recordings (.json, .csv or Balabit session files) in the folder', { file: root });
+  const byFolder = parentFolderLabel();
+  const labelOf = (file: string) => {
+    if (options.labels === undefined || options.labels === 'folder') return byFolder(file);
+    const label = options.labels.get(file) ?? options.labels.get(basename(file));
+    if (label === undefined) throw new DataError('no label for this recording in the labels file', { file });
+    return label;
+  };
+  const cleaning: CleanReport = { reordered: 0, duplicates: 0, invalid: 0, outOfRange: 0 };
+  const items: PointerItem[] = [];
+  for (const file of files) {
+    const recording = await readRecordingFile(file);
+    const { events, report } = cleanEvents(recording.events, recording.screen);
+    for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
+    let windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
+    if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
+      const step = windows.length / options.maxPerFile;
+      windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);
+    }
+    windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen: recording.screen }));
+  }
+  if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: root });
+  const vocab = Vocab.fromLabels(items.map((item) => labelOf(item.file)));
+  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs at least two`);
+  const split = options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file))(items) : randomSplitter<PointerItem>({ validPct, seed })(items);
+  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation samples; both need some`);
+  const size = raster.size!;
+  const make = (indices: number[], training: boolean) =>
+    new ItemDataLoader<PointerItem>({
+      items: indices.map((index) => items[index]!),
+      load: (item) => ({ input: { data: rasterize(item.events, { screen: item.screen, ...raster }), shape: [size, size, 3] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
+      batchSize,
+      shuffle: training,
+      training,
+      seed,
+      name: (item) => `${item.file} (window ${item.window})`,
+    });
+  return { train: make(split.train, true), valid: make(split.valid, false), vocab, cleaning, preprocessing: { window, raster } };
+}
+
+/**
+ * Writes the default pointer set: `human` and `bot` sessions (and, with `gestures`, circle, zigzag,
+ * check and swipe gestures), `perClass` JSON recordings per class folder. Written beside and renamed
+ * into place.
+ */
+export async function generatePointerDataset(directory: string, options: { perClass?: number; seed?: number; gestures?: boolean } = {}): Promise<string> {
+  const { perClass = 100, seed = 1, gestures = false } = options;
+  const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
+  await rm(staging, { recursive: true, force: true });
+  const random = new Random(seed);
+  for (const kind of gestures ? GESTURE_CLASSES : MOVEMENT_CLASSES) {
+    await mkdir(join(staging, kind), { recursive: true });
+    for (let n = 0; n < perClass; n++) {
+      await writeFile(join(staging, kind, `${kind}-${String(n).padStart(3, '0')}.json`), serializeRecording(synthesizePointer(kind, random)));
+    }
+  }
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(dirname(directory), { recursive: true });
+  await rename(staging, directory);
+  return directory;
+}

@@ -1,0 +1,76 @@
+import type { PointerSample } from './recording';
+
+/** How a session is cut into samples. */
+export type WindowOptions =
+  /** Consecutive runs of `size` events (every `stride`, default `size`); a shorter tail is kept when it has at least `minEvents` (default size/2). */
+  | { by: 'events'; size: number; stride?: number; minEvents?: number; idleGap?: number }
+  /** Time windows of `duration` ms starting every `stride` ms (default `duration`); windows with fewer than `minEvents` (default 2) events are dropped. */
+  | { by: 'time'; duration: number; stride?: number; minEvents?: number; idleGap?: number }
+  /** Actions: the moves that lead to a click, ending with its button-up (or down/click); stray moves before an idle gap are dropped. */
+  | { by: 'actions'; minEvents?: number; idleGap?: number };
+
+/**
+ * Splits events where the pointer was idle longer than `idleGap` ms: a window never spans a pause.
+ */
+export function splitAtIdle(events: readonly PointerSample[], idleGap: number): PointerSample[][] {
+  const parts: PointerSample[][] = [];
+  let current: PointerSample[] = [];
+  for (const event of events) {
+    const last = current.at(-1);
+    if (last && event.t - last.t > idleGap) {
+      parts.push(current);
+      current = [];
+    }
+    current.push(event);
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/**
+ * Cuts time-sorted events into samples: by a number of events, by time windows, or by actions (a move
+ * ended by a click). First the session is split at idle gaps longer than `idleGap` (default 10 s).
+ */
+export function cutWindows(events: readonly PointerSample[], options: WindowOptions): PointerSample[][] {
+  const parts = splitAtIdle(events, options.idleGap ?? 10_000);
+  const windows: PointerSample[][] = [];
+  for (const part of parts) {
+    if (options.by === 'events') {
+      const { size, stride = size, minEvents = Math.ceil(size / 2) } = options;
+      if (!(size >= 1 && stride >= 1)) throw new RangeError('cutWindows: size and stride must be at least 1');
+      for (let start = 0; start < part.length; start += stride) {
+        const window = part.slice(start, start + size);
+        if (window.length === size || window.length >= minEvents) windows.push(window);
+        if (start + size >= part.length) break;
+      }
+    } else if (options.by === 'time') {
+      const { duration, stride = duration, minEvents = 2 } = options;
+      if (!(duration > 0 && stride > 0)) throw new RangeError('cutWindows: duration and stride must be positive');
+      const first = part[0]!.t;
+      const last = part.at(-1)!.t;
+      let low = 0;
+      let high = 0;
+      for (let start = first; start <= last; start += stride) {
+        while (low < part.length && part[low]!.t < start) low++;
+        high = Math.max(high, low);
+        while (high < part.length && part[high]!.t < start + duration) high++;
+        if (high - low >= minEvents) windows.push(part.slice(low, high));
+      }
+    } else {
+      const { minEvents = 2 } = options;
+      let current: PointerSample[] = [];
+      let pressed = false;
+      for (const event of part) {
+        current.push(event);
+        if (event.type === 'down') pressed = true;
+        const ends = event.type === 'click' || (event.type === 'up' && pressed);
+        if (ends) {
+          if (current.length >= minEvents) windows.push(current);
+          current = [];
+          pressed = false;
+        }
+      }
+    }
+  }
+  return windows;
+}
