@@ -2,6 +2,7 @@ import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
+import { benchPointer } from './pointer';
 import { benchSound } from './sound';
 import { benchTabular } from './tabular';
 
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   collab: benchCollab,
   tabular: benchTabular,
   sound: benchSound,
+  pointer: benchPointer,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

@@ -26,6 +26,7 @@ export const CLICK_COLOURS: Record<PointerButton, [number, number, number]> = {
   left: [1, 1, 1],
   right: [1, 0, 1],
   middle: [0, 1, 1],
+  other: [0, 1, 0],
   none: [1, 1, 0],
 };
 

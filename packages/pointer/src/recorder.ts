@@ -1,7 +1,7 @@
 import type { PointerButton, PointerRecording, PointerSample } from './recording';
 
-const BUTTONS: Record<number, PointerButton> = { 0: 'left', 1: 'middle', 2: 'right' };
-const HELD: Array<[number, PointerButton]> = [[1, 'left'], [2, 'right'], [4, 'middle']];
+const BUTTONS: Record<number, PointerButton> = { 0: 'left', 1: 'middle', 2: 'right', 3: 'other', 4: 'other' };
+const HELD: Array<[number, PointerButton]> = [[1, 'left'], [2, 'right'], [4, 'middle'], [24, 'other']];
 
 export interface PointerRecorder {
   /** Events so far, in the recording format. */

@@ -2,7 +2,8 @@ import { DataError, parseCsv } from '@kindling/data';
 
 /** What happened: the pointer moved, a button went down or up, a click was reported, the wheel turned. */
 export type PointerEventType = 'move' | 'down' | 'up' | 'click' | 'wheel';
-export type PointerButton = 'none' | 'left' | 'right' | 'middle';
+/** The button involved; `other` is any further button (back, forward: Balabit's XButton). */
+export type PointerButton = 'none' | 'left' | 'right' | 'middle' | 'other';
 
 /**
  * One timestamped pointer event. `t` is in milliseconds (any origin, increasing), `x`/`y` in screen or
@@ -31,7 +32,7 @@ export interface PointerRecording {
 }
 
 const TYPES = new Set<PointerEventType>(['move', 'down', 'up', 'click', 'wheel']);
-const BUTTONS = new Set<PointerButton>(['none', 'left', 'right', 'middle']);
+const BUTTONS = new Set<PointerButton>(['none', 'left', 'right', 'middle', 'other']);
 
 /** Reads a Kindling pointer recording; a malformed event is a DataError naming the file and event. */
 export function parseRecording(text: string, source = 'recording'): PointerRecording {
@@ -57,7 +58,7 @@ export function serializeRecording(recording: Omit<PointerRecording, 'format'>):
   return JSON.stringify({ format: 'kindling-pointer@1', ...recording });
 }
 
-const BALABIT_BUTTONS: Record<string, PointerButton> = { NoButton: 'none', Left: 'left', Right: 'right', Scroll: 'middle' };
+const BALABIT_BUTTONS: Record<string, PointerButton> = { NoButton: 'none', Left: 'left', Right: 'right', Scroll: 'middle', XButton: 'other' };
 
 /**
  * Reads a Balabit mouse-dynamics CSV (`record timestamp,client timestamp,button,state,x,y`, seconds):
