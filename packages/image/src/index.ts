@@ -14,3 +14,5 @@ export {
 export type { AffineChoice, AugmentOptions, ResizeMethod, Stats } from './transforms';
 export { decodeImageInBrowser } from './browser';
 export type { BrowserImageSource } from './browser';
+export { colorizeMask, defaultPalette, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './segmentation';
+export type { Colour, MaskDecodeOptions, MaskMode } from './segmentation';

@@ -234,3 +234,5 @@ export async function generateShapesDataset(directory: string, options: { perCla
   await rename(staging, directory);
   return directory;
 }
+export { generateSegmentationDataset, loadMask, readCodesFile, SCENE_CODES, segmentationDataLoaders } from './segmentation-node';
+export type { LoadMaskOptions, SegmentationDataLoaders, SegmentationOptions } from './segmentation-node';

@@ -4,3 +4,5 @@ export { collabNeural, dotProductBias, RangeSigmoid, Recommender } from './colla
 export type { CollabOptions, IdMaps } from './collab';
 export { CategoricalEmbeddings, embeddingSize, TabularPredictor, tabularModel } from './tabular';
 export type { TabularModelOptions, TabularPrediction } from './tabular';
+export { unet, unetFromPretrained } from './unet';
+export type { UnetOptions } from './unet';

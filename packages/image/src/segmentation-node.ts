@@ -1,0 +1,198 @@
+/** Node-only segmentation: mask files, the paired image/mask data block and the generated scenes. */
+import { ConfigError, DataError, functionSplitter, ItemDataLoader, Random, randomSplitter, type Batch } from '@kindling/data';
+import { folderItems } from '@kindling/data/node';
+import type * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
+import { augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+
+const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
+const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
+
+export interface LoadMaskOptions {
+  mode: MaskMode;
+  classes: number;
+  palette?: readonly Colour[];
+  voidIndex?: number;
+  /** Square side to resize to (nearest neighbour, so classes stay classes). */
+  size?: number;
+  method?: ResizeMethod;
+}
+
+/** Decodes a mask file into class indices `[h, w]`, resized with nearest neighbour. A bad file or value is a DataError naming it. */
+export async function loadMask(file: string, options: LoadMaskOptions): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const { size, method = 'crop', mode } = options;
+  let decoded;
+  try {
+    let image = sharp(file, { failOn: 'error' });
+    if (mode !== 'palette') image = image.extractChannel(0);
+    else image = image.removeAlpha();
+    if (size !== undefined) image = image.resize(size, size, { fit: fitOf(method), kernel: 'nearest', background: { r: 0, g: 0, b: 0, alpha: 1 } });
+    decoded = await image.raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new DataError(`cannot decode the mask (${(error as Error).message})`, { file }, { cause: error });
+  }
+  const { data, info } = decoded;
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { data: maskFromPixels(pixels, info.channels, info.width, { ...options, source: file }), width: info.width, height: info.height };
+}
+
+export interface SegmentationOptions {
+  /** Class names in index order; a `void` class is ignored by the loss and metrics. */
+  codes: string[];
+  maskMode?: MaskMode;
+  /** Palette masks: one colour per code. */
+  palette?: readonly Colour[];
+  /** The mask file of an image; default: the file in the masks folder with the same name (any image extension), with `maskSuffix` added before the extension. */
+  maskFor?: (imageFile: string) => string;
+  maskSuffix?: string;
+  size?: number;
+  method?: ResizeMethod;
+  channels?: 1 | 3;
+  isValid?: (imageFile: string) => boolean;
+  validPct?: number;
+  batchSize?: number;
+  seed?: number;
+  /** Paired augmentation in training (the same flip, rotation and zoom for image and mask); false turns it off. */
+  augment?: AugmentOptions | false;
+  stats?: Stats;
+}
+
+export interface SegmentationDataLoaders {
+  train: ItemDataLoader<string>;
+  valid: ItemDataLoader<string>;
+  codes: string[];
+  /** The void class, which losses and metrics ignore. */
+  voidIndex?: number;
+  preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats; maskMode: MaskMode; palette?: readonly Colour[] };
+}
+
+/**
+ * The segmentation data block: pictures and their masks paired by name, resized (bilinear for
+ * pictures, nearest for masks), augmented together in training, normalized. Missing masks, masks
+ * without pictures, size mismatches and values outside the codes are DataErrors naming the file.
+ */
+export async function segmentationDataLoaders(imagesRoot: string, masksRoot: string, options: SegmentationOptions): Promise<SegmentationDataLoaders> {
+  const { codes, maskMode = 'index', size = 128, method = 'squish', channels = 3, validPct = 0.2, seed = 42, batchSize = 8, maskSuffix = '' } = options;
+  if (codes.length < 2) throw new ConfigError('a segmentation needs at least two codes');
+  const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
+  const voidIndex = voidIndexOf(codes);
+  const images = await folderItems(imagesRoot, { extensions: EXTENSIONS });
+  const masks = await folderItems(masksRoot, { extensions: EXTENSIONS });
+  if (images.length === 0) throw new DataError('no pictures in the folder', { file: imagesRoot });
+  const stem = (file: string) => basename(file, extname(file));
+  const masksByStem = new Map(masks.map((file) => [stem(file), file]));
+  const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
+  const paired = new Set<string>();
+  for (const image of images) {
+    const mask = maskFor(image);
+    if (!masks.includes(mask)) throw new DataError(`no mask for this picture (looked for ${mask})`, { file: image });
+    paired.add(mask);
+  }
+  const orphan = masks.find((mask) => !paired.has(mask));
+  if (orphan !== undefined) throw new DataError(`a mask without a picture: ${images.length} pictures but ${masks.length} masks`, { file: orphan });
+  const split = options.isValid ? functionSplitter<string>((file) => options.isValid!(file))(images) : randomSplitter<string>({ validPct, seed })(images);
+  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation pictures; both need some`);
+
+  const load = async (image: string) => {
+    const mask = maskFor(image);
+    const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
+    if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
+      throw new DataError(`the picture is ${imageInfo.width}×${imageInfo.height} but its mask ${mask} is ${maskInfo.width}×${maskInfo.height}`, { file: image });
+    }
+    let pipeline = sharp(image, { failOn: 'error' });
+    pipeline = channels === 1 ? pipeline.grayscale() : pipeline.removeAlpha().toColourspace('srgb');
+    const { data, info } = await pipeline.resize(size, size, { fit: fitOf(method), kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) throw new DataError(`decoded ${info.channels} channels, expected ${channels}`, { file: image });
+    const decodedMask = await loadMask(mask, { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
+    return { input: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
+  };
+  const augment = options.augment === false ? undefined : (options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 });
+  const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
+    let pictures = (batch.inputs as tf.Tensor4D).div(255) as tf.Tensor4D;
+    let targets = batch.targets as tf.Tensor4D;
+    if (training && augment !== undefined) {
+      const augmented = augmentBatch(pictures, augment, random, targets);
+      pictures = augmented.images;
+      targets = augmented.masks!;
+    }
+    return { inputs: normalize(pictures, stats), targets: targets.toInt() };
+  };
+  const make = (indices: number[], training: boolean) =>
+    new ItemDataLoader<string>({ items: indices.map((index) => images[index]!), load, batchSize, shuffle: training, training, seed, name: (file) => file, batchTransform });
+  return { train: make(split.train, true), valid: make(split.valid, false), codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette } };
+}
+
+async function metadataOf(file: string): Promise<{ width: number; height: number }> {
+  try {
+    const { width, height } = await sharp(file).metadata();
+    return { width: width ?? 0, height: height ?? 0 };
+  } catch (error) {
+    throw new DataError(`cannot decode (${(error as Error).message})`, { file }, { cause: error });
+  }
+}
+
+/** Reads a codes file (one class per line). */
+export async function readCodesFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(`cannot read the codes file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path }, { cause: error });
+  }
+  return parseCodes(text, path);
+}
+
+export const SCENE_CODES = ['background', 'circle', 'square', 'triangle'];
+
+/**
+ * Draws the default segmentation set: scenes of 1–4 coloured shapes (circles, squares, triangles) on
+ * textured backgrounds, with index masks (`images/N.png`, `masks/N.png`, `codes.txt`). Pixels are
+ * computed directly (no anti-aliasing), so the mask is exactly the drawn shapes.
+ */
+export async function generateSegmentationDataset(directory: string, options: { count?: number; size?: number; seed?: number } = {}): Promise<string> {
+  const { count = 200, size = 64, seed = 1 } = options;
+  const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(join(staging, 'images'), { recursive: true });
+  await mkdir(join(staging, 'masks'), { recursive: true });
+  const random = new Random(seed);
+  for (let n = 0; n < count; n++) {
+    const pixels = new Uint8Array(size * size * 3);
+    const mask = new Uint8Array(size * size);
+    const base = [random.integer(160), random.integer(160), random.integer(160)];
+    const stripes = random.uniform(0.1, 0.5);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const texture = 30 * Math.sin((x + y * random.uniform(0.5, 1.5)) * stripes) + random.uniform(-20, 20);
+        for (let c = 0; c < 3; c++) pixels[(y * size + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + texture));
+      }
+    }
+    const shapes = 1 + random.integer(4);
+    for (let s = 0; s < shapes; s++) {
+      const kind = 1 + random.integer(3);
+      const radius = random.uniform(size * 0.08, size * 0.2);
+      const [cx, cy] = [random.uniform(radius, size - radius), random.uniform(radius, size - radius)];
+      const colour = [80 + random.integer(176), 80 + random.integer(176), 80 + random.integer(176)];
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const [dx, dy] = [x + 0.5 - cx, y + 0.5 - cy];
+          const inside = kind === 1 ? dx * dx + dy * dy <= radius * radius : kind === 2 ? Math.abs(dx) <= radius * 0.85 && Math.abs(dy) <= radius * 0.85 : dy <= radius * 0.8 && dy >= -radius + 1.8 * Math.abs(dx);
+          if (!inside) continue;
+          mask[y * size + x] = kind;
+          for (let c = 0; c < 3; c++) pixels[(y * size + x) * 3 + c] = Math.max(0, Math.min(255, colour[c]! + random.uniform(-12, 12)));
+        }
+      }
+    }
+    const name = `${String(n).padStart(4, '0')}.png`;
+    await writeFile(join(staging, 'images', name), await sharp(Buffer.from(pixels.buffer), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+    await writeFile(join(staging, 'masks', name), await sharp(Buffer.from(mask.buffer), { raw: { width: size, height: size, channels: 1 } }).png().toBuffer());
+  }
+  await writeFile(join(staging, 'codes.txt'), `${SCENE_CODES.join('\n')}\n`);
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(dirname(directory), { recursive: true });
+  await rename(staging, directory);
+  return directory;
+}

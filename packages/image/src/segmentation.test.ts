@@ -1,0 +1,90 @@
+import { DataError } from '@kindling/data';
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { colorizeMask, defaultPalette, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './index';
+import { generateSegmentationDataset, loadMask, readCodesFile, segmentationDataLoaders } from './node';
+
+const png = (pixels: Uint8Array, width: number, height: number, channels: 1 | 3) => sharp(Buffer.from(pixels), { raw: { width, height, channels } }).png().toBuffer();
+
+describe('masks', () => {
+  it('decodes index, binary and palette masks and names values outside the codes', () => {
+    expect(Array.from(maskFromPixels(Uint8Array.from([0, 2, 1, 255]), 1, 2, { mode: 'index', classes: 3, voidIndex: 2 }))).toEqual([0, 2, 1, 2]);
+    expect(Array.from(maskFromPixels(Uint8Array.from([0, 255, 127, 128]), 1, 2, { mode: 'binary', classes: 2 }))).toEqual([0, 1, 0, 1]);
+    const palette = [[0, 0, 0], [255, 0, 0], [0, 0, 255]] as const;
+    expect(Array.from(maskFromPixels(Uint8Array.from([255, 0, 0, 0, 0, 255, 0, 0, 0]), 3, 3, { mode: 'palette', classes: 3, palette }))).toEqual([1, 2, 0]);
+    expect(() => maskFromPixels(Uint8Array.from([0, 1, 7, 0]), 1, 2, { mode: 'index', classes: 3, source: 'm.png' })).toThrow('m.png: mask value 7 at (x 0, y 1) is not a class: the codes name 3 (0–2)');
+    expect(() => maskFromPixels(Uint8Array.from([9, 9, 9]), 3, 1, { mode: 'palette', classes: 3, palette, source: 'm.png' })).toThrow('m.png: colour rgb(9, 9, 9) at (x 0, y 0) is not in the palette');
+  });
+
+  it('reads codes with a void class, and colourizes and overlays predictions', async () => {
+    expect(parseCodes('sky\nroad\n\nVoid\n')).toEqual(['sky', 'road', 'Void']);
+    expect(voidIndexOf(['sky', 'road', 'Void'])).toBe(2);
+    expect(() => parseCodes('sky\nsky\n', 'codes.txt')).toThrow("codes.txt, row 2: class 'sky' is listed twice");
+    const palette = defaultPalette(3);
+    expect(palette[0]).toEqual([0, 0, 0]);
+    expect(new Set(palette.map((colour) => colour.join())).size).toBe(3);
+    expect(Array.from(colorizeMask([1, 0], palette))).toEqual([...palette[1]!, 0, 0, 0]);
+    expect(Array.from(overlayMask(Uint8Array.from([200, 200, 200]), [0], palette, 0.25))).toEqual([150, 150, 150]);
+    const root = mkdtempSync(join(tmpdir(), 'kindling-codes-'));
+    writeFileSync(join(root, 'codes.txt'), 'a\nb\n');
+    expect(await readCodesFile(join(root, 'codes.txt'))).toEqual(['a', 'b']);
+  });
+
+  it('resizes masks with nearest neighbour, so classes stay classes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-mask-'));
+    const pixels = new Uint8Array(16 * 16).map((_, i) => ((i % 16) < 8 ? 1 : 2));
+    writeFileSync(join(root, 'mask.png'), await png(pixels, 16, 16, 1));
+    const mask = await loadMask(join(root, 'mask.png'), { mode: 'index', classes: 3, size: 5, method: 'squish' });
+    expect(new Set(mask.data)).toEqual(new Set([1, 2]));
+    expect([mask.width, mask.height]).toEqual([5, 5]);
+  });
+});
+
+describe('segmentation data block', () => {
+  it('pairs pictures and masks, keeps them aligned through augmentation, and names bad files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segmentation-'));
+    mkdirSync(join(root, 'images'));
+    mkdirSync(join(root, 'masks'));
+    // pictures whose brightness is their mask: after flips, rotations and zooms they must still agree
+    for (let n = 0; n < 6; n++) {
+      const mask = new Uint8Array(32 * 32).map((_, i) => (Math.hypot((i % 32) - 10 - n, Math.floor(i / 32) - 16) < 7 || (i % 32) > 24 ? 1 : 0));
+      writeFileSync(join(root, 'images', `${n}.png`), await png(mask.map((value) => value * 255), 32, 32, 1));
+      writeFileSync(join(root, 'masks', `${n}_P.png`), await png(mask, 32, 32, 1));
+    }
+    const data = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), {
+      codes: ['background', 'thing'], maskSuffix: '_P', size: 32, channels: 1, stats: { mean: [0], std: [1] }, batchSize: 6, validPct: 0.34, seed: 3,
+      augment: { maxRotate: 30, maxZoom: 1.3, flip: 0.5, maxLighting: 0, probability: 1 },
+    });
+    for await (const batch of data.train) {
+      const agreement = tf.tidy(() => (batch.inputs as tf.Tensor).greater(0.5).toInt().equal(batch.targets).toFloat().mean().dataSync()[0]!);
+      expect(agreement).toBeGreaterThan(0.97);
+      expect(batch.targets.dtype).toBe('int32');
+      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    }
+    const codes = ['background', 'thing'];
+    writeFileSync(join(root, 'masks', 'stray_P.png'), await png(new Uint8Array(4), 2, 2, 1));
+    await expect(segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes, maskSuffix: '_P' })).rejects.toThrow(`${join(root, 'masks', 'stray_P.png')}: a mask without a picture`);
+    rmSync(join(root, 'masks', 'stray_P.png'));
+    writeFileSync(join(root, 'images', 'lonely.png'), await png(new Uint8Array(4), 2, 2, 1));
+    await expect(segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes, maskSuffix: '_P' })).rejects.toThrow(`${join(root, 'images', 'lonely.png')}: no mask for this picture`);
+    writeFileSync(join(root, 'masks', 'lonely_P.png'), await png(new Uint8Array(9), 3, 3, 1));
+    const mismatched = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes, maskSuffix: '_P', isValid: (file) => file.includes('lonely') });
+    const consume = async () => {
+      for await (const batch of mismatched.valid) tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    };
+    await expect(consume()).rejects.toThrow(`${join(root, 'images', 'lonely.png')}: the picture is 2×2 but its mask ${join(root, 'masks', 'lonely_P.png')} is 3×3`);
+    await expect(consume()).rejects.toThrow(DataError);
+  });
+
+  it('generates scenes whose masks are exactly the drawn shapes', async () => {
+    const root = await generateSegmentationDataset(join(mkdtempSync(join(tmpdir(), 'kindling-scenes-')), 'scenes'), { count: 4, size: 32, seed: 2 });
+    expect(readdirSync(join(root, 'images'))).toHaveLength(4);
+    expect(await readCodesFile(join(root, 'codes.txt'))).toEqual(['background', 'circle', 'square', 'triangle']);
+    const mask = await loadMask(join(root, 'masks', '0000.png'), { mode: 'index', classes: 4 });
+    expect(mask.data.some((value) => value > 0)).toBe(true);
+  });
+});
