@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
 import { trainPointer } from './train-pointer';
+import { trainSegment } from './train-segment';
 import { trainSound } from './train-sound';
 import { trainTabular } from './train-tabular';
 
@@ -109,6 +110,30 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (folder: string | undefined, options) => {
     await trainPointer(folder, options);
+  });
+
+train
+  .command('segment')
+  .description('train a U-Net that gives every pixel a class (default: generated scenes of shapes with their masks)')
+  .argument('[images]', 'folder of pictures')
+  .argument('[masks]', 'folder of masks with the same file names (plus --mask-suffix)')
+  .option('--codes <file>', "class names, one per line in mask-value order ('name #rrggbb' for colour masks; a 'void' class is ignored)")
+  .option('--mask-mode <mode>', 'index (grey value = class), binary (0/255) or palette (colours from --codes)', 'index')
+  .option('--mask-suffix <text>', "added to a picture's name to find its mask, e.g. _P", '')
+  .option('--size <pixels>', 'side of the square pictures and masks are resized to', number('--size', true), 64)
+  .option('--widths <filters>', 'U-Net filters per level, comma separated', '16,32,64,128')
+  .option('--upsampling <how>', 'transpose (learned) or resize (bilinear + conv)', 'transpose')
+  .option('--dice', 'add the Dice loss to the per-pixel cross-entropy', false)
+  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 12)
+  .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
+  .option('--batch-size <n>', 'pictures per batch', number('--batch-size', true), 8)
+  .option('--valid-pct <share>', 'share of pictures held out', number('--valid-pct'), 0.2)
+  .option('--valid-regex <regex>', 'pictures whose file name matches are the validation set')
+  .option('--seed <n>', 'random seed', number('--seed', true), 42)
+  .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/segment')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (images: string | undefined, masks: string | undefined, options) => {
+    await trainSegment(images, masks, options);
   });
 
 train

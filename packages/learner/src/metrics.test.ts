@@ -66,6 +66,9 @@ describeEachBackend('metrics match hand-computed values', () => {
     const ignored = iou({ ignoreIndex: 2 });
     run(ignored, [[logits, labels]]);
     expect(ignored.perClass().slice(0, 2)).toEqual([1, 2 / 3]);
+    // the ignored (void) class has no score and stays out of the mean
+    expect(ignored.perClass()[2]).toBeNaN();
+    expect(ignored.value()).toBeCloseTo((1 + 2 / 3) / 2, 10);
     // pixel-shaped input: [1, 2, 3, classes] logits against [1, 2, 3] masks
     const pixels = [[[logits.slice(0, 3), logits.slice(3)]]] as unknown as number[][];
     expect(run(accuracy(), [[pixels, [[labels.slice(0, 3), labels.slice(3)]] as unknown as number[]]])).toBeCloseTo(4 / 6, 10);

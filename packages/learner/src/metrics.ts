@@ -113,7 +113,8 @@ type Score = (counts: { tp: number; fp: number; fn: number }) => number;
 
 function perClassMetric(name: string, score: Score, ignoreIndex?: number, average: 'macro' | number = 'macro'): PerClassMetric {
   const counts = confusionCounts(ignoreIndex);
-  const perClass = () => counts.perClass().map(score);
+  // The ignored class (segmentation's void) has no score: its pixels are left out, so it would only collect false positives.
+  const perClass = () => counts.perClass().map((entry, c) => (c === ignoreIndex ? Number.NaN : score(entry)));
   return {
     name,
     reset: counts.reset,

@@ -1,0 +1,49 @@
+import { generateSegmentationDataset } from '@kindling/image/node';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { trainSegment, type TrainSegmentOptions } from './train-segment';
+
+const options = (out: string): TrainSegmentOptions => ({
+  backend: 'wasm',
+  maskMode: 'index',
+  maskSuffix: '',
+  size: 32,
+  widths: '8,16,32',
+  upsampling: 'transpose',
+  dice: true,
+  epochs: 4,
+  lr: 1e-2,
+  batchSize: 8,
+  validPct: 0.2,
+  seed: 1,
+  out,
+  quiet: true,
+});
+
+describe('kindling train segment', () => {
+  it('trains a U-Net on generated scenes and writes the model, the coloured prediction and its overlay', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-cli-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 120, size: 32, seed: 3 });
+    const result = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), epochs: 8 });
+    expect(result.pixelAccuracy).toBeGreaterThan(0.75); // background alone is about 0.7 of the pixels
+    expect(Object.keys(result.dicePerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.codes).toHaveLength(4);
+    for (const file of ['model/model.json', 'prediction.png', 'overlay.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    expect((await sharp(join(root, 'out', 'overlay.png')).metadata()).width).toBe(32);
+  }, 240_000);
+
+  it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-bad-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 10, size: 16, seed: 4 });
+    writeFileSync(join(root, 'two.txt'), 'background\nshape\n');
+    const run = trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), epochs: 1, validRegex: '^000[0-4]' });
+    await expect(run).rejects.toThrow(/masks[/\\]\d{4}\.png: mask value [23] at \(x \d+, y \d+\) is not a class: the codes name 2 \(0–1\)/);
+    writeFileSync(join(root, 'colours.txt'), 'background #000000\nshape\n');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'colours.txt') })).rejects.toThrow("'shape' has no colour, but other classes do");
+    await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
+  }, 120_000);
+});

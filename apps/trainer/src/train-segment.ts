@@ -1,0 +1,175 @@
+import { initBackend, type BackendName } from '@kindling/backend';
+import { ConfigError, DataError } from '@kindling/data';
+import { colorizeMask, defaultPalette, overlayMask, parseCodes, type Colour, type MaskMode } from '@kindling/image';
+import { generateSegmentationDataset, segmentationDataLoaders } from '@kindling/image/node';
+import { accuracy, crossEntropyLoss, dice, diceLoss, iou, Learner, lossChart, type LossFunction } from '@kindling/learner';
+import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
+import { unet } from '@kindling/models';
+import { saveLayersModel } from '@kindling/models/node';
+import * as tf from '@tensorflow/tfjs';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import sharp from 'sharp';
+
+export interface TrainSegmentOptions {
+  backend: string;
+  codes?: string;
+  maskMode: string;
+  maskSuffix: string;
+  size: number;
+  widths: string;
+  upsampling: string;
+  dice: boolean;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  validPct: number;
+  validRegex?: string;
+  seed: number;
+  out: string;
+  quiet?: boolean;
+}
+
+export interface TrainSegmentResult {
+  pixelAccuracy: number;
+  meanIoU: number;
+  dicePerClass: Record<string, number>;
+  outputDirectory: string;
+}
+
+/** Where the default scenes are drawn the first time. */
+export function defaultScenesDirectory(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'scenes-v1');
+}
+
+/** A codes file: one class per line, optionally with its mask colour (`road #804080`) for palette masks. */
+async function readCodes(path: string): Promise<{ codes: string[]; palette?: Colour[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(`cannot read the codes file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path });
+  }
+  const lines = parseCodes(text, path);
+  const coloured = lines.map((line) => /^(.*?)\s+#([0-9a-f]{6})$/i.exec(line));
+  if (coloured.every((match) => match === null)) return { codes: lines };
+  const palette = coloured.map((match, index) => {
+    if (match === null) throw new DataError(`'${lines[index]}' has no colour, but other classes do (write 'name #rrggbb')`, { file: path, row: index + 1 });
+    const hex = parseInt(match[2]!, 16);
+    return [hex >> 16, (hex >> 8) & 255, hex & 255] as const;
+  });
+  return { codes: coloured.map((match) => match![1]!), palette };
+}
+
+/** `kindling train segment [images] [masks] --codes codes.txt`: a class for every pixel, with a U-Net. */
+export async function trainSegment(images: string | undefined, masks: string | undefined, options: TrainSegmentOptions): Promise<TrainSegmentResult> {
+  const say = (line: string) => {
+    if (!options.quiet) console.log(line);
+  };
+  if (!['index', 'binary', 'palette'].includes(options.maskMode)) throw new ConfigError(`--mask-mode must be index, binary or palette, not '${options.maskMode}'`);
+  if (!['transpose', 'resize'].includes(options.upsampling)) throw new ConfigError(`--upsampling must be transpose or resize, not '${options.upsampling}'`);
+  const widths = options.widths.split(',').map(Number);
+  if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
+  if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+
+  let codesFile = options.codes;
+  if (images === undefined) {
+    const root = defaultScenesDirectory();
+    if (!existsSync(root)) {
+      say(`drawing the default scenes (circles, squares and triangles on textured backgrounds, with masks) into ${root}`);
+      await generateSegmentationDataset(root, { count: 300, size: 64, seed: 1 });
+    }
+    [images, masks, codesFile] = [join(root, 'images'), join(root, 'masks'), codesFile ?? join(root, 'codes.txt')];
+  }
+  if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
+  const { codes, palette } = await readCodes(codesFile);
+  const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
+  const validRegex = options.validRegex === undefined ? undefined : new RegExp(options.validRegex);
+  const data = await segmentationDataLoaders(resolve(images), resolve(masks!), {
+    codes,
+    maskMode,
+    palette,
+    maskSuffix: options.maskSuffix,
+    size: options.size,
+    batchSize: options.batchSize,
+    validPct: options.validPct,
+    isValid: validRegex ? (file) => validRegex.test(basename(file)) : undefined,
+    seed: options.seed,
+  });
+  const ignoreIndex = data.voidIndex;
+  say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
+  const model = unet({ inputShape: [options.size, options.size, data.preprocessing.channels], classes: codes.length, widths, upsampling: options.upsampling as 'transpose' | 'resize', seed: options.seed });
+  const crossEntropy = crossEntropyLoss({ ignoreIndex });
+  const overlap = diceLoss({ ignoreIndex });
+  const loss: LossFunction = options.dice ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
+  const diceMetric = dice({ ignoreIndex });
+  const learner = new Learner({
+    model,
+    data,
+    loss,
+    metrics: [accuracy({ ignoreIndex, name: 'pixelAccuracy' }), iou({ ignoreIndex }), diceMetric],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed: options.seed,
+  });
+  try {
+    const outputDirectory = resolve(options.out);
+    await learner.fitOneCycle(options.epochs, options.lr);
+    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
+    for (const record of learner.recorder.epochs) {
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.pixelAccuracy!.toFixed(4), record.metrics.meanIoU!.toFixed(4), record.metrics.dice!.toFixed(4), record.seconds.toFixed(1)]);
+    }
+    say(table.toString());
+    const final = learner.recorder.epochs.at(-1)!;
+    const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
+    say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
+
+    // what the model sees and says, for one validation picture
+    const paletteForDisplay = palette ?? defaultPalette(codes.length);
+    let picture: { pixels: Uint8Array; mask: Uint8Array } | undefined;
+    for await (const batch of data.valid) {
+      if (picture === undefined) {
+        const [pixels, mask] = tf.tidy(() => {
+          const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
+          const { mean, std } = data.preprocessing.stats;
+          const shown = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
+          return [shown.dataSync(), (model.predict(first) as tf.Tensor).argMax(-1).dataSync()];
+        });
+        picture = { pixels: Uint8Array.from(pixels!), mask: Uint8Array.from(mask!) };
+      }
+      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    }
+    const raw = { width: options.size, height: options.size, channels: 3 as const };
+    await saveLayersModel(model, join(outputDirectory, 'model'));
+    await writeFileAtomic(join(outputDirectory, 'prediction.png'), await sharp(Buffer.from(colorizeMask(picture!.mask, paletteForDisplay)), { raw }).png().toBuffer());
+    await writeFileAtomic(join(outputDirectory, 'overlay.png'), await sharp(Buffer.from(overlayMask(picture!.pixels, picture!.mask, paletteForDisplay)), { raw }).png().toBuffer());
+    await writeFileAtomic(
+      join(outputDirectory, 'kindling.json'),
+      JSON.stringify(
+        {
+          format: 'kindling-segmentation@0',
+          task: 'segmentation',
+          codes,
+          voidIndex: ignoreIndex ?? null,
+          palette: paletteForDisplay,
+          preprocessing: data.preprocessing,
+          architecture: { unet: widths, upsampling: options.upsampling },
+          metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
+          training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice },
+          createdAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; model, kindling.json, prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
+    return { pixelAccuracy: final.metrics.pixelAccuracy!, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}
