@@ -3,6 +3,7 @@ import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
 import { benchPointer } from './pointer';
+import { benchSegmentation } from './segmentation';
 import { benchSound } from './sound';
 import { benchTabular } from './tabular';
 
@@ -14,6 +15,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   tabular: benchTabular,
   sound: benchSound,
   pointer: benchPointer,
+  segmentation: benchSegmentation,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */
