@@ -13,9 +13,9 @@ import { printTable } from './table';
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 8);
 const FOLDS = Number(process.env.KINDLING_BENCH_FOLDS ?? 1);
 const WINDOW: WindowOptions = { by: 'events', size: 50 };
-const RASTER: RasterOptions = { size: 32, fit: 'bbox' };
-const PER_SESSION = 120;
-const WIDTHS = [8, 16, 32];
+const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: 'bbox' };
+const PER_SESSION = Number(process.env.KINDLING_BENCH_WINDOWS ?? 120);
+const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '8,16,32').split(',').map(Number);
 
 /** Balabit mouse dynamics: which of 10 users moves the mouse, whole sessions held out (one per user per fold). */
 export async function benchPointer(): Promise<void> {

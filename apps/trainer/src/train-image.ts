@@ -6,8 +6,8 @@ import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersMod
 import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
 import { HEAD_LAYER, resnet, transferModel } from '@kindling/models';
 import { loadLayersModel, saveLayersModel } from '@kindling/models/node';
-import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
+import { epochTable } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -109,11 +109,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
       say(`skipped ${skipped.length} file(s) that could not be read:`);
       for (const entry of skipped) say(`  ${entry.message}`);
     }
-    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'accuracy', 'seconds'], style: { head: [], border: [] } });
-    for (const record of learner.recorder.epochs) {
-      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.accuracy!.toFixed(4), record.seconds.toFixed(1)]);
-    }
-    say(table.toString());
+    say(epochTable(learner, ['accuracy']));
 
     const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
     const final = learner.recorder.epochs.at(-1)!;

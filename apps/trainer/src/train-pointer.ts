@@ -1,16 +1,15 @@
 import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
-import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
-import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { accuracy as accuracyMetric, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
+import { progressBar, writeFileAtomic } from '@kindling/learner/node';
 import { HEAD_LAYER, resnet } from '@kindling/models';
-import { saveLayersModel } from '@kindling/models/node';
 import { rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
-import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainPointerOptions {
@@ -85,45 +84,32 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
     data,
     loss: crossEntropyLoss(),
-    metrics: [accuracy()],
+    metrics: [accuracyMetric()],
     callbacks: options.quiet ? [] : [progressBar()],
     seed: options.seed,
   });
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);
-    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'accuracy', 'seconds'], style: { head: [], border: [] } });
-    for (const record of learner.recorder.epochs) {
-      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.accuracy!.toFixed(4), record.seconds.toFixed(1)]);
-    }
-    say(table.toString());
-    const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
-    const final = learner.recorder.epochs.at(-1)!;
-    await saveLayersModel(model, join(outputDirectory, 'model'));
-    await writeFileAtomic(
-      join(outputDirectory, 'kindling.json'),
-      JSON.stringify(
-        {
-          format: 'kindling-pointer-classifier@0',
-          task: 'pointer',
-          vocab: data.vocab.toJSON(),
-          preprocessing: data.preprocessing,
-          architecture: { resnet: widths },
-          metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy },
-          mostConfused: interpretation.mostConfused(),
-          training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
-          createdAt: new Date().toISOString(),
-        },
-        null,
-        2,
-      ),
-    );
+    say(epochTable(learner, ['accuracy']));
+    const accuracy = await writeClassifierRun({
+      learner,
+      model,
+      classes: data.vocab.labels,
+      outputDirectory,
+      manifest: {
+        format: 'kindling-pointer-classifier@0',
+        task: 'pointer',
+        vocab: data.vocab.toJSON(),
+        preprocessing: data.preprocessing,
+        architecture: { resnet: widths },
+        training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
+      },
+    });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { screen: example.screen, ...raster }), options.size));
-    await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-    say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(1)}%; model, kindling.json, sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy: final.metrics.accuracy!, classes: data.vocab.labels.slice(), outputDirectory };
+    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; model, kindling.json, sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();

@@ -1,0 +1,34 @@
+import { ClassificationInterpretation, lossChart, type Learner } from '@kindling/learner';
+import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { saveLayersModel } from '@kindling/models/node';
+import type * as tf from '@tensorflow/tfjs';
+import Table from 'cli-table3';
+import { join } from 'node:path';
+
+/** The per-epoch results table every classifier command prints. */
+export function epochTable(learner: Learner, metrics: string[]): string {
+  const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...metrics, 'seconds'], style: { head: [], border: [] } });
+  for (const record of learner.recorder.epochs) {
+    table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), ...metrics.map((name) => record.metrics[name]!.toFixed(4)), record.seconds.toFixed(1)]);
+  }
+  return table.toString();
+}
+
+/**
+ * What every classifier command writes at the end of training: the model, a `kindling.json` manifest
+ * (the given fields plus validation metrics and the most confused pairs), `confusion-matrix.png` and
+ * `loss.png`. Returns the final validation accuracy.
+ */
+export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; classes: readonly string[]; outputDirectory: string; manifest: Record<string, unknown> }): Promise<number> {
+  const { learner, model, classes, outputDirectory, manifest } = options;
+  const interpretation = await ClassificationInterpretation.fromLearner(learner, [...classes]);
+  const final = learner.recorder.epochs.at(-1)!;
+  await saveLayersModel(model, join(outputDirectory, 'model'));
+  await writeFileAtomic(
+    join(outputDirectory, 'kindling.json'),
+    JSON.stringify({ ...manifest, metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy }, mostConfused: interpretation.mostConfused(), createdAt: new Date().toISOString() }, null, 2),
+  );
+  await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+  await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+  return final.metrics.accuracy!;
+}
