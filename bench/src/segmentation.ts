@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@kindling/backend';
 import { segmentationDataLoaders } from '@kindling/image/node';
-import { accuracy, crossEntropyLoss, dice, Learner } from '@kindling/learner';
+import { accuracy, crossEntropyLoss, dice, diceLoss, Learner, type LossFunction } from '@kindling/learner';
 import { unet } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -11,11 +11,13 @@ import { printTable } from './table';
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 20);
 const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 256);
 const WIDTHS = [16, 32, 64, 128];
+const LR = Number(process.env.KINDLING_BENCH_LR ?? 1e-2);
+const DICE = process.env.KINDLING_BENCH_DICE !== '0';
 
 /** ISBI 2012 EM membranes: images 0–23 train, 24–29 valid; pixel accuracy, membrane Dice, time per epoch. */
 export async function benchSegmentation(): Promise<void> {
   const root = join(datasetsRoot(), 'segmentation', 'isbi2012-membrane');
-  console.log(`\n## Segmentation: ISBI 2012 membranes (24 train / 6 valid, ${SIZE}×${SIZE} grey; U-Net ${WIDTHS.join('-')}, ${EPOCHS} epochs one-cycle, flips/rotations/zoom)\n`);
+  console.log(`\n## Segmentation: ISBI 2012 membranes (24 train / 6 valid, ${SIZE}×${SIZE} grey; U-Net ${WIDTHS.join('-')}, ${DICE ? 'cross-entropy + Dice' : 'cross-entropy'}, ${EPOCHS} epochs one-cycle ${LR}, flips/rotations/zoom)\n`);
   if (!existsSync(root)) {
     console.log(`no ISBI data at ${root} (set KINDLING_DATASETS): skipped`);
     return;
@@ -33,9 +35,12 @@ export async function benchSegmentation(): Promise<void> {
     seed: 42,
   });
   const model = unet({ inputShape: [SIZE, SIZE, 1], classes: 2, widths: WIDTHS, seed: 42 });
-  const learner = new Learner({ model, data, loss: crossEntropyLoss(), metrics: [accuracy({ name: 'pixelAccuracy' }), dice({ average: 0 })], seed: 42 });
+  const crossEntropy = crossEntropyLoss();
+  const overlap = diceLoss();
+  const loss: LossFunction = DICE ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
+  const learner = new Learner({ model, data, loss, metrics: [accuracy({ name: 'pixelAccuracy' }), dice({ average: 0 })], seed: 42 });
   const start = performance.now();
-  await learner.fitOneCycle(EPOCHS, 5e-3);
+  await learner.fitOneCycle(EPOCHS, LR);
   const seconds = (performance.now() - start) / 1000;
   const final = learner.recorder.epochs.at(-1)!;
   const best = learner.recorder.epochs.reduce((a, b) => (b.metrics.dice! > a.metrics.dice! ? b : a));
