@@ -12,7 +12,7 @@ import { datasetsRoot } from './fashion-mnist';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
 
-const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 12);
+const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 20);
 const PREPROCESSING: SoundPreprocessing = { ...DEFAULT_SOUND_PREPROCESSING, spectrogram: { ...DEFAULT_SOUND_PREPROCESSING.spectrogram, hopLength: 80 } };
 const WIDTHS = [16, 32, 64];
 
