@@ -29,7 +29,7 @@ export async function benchSegmentation(): Promise<void> {
     size: SIZE,
     method: 'squish',
     channels: 1,
-    batchSize: Number(process.env.KINDLING_BENCH_BATCH ?? 4),
+    batchSize: Number(process.env.KINDLING_BENCH_BATCH ?? 2),
     isValid: (file) => Number(basename(file, '.png')) >= 24,
     augment: { flip: 0.5, maxRotate: 20, maxZoom: 1.2, maxLighting: 0.1, probability: 0.75 },
     seed: 42,
