@@ -26,5 +26,11 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(benchmarks)) {
     console.error(`unknown benchmark '${name}'; choose from ${Object.keys(benchmarks).join(', ')}`);
     process.exit(1);
   }
-  await benchmark();
+  try {
+    await benchmark();
+  } catch (error) {
+    // One clear line: an escaping error would otherwise reach tfjs-wasm's own uncaught-exception hook.
+    console.error(`bench ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }
