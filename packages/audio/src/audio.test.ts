@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import wavefile from 'wavefile';
+import * as wavefileModule from 'wavefile';
 import { describe, expect, it } from 'vitest';
 import { decodeWav, encodeWav, fitLength, hzToMel, melToHz, mixNoise, resample, SoundPipeline, spectrogram, synthesizeSound, type SpectrogramOptions, type WavSampleFormat } from './index';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from './node';
@@ -37,7 +37,7 @@ describe('WAV', () => {
     expect(() => decodeWav(new TextEncoder().encode('ID3 this is an mp3'), 'song.mp3')).toThrow('song.mp3: not a readable WAV file (no RIFF/WAVE header)');
     expect(() => decodeWav(good.slice(0, good.length - 100), 'cut.wav')).toThrow('cut.wav: the file is truncated: the data chunk declares 1600 bytes but 1500 are there');
     expect(() => decodeWav(good.slice(0, 30), 'header.wav')).toThrow('header.wav: not a readable WAV file');
-    const muLaw = new wavefile.WaveFile();
+    const muLaw = new (wavefileModule.WaveFile ?? (wavefileModule as unknown as { default: typeof wavefileModule }).default.WaveFile)();
     muLaw.fromScratch(1, 8000, '16', [1, 2, 3]);
     muLaw.toMuLaw();
     expect(() => decodeWav(muLaw.toBuffer(), 'phone.wav')).toThrow('phone.wav: unsupported WAV encoding (format code 7');

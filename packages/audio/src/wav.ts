@@ -1,7 +1,8 @@
 import { DataError } from '@kindling/data';
-import wavefile from 'wavefile';
+import * as wavefile from 'wavefile';
 
-const { WaveFile } = wavefile;
+// Bundlers read wavefile's ES module (a named export); Node's ESM loader reads its CommonJS build (a default export).
+const WaveFile = wavefile.WaveFile ?? (wavefile as unknown as { default: typeof wavefile }).default.WaveFile;
 
 /** Decoded audio: one Float32Array per channel, samples in [-1, 1]. */
 export interface AudioData {
