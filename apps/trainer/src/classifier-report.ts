@@ -1,9 +1,23 @@
-import { ClassificationInterpretation, lossChart, type Learner } from '@kindling/learner';
-import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import type { DataLoader } from '@kindling/data';
+import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
+import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { HEAD_LAYER } from '@kindling/models';
 import { saveLayersModel } from '@kindling/models/node';
 import type * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join } from 'node:path';
+
+/** The Learner every classifier command trains: body and head split for fine-tuning, cross-entropy, accuracy, a progress bar. */
+export function classifierLearner(model: tf.LayersModel, data: { train: DataLoader; valid?: DataLoader }, options: { quiet?: boolean; seed: number }): Learner {
+  return new Learner({
+    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
+    data,
+    loss: crossEntropyLoss(),
+    metrics: [accuracy()],
+    callbacks: options.quiet ? [] : [progressBar()],
+    seed: options.seed,
+  });
+}
 
 /** The per-epoch results table every classifier command prints. */
 export function epochTable(learner: Learner, metrics: string[]): string {

@@ -2,12 +2,12 @@ import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, type ResizeMethod } from '@kindling/image';
-import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart, lrFindChart } from '@kindling/learner';
-import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
-import { HEAD_LAYER, resnet, transferModel } from '@kindling/models';
+import { ClassificationInterpretation, lossChart, lrFindChart } from '@kindling/learner';
+import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel, saveLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
-import { epochTable } from './classifier-report';
+import { classifierLearner, epochTable } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -84,14 +84,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   const model = options.pretrained
     ? transferModel(await loadLayersModel(options.pretrained), { classes: data.vocab.size, cutAt: options.cutAt, seed: options.seed })
     : resnet({ inputShape, classes: data.vocab.size, widths: widths!, seed: options.seed });
-  const learner = new Learner({
-    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
-    data,
-    loss: crossEntropyLoss(),
-    metrics: [accuracy()],
-    callbacks: options.quiet ? [] : [progressBar()],
-    seed: options.seed,
-  });
+  const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);
     let lr = options.lr ?? 5e-3;

@@ -1,15 +1,14 @@
 import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
-import { accuracy as accuracyMetric, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
-import { progressBar, writeFileAtomic } from '@kindling/learner/node';
-import { HEAD_LAYER, resnet } from '@kindling/models';
+import { writeFileAtomic } from '@kindling/learner/node';
+import { resnet } from '@kindling/models';
 import { rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { epochTable, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainPointerOptions {
@@ -80,14 +79,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   if (reordered + duplicates + invalid + outOfRange > 0) say(`cleaning: ${reordered} events put back in time order, dropped ${duplicates} duplicates, ${invalid} with NaN, ${outOfRange} off screen`);
 
   const model = resnet({ inputShape: [options.size, options.size, 3], classes: data.vocab.size, widths, seed: options.seed });
-  const learner = new Learner({
-    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
-    data,
-    loss: crossEntropyLoss(),
-    metrics: [accuracyMetric()],
-    callbacks: options.quiet ? [] : [progressBar()],
-    seed: options.seed,
-  });
+  const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);

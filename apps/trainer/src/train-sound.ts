@@ -2,13 +2,12 @@ import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataL
 import type { MelScale } from '@kindling/audio';
 import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError } from '@kindling/data';
-import { accuracy as accuracyMetric, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
-import { progressBar, writeFileAtomic } from '@kindling/learner/node';
-import { HEAD_LAYER, resnet } from '@kindling/models';
+import { writeFileAtomic } from '@kindling/learner/node';
+import { resnet } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { epochTable, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainSoundOptions {
@@ -92,14 +91,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
 
   const model = resnet({ inputShape: data.pipeline.shape, classes: data.vocab.size, widths, seed: options.seed });
-  const learner = new Learner({
-    model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
-    data,
-    loss: crossEntropyLoss(),
-    metrics: [accuracyMetric()],
-    callbacks: options.quiet ? [] : [progressBar()],
-    seed: options.seed,
-  });
+  const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);
