@@ -1,7 +1,7 @@
 import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError, DataError } from '@kindling/data';
-import { colorizeMask, defaultPalette, overlayMask, parseCodes, type Colour, type MaskMode } from '@kindling/image';
-import { generateSegmentationDataset, segmentationDataLoaders } from '@kindling/image/node';
+import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
+import { generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
 import { accuracy, crossEntropyLoss, dice, diceLoss, iou, Learner, lossChart, type LossFunction } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { unet } from '@kindling/models';
@@ -9,7 +9,6 @@ import { saveLayersModel } from '@kindling/models/node';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -47,13 +46,7 @@ export function defaultScenesDirectory(): string {
 
 /** A codes file: one class per line, optionally with its mask colour (`road #804080`) for palette masks. */
 async function readCodes(path: string): Promise<{ codes: string[]; palette?: Colour[] }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(`cannot read the codes file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: path });
-  }
-  const lines = parseCodes(text, path);
+  const lines = await readCodesFile(path);
   const coloured = lines.map((line) => /^(.*?)\s+#([0-9a-f]{6})$/i.exec(line));
   if (coloured.every((match) => match === null)) return { codes: lines };
   const palette = coloured.map((match, index) => {

@@ -267,8 +267,9 @@ export class TabularProcessor {
     const target = options.withTarget ? (schema.task === 'classification' ? new Int32Array(size) : new Float32Array(size)) : undefined;
     const indicators = new Map<string, number>(continuousColumns.map((column) => [`${column.name}_na`, -1] as const));
     const indexOf = new Map(categoricalColumns.map((column, index) => [column.name, index]));
+    const required = [...schema.categorical, ...schema.continuous, ...schema.dates];
     rows.forEach((raw, r) => {
-      for (const column of [...schema.categorical, ...schema.continuous, ...schema.dates]) {
+      for (const column of required) {
         if (!(column in raw)) throw new DataError(`the row has no column '${column}'`, { file: options.source, row: rowNumberOf(options, r) });
       }
       const row = expandDates(raw, schema.dates, this.missingSet, options, r);

@@ -85,10 +85,11 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   const stem = (file: string) => basename(file, extname(file));
   const masksByStem = new Map(masks.map((file) => [stem(file), file]));
   const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
+  const known = new Set(masks);
   const paired = new Set<string>();
   for (const image of images) {
     const mask = maskFor(image);
-    if (!masks.includes(mask)) throw new DataError(`no mask for this picture (looked for ${mask})`, { file: image });
+    if (!known.has(mask)) throw new DataError(`no mask for this picture (looked for ${mask})`, { file: image });
     paired.add(mask);
   }
   const orphan = masks.find((mask) => !paired.has(mask));
