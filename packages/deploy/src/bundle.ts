@@ -1,0 +1,149 @@
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex } from '@noble/hashes/utils';
+import * as tf from '@tensorflow/tfjs';
+import { version as kindlingVersion } from '../package.json';
+import { BundleError } from './errors';
+import { TASK_KINDS, type TaskSpec } from './tasks';
+
+/** The bundle format this version writes and reads. A bundle with a higher number needs a newer Kindling. */
+export const BUNDLE_FORMAT_VERSION = 1;
+
+/** The files of a bundle: the manifest, the tfjs topology and the weights. */
+export const BUNDLE_FILES = { manifest: 'kindling.json', model: 'model.json', weights: 'weights.bin' } as const;
+
+/** `kindling.json`: what the model is for, how to feed it, how well it did, and checksums of its files. */
+export interface BundleManifest {
+  format: 'kindling-bundle';
+  formatVersion: number;
+  /** The @kindling/deploy version that wrote it. */
+  kindlingVersion: string;
+  task: TaskSpec;
+  /** Validation (and test) figures from training, for people and the model-info endpoint. */
+  metrics: Record<string, unknown>;
+  /** How it was trained (epochs, learning rate, architecture…): free-form, for people. */
+  training: Record<string, unknown>;
+  createdAt: string;
+  /** SHA-256 and size of `model.json` and `weights.bin`, checked on every load. */
+  files: Record<(typeof BUNDLE_FILES)['model' | 'weights'], { sha256: string; bytes: number }>;
+}
+
+/**
+ * A trained model with everything needed to use it, as three files held in memory. Every adapter
+ * (directory, URL, IndexedDB, downloads) moves exactly these bytes.
+ */
+export interface Bundle {
+  manifest: BundleManifest;
+  /** `model.json` (tfjs layers-model topology and weight manifest) as written. */
+  modelJson: Uint8Array;
+  /** `weights.bin`. */
+  weights: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return bytesToHex(sha256(bytes));
+}
+
+/**
+ * Packs a trained model and its task description into a bundle: the model serialized as tfjs
+ * `model.json` + `weights.bin`, the manifest with checksums of both.
+ */
+export async function createBundle(model: tf.LayersModel, task: TaskSpec, options: { metrics?: Record<string, unknown>; training?: Record<string, unknown>; createdAt?: Date } = {}): Promise<Bundle> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (saved) => {
+      artifacts = saved;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const weightData = artifacts!.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts!.weightData);
+  const modelJson: tf.io.ModelJSON = {
+    format: 'layers-model',
+    generatedBy: artifacts!.generatedBy,
+    convertedBy: null,
+    modelTopology: artifacts!.modelTopology as object,
+    weightsManifest: [{ paths: [`./${BUNDLE_FILES.weights}`], weights: artifacts!.weightSpecs ?? [] }],
+  };
+  const modelBytes = encoder.encode(JSON.stringify(modelJson));
+  const weights = new Uint8Array(weightData);
+  const manifest: BundleManifest = {
+    format: 'kindling-bundle',
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    kindlingVersion,
+    task,
+    metrics: options.metrics ?? {},
+    training: options.training ?? {},
+    createdAt: (options.createdAt ?? new Date()).toISOString(),
+    files: {
+      [BUNDLE_FILES.model]: { sha256: sha256Hex(modelBytes), bytes: modelBytes.byteLength },
+      [BUNDLE_FILES.weights]: { sha256: sha256Hex(weights), bytes: weights.byteLength },
+    } as BundleManifest['files'],
+  };
+  return { manifest, modelJson: modelBytes, weights };
+}
+
+/** The bundle's three files by name, as adapters write them. */
+export function bundleFiles(bundle: Bundle): Record<string, Uint8Array> {
+  return {
+    [BUNDLE_FILES.model]: bundle.modelJson,
+    [BUNDLE_FILES.weights]: bundle.weights,
+    // the manifest last: a reader that finds it finds the files it describes
+    [BUNDLE_FILES.manifest]: encoder.encode(JSON.stringify(bundle.manifest, null, 2)),
+  };
+}
+
+/**
+ * Checks a manifest read from `source`: the format, a version this Kindling reads, a known task. A
+ * problem is a BundleError that says what is wrong and what to do.
+ */
+export function parseManifest(bytes: Uint8Array | string, source: string): BundleManifest {
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(typeof bytes === 'string' ? bytes : decoder.decode(bytes));
+  } catch (error) {
+    throw new BundleError(`${BUNDLE_FILES.manifest} is not JSON (${(error as Error).message})`, source, { cause: error });
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'kindling-bundle') {
+    throw new BundleError(`${BUNDLE_FILES.manifest} is not a Kindling bundle manifest (its format is ${JSON.stringify((manifest as { format?: unknown } | null)?.format)}, expected "kindling-bundle")`, source);
+  }
+  if (!Number.isInteger(manifest.formatVersion) || manifest.formatVersion < 1) throw new BundleError(`${BUNDLE_FILES.manifest} has no valid formatVersion`, source);
+  if (manifest.formatVersion > BUNDLE_FORMAT_VERSION) {
+    throw new BundleError(
+      `the bundle has format version ${manifest.formatVersion} (written by Kindling ${manifest.kindlingVersion}); this Kindling (${kindlingVersion}) reads version ${BUNDLE_FORMAT_VERSION}: upgrade @kindling/deploy`,
+      source,
+    );
+  }
+  if (!TASK_KINDS.includes(manifest.task?.kind)) throw new BundleError(`unknown task kind ${JSON.stringify(manifest.task?.kind)} (known: ${TASK_KINDS.join(', ')})`, source);
+  for (const name of [BUNDLE_FILES.model, BUNDLE_FILES.weights]) {
+    const entry = manifest.files?.[name];
+    if (!entry || typeof entry.sha256 !== 'string' || typeof entry.bytes !== 'number') throw new BundleError(`${BUNDLE_FILES.manifest} lists no checksum for ${name}`, source);
+  }
+  return manifest;
+}
+
+/**
+ * Assembles a bundle from its files as an adapter read them, checking sizes and SHA-256 checksums:
+ * a truncated, swapped or tampered file is a BundleError naming it.
+ */
+export function bundleFromFiles(files: { manifest: Uint8Array | string; modelJson: Uint8Array; weights: Uint8Array }, source: string): Bundle {
+  const manifest = parseManifest(files.manifest, source);
+  const check = (name: keyof BundleManifest['files'], bytes: Uint8Array) => {
+    const expected = manifest.files[name];
+    if (bytes.byteLength !== expected.bytes) throw new BundleError(`${name} has ${bytes.byteLength} bytes but the manifest says ${expected.bytes}: the file is truncated or from another model`, source);
+    const actual = sha256Hex(bytes);
+    if (actual !== expected.sha256) throw new BundleError(`${name} does not match its checksum in ${BUNDLE_FILES.manifest} (sha256 ${actual.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…): the file was changed or damaged; re-export the bundle`, source);
+  };
+  check(BUNDLE_FILES.model, files.modelJson);
+  check(BUNDLE_FILES.weights, files.weights);
+  return { manifest, modelJson: files.modelJson, weights: files.weights };
+}
+
+/** The bundle's tfjs layers model, rebuilt from its (already checked) files. */
+export async function loadBundleModel(bundle: Bundle): Promise<tf.LayersModel> {
+  const modelJson = JSON.parse(decoder.decode(bundle.modelJson)) as tf.io.ModelJSON;
+  const weightSpecs = (modelJson.weightsManifest ?? []).flatMap((group) => group.weights);
+  const weightData = bundle.weights.buffer.slice(bundle.weights.byteOffset, bundle.weights.byteOffset + bundle.weights.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData, format: modelJson.format, generatedBy: modelJson.generatedBy }));
+}

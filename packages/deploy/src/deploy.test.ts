@@ -1,0 +1,115 @@
+import { describeEachBackend } from '@kindling/backend/testing';
+import { encodePng } from '@kindling/image/node';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundleFromFiles, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type RawImage } from './index';
+import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from './node';
+import { exampleBundle, exampleInputs } from './testing';
+
+const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-deploy-'));
+
+describeEachBackend(
+  'bundles',
+  () => {
+    for (const kind of TASK_KINDS) {
+      it(`${kind}: a bundle saved to a directory and loaded back predicts exactly what the original model predicts`, async () => {
+        const bundle = await exampleBundle(kind);
+        const original = await loadBundleModel(bundle);
+        const before = tf.memory().numTensors;
+        const live = await loadInMemory(bundle, { model: original });
+        const directory = join(temporary(), 'bundle');
+        await saveToDisk(bundle, directory);
+        const loaded = await loadPredictor(directory);
+        expect(loaded.kind).toBe(kind);
+        expect(loaded.manifest).toEqual(bundle.manifest);
+        const inputs = exampleInputs(kind, 3) as never[];
+        const expected = await live.predictBatch(inputs);
+        const actual = await loaded.predictBatch(inputs);
+        expect(actual).toEqual(expected);
+        // one at a time gives what the batch gives
+        for (let index = 0; index < inputs.length; index++) expect(await loaded.predict(inputs[index]!)).toEqual(expected[index]);
+        loaded.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        original.dispose();
+      });
+    }
+
+    it('image files (PNG bytes) decode to the same answer as their pixels', async () => {
+      const predictor = await loadPredictor(await exampleBundle('image'));
+      const [image] = exampleInputs('image', 1) as RawImage[];
+      const png = await encodePng({ data: image!.data as Uint8Array, shape: [image!.height, image!.width, 3] });
+      expect(await predictor.predict(png as never)).toEqual(await predictor.predict(image as never));
+      const result = (await predictor.predict(png as never)) as { label: string; probabilities: Record<string, number> };
+      expect(Object.keys(result.probabilities)).toEqual(['cat', 'dog', 'fox']);
+      expect(Object.values(result.probabilities).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+      await expect(predictor.predict(new Uint8Array([1, 2, 3, 4]) as never)).rejects.toThrow(/image bytes: cannot decode as an image/);
+      predictor.dispose();
+    });
+
+    it('predicting a thousand times leaves no tensors behind', async () => {
+      const predictor = await loadPredictor(await exampleBundle('image'));
+      const inputs = exampleInputs('image', 4);
+      await predictor.predictBatch(inputs as never[]);
+      const before = tf.memory().numTensors;
+      for (let round = 0; round < 250; round++) await predictor.predictBatch(inputs as never[]);
+      expect(tf.memory().numTensors).toBe(before);
+      predictor.dispose();
+    });
+  },
+  ['cpu'],
+);
+
+describe('bundle checks', () => {
+  it('refuses a tampered, truncated or missing weight file and names it', async () => {
+    const directory = join(temporary(), 'bundle');
+    await saveToDisk(await exampleBundle('pointer'), directory);
+    const weights = readFileSync(join(directory, 'weights.bin'));
+    const tampered = Buffer.from(weights);
+    tampered[100] = tampered[100]! ^ 0xff;
+    writeFileSync(join(directory, 'weights.bin'), tampered);
+    await expect(loadFromDisk(directory)).rejects.toThrow(/weights\.bin does not match its checksum in kindling\.json/);
+    writeFileSync(join(directory, 'weights.bin'), weights.subarray(0, 64));
+    await expect(loadFromDisk(directory)).rejects.toThrow(/weights\.bin has 64 bytes but the manifest says \d+/);
+    await expect(loadFromDisk(join(directory, 'nowhere'))).rejects.toThrow(/no kindling\.json here: not a Kindling bundle/);
+  });
+
+  it('refuses a bundle from a newer format, a changed topology, an unknown task, and says what to do', async () => {
+    const bundle = await exampleBundle('collab');
+    const newer = { ...bundle.manifest, formatVersion: 2, kindlingVersion: '9.0.0' };
+    expect(() => bundleFromFiles({ manifest: JSON.stringify(newer), modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/there: the bundle has format version 2 \(written by Kindling 9\.0\.0\); this Kindling \(\d+\.\d+\.\d+\) reads version 1: upgrade @kindling\/deploy/);
+    const unknown = { ...bundle.manifest, task: { kind: 'poetry' } };
+    expect(() => bundleFromFiles({ manifest: JSON.stringify(unknown), modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/unknown task kind "poetry"/);
+    const topology = new TextEncoder().encode(`${new TextDecoder().decode(bundle.modelJson).slice(0, -1)} }`);
+    expect(() => bundleFromFiles({ manifest: JSON.stringify(bundle.manifest), modelJson: topology, weights: bundle.weights }, 'there')).toThrow(/model\.json/);
+    expect(() => bundleFromFiles({ manifest: '{"format": "something-else"}', modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/not a Kindling bundle manifest/);
+    expect(() => bundleFromFiles({ manifest: 'not json', modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/kindling\.json is not JSON/);
+  });
+
+  it('keeps bundles in memory:// and fetches them from http(s)://', async () => {
+    const bundle = await exampleBundle('tabular');
+    await saveBundle(bundle, 'memory://tabular');
+    const again: Bundle = await loadBundle('memory://tabular');
+    expect(again.manifest).toEqual(bundle.manifest);
+    await expect(loadBundle('memory://nothing')).rejects.toThrow(/memory:\/\/nothing: no bundle saved here/);
+    await expect(loadBundle('ftp://example/bundle')).rejects.toThrow(/no adapter for this location/);
+    await expect(saveBundle(bundle, 'https://example.com/bundle')).rejects.toThrow(/the http adapter cannot save/);
+  });
+
+  it('writes kindling.json, model.json and weights.bin, and leaves other files in the directory alone', async () => {
+    const directory = temporary();
+    writeFileSync(join(directory, 'loss.png'), 'mine');
+    await saveToDisk(await exampleBundle('image'), directory);
+    const manifest = JSON.parse(readFileSync(join(directory, 'kindling.json'), 'utf8'));
+    expect(manifest).toMatchObject({ format: 'kindling-bundle', formatVersion: 1, task: { kind: 'image', labels: ['cat', 'dog', 'fox'] } });
+    expect(manifest.files['weights.bin'].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(readFileSync(join(directory, 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['./weights.bin']);
+    expect(readFileSync(join(directory, 'loss.png'), 'utf8')).toBe('mine');
+    // the files are a plain tfjs model too
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: JSON.parse(readFileSync(join(directory, 'model.json'), 'utf8')).modelTopology }));
+    expect(model.inputs[0]!.shape).toEqual([null, 16, 16, 3]);
+    model.dispose();
+  });
+});

@@ -1,0 +1,185 @@
+import { normalize, resizeImage } from '@kindling/image';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from './errors';
+import { classify, describe, isRecord, Predictor, toBytes, type Classification } from './predictor';
+import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
+
+/** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
+export interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels?: 1 | 2 | 3 | 4;
+}
+
+/**
+ * Turns encoded bytes (PNG, JPEG…) or a platform object (an image element, a Blob) into pixels. The
+ * Node entry point decodes with sharp, the browser one with createImageBitmap; both return full-size
+ * pixels, so the resizing below is the same code everywhere.
+ */
+export type ImageDecoder = (input: unknown, source: string) => Promise<RawImage>;
+
+/** Encoded bytes, base64 text, decoded pixels, or whatever the platform's decoder takes. */
+export type ImageInput = Uint8Array | ArrayBuffer | RawImage | string | object;
+
+function isRawImage(value: unknown): value is RawImage {
+  return isRecord(value) && (value.data instanceof Uint8Array || value.data instanceof Uint8ClampedArray) && typeof value.width === 'number' && typeof value.height === 'number';
+}
+
+/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma) as floats 0–255. */
+export function pixelsToChannels(image: RawImage, channels: 1 | 3): Float32Array {
+  const { data, width, height } = image;
+  const count = width * height;
+  const from = image.channels ?? data.length / count;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 2, 3, 4].includes(from) || data.length !== count * from) {
+    throw new InputError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`, 'image');
+  }
+  const result = new Float32Array(count * channels);
+  for (let i = 0; i < count; i++) {
+    const base = i * from;
+    const [r, g, b] = from < 3 ? [data[base]!, data[base]!, data[base]!] : [data[base]!, data[base + 1]!, data[base + 2]!];
+    if (channels === 3) result.set([r, g, b], i * 3);
+    else result[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
+  }
+  return result;
+}
+
+/** A picture in a JSON body: base64 text, alone or as `{ "image": … }`. */
+function imageFromJson(value: unknown): ImageInput {
+  if (typeof value === 'string') return value;
+  if (isRecord(value) && typeof value.image === 'string') return value.image;
+  throw new InputError(`expected { "image": "<base64 PNG/JPEG>" }, got ${describe(value)}`, 'image');
+}
+
+/** Shared by the image classifier and segmentation: any picture → normalized `[size, size, channels]`. */
+export class ImagePreparation {
+  constructor(
+    private readonly preprocessing: ImagePreprocessing,
+    private readonly decodeImage?: ImageDecoder,
+  ) {}
+
+  async decode(input: ImageInput): Promise<RawImage> {
+    if (isRawImage(input)) return input;
+    if (this.decodeImage === undefined) {
+      throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or load the predictor from @kindling/deploy/node or /browser, which decode image files`, 'image');
+    }
+    const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
+    return this.decodeImage(bytes, 'image');
+  }
+
+  async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {
+    const image = await this.decode(input);
+    const { size, method, channels, stats } = this.preprocessing;
+    const pixels = pixelsToChannels(image, channels);
+    const features = tf.tidy(() => {
+      const resized = resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method).round();
+      return normalize(resized.div(255), stats);
+    });
+    const data = (await features.data()) as Float32Array;
+    features.dispose();
+    return { features: data, width: image.width, height: image.height };
+  }
+
+  batch(prepared: ReadonlyArray<{ features: Float32Array }>): tf.Tensor4D {
+    const { size, channels } = this.preprocessing;
+    const joined = new Float32Array(prepared.length * size * size * channels);
+    prepared.forEach((item, index) => joined.set(item.features, index * size * size * channels));
+    return tf.tensor4d(joined, [prepared.length, size, size, channels]);
+  }
+}
+
+/** A picture → its class. */
+export class ImagePredictor extends Predictor<ImageInput, Classification, { features: Float32Array }, ImageTask> {
+  readonly kind = 'image';
+  private preparation?: ImagePreparation;
+
+  /** Set by loadPredictor: how files become pixels on this platform. */
+  useDecoder(decodeImage: ImageDecoder | undefined): this {
+    this.preparation = new ImagePreparation(this.task.preprocessing, decodeImage);
+    return this;
+  }
+
+  prepare(input: ImageInput): Promise<{ features: Float32Array }> {
+    return (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+  }
+
+  async run(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
+    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor2D));
+    const values = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    return classify(values, this.task.labels, prepared.length);
+  }
+
+  inputFromJson(value: unknown): ImageInput {
+    return imageFromJson(value);
+  }
+
+  describeInput(): string {
+    const { size, method, channels } = this.task.preprocessing;
+    return `a picture (PNG, JPEG, WebP…), resized to ${size}×${size} by ${method}, ${channels === 1 ? 'grey' : 'RGB'}`;
+  }
+}
+
+/** A segmentation answer: a class index per pixel at the model's resolution, and the share of each class. */
+export interface SegmentationResult {
+  mask: Uint8Array;
+  width: number;
+  height: number;
+  /** The picture's own size (the mask covers it after the same resize). */
+  inputWidth: number;
+  inputHeight: number;
+  codes: string[];
+  /** Share of pixels per class. */
+  coverage: Record<string, number>;
+}
+
+/** A picture → a class for every pixel. */
+export class SegmentationPredictor extends Predictor<ImageInput, SegmentationResult, { features: Float32Array; width: number; height: number }, SegmentationTask> {
+  readonly kind = 'segmentation';
+  private preparation?: ImagePreparation;
+
+  useDecoder(decodeImage: ImageDecoder | undefined): this {
+    this.preparation = new ImagePreparation(this.task.preprocessing, decodeImage);
+    return this;
+  }
+
+  prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {
+    return (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+  }
+
+  async run(prepared: ReadonlyArray<{ features: Float32Array; width: number; height: number }>): Promise<SegmentationResult[]> {
+    const { codes, voidIndex, preprocessing } = this.task;
+    const classes = tf.tidy(() => {
+      let logits = this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor4D;
+      // the void class was never a target: it is not an answer
+      if (voidIndex !== null) logits = logits.add(tf.oneHot([voidIndex], codes.length).reshape([1, 1, 1, codes.length]).mul(-1e9));
+      return logits.argMax(-1).toInt();
+    });
+    const values = (await classes.data()) as Int32Array;
+    classes.dispose();
+    const area = preprocessing.size * preprocessing.size;
+    return prepared.map((item, index) => {
+      const mask = Uint8Array.from(values.subarray(index * area, (index + 1) * area));
+      const counts = new Array<number>(codes.length).fill(0);
+      for (const value of mask) counts[value]!++;
+      return {
+        mask,
+        width: preprocessing.size,
+        height: preprocessing.size,
+        inputWidth: item.width,
+        inputHeight: item.height,
+        codes: [...codes],
+        coverage: Object.fromEntries(codes.map((code, k) => [code, counts[k]! / area])),
+      };
+    });
+  }
+
+  inputFromJson(value: unknown): ImageInput {
+    return imageFromJson(value);
+  }
+
+  describeInput(): string {
+    const { size, method, channels } = this.task.preprocessing;
+    return `a picture (PNG, JPEG, WebP…), resized to ${size}×${size} by ${method}, ${channels === 1 ? 'grey' : 'RGB'}; the answer is a class index per pixel (${this.task.codes.join(', ')})`;
+  }
+}

@@ -1,0 +1,65 @@
+/** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
+import { loadImage } from '@kindling/image/node';
+import { writeFileAtomic } from '@kindling/learner/node';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
+import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
+import { BundleError } from './errors';
+import type { ImageDecoder } from './image-predictor';
+import type { AnyPredictor, LoadPredictorOptions } from './load-predictor';
+
+/** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
+export function bundleDirectory(location: string): string {
+  const path = location.startsWith('file://') ? fileURLToPath(location) : location;
+  return basename(path) === BUNDLE_FILES.manifest ? dirname(resolve(path)) : resolve(path);
+}
+
+/**
+ * A directory holding `kindling.json`, `model.json` and `weights.bin`. Each file is written atomically
+ * (a temporary file renamed into place), the manifest last; other files in the directory are left alone.
+ */
+export const fileAdapter: BundleAdapter = {
+  name: 'file',
+  handles: (url) => url.startsWith('file://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url),
+  async load(url) {
+    const directory = bundleDirectory(url);
+    const read = async (name: string) => {
+      try {
+        return new Uint8Array(await readFile(join(directory, name)));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && name === BUNDLE_FILES.manifest) throw new BundleError(`no ${BUNDLE_FILES.manifest} here: not a Kindling bundle (train one with \`kindling train …\`)`, directory, { cause: error });
+        throw new BundleError(`cannot read ${name} (${code ?? (error as Error).message})`, directory, { cause: error });
+      }
+    };
+    const manifest = await read(BUNDLE_FILES.manifest);
+    return bundleFromFiles({ manifest, modelJson: await read(BUNDLE_FILES.model), weights: await read(BUNDLE_FILES.weights) }, directory);
+  },
+  async save(bundle, url) {
+    const directory = bundleDirectory(url);
+    await mkdir(directory, { recursive: true });
+    for (const [name, bytes] of Object.entries(bundleFiles(bundle))) await writeFileAtomic(join(directory, name), bytes);
+  },
+};
+
+/** Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF…) to full-size RGB pixels with sharp. */
+export const decodeImageWithSharp: ImageDecoder = async (input, source) => {
+  const image = await loadImage(input as Uint8Array, { channels: 3 });
+  const [height, width] = image.shape as [number, number, number];
+  void source;
+  return { data: image.data, width, height, channels: 3 };
+};
+
+const nodeStore = bundleStore([fileAdapter, memoryAdapter, httpAdapter]);
+
+/** Loads a bundle from a directory, `file://`, `http(s)://` or `memory://`, checking its checksums. */
+export const loadBundle = nodeStore.loadBundle;
+/** Saves a bundle to a directory (or `file://`, `memory://`). */
+export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = nodeStore.saveBundle;
+
+/** A predictor from a bundle or its location; image inputs may be file bytes (decoded with sharp). */
+export function loadPredictor(source: Bundle | string, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
+  return nodeStore.loadPredictor(source, { decodeImage: decodeImageWithSharp, ...options });
+}

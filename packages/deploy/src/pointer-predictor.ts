@@ -1,0 +1,58 @@
+import { cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording, type PointerSample } from '@kindling/pointer';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from './errors';
+import { classify, describe, isRecord, Predictor, type Classification } from './predictor';
+import type { PointerTask } from './tasks';
+
+/** A recording (object or its JSON text). */
+export type PointerInput = PointerRecording | string;
+
+/** A pointer answer: the windows' mean probabilities, and how many windows voted. */
+export interface PointerClassification extends Classification {
+  windows: number;
+}
+
+/** A mouse recording → cleaned, cut into windows as in training, each drawn; the windows' probabilities averaged. */
+export class PointerPredictor extends Predictor<PointerInput, PointerClassification, Float32Array[], PointerTask> {
+  readonly kind = 'pointer';
+
+  async prepare(input: PointerInput): Promise<Float32Array[]> {
+    const recording = typeof input === 'string' ? parseRecording(input, 'recording') : parseRecording(JSON.stringify(input), 'recording');
+    const { events } = cleanEvents(recording.events as PointerSample[], recording.screen);
+    const { window, raster } = this.task.preprocessing;
+    const windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
+    if (windows.length === 0) throw new InputError(`the recording has no complete sample (${events.length} usable events; the model reads ${window === 'whole' ? 'whole recordings' : `windows by ${window.by}`})`, 'events');
+    if (raster.fit === 'screen' && recording.screen === undefined && raster.screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
+    return windows.map((sample) => rasterize(sample, { screen: recording.screen, ...raster }));
+  }
+
+  async run(prepared: ReadonlyArray<Float32Array[]>): Promise<PointerClassification[]> {
+    const size = this.task.preprocessing.raster.size ?? 64;
+    const total = prepared.reduce((sum, windows) => sum + windows.length, 0);
+    const joined = new Float32Array(total * size * size * 3);
+    let offset = 0;
+    for (const windows of prepared) for (const picture of windows) joined.set(picture, offset++ * size * size * 3);
+    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(tf.tensor4d(joined, [total, size, size, 3])) as tf.Tensor2D));
+    const values = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    const classes = this.task.labels.length;
+    let start = 0;
+    return prepared.map((windows) => {
+      const mean = new Float32Array(classes);
+      for (let w = 0; w < windows.length; w++) for (let k = 0; k < classes; k++) mean[k]! += values[(start + w) * classes + k]! / windows.length;
+      start += windows.length;
+      return { ...classify(mean, this.task.labels, 1)[0]!, windows: windows.length };
+    });
+  }
+
+  inputFromJson(value: unknown): PointerInput {
+    if (isRecord(value) && value.format === 'kindling-pointer@1') return value as unknown as PointerRecording;
+    if (isRecord(value) && isRecord(value.recording)) return value.recording as unknown as PointerRecording;
+    throw new InputError(`expected a kindling-pointer@1 recording { "format": "kindling-pointer@1", "events": [...] }, got ${describe(value)}`, 'recording');
+  }
+
+  describeInput(): string {
+    const { window, raster } = this.task.preprocessing;
+    return `a kindling-pointer@1 recording, cut into ${window === 'whole' ? 'one sample' : `windows by ${window.by}`}, drawn at ${raster.size ?? 64}×${raster.size ?? 64} (${raster.fit ?? 'bbox'} fit)`;
+  }
+}

@@ -1,0 +1,111 @@
+import type * as tf from '@tensorflow/tfjs';
+import { BUNDLE_FORMAT_VERSION, type Bundle, type BundleManifest } from './bundle';
+import { InputError } from './errors';
+import type { TaskKind, TaskSpec } from './tasks';
+
+/** A classifier's answer: the most likely label, its probability, and every class's probability. */
+export interface Classification {
+  label: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
+/**
+ * Turns raw input into decoded answers with a bundle's model. Prediction runs in two steps so that a
+ * server can batch: `prepare` (per input: decode, check, preprocess; may reject one input alone) and
+ * `run` (one model call for many prepared inputs). `predict` and `predictBatch` do both.
+ */
+export abstract class Predictor<Input, Output, Prepared = unknown, Task extends TaskSpec = TaskSpec> {
+  abstract readonly kind: TaskKind;
+
+  constructor(
+    readonly bundle: Bundle,
+    readonly model: tf.LayersModel,
+  ) {}
+
+  get manifest(): BundleManifest {
+    return this.bundle.manifest;
+  }
+
+  get task(): Task {
+    return this.bundle.manifest.task as Task;
+  }
+
+  /** Decodes, checks and preprocesses one input. */
+  abstract prepare(input: Input): Promise<Prepared>;
+
+  /** Runs the model once over prepared inputs and decodes its outputs, in order. */
+  abstract run(prepared: readonly Prepared[]): Promise<Output[]>;
+
+  /** The input from a parsed JSON value (the server's JSON bodies, the CLI's inline arguments). */
+  abstract inputFromJson(value: unknown): Input;
+
+  /** What the model expects, for people and the model-info endpoint. */
+  abstract describeInput(): string;
+
+  async predict(input: Input): Promise<Output> {
+    return (await this.run([await this.prepare(input)]))[0]!;
+  }
+
+  /** Many inputs with a single model call. */
+  async predictBatch(inputs: readonly Input[]): Promise<Output[]> {
+    if (inputs.length === 0) return [];
+    return this.run(await Promise.all(inputs.map((input) => this.prepare(input))));
+  }
+
+  /** The model card: task, classes, metrics, versions, input. */
+  info(): Record<string, unknown> {
+    const { task, metrics, training, kindlingVersion, createdAt } = this.manifest;
+    const { kind, ...details } = task as TaskSpec & Record<string, unknown>;
+    const summary = Object.fromEntries(Object.entries(details).map(([key, value]) => [key, Array.isArray(value) && value.length > 50 ? `${value.length} entries` : value]));
+    return { task: kind, ...summary, input: this.describeInput(), metrics, training, kindlingVersion, formatVersion: BUNDLE_FORMAT_VERSION, createdAt, parameters: this.model.countParams() };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Softmax rows → classifications. */
+export function classify(probabilities: Float32Array | number[], labels: readonly string[], rows: number): Classification[] {
+  const width = labels.length;
+  return Array.from({ length: rows }, (_, row) => {
+    let best = 0;
+    for (let k = 1; k < width; k++) if (probabilities[row * width + k]! > probabilities[row * width + best]!) best = k;
+    return {
+      label: labels[best]!,
+      confidence: probabilities[row * width + best]!,
+      probabilities: Object.fromEntries(labels.map((label, k) => [label, probabilities[row * width + k]!])),
+    };
+  });
+}
+
+/** Bytes from a Uint8Array, an ArrayBuffer, a view, or base64 text (JSON bodies). */
+export function toBytes(value: unknown, field: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') {
+    const text = value.replace(/^data:[^,]*;base64,/, '');
+    let binary: string;
+    try {
+      binary = atob(text);
+    } catch {
+      throw new InputError('not valid base64', field);
+    }
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+  throw new InputError(`expected bytes or base64 text, got ${describe(value)}`, field);
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}` : `a ${typeof value}`;
+}

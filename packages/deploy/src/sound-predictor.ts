@@ -1,0 +1,58 @@
+import { decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from './errors';
+import { classify, describe, isRecord, Predictor, toBytes, type Classification } from './predictor';
+import type { SoundTask } from './tasks';
+
+/** WAV bytes (or base64), mono samples with their rate, or decoded channels. */
+export type SoundInput = Uint8Array | ArrayBuffer | string | { samples: Float32Array | readonly number[]; sampleRate: number } | AudioData;
+
+/** A recording → its class, through the same spectrogram pipeline as training (pure TypeScript). */
+export class SoundPredictor extends Predictor<SoundInput, Classification, Float32Array, SoundTask> {
+  readonly kind = 'sound';
+  readonly pipeline: SoundPipeline;
+
+  constructor(...args: ConstructorParameters<typeof Predictor>) {
+    super(...args);
+    this.pipeline = new SoundPipeline((this.bundle.manifest.task as SoundTask).preprocessing);
+  }
+
+  private audio(input: SoundInput): AudioData {
+    if (isRecord(input) && 'samples' in input) {
+      const { samples, sampleRate } = input as { samples: Float32Array | number[]; sampleRate: unknown };
+      if (!(typeof sampleRate === 'number' && sampleRate > 0)) throw new InputError(`sampleRate must be a positive number, not ${JSON.stringify(sampleRate)}`, 'sampleRate');
+      if (!(samples instanceof Float32Array || (Array.isArray(samples) && samples.every((value) => typeof value === 'number' && Number.isFinite(value))))) throw new InputError('samples must be an array of finite numbers', 'samples');
+      return { sampleRate, channels: [Float32Array.from(samples)] };
+    }
+    if (isRecord(input) && 'channels' in input) return input as AudioData;
+    return decodeWav(toBytes(input, 'wav'), 'wav');
+  }
+
+  async prepare(input: SoundInput): Promise<Float32Array> {
+    const audio = this.audio(input);
+    if (audio.channels.length === 0 || audio.channels[0]!.length === 0) throw new InputError('the recording has no samples', 'wav');
+    return this.pipeline.features(this.pipeline.prepare(audio, 'wav')).data;
+  }
+
+  async run(prepared: readonly Float32Array[]): Promise<Classification[]> {
+    const [frames, bins] = this.pipeline.shape;
+    const joined = new Float32Array(prepared.length * frames * bins);
+    prepared.forEach((features, index) => joined.set(features, index * frames * bins));
+    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(tf.tensor4d(joined, [prepared.length, frames, bins, 1])) as tf.Tensor2D));
+    const values = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    return classify(values, this.task.labels, prepared.length);
+  }
+
+  inputFromJson(value: unknown): SoundInput {
+    if (typeof value === 'string') return value;
+    if (isRecord(value) && typeof value.wav === 'string') return value.wav;
+    if (isRecord(value) && 'samples' in value) return value as { samples: number[]; sampleRate: number };
+    throw new InputError(`expected { "wav": "<base64 WAV>" } or { "samples": [...], "sampleRate": 16000 }, got ${describe(value)}`, 'wav');
+  }
+
+  describeInput(): string {
+    const { sampleRate, duration, spectrogram } = this.task.preprocessing;
+    return `a WAV recording (or samples and their rate), resampled to ${sampleRate} Hz, fitted to ${duration} s, ${spectrogram.mels ?? 64} mel bands`;
+  }
+}

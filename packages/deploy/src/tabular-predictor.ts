@@ -1,0 +1,46 @@
+import { TabularProcessor, type TableRow } from '@kindling/data';
+import { TabularPredictor as RowPredictor, type TabularPrediction } from '@kindling/models';
+import type * as tf from '@tensorflow/tfjs';
+import type { Bundle } from './bundle';
+import { InputError } from './errors';
+import { describe, isRecord, Predictor } from './predictor';
+import type { TabularTask } from './tasks';
+
+/** A table row (column name → value) → a class with probabilities, or a value. */
+export class TabularPredictor extends Predictor<TableRow, TabularPrediction, TableRow, TabularTask> {
+  readonly kind = 'tabular';
+  readonly processor: TabularProcessor;
+  private readonly rows: RowPredictor;
+
+  constructor(bundle: Bundle, model: tf.LayersModel) {
+    super(bundle, model);
+    this.processor = TabularProcessor.fromJSON((bundle.manifest.task as TabularTask).processor);
+    this.rows = new RowPredictor(model, this.processor);
+  }
+
+  async prepare(input: TableRow): Promise<TableRow> {
+    if (!isRecord(input)) throw new InputError(`expected a row object { "column": value, … }, got ${describe(input)}`, 'row');
+    for (const [name, value] of Object.entries(input)) {
+      if (value !== null && value !== undefined && !['string', 'number', 'boolean'].includes(typeof value) && !(value instanceof Date)) throw new InputError(`must be a string, number, boolean or null, not ${describe(value)}`, name);
+    }
+    // processing one row alone names its problems (a bad number, a missing column) before it joins a batch
+    this.processor.process([input], { source: 'row', rowNumbers: [1] });
+    return input;
+  }
+
+  async run(prepared: readonly TableRow[]): Promise<TabularPrediction[]> {
+    return this.rows.predictBatch(prepared, { source: 'rows' });
+  }
+
+  inputFromJson(value: unknown): TableRow {
+    if (isRecord(value) && isRecord(value.row)) return value.row as TableRow;
+    if (isRecord(value)) return value as TableRow;
+    throw new InputError(`expected a row object { "column": value, … }, got ${describe(value)}`, 'row');
+  }
+
+  describeInput(): string {
+    const { schema } = this.processor;
+    const columns = [...schema.categorical, ...schema.continuous, ...schema.dates];
+    return `a row object with the columns ${columns.join(', ')} (missing values allowed); predicts '${schema.target}'`;
+  }
+}

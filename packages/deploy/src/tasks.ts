@@ -1,0 +1,66 @@
+import type { SoundPreprocessing } from '@kindling/audio';
+import type { TabularProcessorState } from '@kindling/data';
+import type { Colour, ResizeMethod, Stats } from '@kindling/image';
+import type { RasterOptions, WindowOptions } from '@kindling/pointer';
+
+/** How a picture becomes the model's input: decoded, resized to a square, scaled to [0, 1], normalized. */
+export interface ImagePreprocessing {
+  size: number;
+  method: ResizeMethod;
+  channels: 1 | 3;
+  stats: Stats;
+}
+
+/** A picture classifier: the class names in output order and the preprocessing. */
+export interface ImageTask {
+  kind: 'image';
+  labels: string[];
+  preprocessing: ImagePreprocessing;
+}
+
+/** A sound classifier: WAV or samples → log-mel spectrogram → classes. */
+export interface SoundTask {
+  kind: 'sound';
+  labels: string[];
+  preprocessing: SoundPreprocessing;
+}
+
+/** A mouse-movement classifier: a recording cut into windows, each drawn as a picture; windows vote. */
+export interface PointerTask {
+  kind: 'pointer';
+  labels: string[];
+  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+}
+
+/** A class for every pixel; `voidIndex` is the class ignored in training (never predicted as an answer). */
+export interface SegmentationTask {
+  kind: 'segmentation';
+  codes: string[];
+  voidIndex: number | null;
+  palette: Colour[];
+  preprocessing: ImagePreprocessing;
+}
+
+/** A table row → a class or a value, with the fitted processor (vocabularies, medians, means, stds). */
+export interface TabularTask {
+  kind: 'tabular';
+  processor: TabularProcessorState;
+}
+
+/** Recommendations: the user and item ids in the model's index order, the rating range, the model kind. */
+export interface CollabTask {
+  kind: 'collab';
+  model: 'dot' | 'neural';
+  users: string[];
+  items: string[];
+  yRange: [number, number];
+  /** Trained on clicks/likes only (the score is a probability of liking). */
+  implicit: boolean;
+}
+
+/** Everything a bundle needs to turn raw input into an answer, by task kind. */
+export type TaskSpec = ImageTask | SoundTask | PointerTask | SegmentationTask | TabularTask | CollabTask;
+
+export type TaskKind = TaskSpec['kind'];
+
+export const TASK_KINDS: readonly TaskKind[] = ['image', 'sound', 'pointer', 'segmentation', 'tabular', 'collab'];
