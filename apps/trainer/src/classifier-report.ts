@@ -2,7 +2,8 @@ import type { DataLoader } from '@kindling/data';
 import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
 import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
 import { HEAD_LAYER } from '@kindling/models';
-import { saveLayersModel } from '@kindling/models/node';
+import { createBundle, type TaskSpec } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
 import type * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join } from 'node:path';
@@ -29,19 +30,16 @@ export function epochTable(learner: Learner, metrics: string[]): string {
 }
 
 /**
- * What every classifier command writes at the end of training: the model, a `kindling.json` manifest
- * (the given fields plus validation metrics and the most confused pairs), `confusion-matrix.png` and
- * `loss.png`. Returns the final validation accuracy.
+ * What every classifier command writes at the end of training: the bundle (model, and a `kindling.json`
+ * with the task, validation metrics and the most confused pairs), `confusion-matrix.png` and `loss.png`.
+ * Returns the final validation accuracy.
  */
-export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; classes: readonly string[]; outputDirectory: string; manifest: Record<string, unknown> }): Promise<number> {
-  const { learner, model, classes, outputDirectory, manifest } = options;
-  const interpretation = await ClassificationInterpretation.fromLearner(learner, [...classes]);
+export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; task: TaskSpec & { labels: string[] }; outputDirectory: string; training: Record<string, unknown> }): Promise<number> {
+  const { learner, model, task, outputDirectory, training } = options;
+  const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
   const final = learner.recorder.epochs.at(-1)!;
-  await saveLayersModel(model, join(outputDirectory, 'model'));
-  await writeFileAtomic(
-    join(outputDirectory, 'kindling.json'),
-    JSON.stringify({ ...manifest, metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy }, mostConfused: interpretation.mostConfused(), createdAt: new Date().toISOString() }, null, 2),
-  );
+  const metrics = { validLoss: final.validLoss, accuracy: final.metrics.accuracy, mostConfused: interpretation.mostConfused() };
+  await saveBundle(await createBundle(model, task, { metrics, training }), outputDirectory);
   await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
   await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
   return final.metrics.accuracy!;

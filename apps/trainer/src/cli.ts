@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { predict, serveBundle } from './predict';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
 import { trainPointer } from './train-pointer';
@@ -161,6 +162,32 @@ train
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .action(async (file: string | undefined, options) => {
     await trainTabular(file, options);
+  });
+
+program
+  .command('predict')
+  .description("predict with a trained bundle (a folder written by `kindling train`): pictures, WAV files, pointer recordings, a CSV of rows, or inline JSON")
+  .argument('<bundle>', 'the bundle folder (kindling.json, model.json, weights.bin)')
+  .argument('<inputs...>', 'files, or JSON such as \'{"user": "1", "item": "50"}\'')
+  .option('--json', 'one JSON object per line', false)
+  .option('--out <dir>', 'segmentation: write each mask as a coloured PNG here')
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (bundle: string, inputs: string[], options) => {
+    await predict(bundle, inputs, options);
+  });
+
+program
+  .command('serve')
+  .description('serve a trained bundle over HTTP: GET /health, GET /info, POST /predict (JSON, a file body, or multipart files)')
+  .argument('<bundle>', 'the bundle folder (kindling.json, model.json, weights.bin)')
+  .option('--port <n>', 'port to listen on', number('--port', true), 8080)
+  .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+  .option('--body-limit <bytes>', 'largest request body', number('--body-limit', true), 10 * 1024 * 1024)
+  .option('--no-batching', 'one model call per request instead of batching concurrent requests')
+  .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
+  .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .action(async (bundle: string, options) => {
+    await serveBundle(bundle, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

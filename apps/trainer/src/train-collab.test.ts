@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { trainCollab, type TrainCollabOptions } from './train-collab';
 
 const options = (out: string): TrainCollabOptions => ({
@@ -30,8 +31,13 @@ describe('kindling train collab', () => {
     const result = await trainCollab(join(root, 'u.data'), { ...options(join(root, 'out')), columns: 'user,item,rating,timestamp' });
     expect(result.validMse).toBeLessThan(noiseVariance * 2);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.ids.users).toHaveLength(150);
-    expect(existsSync(join(root, 'out', 'model', 'model.json'))).toBe(true);
+    expect(manifest.task.users).toHaveLength(150);
+    expect(existsSync(join(root, 'out', 'model.json'))).toBe(true);
+    const [user, items] = [manifest.task.users[0], manifest.task.items];
+    const [score, cold] = await predict(join(root, 'out'), [JSON.stringify({ user, item: items[1] }), JSON.stringify({ liked: items.slice(0, 2), count: 5 })], { backend: 'wasm', quiet: true });
+    expect(score!.prediction).toMatchObject({ kind: 'score', user, item: items[1] });
+    expect((score!.prediction as { score: number }).score).toBeGreaterThan(0);
+    expect((cold!.prediction as { items: unknown[] }).items).toHaveLength(5);
   }, 120_000);
 
   it('trains on implicit picks (no rating column)', async () => {
@@ -40,7 +46,7 @@ describe('kindling train collab', () => {
     const result = await trainCollab(join(root, 'picks.csv'), { ...options(join(root, 'out')), implicit: true });
     // targets are 0/1, a third of them 1: always guessing 1/3 scores 0.222; tastes are learnable
     expect(result.validMse).toBeLessThan(0.17);
-    expect(JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8')).implicit).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8')).task.implicit).toBe(true);
   }, 120_000);
 
   it('names a missing column', async () => {

@@ -1,10 +1,11 @@
 import { initBackend, type BackendName } from '@kindling/backend';
+import { createBundle } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, rmse } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { collabNeural, dotProductBias, Recommender } from '@kindling/models';
-import { saveLayersModel } from '@kindling/models/node';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join, resolve } from 'node:path';
@@ -90,13 +91,14 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     say(`top 5 for user ${firstUser}: ${recommender.recommend(firstUser, 5).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
     const outputDirectory = resolve(options.out);
     const final = learner.recorder.epochs.at(-1)!;
-    await saveLayersModel(model, join(outputDirectory, 'model'));
-    await writeFileAtomic(
-      join(outputDirectory, 'kindling.json'),
-      JSON.stringify({ format: 'kindling-collab@0', task: 'collab', model: options.model, implicit: !columns.rating, ids: { users: ratings.users.labels, items: ratings.items.labels }, yRange, metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, createdAt: new Date().toISOString() }),
+    const bundle = await createBundle(
+      model,
+      { kind: 'collab', model: options.model as 'dot' | 'neural', users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
+      { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
     );
+    await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-    say(`validation MSE ${final.metrics.mse!.toFixed(4)}; model, kindling.json and loss.png are in ${outputDirectory}`);
+    say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
     return { validMse: final.metrics.mse!, outputDirectory };
   } finally {
     learner.dispose();

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { trainImage, type TrainImageOptions } from './train-image';
 
 const options = (out: string): TrainImageOptions => ({
@@ -31,13 +32,22 @@ describe('kindling train image', () => {
     await expect(trainImage(join(root, 'shapes'), options(join(root, 'out')))).rejects.toThrow(`${join(root, 'shapes', 'star', 'broken.png')}: cannot decode as an image`);
     const result = await trainImage(join(root, 'shapes'), { ...options(join(root, 'out')), onBadFile: 'skip' });
     expect(result.classes).toEqual(['circle', 'square', 'star', 'triangle']);
-    for (const file of ['model/model.json', 'model/weights.bin', 'kindling.json', 'confusion-matrix.png', 'loss.png']) {
+    for (const file of ['model.json', 'weights.bin', 'kindling.json', 'confusion-matrix.png', 'loss.png']) {
       expect(existsSync(join(root, 'out', file)), file).toBe(true);
     }
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.vocab.labels).toEqual(result.classes);
-    expect(manifest.preprocessing).toMatchObject({ size: 24, method: 'crop', channels: 3 });
+    expect(manifest.task.labels).toEqual(result.classes);
+    expect(manifest.task.preprocessing).toMatchObject({ size: 24, method: 'crop', channels: 3 });
     expect(manifest.metrics.accuracy).toBe(result.accuracy);
+    // `kindling predict` reads the bundle and answers with the classes for picture files
+    const pictures = ['circle/0000.png', 'square/0001.png'].map((file) => join(root, 'shapes', file));
+    const answers = await predict(join(root, 'out'), pictures, { backend: 'wasm', quiet: true });
+    expect(answers.map((answer) => answer.input)).toEqual(pictures);
+    for (const { prediction } of answers) {
+      const { label, probabilities } = prediction as { label: string; probabilities: Record<string, number> };
+      expect(result.classes).toContain(label);
+      expect(Object.values(probabilities).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+    }
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 

@@ -2,12 +2,12 @@ import { initBackend, type BackendName } from '@kindling/backend';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, type ResizeMethod } from '@kindling/image';
-import { ClassificationInterpretation, lossChart, lrFindChart } from '@kindling/learner';
-import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { lrFindChart } from '@kindling/learner';
+import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { resnet, transferModel } from '@kindling/models';
-import { loadLayersModel, saveLayersModel } from '@kindling/models/node';
+import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
-import { classifierLearner, epochTable } from './classifier-report';
+import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -104,31 +104,22 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     }
     say(epochTable(learner, ['accuracy']));
 
-    const interpretation = await ClassificationInterpretation.fromLearner(learner, [...data.vocab.labels]);
-    const final = learner.recorder.epochs.at(-1)!;
-    await saveLayersModel(model, join(outputDirectory, 'model'));
-    await writeFileAtomic(
-      join(outputDirectory, 'kindling.json'),
-      JSON.stringify(
-        {
-          format: 'kindling-image-classifier@0',
-          task: 'image',
-          vocab: data.vocab.toJSON(),
-          preprocessing: data.preprocessing,
-          architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
-          metrics: { validLoss: final.validLoss, accuracy: final.metrics.accuracy },
-          mostConfused: interpretation.mostConfused(),
-          training: { epochs: options.epochs, lr, batchSize: options.batchSize, seed: options.seed },
-          createdAt: new Date().toISOString(),
-        },
-        null,
-        2,
-      ),
-    );
-    await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-    say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(1)}%; model, kindling.json, confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy: final.metrics.accuracy!, classes: data.vocab.labels.slice(), outputDirectory, lr };
+    const accuracy = await writeClassifierRun({
+      learner,
+      model,
+      task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+      outputDirectory,
+      training: {
+        architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
+        epochs: options.epochs,
+        lr,
+        batchSize: options.batchSize,
+        seed: options.seed,
+      },
+    });
+    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    say(`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`);
+    return { accuracy, classes: data.vocab.labels.slice(), outputDirectory, lr };
   } finally {
     learner.dispose();
     model.dispose();

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { parseWindow, trainPointer, type TrainPointerOptions } from './train-pointer';
 
 const options = (out: string): TrainPointerOptions => ({
@@ -20,6 +21,13 @@ const options = (out: string): TrainPointerOptions => ({
   quiet: true,
 });
 
+/** Share of the files in `root/<class>/…` that `kindling predict` labels with their folder's name. */
+async function predictedAccuracy(bundle: string, root: string): Promise<number> {
+  const files = readdirSync(root).flatMap((label) => readdirSync(join(root, label)).map((file) => ({ file: join(root, label, file), label })));
+  const results = await predict(bundle, files.map((entry) => entry.file), { backend: 'wasm', quiet: true });
+  return results.filter((result, index) => (result.prediction as { label: string }).label === files[index]!.label).length / files.length;
+}
+
 describe('kindling train pointer', () => {
   it('tells human-like from bot-like sessions from random weights, past 80% on held-out recordings', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-cli-'));
@@ -27,7 +35,10 @@ describe('kindling train pointer', () => {
     const result = await trainPointer(moves, options(join(root, 'out')));
     expect(result.classes).toEqual(['bot', 'human']);
     expect(result.accuracy).toBeGreaterThan(0.8);
-    for (const file of ['model/model.json', 'kindling.json', 'sample.png', 'confusion-matrix.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    for (const file of ['model.json', 'kindling.json', 'sample.png', 'confusion-matrix.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    // the bundle, loaded back by `kindling predict`, on recordings it has never seen
+    const fresh = await generatePointerDataset(join(root, 'fresh'), { perClass: 30, seed: 61 });
+    expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
   it('learns gestures labelled by a CSV, cut into action windows', async () => {

@@ -87,20 +87,13 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     const accuracy = await writeClassifierRun({
       learner,
       model,
-      classes: data.vocab.labels,
+      task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      manifest: {
-        format: 'kindling-pointer-classifier@0',
-        task: 'pointer',
-        vocab: data.vocab.toJSON(),
-        preprocessing: data.preprocessing,
-        architecture: { resnet: widths },
-        training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
-      },
+      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { screen: example.screen, ...raster }), options.size));
-    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; model, kindling.json, sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { trainSegment, type TrainSegmentOptions } from './train-segment';
 
 const options = (out: string): TrainSegmentOptions => ({
@@ -31,9 +32,12 @@ describe('kindling train segment', () => {
     expect(result.pixelAccuracy).toBeGreaterThan(0.75); // background alone is about 0.7 of the pixels
     expect(Object.keys(result.dicePerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.codes).toHaveLength(4);
-    for (const file of ['model/model.json', 'prediction.png', 'overlay.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    expect(manifest.task.codes).toHaveLength(4);
+    for (const file of ['model.json', 'prediction.png', 'overlay.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
     expect((await sharp(join(root, 'out', 'overlay.png')).metadata()).width).toBe(32);
+    const [answer] = await predict(join(root, 'out'), [join(scenes, 'images', '0000.png')], { backend: 'wasm', quiet: true, out: join(root, 'masks') });
+    expect(Object.keys((answer!.prediction as { coverage: object }).coverage)).toEqual(['background', 'circle', 'square', 'triangle']);
+    expect((await sharp(join(root, 'masks', '0000.mask.png')).metadata()).width).toBe(32);
   }, 240_000);
 
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {

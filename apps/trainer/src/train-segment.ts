@@ -1,11 +1,12 @@
 import { initBackend, type BackendName } from '@kindling/backend';
+import { createBundle } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
 import { generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
 import { accuracy, crossEntropyLoss, dice, diceLoss, iou, Learner, lossChart, type LossFunction } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { unet } from '@kindling/models';
-import { saveLayersModel } from '@kindling/models/node';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
@@ -136,30 +137,20 @@ export async function trainSegment(images: string | undefined, masks: string | u
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
     }
     const raw = { width: options.size, height: options.size, channels: 3 as const };
-    await saveLayersModel(model, join(outputDirectory, 'model'));
     await writeFileAtomic(join(outputDirectory, 'prediction.png'), await sharp(Buffer.from(colorizeMask(picture!.mask, paletteForDisplay)), { raw }).png().toBuffer());
     await writeFileAtomic(join(outputDirectory, 'overlay.png'), await sharp(Buffer.from(overlayMask(picture!.pixels, picture!.mask, paletteForDisplay)), { raw }).png().toBuffer());
-    await writeFileAtomic(
-      join(outputDirectory, 'kindling.json'),
-      JSON.stringify(
-        {
-          format: 'kindling-segmentation@0',
-          task: 'segmentation',
-          codes,
-          voidIndex: ignoreIndex ?? null,
-          palette: paletteForDisplay,
-          preprocessing: data.preprocessing,
-          architecture: { unet: widths, upsampling: options.upsampling },
-          metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
-          training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice },
-          createdAt: new Date().toISOString(),
-        },
-        null,
-        2,
-      ),
+    const { size, method, channels, stats } = data.preprocessing;
+    const bundle = await createBundle(
+      model,
+      { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
+      {
+        metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
+        training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode },
+      },
     );
+    await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-    say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; model, kindling.json, prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
+    say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
     return { pixelAccuracy: final.metrics.pixelAccuracy!, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
   } finally {
     learner.dispose();

@@ -1,8 +1,9 @@
 import { generateSoundDataset } from '@kindling/audio/node';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { trainSound, type TrainSoundOptions } from './train-sound';
 
 const options = (out: string): TrainSoundOptions => ({
@@ -25,6 +26,13 @@ const options = (out: string): TrainSoundOptions => ({
   quiet: true,
 });
 
+/** Share of the files in `root/<class>/…` that `kindling predict` labels with their folder's name. */
+async function predictedAccuracy(bundle: string, root: string): Promise<number> {
+  const files = readdirSync(root).flatMap((label) => readdirSync(join(root, label)).map((file) => ({ file: join(root, label, file), label })));
+  const results = await predict(bundle, files.map((entry) => entry.file), { backend: 'wasm', quiet: true });
+  return results.filter((result, index) => (result.prediction as { label: string }).label === files[index]!.label).length / files.length;
+}
+
 describe('kindling train sound', () => {
   it('trains from random weights past 85% on held-out generated sounds and writes the model, spectrogram and charts', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-sound-cli-'));
@@ -33,8 +41,11 @@ describe('kindling train sound', () => {
     expect(result.classes).toEqual(['chirp', 'click', 'noise', 'tone']);
     expect(result.accuracy).toBeGreaterThan(0.85);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.preprocessing).toMatchObject({ sampleRate: 8000, duration: 1, spectrogram: { nFft: 256, hopLength: 128, mels: 32 } });
-    for (const file of ['model/model.json', 'spectrogram.png', 'confusion-matrix.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    expect(manifest.task.preprocessing).toMatchObject({ sampleRate: 8000, duration: 1, spectrogram: { nFft: 256, hopLength: 128, mels: 32 } });
+    for (const file of ['model.json', 'spectrogram.png', 'confusion-matrix.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    // the bundle, loaded back by `kindling predict`, on recordings it has never seen
+    const fresh = await generateSoundDataset(join(root, 'fresh'), { perClass: 10, seed: 71 });
+    expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
   it('labels by file name, splits by a regex, and names a bad recording', async () => {

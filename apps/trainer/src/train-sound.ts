@@ -104,20 +104,13 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     const accuracy = await writeClassifierRun({
       learner,
       model,
-      classes: data.vocab.labels,
+      task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      manifest: {
-        format: 'kindling-sound-classifier@0',
-        task: 'sound',
-        vocab: data.vocab.toJSON(),
-        preprocessing: data.preprocessing,
-        architecture: { resnet: widths },
-        training: { epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment },
-      },
+      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment },
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
-    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; model, kindling.json, spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predict } from './predict';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
 
 const options = (out: string): TrainTabularOptions => ({
@@ -27,9 +28,20 @@ describe('kindling train tabular', () => {
     const result = await trainTabular(undefined, options(join(root, 'out')));
     expect(result.metrics.accuracy!).toBeGreaterThan(result.majorityAccuracy! + 0.15);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.processor.schema.dates).toEqual(['start_date']);
-    expect(manifest.processor.continuous.find((column: { name: string }) => column.name === 'capital_gain').indicator).toBe(true);
-    expect(existsSync(join(root, 'out', 'model', 'model.json'))).toBe(true);
+    expect(manifest.task.processor.schema.dates).toEqual(['start_date']);
+    expect(manifest.task.processor.continuous.find((column: { name: string }) => column.name === 'capital_gain').indicator).toBe(true);
+    expect(existsSync(join(root, 'out', 'model.json'))).toBe(true);
+    // the bundle reads a CSV of new rows (its target column is ignored) and beats the majority there too
+    const { rows: fresh } = generateTable({ rows: 400, seed: 31 });
+    writeFileSync(join(root, 'new.csv'), toCsv(fresh));
+    const results = await predict(join(root, 'out'), [join(root, 'new.csv')], { backend: 'wasm', quiet: true });
+    expect(results[0]!.input).toBe(`${join(root, 'new.csv')}:2`);
+    const correct = results.filter((result, index) => (result.prediction as { label: string }).label === fresh[index]!.income).length / fresh.length;
+    const majority = Math.max(...['<=50K', '>50K'].map((label) => fresh.filter((row) => row.income === label).length / fresh.length));
+    expect(correct).toBeGreaterThan(majority + 0.1);
+    const inline = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })], { backend: 'wasm', quiet: true });
+    expect(inline[0]!.prediction).toEqual(results[0]!.prediction);
+    await expect(predict(join(root, 'out'), ['no-such-file.csv'], { backend: 'wasm', quiet: true })).rejects.toThrow('no-such-file.csv: no such file, and not JSON either (a tabular model reads a row object');
   }, 120_000);
 
   it('reads a headerless file with a names list and scores a test file whose labels end with a period', async () => {

@@ -1,10 +1,11 @@
 import { initBackend, type BackendName } from '@kindling/backend';
+import { createBundle } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, type Metric } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { TabularPredictor, tabularModel } from '@kindling/models';
-import { saveLayersModel } from '@kindling/models/node';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join, resolve } from 'node:path';
@@ -149,13 +150,13 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify(predictor.predict(example))}`);
 
     const outputDirectory = resolve(options.out);
-    await saveLayersModel(model, join(outputDirectory, 'model'));
-    await writeFileAtomic(
-      join(outputDirectory, 'kindling.json'),
-      JSON.stringify({ format: 'kindling-tabular-model@0', task: 'tabular', processor: processor.toJSON(), layers, yRange, metrics: final.metrics, testMetrics, createdAt: new Date().toISOString() }),
-    );
+    const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {
+      metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
+      training: { layers, yRange, dropout: options.dropout, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed },
+    });
+    await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-    say(`model, kindling.json (with the fitted preprocessing) and loss.png are in ${outputDirectory}`);
+    say(`the bundle (kindling.json with the fitted preprocessing, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
     return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory };
   } finally {
     learner.dispose();

@@ -1,0 +1,125 @@
+import { initBackend, type BackendName } from '@kindling/backend';
+import { ConfigError, DataError, type TableRow } from '@kindling/data';
+import { colorizeMask } from '@kindling/image';
+import { encodePng } from '@kindling/image/node';
+import { writeFileAtomic } from '@kindling/learner/node';
+import type { AnyPredictor, SegmentationResult } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/node';
+import { serve } from '@kindling/deploy/server';
+import { readCsvFile } from '@kindling/data/node';
+import { readRecordingFile } from '@kindling/pointer/node';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+
+export interface PredictOptions {
+  backend: string;
+  /** Print one JSON object per line instead of a short summary. */
+  json?: boolean;
+  /** Segmentation: write each mask as a coloured PNG here. */
+  out?: string;
+  quiet?: boolean;
+}
+
+export interface PredictResult {
+  input: string;
+  prediction: unknown;
+}
+
+/** Reads each argument as the task's input: a file (picture, WAV, recording, CSV of rows) or inline JSON. */
+async function readInputs(predictor: AnyPredictor, argument: string): Promise<Array<{ name: string; input: unknown }>> {
+  if (!existsSync(argument)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(argument);
+    } catch {
+      throw new DataError(`no such file, and not JSON either (a ${predictor.kind} model reads ${predictor.describeInput()})`, { file: argument });
+    }
+    return [{ name: argument, input: predictor.inputFromJson(value) }];
+  }
+  switch (predictor.kind) {
+    case 'pointer':
+      return [{ name: argument, input: await readRecordingFile(argument) }];
+    case 'tabular': {
+      if (extname(argument).toLowerCase() === '.json') return [{ name: argument, input: predictor.inputFromJson(JSON.parse(await readFile(argument, 'utf8'))) }];
+      const rows = await readCsvFile(argument);
+      return rows.map((row, index) => ({ name: `${argument}:${index + 2}`, input: row as TableRow }));
+    }
+    case 'collab':
+      return [{ name: argument, input: predictor.inputFromJson(JSON.parse(await readFile(argument, 'utf8'))) }];
+    default:
+      return [{ name: argument, input: new Uint8Array(await readFile(argument)) }];
+  }
+}
+
+function summary(prediction: unknown): string {
+  const value = prediction as Record<string, unknown>;
+  if (typeof value.label === 'string' && typeof value.confidence === 'number') return `${value.label} (${(value.confidence * 100).toFixed(1)}%)${typeof value.windows === 'number' ? ` from ${value.windows} window(s)` : ''}`;
+  if (value.kind === 'classification') {
+    const probabilities = value.probabilities as Record<string, number>;
+    return `${value.label} (${((probabilities[value.label as string] ?? 0) * 100).toFixed(1)}%)`;
+  }
+  if (value.kind === 'regression') return (value.value as number).toPrecision(5);
+  if (value.kind === 'score') return `${value.user} → ${value.item}: ${(value.score as number).toFixed(3)}`;
+  if (value.kind === 'items') return (value.items as Array<{ item: string; score: number }>).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ');
+  if (value.mask !== undefined) {
+    const coverage = Object.entries(value.coverage as Record<string, number>).filter(([, share]) => share > 0);
+    return coverage.map(([code, share]) => `${code} ${(share * 100).toFixed(1)}%`).join(', ');
+  }
+  return JSON.stringify(prediction);
+}
+
+/** `kindling predict <bundle> <input...>`: loads a bundle and prints its answer for each input. */
+export async function predict(bundle: string, inputs: string[], options: PredictOptions): Promise<PredictResult[]> {
+  if (inputs.length === 0) throw new ConfigError('give at least one input: a file, or inline JSON');
+  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet || options.json ? false : undefined });
+  const predictor = await loadPredictor(resolve(bundle));
+  try {
+    const items = (await Promise.all(inputs.map((argument) => readInputs(predictor, argument)))).flat();
+    const results: PredictResult[] = [];
+    // batches of 64 inputs per model call
+    for (let start = 0; start < items.length; start += 64) {
+      const chunk = items.slice(start, start + 64);
+      const predictions = await predictor.predictBatch(chunk.map((item) => item.input) as never[]);
+      chunk.forEach((item, index) => results.push({ input: item.name, prediction: predictions[index] }));
+    }
+    for (const { input, prediction } of results) {
+      if (predictor.kind === 'segmentation' && options.out !== undefined) {
+        const { mask, width, height } = prediction as SegmentationResult;
+        const file = join(resolve(options.out), `${basename(input).replace(/\.[^.]+$/, '')}.mask.png`);
+        await writeFileAtomic(file, await encodePng({ data: colorizeMask(mask, predictor.task.palette), shape: [height, width, 3] }));
+      }
+      if (options.quiet) continue;
+      if (options.json) console.log(JSON.stringify({ input, prediction: predictor.kind === 'segmentation' ? { ...(prediction as SegmentationResult), mask: Array.from((prediction as SegmentationResult).mask) } : prediction }));
+      else console.log(`${input}\t${summary(prediction)}`);
+    }
+    return results;
+  } finally {
+    predictor.dispose();
+  }
+}
+
+export interface ServeCommandOptions {
+  backend: string;
+  port: number;
+  host: string;
+  bodyLimit: number;
+  batching: boolean;
+  maxBatch: number;
+}
+
+/** `kindling serve <bundle>`: the prediction server, until Ctrl-C. */
+export async function serveBundle(bundle: string, options: ServeCommandOptions): Promise<{ url: string; close(): Promise<void> }> {
+  await initBackend({ backend: options.backend as BackendName | 'auto' });
+  const predictor = await loadPredictor(resolve(bundle));
+  const server = await serve(predictor, {
+    port: options.port,
+    host: options.host,
+    bodyLimit: options.bodyLimit,
+    batching: options.batching ? { maxBatch: options.maxBatch } : false,
+    onClose: () => console.log('stopped: finished the requests in flight and freed the model'),
+  });
+  console.log(`serving the ${predictor.kind} model from ${resolve(bundle)} at ${server.url}`);
+  console.log(`  GET  ${server.url}/health   GET  ${server.url}/info   POST ${server.url}/predict (${predictor.describeInput()})`);
+  return server;
+}
