@@ -1,4 +1,5 @@
-import { parse } from 'csv-parse/sync';
+// csv-parse's browser build in browsers (no Node Buffer there), its Node build elsewhere: see "imports" in package.json
+import { parse } from '#csv-parse-sync';
 import { DataError } from './errors';
 
 export interface CsvOptions {

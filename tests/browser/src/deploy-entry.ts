@@ -1,0 +1,45 @@
+/** Bundled for the page: loads Kindling bundles the way a web app would and predicts. */
+import { loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+import * as tf from '@tensorflow/tfjs';
+
+/** Typed arrays as plain arrays, so answers cross back to Node as JSON. */
+function plain(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, plain(entry)]));
+  return value;
+}
+
+/** Inputs arrive as JSON: `{ bytes: [...] }` stands for a Uint8Array (PNG or WAV files). */
+function revive(input: unknown): unknown {
+  if (input !== null && typeof input === 'object' && Array.isArray((input as { bytes?: unknown }).bytes)) return Uint8Array.from((input as { bytes: number[] }).bytes);
+  return input;
+}
+
+async function predict(url: string, inputs: unknown[], backend = 'cpu'): Promise<{ backend: string; predictions: unknown[] }> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const predictor = await loadPredictor(url);
+  try {
+    return { backend: tf.getBackend(), predictions: plain(await predictor.predictBatch(inputs.map(revive) as never[])) as unknown[] };
+  } finally {
+    predictor.dispose();
+  }
+}
+
+/** Loads over http, keeps the bundle in IndexedDB, and predicts from there. */
+async function predictThroughIndexedDb(url: string, name: string, inputs: unknown[]): Promise<unknown[]> {
+  await saveBundle(await loadBundle(url), `indexeddb://${name}`);
+  return (await predict(`indexeddb://${name}`, inputs)).predictions;
+}
+
+async function loadError(url: string): Promise<string> {
+  try {
+    await loadBundle(url);
+    return 'loaded';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+(globalThis as unknown as { kindlingDeploy: unknown }).kindlingDeploy = { predict, predictThroughIndexedDb, loadError };
