@@ -4,6 +4,7 @@ import { benchFashionMnist } from './fashion-mnist';
 import { benchLearnerOverhead } from './learner-overhead';
 import { benchPointer } from './pointer';
 import { benchSegmentation } from './segmentation';
+import { benchServer } from './server';
 import { benchSound } from './sound';
 import { benchTabular } from './tabular';
 
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   sound: benchSound,
   pointer: benchPointer,
   segmentation: benchSegmentation,
+  server: benchServer,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

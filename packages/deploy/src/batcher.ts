@@ -1,11 +1,12 @@
 /**
  * Gathers items submitted close together into one call of `run`: a batch goes out when it reaches
- * `maxBatch`, `maxDelayMs` after its first item, or as soon as the previous run finishes, so under
- * load the queue that builds during one model call becomes the next batch.
+ * `maxBatch`, `maxDelayMs` after its first item (0: once the current turn of the event loop has
+ * handled its I/O), or as soon as the previous run finishes, so under load the queue that builds
+ * during one model call becomes the next batch, and a lone request does not wait.
  */
 export class MicroBatcher<Item, Result> {
   private queue: Array<{ item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }> = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: { cancel(): void } | undefined;
   private running = false;
   /** Sizes of the batches run so far (for tests and benchmarks). */
   readonly batchSizes: number[] = [];
@@ -22,12 +23,22 @@ export class MicroBatcher<Item, Result> {
       this.queue.push({ item, resolve, reject });
       if (this.running) return;
       if (this.queue.length >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs);
+      else this.timer ??= this.schedule();
     });
   }
 
+  private schedule(): { cancel(): void } {
+    const flush = () => this.flush();
+    if (this.options.maxDelayMs > 0 || typeof setImmediate === 'undefined') {
+      const timer = setTimeout(flush, this.options.maxDelayMs);
+      return { cancel: () => clearTimeout(timer) };
+    }
+    const immediate = setImmediate(flush);
+    return { cancel: () => clearImmediate(immediate) };
+  }
+
   private flush(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.running || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.maxBatch);

@@ -18,7 +18,10 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Most inputs in one request. Default 64. */
   maxInputs?: number;
-  /** Batch concurrent requests into one model call (default on), or `false` for one call per request. */
+  /**
+   * Batch concurrent requests into one model call (default on: up to 32, gathered without waiting),
+   * or `false` for one call per request. `maxDelayMs` > 0 waits that long for more.
+   */
   batching?: false | { maxBatch?: number; maxDelayMs?: number };
   /** Fastify's logger (pino): `true` for JSON request logs. Default off. */
   logger?: boolean;
@@ -40,7 +43,7 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   const maxInputs = options.maxInputs ?? 64;
   const app = Fastify({ bodyLimit, logger: options.logger ?? false, forceCloseConnections: 'idle' });
   const model = predictor as unknown as { prepare(input: unknown): Promise<unknown>; run(prepared: unknown[]): Promise<unknown[]>; inputFromJson(value: unknown): unknown };
-  const batcher = options.batching === false ? undefined : new MicroBatcher<unknown, unknown>((items) => model.run(items), { maxBatch: options.batching?.maxBatch ?? 32, maxDelayMs: options.batching?.maxDelayMs ?? 2 });
+  const batcher = options.batching === false ? undefined : new MicroBatcher<unknown, unknown>((items) => model.run(items), { maxBatch: options.batching?.maxBatch ?? 32, maxDelayMs: options.batching?.maxDelayMs ?? 0 });
   const predictMany = async (inputs: unknown[]): Promise<unknown[]> => {
     if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
     if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
