@@ -1,5 +1,5 @@
 /** Bundled for the page: loads Kindling bundles the way a web app would and predicts. */
-import { loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+import { bundleAsFiles, bundleFromUpload, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
 import * as tf from '@tensorflow/tfjs';
 
 /** Typed arrays as plain arrays, so answers cross back to Node as JSON. */
@@ -42,4 +42,28 @@ async function loadError(url: string): Promise<string> {
   }
 }
 
-(globalThis as unknown as { kindlingDeploy: unknown }).kindlingDeploy = { predict, predictThroughIndexedDb, loadError };
+/** Starts the downloads of a bundle's three files, as a page's "export" button does. */
+async function download(url: string): Promise<void> {
+  downloadBundle(await loadBundle(url));
+}
+
+/** Files as an <input type="file" multiple> gives them (here made from the bundle's own files) → a checked bundle → answers. */
+async function predictFromUpload(url: string, inputs: unknown[]): Promise<unknown[]> {
+  const files = bundleAsFiles(await loadBundle(url)).reverse();
+  const predictor = await loadPredictor(await bundleFromUpload(files));
+  try {
+    return plain(await predictor.predictBatch(inputs.map(revive) as never[])) as unknown[];
+  } finally {
+    predictor.dispose();
+  }
+}
+
+async function uploadError(url: string): Promise<string> {
+  const files = bundleAsFiles(await loadBundle(url)).filter((file) => file.name !== 'weights.bin');
+  return bundleFromUpload(files).then(
+    () => 'loaded',
+    (error: Error) => error.message,
+  );
+}
+
+(globalThis as unknown as { kindlingDeploy: unknown }).kindlingDeploy = { predict, predictThroughIndexedDb, loadError, download, predictFromUpload, uploadError };

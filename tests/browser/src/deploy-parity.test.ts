@@ -100,6 +100,33 @@ describe.skipIf(!hasChromium)('a bundle predicts the same in headless Chromium a
     compare(fromIndexedDb, inNode, 'indexeddb', 1e-5);
   });
 
+  it('exports a bundle from the page as downloads that Node loads and predicts with, and reads uploaded files', async () => {
+    const downloads = join(root, 'downloaded');
+    const saved: Array<Promise<void>> = [];
+    const three = new Promise<void>((resolve) => {
+      page.on('download', (download) => {
+        saved.push(download.saveAs(join(downloads, download.suggestedFilename())));
+        if (saved.length === 3) resolve();
+      });
+    });
+    await page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { download(url: string): Promise<void> } }).kindlingDeploy.download(url), `${base}/sound/`);
+    await three;
+    await Promise.all(saved);
+    const fromDownload = await loadPredictor(downloads);
+    const original = await loadPredictor(join(root, 'sound'));
+    expect(await fromDownload.predictBatch(inputs.get('sound')! as never[])).toEqual(await original.predictBatch(inputs.get('sound')! as never[]));
+    fromDownload.dispose();
+    original.dispose();
+
+    const predictor = await loadPredictor(join(root, 'tabular'));
+    const inNode = await predictor.predictBatch(inputs.get('tabular')! as never[]);
+    predictor.dispose();
+    const fromUpload = await page.evaluate(([url, values]) => (globalThis as unknown as { kindlingDeploy: { predictFromUpload(url: string, inputs: unknown[]): Promise<unknown[]> } }).kindlingDeploy.predictFromUpload(url, values), [`${base}/tabular/`, forPage('tabular')] as const);
+    compare(fromUpload, inNode, 'upload', 1e-5);
+    const incomplete = await page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { uploadError(url: string): Promise<string> } }).kindlingDeploy.uploadError(url), `${base}/tabular/`);
+    expect(incomplete).toBe("upload: weights.bin is missing: choose the bundle's three files (kindling.json, model.json, weights.bin)");
+  });
+
   it('refuses a tampered weight file in the browser too', async () => {
     const message = await page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { loadError(url: string): Promise<string> } }).kindlingDeploy.loadError(url), `${base}/tampered/`);
     expect(message).toMatch(/tampered\/: weights\.bin does not match its checksum/);
