@@ -23,6 +23,7 @@ export class CollabPredictor extends Predictor<CollabQuery, CollabAnswer, Collab
   readonly recommender: Recommender;
   private readonly users: Set<string>;
   private readonly items: Set<string>;
+  private tablesPromise?: Promise<Recommender>;
 
   constructor(bundle: Bundle, model: tf.LayersModel) {
     super(bundle, model);
@@ -30,6 +31,10 @@ export class CollabPredictor extends Predictor<CollabQuery, CollabAnswer, Collab
     this.recommender = new Recommender(model, { users: task.users, items: task.items });
     this.users = new Set(task.users);
     this.items = new Set(task.items);
+  }
+
+  private get tablesRead(): Promise<Recommender> {
+    return (this.tablesPromise ??= this.recommender.ready());
   }
 
   private user(id: unknown, field = 'user'): string {
@@ -71,14 +76,18 @@ export class CollabPredictor extends Predictor<CollabQuery, CollabAnswer, Collab
 
   async run(prepared: readonly CollabQuery[]): Promise<CollabAnswer[]> {
     const pairs = prepared.flatMap((query) => ('item' in query ? [[query.user, query.item] as [string, string]] : []));
-    const scores = pairs.length > 0 ? this.recommender.predict(pairs) : [];
+    const scores = pairs.length > 0 ? await this.recommender.predictAsync(pairs) : [];
     let next = 0;
-    return prepared.map((query): CollabAnswer => {
-      if ('item' in query) return { kind: 'score', user: query.user, item: query.item, score: scores[next++]! };
-      if ('liked' in query) return { kind: 'items', items: this.recommender.coldStart(query.liked, query.count) };
-      if ('similarTo' in query) return { kind: 'items', items: this.recommender.similarItems(query.similarTo, query.count) };
-      return { kind: 'items', items: this.recommender.recommend(query.user, query.count, query.exclude ?? []) };
-    });
+    // the factor tables are read once, asynchronously (never a synchronous GPU read: see Recommender.ready)
+    if (prepared.some((query) => 'liked' in query || 'similarTo' in query)) await this.tablesRead;
+    const answers: CollabAnswer[] = [];
+    for (const query of prepared) {
+      if ('item' in query) answers.push({ kind: 'score', user: query.user, item: query.item, score: scores[next++]! });
+      else if ('liked' in query) answers.push({ kind: 'items', items: this.recommender.coldStart(query.liked, query.count) });
+      else if ('similarTo' in query) answers.push({ kind: 'items', items: this.recommender.similarItems(query.similarTo, query.count) });
+      else answers.push({ kind: 'items', items: await this.recommender.recommendAsync(query.user, query.count, query.exclude ?? []) });
+    }
+    return answers;
   }
 
   inputFromJson(value: unknown): CollabQuery {

@@ -51,7 +51,10 @@ function imageFromJson(value: unknown): ImageInput {
   throw new InputError(`expected { "image": "<base64 PNG/JPEG>" }, got ${describe(value)}`, 'image');
 }
 
-/** Shared by the image classifier and segmentation: any picture → normalized `[size, size, channels]`. */
+/**
+ * Any picture → normalized `[size, size, channels]`, exactly as the image and segmentation predictors
+ * see it (also for collecting training examples that a bundle will later be fed the same way).
+ */
 export class ImagePreparation {
   constructor(
     private readonly preprocessing: ImagePreprocessing,

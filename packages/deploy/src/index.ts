@@ -5,7 +5,7 @@ export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, Segmentati
 export { TASK_KINDS } from './tasks';
 export { classify, Predictor } from './predictor';
 export type { Classification } from './predictor';
-export { ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
+export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
 export type { ImageDecoder, ImageInput, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';
 export type { SoundInput } from './sound-predictor';

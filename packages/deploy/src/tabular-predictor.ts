@@ -29,7 +29,7 @@ export class TabularPredictor extends Predictor<TableRow, TabularPrediction, Tab
   }
 
   async run(prepared: readonly TableRow[]): Promise<TabularPrediction[]> {
-    return this.rows.predictBatch(prepared, { source: 'rows' });
+    return this.rows.predictBatchAsync(prepared, { source: 'rows' });
   }
 
   inputFromJson(value: unknown): TableRow {

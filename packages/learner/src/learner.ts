@@ -262,7 +262,8 @@ export class Learner {
       return loss;
     }, trainable);
     this.lossTensor = undefined;
-    this.lossValue = value.dataSync()[0]!;
+    // an asynchronous read: a synchronous one stalls WebGL and is unreliable on some WebGPU drivers
+    this.lossValue = (await value.data())[0]!;
     this.gradients = grads;
     try {
       await this.withEvents('Step', async () => {
@@ -280,7 +281,7 @@ export class Learner {
     this.batch = batch;
     const loss = tf.tidy(() => this.forwardWithEvents(batch, false));
     this.lossTensor = undefined;
-    this.lossValue = loss.dataSync()[0]!;
+    this.lossValue = (await loss.data())[0]!;
     loss.dispose();
   }
 

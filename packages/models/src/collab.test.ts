@@ -80,6 +80,13 @@ describeEachBackend(
     const { highest, lowest } = recommender.itemBiases(3);
     expect(highest[0]!.bias).toBeGreaterThan(lowest[0]!.bias);
     expect(() => recommender.predict([['stranger', liked[0]!]])).toThrow("unknown user 'stranger'");
+    // the asynchronous reads (for browsers) give the same answers
+    const firstUser = ratings.users.labels[0]!;
+    expect(await recommender.predictAsync([[firstUser, liked[0]!], [firstUser, liked[1]!]])).toEqual(recommender.predict([[firstUser, liked[0]!], [firstUser, liked[1]!]]));
+    expect(await recommender.recommendAsync(firstUser, 5)).toEqual(recommender.recommend(firstUser, 5));
+    const fromTables = await new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels }).ready();
+    expect(fromTables.coldStart(liked, 8)).toEqual(cold);
+    expect(fromTables.similarItems(liked[0]!, 5)).toEqual(similar);
     // It saves and loads (with its custom output layer) and predicts the same.
     const directory = join(mkdtempSync(join(tmpdir(), 'kindling-collab-')), 'model');
     await saveLayersModel(model, directory);

@@ -80,6 +80,7 @@ export interface IdMaps {
 export class Recommender {
   private readonly userIndex: Map<string, number>;
   private readonly itemIndex: Map<string, number>;
+  private readonly tables = new Map<string, { values: Float32Array; width: number }>();
 
   constructor(
     readonly model: tf.LayersModel,
@@ -101,23 +102,56 @@ export class Recommender {
     return index;
   }
 
+  private scores(pairs: ReadonlyArray<[string, string]>): tf.Tensor {
+    const users = pairs.map(([user]) => this.user(user));
+    const items = pairs.map(([, item]) => this.item(item));
+    return tf.tidy(() => (this.model.predict([tf.tensor2d(users, [pairs.length, 1], 'int32'), tf.tensor2d(items, [pairs.length, 1], 'int32')]) as tf.Tensor).reshape([-1]));
+  }
+
   /** Predicted ratings for (user, item) pairs. */
   predict(pairs: ReadonlyArray<[string, string]>): number[] {
-    const users = tf.tensor2d(pairs.map(([user]) => this.user(user)), [pairs.length, 1], 'int32');
-    const items = tf.tensor2d(pairs.map(([, item]) => this.item(item)), [pairs.length, 1], 'int32');
-    const result = tf.tidy(() => Array.from((this.model.predict([users, items]) as tf.Tensor).dataSync()));
-    tf.dispose([users, items]);
-    return result;
+    const scores = this.scores(pairs);
+    const values = Array.from(scores.dataSync());
+    scores.dispose();
+    return values;
+  }
+
+  /** {@link predict} with an asynchronous read: for browsers, where a synchronous GPU read stalls the page (WebGL) or fails (some WebGPU drivers). */
+  async predictAsync(pairs: ReadonlyArray<[string, string]>): Promise<number[]> {
+    const scores = this.scores(pairs);
+    const values = Array.from(await scores.data());
+    scores.dispose();
+    return values;
   }
 
   /** The `count` items with the highest predicted rating that the user has not rated (`seen`). */
   recommend(user: string, count = 10, seen: Iterable<string> = []): Array<{ item: string; score: number }> {
     this.user(user);
-    const scores = this.predict(this.ids.items.map((item) => [user, item] as [string, string]));
-    return topItems(this.ids.items, scores, count, new Set(seen));
+    return topItems(this.ids.items, this.predict(this.ids.items.map((item) => [user, item] as [string, string])), count, new Set(seen));
+  }
+
+  /** {@link recommend} with an asynchronous read. */
+  async recommendAsync(user: string, count = 10, seen: Iterable<string> = []): Promise<Array<{ item: string; score: number }>> {
+    this.user(user);
+    return topItems(this.ids.items, await this.predictAsync(this.ids.items.map((item) => [user, item] as [string, string])), count, new Set(seen));
+  }
+
+  /**
+   * Reads the item factor and bias tables once, asynchronously, so that coldStart, similarItems and
+   * itemBiases never read the GPU synchronously (slow on WebGL, unreliable on some WebGPU drivers).
+   */
+  async ready(): Promise<this> {
+    for (const layer of ['item_factors', 'item_bias']) {
+      if (!this.model.layers.some((candidate) => candidate.name === layer)) continue;
+      const tensor = this.model.getLayer(layer).getWeights()[0]!;
+      this.tables.set(layer, { values: (await tensor.data()) as Float32Array, width: tensor.shape[1]! });
+    }
+    return this;
   }
 
   private weights(layer: string): { values: Float32Array; width: number } {
+    const read = this.tables.get(layer);
+    if (read) return read;
     const tensor = this.model.getLayer(layer).getWeights()[0]!;
     return { values: tensor.dataSync() as Float32Array, width: tensor.shape[1]! };
   }

@@ -53,6 +53,7 @@ describeEachBackend('tabular training', () => {
     const loaded = await loadLayersModel(directory);
     const reloaded = new TabularPredictor(loaded, TabularProcessor.fromJSON(JSON.parse(JSON.stringify(processor))));
     expect(reloaded.predictBatch(examples)).toEqual(predictions);
+    expect(await reloaded.predictBatchAsync(examples)).toEqual(predictions);
     const one = predictor.predict({ age: 50, education: 'Doctorate', occupation: 'Exec-managerial', hours_per_week: 60, capital_gain: 20_000, start_date: '2011-05-01', region: 'mars' });
     expect(one).toMatchObject({ kind: 'classification', label: '>50K' });
     learner.dispose();

@@ -137,22 +137,39 @@ export class TabularPredictor {
   }
 
   predictBatch(rows: readonly TableRow[], options: { source?: string } = {}): TabularPrediction[] {
+    const output = this.outputs(rows, options);
+    const values = output.dataSync() as Float32Array;
+    output.dispose();
+    return this.decode(values, rows.length);
+  }
+
+  /** {@link predictBatch} with an asynchronous read: for browsers, where a synchronous GPU read stalls the page (WebGL) or fails (some WebGPU drivers). */
+  async predictBatchAsync(rows: readonly TableRow[], options: { source?: string } = {}): Promise<TabularPrediction[]> {
+    const output = this.outputs(rows, options);
+    const values = (await output.data()) as Float32Array;
+    output.dispose();
+    return this.decode(values, rows.length);
+  }
+
+  private outputs(rows: readonly TableRow[], options: { source?: string }): tf.Tensor {
     const data = this.processor.process(rows, { source: options.source ?? 'input', rowNumbers: rows.map((_, index) => index + 1) });
-    const output = tf.tidy(() => {
+    return tf.tidy(() => {
       const { inputs } = tabularTensors(data, this.processor);
       const raw = this.model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
       return this.processor.targetLabels ? tf.softmax(raw) : raw;
     });
-    const values = output.arraySync() as number[][];
-    output.dispose();
+  }
+
+  private decode(values: Float32Array, count: number): TabularPrediction[] {
     const labels = this.processor.targetLabels;
-    return values.map((row) => {
-      if (!labels) return { kind: 'regression', value: row[0]! };
+    if (!labels) return Array.from({ length: count }, (_, row) => ({ kind: 'regression', value: values[row]! }));
+    return Array.from({ length: count }, (_, row) => {
+      const probabilities = values.subarray(row * labels.length, (row + 1) * labels.length);
       let best = 0;
-      row.forEach((p, index) => {
-        if (p > row[best]!) best = index;
+      probabilities.forEach((p, index) => {
+        if (p > probabilities[best]!) best = index;
       });
-      return { kind: 'classification', label: labels[best]!, probabilities: Object.fromEntries(labels.map((label, index) => [label, row[index]!])) };
+      return { kind: 'classification', label: labels[best]!, probabilities: Object.fromEntries(labels.map((label, index) => [label, probabilities[index]!])) };
     });
   }
 }
