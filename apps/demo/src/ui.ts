@@ -1,0 +1,126 @@
+/** Small DOM helpers shared by the views (no framework: plain, accessible elements). */
+
+type Child = Node | string | null | undefined | false;
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<Record<string, unknown>> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(properties)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
+    else if (key === 'dataset') Object.assign(element.dataset, value);
+    else if (key in element && key !== 'list') (element as unknown as Record<string, unknown>)[key] = value;
+    else element.setAttribute(key, String(value));
+  }
+  element.append(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+/** The answer as text, and as JSON in `data-prediction` (what the end-to-end tests read). */
+export function showAnswer(output: HTMLElement, text: string, prediction: unknown): void {
+  output.textContent = text;
+  output.dataset.prediction = JSON.stringify(prediction, (_, value) => (ArrayBuffer.isView(value) ? Array.from(value as Uint8Array) : value));
+  output.dispatchEvent(new CustomEvent('prediction', { bubbles: true }));
+}
+
+export function showError(output: HTMLElement, error: unknown): void {
+  output.textContent = error instanceof Error ? error.message : String(error);
+  output.classList.add('error');
+  output.dataset.error = output.textContent;
+}
+
+export function clearError(output: HTMLElement): void {
+  output.classList.remove('error');
+  delete output.dataset.error;
+}
+
+/** Probabilities as labelled bars, most likely first. */
+export function renderBars(list: HTMLUListElement, probabilities: Record<string, number>, top = 5): void {
+  const entries = Object.entries(probabilities).sort((a, b) => b[1] - a[1]).slice(0, top);
+  list.replaceChildren(
+    ...entries.map(([label, probability]) =>
+      el('li', {}, el('span', {}, label), el('span', { className: 'bar', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 1, 'aria-valuenow': probability.toFixed(3), 'aria-label': label }, el('span', { style: `width: ${(probability * 100).toFixed(1)}%` })), el('span', {}, `${(probability * 100).toFixed(1)}%`)),
+    ),
+  );
+}
+
+/** Draws RGB(A) bytes or [0, 1] floats into a canvas, scaled up with square pixels. */
+export function drawPixels(canvas: HTMLCanvasElement, pixels: ArrayLike<number>, width: number, height: number, options: { channels?: number; scale?: number; floats?: boolean } = {}): void {
+  const { channels = 3, scale = 4, floats = false } = options;
+  const image = new ImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    for (let c = 0; c < 3; c++) {
+      const value = pixels[i * channels + Math.min(c, channels - 1)]!;
+      image.data[i * 4 + c] = floats ? Math.round(Math.max(0, Math.min(1, value)) * 255) : value;
+    }
+    image.data[i * 4 + 3] = 255;
+  }
+  canvas.width = width;
+  canvas.height = height;
+  canvas.style.width = `${width * scale}px`;
+  canvas.style.height = `${height * scale}px`;
+  canvas.getContext('2d')!.putImageData(image, 0, 0);
+}
+
+/** A file picker that also takes dropped files. */
+export function filePicker(options: { label: string; accept: string; id: string; multiple?: boolean; onFiles: (files: File[]) => void }): HTMLElement {
+  const input = el('input', { type: 'file', accept: options.accept, id: options.id, multiple: options.multiple ?? false, onchange: () => input.files && input.files.length > 0 && options.onFiles(Array.from(input.files)) });
+  const zone = el('div', { className: 'drop' }, el('label', { htmlFor: options.id }, options.label), input, el('p', { className: 'hint' }, 'or drop a file here'));
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    const files = Array.from(event.dataTransfer?.files ?? []);
+    if (files.length > 0) options.onFiles(files);
+  });
+  return zone;
+}
+
+/** A line chart of series of (x, y) points as inline SVG. */
+export function renderChart(svg: SVGSVGElement, series: Array<{ name: string; points: Array<[number, number]>; colour: string }>, size = { width: 360, height: 180 }): void {
+  const all = series.flatMap((line) => line.points);
+  svg.setAttribute('viewBox', `0 0 ${size.width} ${size.height}`);
+  svg.setAttribute('width', String(size.width));
+  svg.setAttribute('height', String(size.height));
+  if (all.length === 0) {
+    svg.replaceChildren();
+    return;
+  }
+  const [xs, ys] = [all.map((point) => point[0]), all.map((point) => point[1])];
+  const [xMin, xMax, yMin, yMax] = [Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1), Math.min(0, ...ys), Math.max(...ys, 1e-6)];
+  const pad = 24;
+  const x = (value: number) => pad + ((value - xMin) / (xMax - xMin)) * (size.width - 2 * pad);
+  const y = (value: number) => size.height - pad - ((value - yMin) / (yMax - yMin)) * (size.height - 2 * pad);
+  const ns = 'http://www.w3.org/2000/svg';
+  const children: SVGElement[] = [];
+  series.forEach((line, index) => {
+    const path = document.createElementNS(ns, 'polyline');
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', line.colour);
+    path.setAttribute('stroke-width', '1.5');
+    path.setAttribute('points', line.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' '));
+    children.push(path);
+    const legend = document.createElementNS(ns, 'text');
+    legend.setAttribute('x', String(size.width - 120));
+    legend.setAttribute('y', String(16 + index * 14));
+    legend.setAttribute('font-size', '11');
+    legend.setAttribute('fill', line.colour);
+    legend.textContent = line.name;
+    children.push(legend);
+  });
+  const label = document.createElementNS(ns, 'text');
+  label.setAttribute('x', '4');
+  label.setAttribute('y', '14');
+  label.setAttribute('font-size', '11');
+  label.textContent = `loss (max ${yMax.toFixed(2)})`;
+  children.push(label);
+  svg.replaceChildren(...children);
+}
+
+/** Lets the browser paint and handle input (training yields with this between batches). */
+export function nextFrame(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,59 @@
+import type { ImagePredictor } from '@kindling/deploy';
+import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
+import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { MODELS, percent, resizedPixels, snapshot } from './shared';
+
+/** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
+export async function imageView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/image/`)) as ImagePredictor;
+  const { preprocessing, labels } = predictor.task;
+  const original = el('img', { className: 'preview', alt: 'the picture you chose' });
+  const small = el('canvas', { className: 'pixels', role: 'img', 'aria-label': `what the model sees: the picture at ${preprocessing.size}×${preprocessing.size}` });
+  const answer = el('output', { id: 'image-answer', className: 'answer', 'aria-live': 'polite' });
+  const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
+  const video = el('video', { autoplay: true, playsInline: true, muted: true, width: 240, hidden: true, 'aria-label': 'camera' });
+
+  const run = async (source: Blob | HTMLCanvasElement) => {
+    clearError(answer);
+    try {
+      const raw = await decodeImageInBrowser(source, source instanceof File ? source.name : 'picture');
+      drawPixels(small, await resizedPixels(raw, preprocessing), preprocessing.size, preprocessing.size, { scale: Math.max(2, Math.floor(160 / preprocessing.size)) });
+      const prediction = await predictor.predict(raw);
+      showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
+      renderBars(bars, prediction.probabilities);
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+
+  const camera = el('button', {
+    type: 'button',
+    onclick: async () => {
+      try {
+        video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
+        video.hidden = false;
+        take.disabled = false;
+      } catch (error) {
+        showError(answer, new Error(`no camera here (${(error as Error).message})`));
+      }
+    },
+  }, 'Use the camera');
+  const take = el('button', { type: 'button', disabled: true, onclick: () => run(snapshot(video)) }, 'Take a picture');
+
+  panel.append(
+    el('p', {}, `A ResNet trained by \`kindling train image\` on generated shapes: ${labels.join(', ')}. Give it a picture.`),
+    el('div', { className: 'row' },
+      el('div', {},
+        filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'image-file', onFiles: ([file]) => {
+          original.src = URL.createObjectURL(file!);
+          void run(file!);
+        } }),
+        el('p', {}, camera, ' ', take),
+        video,
+      ),
+      el('figure', {}, original, el('figcaption', {}, 'your picture')),
+      el('figure', {}, small, el('figcaption', {}, 'what the model sees')),
+      el('div', {}, answer, bars),
+    ),
+  );
+}

@@ -1,0 +1,54 @@
+import type { PointerPredictor } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording } from '@kindling/pointer';
+import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { createPad } from './pad';
+import { MODELS, percent } from './shared';
+
+/** Mouse movements: move and click in a pad, see the picture the model sees and whether it looks human. */
+export async function mouseView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/pointer/`)) as PointerPredictor;
+  const { labels, preprocessing } = predictor.task;
+  const size = preprocessing.raster.size ?? 64;
+  const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the recording drawn as the model sees it: lines coloured by speed, acceleration and direction, circles for clicks' });
+  const answer = el('output', { id: 'mouse-answer', className: 'answer', 'aria-live': 'polite' });
+  const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
+
+  const run = async (recording: PointerRecording) => {
+    clearError(answer);
+    try {
+      const { events } = cleanEvents(recording.events, recording.screen);
+      const first = preprocessing.window === 'whole' ? events : (cutWindows(events, preprocessing.window)[0] ?? events);
+      drawPixels(picture, rasterize(first, { screen: recording.screen, ...preprocessing.raster }), size, size, { floats: true, scale: Math.max(2, Math.floor(192 / size)) });
+      const prediction = await predictor.predict(recording);
+      showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
+      renderBars(bars, prediction.probabilities);
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+  const pad = createPad({ id: 'mouse-pad', label: 'drawing pad: move the mouse and click inside it', onStroke: () => void run(pad.recording()) });
+
+  panel.append(
+    el('p', {}, `Movements become pictures — lines coloured by speed, acceleration and direction, clicks as circles — read by an image model trained on generated sessions (${labels.join(' vs ')}). Move and click in the pad a few times.`),
+    el('div', { className: 'row' },
+      el('div', {}, pad.element, el('p', {},
+        el('button', { type: 'button', onclick: () => void run(pad.recording()) }, 'Predict'), ' ',
+        el('button', { type: 'button', onclick: () => {
+          pad.clear();
+          answer.textContent = '';
+          bars.replaceChildren();
+        } }, 'Clear'),
+      )),
+      el('figure', {}, picture, el('figcaption', {}, 'what the model sees')),
+      el('div', {}, answer, bars),
+    ),
+    filePicker({ label: 'Or choose a recording (kindling-pointer@1 JSON)', accept: '.json,application/json', id: 'mouse-file', onFiles: async ([file]) => {
+      try {
+        await run(parseRecording(await file!.text(), file!.name));
+      } catch (error) {
+        showError(answer, error);
+      }
+    } }),
+  );
+}

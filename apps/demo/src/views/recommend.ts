@@ -1,0 +1,64 @@
+import type { CollabPredictor } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { clearError, el, showAnswer, showError } from '../ui';
+import { MODELS } from './shared';
+
+/** Recommendations: tick a few items you like (a new user: cold start), or ask for items like one. */
+export async function recommendView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/collab/`)) as CollabPredictor;
+  const { items, users } = predictor.task;
+  const filter = el('input', { type: 'search', id: 'item-filter', placeholder: 'filter items', 'aria-label': 'filter the items' });
+  const list = el('fieldset', { className: 'items', id: 'item-list' }, el('legend', {}, 'Items you like'));
+  const answer = el('output', { id: 'recommend-answer', className: 'answer', 'aria-live': 'polite' });
+  const results = el('ol', { id: 'recommend-results', 'aria-label': 'recommended items' });
+  const similarAnswer = el('output', { id: 'similar-answer', 'aria-live': 'polite' });
+  const liked = new Set<string>();
+
+  const show = (output: HTMLElement, target: HTMLOListElement | null, entries: Array<{ item: string; score: number }>, text: string, prediction: unknown) => {
+    showAnswer(output, text, prediction);
+    target?.replaceChildren(...entries.map((entry) => el('li', {}, `${entry.item} (${entry.score.toFixed(2)}) `, el('button', { type: 'button', onclick: () => void similar(entry.item), 'aria-label': `items like ${entry.item}` }, 'similar'))));
+  };
+  const recommend = async () => {
+    clearError(answer);
+    if (liked.size === 0) {
+      answer.textContent = 'Tick a few items to get recommendations.';
+      results.replaceChildren();
+      return;
+    }
+    try {
+      const prediction = await predictor.predict({ liked: [...liked], count: 10 });
+      if (prediction.kind === 'items') show(answer, results, prediction.items, `Because you like ${[...liked].join(', ')}:`, prediction);
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+  const similarList = el('ol', { 'aria-label': 'similar items' });
+  const similar = async (item: string) => {
+    const prediction = await predictor.predict({ similarTo: item, count: 5 });
+    if (prediction.kind === 'items') show(similarAnswer, similarList, prediction.items, `Items like ${item}:`, prediction);
+  };
+
+  const shown = 80;
+  const render = () => {
+    const query = filter.value.trim().toLowerCase();
+    const matching = items.filter((item) => item.toLowerCase().includes(query)).slice(0, shown);
+    list.replaceChildren(
+      el('legend', {}, `Items you like (${items.length} in all${matching.length === shown ? `, first ${shown} shown: filter to find others` : ''})`),
+      ...matching.map((item) =>
+        el('label', {}, el('input', { type: 'checkbox', value: item, checked: liked.has(item), onchange: (event: Event) => {
+          if ((event.target as HTMLInputElement).checked) liked.add(item);
+          else liked.delete(item);
+          void recommend();
+        } }), ` ${item}`),
+      ),
+    );
+  };
+  filter.addEventListener('input', render);
+  render();
+
+  panel.append(
+    el('p', {}, `Collaborative filtering trained by \`kindling train collab\` on ${users.length} users' generated ratings of ${items.length} items. Someone new is described by what they like: their taste is the mean of those items' factors.`),
+    el('div', { className: 'row' }, el('div', {}, filter, list), el('div', {}, answer, results, similarAnswer, similarList)),
+  );
+  await recommend();
+}

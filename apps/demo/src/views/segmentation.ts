@@ -1,0 +1,42 @@
+import type { SegmentationPredictor } from '@kindling/deploy';
+import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
+import { colorizeMask, overlayMask } from '@kindling/image';
+import { clearError, drawPixels, el, filePicker, showAnswer, showError } from '../ui';
+import { MODELS, percent, resizedPixels } from './shared';
+
+/** Segmentation: a class for every pixel, shown as coloured regions over the picture. */
+export async function segmentationView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/segmentation/`)) as SegmentationPredictor;
+  const { codes, palette, preprocessing } = predictor.task;
+  const scale = Math.max(2, Math.floor(256 / preprocessing.size));
+  const overlay = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the picture with each pixel coloured by its class' });
+  const mask = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the predicted classes alone' });
+  const answer = el('output', { id: 'segmentation-answer', className: 'answer', 'aria-live': 'polite' });
+  const legend = el('ul', { className: 'bars', 'aria-label': 'classes and their share of the picture' });
+
+  const run = async (file: File) => {
+    clearError(answer);
+    try {
+      const raw = await decodeImageInBrowser(file, file.name);
+      const prediction = await predictor.predict(raw);
+      const { size } = preprocessing;
+      drawPixels(overlay, overlayMask(await resizedPixels(raw, preprocessing), prediction.mask, palette), size, size, { scale });
+      drawPixels(mask, colorizeMask(prediction.mask, palette), size, size, { scale });
+      const found = Object.entries(prediction.coverage).filter(([, share]) => share > 0).sort((a, b) => b[1] - a[1]);
+      showAnswer(answer, found.map(([code, share]) => `${code} ${percent(share)}`).join(', '), prediction);
+      legend.replaceChildren(...codes.map((code, index) => el('li', {}, el('span', {}, code), el('span', { className: 'bar', style: `background: rgb(${palette[index]!.join(',')})` }), el('span', {}, percent(prediction.coverage[code] ?? 0)))));
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+
+  panel.append(
+    el('p', {}, `A U-Net trained by \`kindling train segment\` on generated scenes gives every pixel a class: ${codes.join(', ')}.`),
+    el('div', { className: 'row' },
+      filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'segmentation-file', onFiles: ([file]) => void run(file!) }),
+      el('figure', {}, overlay, el('figcaption', {}, 'classes over the picture')),
+      el('figure', {}, mask, el('figcaption', {}, 'classes')),
+      el('div', {}, answer, legend),
+    ),
+  );
+}

@@ -1,0 +1,68 @@
+import { decodeWav, spectrogramToRgba, type AudioData } from '@kindling/audio';
+import type { SoundPredictor } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { clearError, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { MODELS, percent, recordMicrophone } from './shared';
+
+/** Sounds: record from the microphone or choose a WAV; see its spectrogram and the prediction. */
+export async function soundView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/sound/`)) as SoundPredictor;
+  const { labels, preprocessing } = predictor.task;
+  const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the spectrogram the model sees (time left to right, pitch upwards)' });
+  const answer = el('output', { id: 'sound-answer', className: 'answer', 'aria-live': 'polite' });
+  const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
+
+  const run = async (audio: AudioData, input: Uint8Array | { samples: Float32Array; sampleRate: number }) => {
+    clearError(answer);
+    try {
+      const spectrogram = predictor.pipeline.features(predictor.pipeline.prepare(audio, 'recording'));
+      const rgba = spectrogramToRgba(spectrogram);
+      picture.width = rgba.width;
+      picture.height = rgba.height;
+      picture.style.width = `${rgba.width * 3}px`;
+      picture.style.height = `${rgba.height * 3}px`;
+      picture.getContext('2d')!.putImageData(new ImageData(rgba.data as Uint8ClampedArray<ArrayBuffer>, rgba.width, rgba.height), 0, 0);
+      const prediction = await predictor.predict(input);
+      showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
+      renderBars(bars, prediction.probabilities);
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+
+  const record = el('button', {
+    type: 'button',
+    onclick: async () => {
+      try {
+        record.disabled = true;
+        record.textContent = `Recording ${preprocessing.duration} s…`;
+        const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
+        await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
+      } catch (error) {
+        showError(answer, new Error(`cannot record here (${(error as Error).message})`));
+      } finally {
+        record.disabled = false;
+        record.textContent = 'Record from the microphone';
+      }
+    },
+  }, 'Record from the microphone');
+
+  panel.append(
+    el('p', {}, `Sounds become pictures: a log-mel spectrogram (${preprocessing.spectrogram.mels ?? 64} mel bands at ${preprocessing.sampleRate} Hz, ${preprocessing.duration} s), read by an image model. Classes: ${labels.join(', ')}.`),
+    el('div', { className: 'row' },
+      el('div', {},
+        filePicker({ label: 'Choose a WAV file', accept: '.wav,audio/wav', id: 'sound-file', onFiles: async ([file]) => {
+          const bytes = new Uint8Array(await file!.arrayBuffer());
+          try {
+            await run(decodeWav(bytes, file!.name), bytes);
+          } catch (error) {
+            showError(answer, error);
+          }
+        } }),
+        el('p', {}, record),
+      ),
+      el('figure', {}, picture, el('figcaption', {}, 'what the model sees')),
+      el('div', {}, answer, bars),
+    ),
+  );
+}

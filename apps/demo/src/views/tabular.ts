@@ -1,0 +1,55 @@
+import type { TableRow } from '@kindling/data';
+import type { TabularPredictor } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { clearError, el, renderBars, showAnswer, showError } from '../ui';
+import { MODELS, percent } from './shared';
+
+/** A table row as a form; the prediction follows every change. */
+export async function tabularView(panel: HTMLElement): Promise<void> {
+  const predictor = (await loadPredictor(`${MODELS}/tabular/`)) as TabularPredictor;
+  const { schema, state } = predictor.processor;
+  const answer = el('output', { id: 'tabular-answer', className: 'answer', 'aria-live': 'polite' });
+  const bars = el('ul', { className: 'bars', 'aria-label': 'probability of each answer' });
+  const form = el('form', { className: 'table-form', id: 'tabular-form', onsubmit: (event: Event) => event.preventDefault() });
+  const fields = new Map<string, HTMLInputElement | HTMLSelectElement>();
+
+  for (const column of schema.categorical) {
+    const labels = state.categorical.find((entry) => entry.name === column)?.labels.slice(1) ?? [];
+    const select = el('select', { id: `field-${column}`, name: column }, el('option', { value: '' }, '(missing)'), ...labels.map((label) => el('option', { value: label }, label)));
+    select.value = labels[0] ?? '';
+    fields.set(column, select);
+  }
+  for (const column of schema.continuous) {
+    const fill = state.continuous.find((entry) => entry.name === column)?.fill ?? 0;
+    fields.set(column, el('input', { id: `field-${column}`, name: column, type: 'number', step: 'any', value: String(Math.round(fill * 100) / 100) }));
+  }
+  for (const column of schema.dates) fields.set(column, el('input', { id: `field-${column}`, name: column, type: 'date' }));
+  for (const [column, field] of fields) form.append(el('label', { htmlFor: field.id }, column, field));
+
+  const row = (): TableRow => Object.fromEntries([...fields].map(([column, field]) => [column, field.value === '' ? null : schema.continuous.includes(column) ? Number(field.value) : field.value]));
+  let pending = 0;
+  const run = async () => {
+    const ticket = ++pending;
+    clearError(answer);
+    try {
+      const prediction = await predictor.predict(row());
+      if (ticket !== pending) return; // a newer edit is on its way
+      if (prediction.kind === 'classification') {
+        showAnswer(answer, `${schema.target}: ${prediction.label} (${percent(prediction.probabilities[prediction.label]!)})`, prediction);
+        renderBars(bars, prediction.probabilities);
+      } else {
+        showAnswer(answer, `${schema.target}: ${prediction.value.toPrecision(4)}`, prediction);
+      }
+    } catch (error) {
+      showError(answer, error);
+    }
+  };
+  form.addEventListener('input', () => void run());
+  form.addEventListener('change', () => void run());
+
+  panel.append(
+    el('p', {}, `A tabular model trained by \`kindling train tabular\` on a generated income table predicts '${schema.target}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
+    el('div', { className: 'row' }, form, el('div', {}, answer, bars)),
+  );
+  await run();
+}
