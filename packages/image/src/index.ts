@@ -7,11 +7,12 @@ export {
   denormalize,
   drawAffine,
   IMAGENET_STATS,
+  elasticDeform,
   normalize,
   RESIZE_METHODS,
   resizeImage,
 } from './transforms';
-export type { AffineChoice, AugmentOptions, ResizeMethod, Stats } from './transforms';
+export type { AffineChoice, AugmentOptions, ElasticOptions, ResizeMethod, Stats } from './transforms';
 export { decodeImageInBrowser } from './browser';
 export type { BrowserImageSource } from './browser';
 export { colorizeMask, defaultPalette, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './segmentation';

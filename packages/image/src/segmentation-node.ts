@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
-import { augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+import { augmentBatch, elasticDeform, normalize, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
 const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
@@ -57,6 +57,8 @@ export interface SegmentationOptions {
   seed?: number;
   /** Paired augmentation in training (the same flip, rotation and zoom for image and mask); false turns it off. */
   augment?: AugmentOptions | false;
+  /** Elastic deformation of each training picture and its mask (a new field every epoch); off by default. */
+  elastic?: ElasticOptions | false;
   stats?: Stats;
 }
 
@@ -97,7 +99,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   const split = options.isValid ? functionSplitter<string>((file) => options.isValid!(file))(images) : randomSplitter<string>({ validPct, seed })(images);
   if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation pictures; both need some`);
 
-  const load = async (image: string) => {
+  const decode = async (image: string) => {
     const mask = maskFor(image);
     const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
     if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
@@ -109,6 +111,15 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     if (info.channels !== channels) throw new DataError(`decoded ${info.channels} channels, expected ${channels}`, { file: image });
     const decodedMask = await loadMask(mask, { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
     return { input: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
+  };
+  const elastic = options.elastic === false || options.elastic === undefined ? undefined : options.elastic;
+  // with elastic deformation, training items are decoded once here and deformed anew every epoch
+  const decoded = new Map<string, ReturnType<typeof decode>>();
+  const deformed = async (image: string, _index: number, { random }: { random: Random }) => {
+    if (!decoded.has(image)) decoded.set(image, decode(image));
+    const { input, target } = await decoded.get(image)!;
+    const result = elasticDeform(input, target.data, elastic!, random);
+    return { input: { data: result.image, shape: input.shape }, target: { data: result.mask, shape: target.shape } };
   };
   const augment = options.augment === false ? undefined : (options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 });
   const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
@@ -122,7 +133,17 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     return { inputs: normalize(pictures, stats), targets: targets.toInt() };
   };
   const make = (indices: number[], training: boolean) =>
-    new ItemDataLoader<string>({ items: indices.map((index) => images[index]!), load, batchSize, shuffle: training, training, seed, name: (file) => file, batchTransform });
+    new ItemDataLoader<string>({
+      items: indices.map((index) => images[index]!),
+      load: training && elastic ? deformed : decode,
+      cache: !(training && elastic),
+      batchSize,
+      shuffle: training,
+      training,
+      seed,
+      name: (file) => file,
+      batchTransform,
+    });
   return { train: make(split.train, true), valid: make(split.valid, false), codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette } };
 }
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { colorizeMask, defaultPalette, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './index';
+import { Random } from '@kindling/data';
+import { colorizeMask, defaultPalette, elasticDeform, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './index';
 import { generateSegmentationDataset, loadMask, readCodesFile, segmentationDataLoaders } from './node';
 
 const png = (pixels: Uint8Array, width: number, height: number, channels: 1 | 3) => sharp(Buffer.from(pixels), { raw: { width, height, channels } }).png().toBuffer();
@@ -55,15 +56,20 @@ describe('segmentation data block', () => {
       writeFileSync(join(root, 'images', `${n}.png`), await png(mask.map((value) => value * 255), 32, 32, 1));
       writeFileSync(join(root, 'masks', `${n}_P.png`), await png(mask, 32, 32, 1));
     }
-    const data = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), {
-      codes: ['background', 'thing'], maskSuffix: '_P', size: 32, channels: 1, stats: { mean: [0], std: [1] }, batchSize: 6, validPct: 0.34, seed: 3,
-      augment: { maxRotate: 30, maxZoom: 1.3, flip: 0.5, maxLighting: 0, probability: 1 },
-    });
-    for await (const batch of data.train) {
-      const agreement = tf.tidy(() => (batch.inputs as tf.Tensor).greater(0.5).toInt().equal(batch.targets).toFloat().mean().dataSync()[0]!);
-      expect(agreement).toBeGreaterThan(0.97);
-      expect(batch.targets.dtype).toBe('int32');
-      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    for (const elastic of [false, { grid: 3, magnitude: 3 }] as const) {
+      const data = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), {
+        codes: ['background', 'thing'], maskSuffix: '_P', size: 32, channels: 1, stats: { mean: [0], std: [1] }, batchSize: 6, validPct: 0.34, seed: 3,
+        augment: { maxRotate: 30, maxZoom: 1.3, flip: 0.5, maxLighting: 0, probability: 1 },
+        elastic,
+      });
+      for (let epoch = 0; epoch < 2; epoch++) {
+        for await (const batch of data.train) {
+          const agreement = tf.tidy(() => (batch.inputs as tf.Tensor).greater(0.5).toInt().equal(batch.targets).toFloat().mean().dataSync()[0]!);
+          expect(agreement, `elastic ${JSON.stringify(elastic)}`).toBeGreaterThan(0.97);
+          expect(batch.targets.dtype).toBe('int32');
+          tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+        }
+      }
     }
     const codes = ['background', 'thing'];
     writeFileSync(join(root, 'masks', 'stray_P.png'), await png(new Uint8Array(4), 2, 2, 1));
@@ -78,6 +84,31 @@ describe('segmentation data block', () => {
     };
     await expect(consume()).rejects.toThrow(`${join(root, 'images', 'lonely.png')}: the picture is 2×2 but its mask ${join(root, 'masks', 'lonely_P.png')} is 3×3`);
     await expect(consume()).rejects.toThrow(DataError);
+  });
+
+  it('deforms a picture and its mask elastically with one field: they stay aligned, and no deformation is the identity', () => {
+    const size = 64;
+    // a disc: picture 200 inside, 20 outside; mask 1 inside
+    const mask = new Uint8Array(size * size);
+    const picture = new Uint8Array(size * size * 3);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const inside = (x - 30) ** 2 + (y - 34) ** 2 < 18 ** 2 ? 1 : 0;
+        mask[y * size + x] = inside;
+        picture.fill(inside ? 200 : 20, (y * size + x) * 3, (y * size + x) * 3 + 3);
+      }
+    }
+    const still = elasticDeform({ data: picture, shape: [size, size, 3] }, mask, { magnitude: 0 }, new Random(1));
+    expect(still.image).toEqual(picture);
+    const moved = elasticDeform({ data: picture, shape: [size, size, 3] }, mask, { grid: 4, magnitude: 6 }, new Random(5));
+    const changed = moved.mask.filter((value, index) => value !== mask[index]).length;
+    expect(changed).toBeGreaterThan(40); // the disc really moved
+    let agree = 0;
+    for (let index = 0; index < size * size; index++) if ((moved.image[index * 3]! > 110 ? 1 : 0) === moved.mask[index]) agree++;
+    expect(agree / (size * size)).toBeGreaterThan(0.98);
+    // the same seed gives the same field
+    expect(elasticDeform({ data: picture, shape: [size, size, 3] }, mask, { grid: 4, magnitude: 6 }, new Random(5)).mask).toEqual(moved.mask);
+    expect(() => elasticDeform({ data: picture, shape: [size, size, 3] }, undefined, { grid: 1 }, new Random(1))).toThrow('elastic grid must be a whole number ≥ 2, not 1');
   });
 
   it('generates scenes whose masks are exactly the drawn shapes', async () => {
