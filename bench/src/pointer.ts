@@ -13,14 +13,16 @@ import { printTable } from './table';
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 8);
 const FOLDS = Number(process.env.KINDLING_BENCH_FOLDS ?? 1);
 const WINDOW: WindowOptions = { by: 'events', size: 50 };
-const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: 'bbox' };
+/** `bbox` (each window's own extent: shape and dynamics) or `screen` (where on the screen: Balabit's largest screen, 1920×1080). */
+const FIT = process.env.KINDLING_BENCH_FIT === 'screen' ? 'screen' : 'bbox';
+const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: FIT, ...(FIT === 'screen' ? { screen: { width: 1920, height: 1080 } } : {}) };
 const PER_SESSION = Number(process.env.KINDLING_BENCH_WINDOWS ?? 120);
 const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '8,16,32').split(',').map(Number);
 
 /** Balabit mouse dynamics: which of 10 users moves the mouse, whole sessions held out (one per user per fold). */
 export async function benchPointer(): Promise<void> {
   const root = join(datasetsRoot(), 'pointer', 'balabit', 'training_files');
-  console.log(`\n## Pointer: Balabit mouse dynamics, 10 users (windows of ${WINDOW.by === 'events' ? WINDOW.size : ''} events drawn ${RASTER.size}×${RASTER.size}, ≤ ${PER_SESSION} windows per session; ResNet ${WIDTHS.join('-')}, ${EPOCHS} epochs; ${FOLDS} fold(s))\n`);
+  console.log(`\n## Pointer: Balabit mouse dynamics, 10 users (windows of ${WINDOW.by === 'events' ? WINDOW.size : ''} events drawn ${RASTER.size}×${RASTER.size} (${FIT} fit), ≤ ${PER_SESSION} windows per session; ResNet ${WIDTHS.join('-')}, ${EPOCHS} epochs; ${FOLDS} fold(s))\n`);
   if (!existsSync(root)) {
     console.log(`no Balabit data at ${root} (set KINDLING_DATASETS): skipped`);
     return;

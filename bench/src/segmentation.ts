@@ -13,6 +13,8 @@ const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 256);
 const WIDTHS = [16, 32, 64, 128];
 const LR = Number(process.env.KINDLING_BENCH_LR ?? 1e-2);
 const DICE = process.env.KINDLING_BENCH_DICE !== '0';
+/** Train on random crops of this side (a U-Net for any size; validation on whole pictures). */
+const CROP = process.env.KINDLING_BENCH_CROP === undefined ? undefined : Number(process.env.KINDLING_BENCH_CROP);
 /** Elastic deformation as `grid,magnitude` (e.g. `4,8`), or `0` for none. */
 const ELASTIC = (() => {
   const setting = process.env.KINDLING_BENCH_ELASTIC ?? '0';
@@ -24,7 +26,7 @@ const ELASTIC = (() => {
 /** ISBI 2012 EM membranes: images 0–23 train, 24–29 valid; pixel accuracy, membrane Dice, time per epoch. */
 export async function benchSegmentation(): Promise<void> {
   const root = join(datasetsRoot(), 'segmentation', 'isbi2012-membrane');
-  console.log(`\n## Segmentation: ISBI 2012 membranes (24 train / 6 valid, ${SIZE}×${SIZE} grey; U-Net ${WIDTHS.join('-')}, ${DICE ? 'cross-entropy + Dice' : 'cross-entropy'}, ${EPOCHS} epochs one-cycle ${LR}, flips/rotations/zoom${ELASTIC ? `, elastic grid ${ELASTIC.grid} ±${ELASTIC.magnitude} px (p ${ELASTIC.probability})` : ''})\n`);
+  console.log(`\n## Segmentation: ISBI 2012 membranes (24 train / 6 valid, ${SIZE}×${SIZE} grey; U-Net ${WIDTHS.join('-')}, ${DICE ? 'cross-entropy + Dice' : 'cross-entropy'}, ${EPOCHS} epochs one-cycle ${LR}, flips/rotations/zoom${CROP === undefined ? '' : `, ${CROP}×${CROP} training crops`}${ELASTIC ? `, elastic grid ${ELASTIC.grid} ±${ELASTIC.magnitude} px (p ${ELASTIC.probability})` : ''})\n`);
   if (!existsSync(root)) {
     console.log(`no ISBI data at ${root} (set KINDLING_DATASETS): skipped`);
     return;
@@ -40,9 +42,10 @@ export async function benchSegmentation(): Promise<void> {
     isValid: (file) => Number(basename(file, '.png')) >= 24,
     augment: { flip: 0.5, maxRotate: 20, maxZoom: 1.2, maxLighting: 0.1, probability: 0.75 },
     elastic: ELASTIC,
+    crop: CROP,
     seed: 42,
   });
-  const model = unet({ inputShape: [SIZE, SIZE, 1], classes: 2, widths: WIDTHS, seed: 42 });
+  const model = unet({ inputShape: CROP === undefined ? [SIZE, SIZE, 1] : [null, null, 1], classes: 2, widths: WIDTHS, seed: 42 });
   const crossEntropy = crossEntropyLoss();
   const overlap = diceLoss();
   const loss: LossFunction = DICE ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;

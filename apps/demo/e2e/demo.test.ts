@@ -10,9 +10,11 @@ import { generateTable, Random, type TableRow } from '@kindling/data';
 import { loadPredictor } from '@kindling/deploy/node';
 import { generateSegmentationDataset, generateShapesDataset } from '@kindling/image/node';
 import { serializeRecording, synthesizePointer } from '@kindling/pointer';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +192,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium on WebGPU'
     const inNode = (await node.predict({ liked, count: 10 } as never)) as { items: Array<{ item: string; score: number }> };
     expect(inPage.items.map((entry) => entry.item)).toEqual(inNode.items.map((entry) => entry.item));
     inPage.items.forEach((entry, index) => expect(Math.abs(entry.score - inNode.items[index]!.score)).toBeLessThan(1e-4));
+    // items like the first recommendation
+    await page.locator('#recommend-results button').first().click();
+    const similar = (await answerOf(page, '#similar-answer')) as { items: Array<{ item: string }> };
+    const similarInNode = (await node.predict({ similarTo: inNode.items[0]!.item, count: 5 } as never)) as { items: Array<{ item: string }> };
+    expect(similar.items.map((entry) => entry.item)).toEqual(similarInNode.items.map((entry) => entry.item));
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'recommend.png'), fullPage: true });
   });
@@ -235,6 +242,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium on WebGPU'
     expect(node.kind).toBe('pointer');
     expectClose(answers[1]!, (await node.predict(lastDrawing as never)) as Prediction, 'the exported bundle');
     node.dispose();
+    // and the command line reads it: `kindling predict <bundle> <recording> --json`
+    writeFileSync(join(inputs, 'drawing.json'), JSON.stringify(lastDrawing));
+    const cli = join(dirname(createRequire(import.meta.url).resolve('@kindling/trainer/package.json')), 'dist', 'cli.js');
+    const printed = execFileSync(process.execPath, [cli, 'predict', downloads, join(inputs, 'drawing.json'), '--json', '--backend', 'wasm'], { encoding: 'utf8' });
+    expectClose(JSON.parse(printed.trim().split('\n').at(-1)!).prediction, answers[1]!, 'kindling predict');
     await page.screenshot({ path: join(artifacts, 'teach-tested.png'), fullPage: true });
   });
 });

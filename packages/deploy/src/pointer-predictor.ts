@@ -18,12 +18,14 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
 
   async prepare(input: PointerInput): Promise<Float32Array[]> {
     const recording = typeof input === 'string' ? parseRecording(input, 'recording') : parseRecording(JSON.stringify(input), 'recording');
-    const { events } = cleanEvents(recording.events as PointerSample[], recording.screen);
     const { window, raster } = this.task.preprocessing;
+    // as in training: a recording without its screen size is bounded by the raster's screen, when one is given
+    const screen = recording.screen ?? raster.screen;
+    const { events } = cleanEvents(recording.events as PointerSample[], screen);
     const windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
     if (windows.length === 0) throw new InputError(`the recording has no complete sample (${events.length} usable events; the model reads ${window === 'whole' ? 'whole recordings' : `windows by ${window.by}`})`, 'events');
-    if (raster.fit === 'screen' && recording.screen === undefined && raster.screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
-    return windows.map((sample) => rasterize(sample, { screen: recording.screen, ...raster }));
+    if (raster.fit === 'screen' && screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
+    return windows.map((sample) => rasterize(sample, { ...raster, screen }));
   }
 
   async run(prepared: ReadonlyArray<Float32Array[]>): Promise<PointerClassification[]> {

@@ -59,6 +59,11 @@ export interface SegmentationOptions {
   augment?: AugmentOptions | false;
   /** Elastic deformation of each training picture and its mask (a new field every epoch); off by default. */
   elastic?: ElasticOptions | false;
+  /**
+   * Train on random `crop`×`crop` squares of each (resized) picture and mask, a new square every epoch;
+   * validation keeps whole pictures (pair with a U-Net built for any size). Off by default.
+   */
+  crop?: number;
   stats?: Stats;
 }
 
@@ -113,13 +118,21 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     return { input: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
   };
   const elastic = options.elastic === false || options.elastic === undefined ? undefined : options.elastic;
-  // with elastic deformation, training items are decoded once here and deformed anew every epoch
+  const crop = options.crop;
+  if (crop !== undefined && !(Number.isInteger(crop) && crop >= 8 && crop <= size)) throw new ConfigError(`crop must be a whole number from 8 to the size (${size}), not ${crop}`);
+  const varies = elastic !== undefined || crop !== undefined;
+  // training items that change every epoch (crops, elastic fields) are decoded once here and varied per epoch
   const decoded = new Map<string, ReturnType<typeof decode>>();
-  const deformed = async (image: string, _index: number, { random }: { random: Random }) => {
+  const varied = async (image: string, _index: number, { random }: { random: Random }) => {
     if (!decoded.has(image)) decoded.set(image, decode(image));
     const { input, target } = await decoded.get(image)!;
-    const result = elasticDeform(input, target.data, elastic!, random);
-    return { input: { data: result.image, shape: input.shape }, target: { data: result.mask, shape: target.shape } };
+    let [pixels, mask, side] = [input.data, target.data, size];
+    if (crop !== undefined) {
+      const [top, left] = [random.integer(size - crop + 1), random.integer(size - crop + 1)];
+      [pixels, mask, side] = [cropSquare(pixels, size, channels, top, left, crop), cropSquare(mask, size, 1, top, left, crop), crop];
+    }
+    if (elastic !== undefined) ({ image: pixels, mask } = elasticDeform({ data: pixels, shape: [side, side, channels] }, mask, elastic, random));
+    return { input: { data: pixels, shape: [side, side, channels] }, target: { data: mask, shape: [side, side, 1] } };
   };
   const augment = options.augment === false ? undefined : (options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 });
   const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
@@ -135,8 +148,8 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   const make = (indices: number[], training: boolean) =>
     new ItemDataLoader<string>({
       items: indices.map((index) => images[index]!),
-      load: training && elastic ? deformed : decode,
-      cache: !(training && elastic),
+      load: training && varies ? varied : decode,
+      cache: !(training && varies),
       batchSize,
       shuffle: training,
       training,
@@ -145,6 +158,13 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
       batchTransform,
     });
   return { train: make(split.train, true), valid: make(split.valid, false), codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette } };
+}
+
+/** A `side`×`side` square of a row-major `[size, size, channels]` byte picture. */
+function cropSquare(data: Uint8Array, size: number, channels: number, top: number, left: number, side: number): Uint8Array {
+  const out = new Uint8Array(side * side * channels);
+  for (let row = 0; row < side; row++) out.set(data.subarray(((top + row) * size + left) * channels, ((top + row) * size + left + side) * channels), row * side * channels);
+  return out;
 }
 
 async function metadataOf(file: string): Promise<{ width: number; height: number }> {

@@ -17,6 +17,12 @@ describe('unet', () => {
     const resized = unet({ inputShape: [32, 32, 1], classes: 2, widths: [8, 16], upsampling: 'resize' });
     expect(resized.layers.some((layer) => layer.getClassName() === 'Conv2DTranspose')).toBe(false);
     expect(() => unet({ inputShape: [30, 30, 3], classes: 2, widths: [8, 16, 32] })).toThrow('divisible by 4');
+    // fully convolutional: one model takes 16×16 crops and whole 32×48 pictures
+    const anySize = unet({ inputShape: [null, null, 1], classes: 2, widths: [8, 16, 32], seed: 2 });
+    expect(anySize.outputs[0]!.shape).toEqual([null, null, null, 2]);
+    const [crop, whole] = tf.tidy(() => [(anySize.predict(tf.ones([2, 16, 16, 1])) as tf.Tensor).shape, (anySize.predict(tf.ones([1, 32, 48, 1])) as tf.Tensor).shape]);
+    expect([crop, whole]).toEqual([[2, 16, 16, 2], [1, 32, 48, 2]]);
+    anySize.dispose();
     // a small "pretrained" encoder, cut at named layers
     const input = tf.input({ shape: [32, 32, 3] });
     const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'stage1' }).apply(input) as tf.SymbolicTensor;

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 export interface UnetOptions {
-  /** `[height, width, channels]`; height and width divisible by 2^(levels − 1). */
-  inputShape: [number, number, number];
+  /**
+   * `[height, width, channels]`; height and width divisible by 2^(levels − 1), or `null` for any such
+   * size (fully convolutional: train on crops, predict on whole pictures).
+   */
+  inputShape: [number | null, number | null, number];
   classes: number;
   /** Filters per level, from the top (full resolution) down to the bottleneck. Default [16, 32, 64, 128]. */
   widths?: number[];
@@ -29,19 +32,21 @@ function upsample(x: tf.SymbolicTensor, factor: [number, number], filters: numbe
 }
 
 /** Decoder: from the deepest feature map up through the skips (deepest first), ending in per-pixel logits. */
-function decode(bottom: tf.SymbolicTensor, skips: tf.SymbolicTensor[], widths: number[], classes: number, mode: 'transpose' | 'resize', seed: number, outputSize: [number, number]): tf.SymbolicTensor {
+function decode(bottom: tf.SymbolicTensor, skips: tf.SymbolicTensor[], widths: number[], classes: number, mode: 'transpose' | 'resize', seed: number, outputSize: [number | null, number | null]): tf.SymbolicTensor {
   let x = bottom;
   skips.forEach((skip, index) => {
-    const [h, w] = [x.shape[1]!, x.shape[2]!];
-    const [sh, sw] = [skip.shape[1]!, skip.shape[2]!];
-    if (sh % h !== 0 || sw % w !== 0) throw new Error(`unet: skip ${skip.name} (${sh}×${sw}) is not a whole multiple of ${h}×${w}`);
+    const [h, w] = [x.shape[1] ?? null, x.shape[2] ?? null];
+    const [sh, sw] = [skip.shape[1] ?? null, skip.shape[2] ?? null];
+    // sizes unknown until run time (a fully convolutional U-Net): each level halves, so the decoder doubles
+    const factor: [number, number] = h === null || w === null || sh === null || sw === null ? [2, 2] : [sh / h, sw / w];
+    if (!Number.isInteger(factor[0]) || !Number.isInteger(factor[1])) throw new Error(`unet: skip ${skip.name} (${sh}×${sw}) is not a whole multiple of ${h}×${w}`);
     const name = `decoder${skips.length - index}`;
-    x = upsample(x, [sh / h, sw / w], widths[index]!, mode, name, seed + 100 + index * 10);
+    x = upsample(x, factor, widths[index]!, mode, name, seed + 100 + index * 10);
     x = tf.layers.concatenate({ name: `${name}_skip` }).apply([x, skip]) as tf.SymbolicTensor;
     x = convBlock(x, widths[index]!, name, seed + 105 + index * 10);
   });
   const [h, w] = [x.shape[1]!, x.shape[2]!];
-  if (h !== outputSize[0] || w !== outputSize[1]) {
+  if (outputSize[0] !== null && outputSize[1] !== null && (h !== outputSize[0] || w !== outputSize[1])) {
     if (outputSize[0] % h !== 0 || outputSize[1] % w !== 0) throw new Error(`unet: the last skip (${h}×${w}) does not divide the input (${outputSize.join('×')})`);
     x = upsample(x, [outputSize[0] / h, outputSize[1] / w], widths.at(-1)!, 'resize', 'decoder0', seed + 190);
   }
@@ -56,7 +61,7 @@ function decode(bottom: tf.SymbolicTensor, skips: tf.SymbolicTensor[], widths: n
 export function unet(options: UnetOptions): tf.LayersModel {
   const { inputShape, classes, widths = [16, 32, 64, 128], upsampling = 'transpose', seed = 0 } = options;
   const divisor = 2 ** (widths.length - 1);
-  if (inputShape[0] % divisor !== 0 || inputShape[1] % divisor !== 0) throw new Error(`unet: height and width must be divisible by ${divisor} for ${widths.length} levels (got ${inputShape[0]}×${inputShape[1]})`);
+  if ((inputShape[0] ?? 0) % divisor !== 0 || (inputShape[1] ?? 0) % divisor !== 0) throw new Error(`unet: height and width must be divisible by ${divisor} for ${widths.length} levels (got ${inputShape[0]}×${inputShape[1]})`);
   const input = tf.input({ shape: inputShape, name: 'image' });
   const skips: tf.SymbolicTensor[] = [];
   let x: tf.SymbolicTensor = input;

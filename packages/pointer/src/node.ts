@@ -46,6 +46,7 @@ export interface PointerItem {
 export interface PointerFolderOptions {
   /** How recordings are cut into samples; `whole` keeps each recording as one sample. Default whole. */
   window?: WindowOptions | 'whole';
+  /** How samples are drawn; with `fit: 'screen'`, `screen` is the size for recordings that carry none (and bounds their coordinates). */
   raster?: RasterOptions;
   /** Label by parent folder (default), or from a map of file name (or path) → label (e.g. read from a CSV). */
   labels?: 'folder' | ReadonlyMap<string, string>;
@@ -87,14 +88,16 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   const items: PointerItem[] = [];
   for (const file of files) {
     const recording = await readRecordingFile(file);
-    const { events, report } = cleanEvents(recording.events, recording.screen);
+    // a recording without its screen size (Balabit) is bounded by the raster's screen, when one is given
+    const screen = recording.screen ?? raster.screen;
+    const { events, report } = cleanEvents(recording.events, screen);
     for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
     let windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
     if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
       const step = windows.length / options.maxPerFile;
       windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);
     }
-    windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen: recording.screen }));
+    windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen }));
   }
   if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: root });
   const vocab = Vocab.fromLabels(items.map((item) => labelOf(item.file)));
@@ -105,7 +108,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   const make = (indices: number[], training: boolean) =>
     new ItemDataLoader<PointerItem>({
       items: indices.map((index) => items[index]!),
-      load: (item) => ({ input: { data: rasterize(item.events, { screen: item.screen, ...raster }), shape: [size, size, 3] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
+      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape: [size, size, 3] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
       batchSize,
       shuffle: training,
       training,

@@ -19,7 +19,7 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
     try {
       const { events } = cleanEvents(recording.events, recording.screen);
       const first = preprocessing.window === 'whole' ? events : (cutWindows(events, preprocessing.window)[0] ?? events);
-      drawPixels(picture, rasterize(first, { screen: recording.screen, ...preprocessing.raster }), size, size, { floats: true, scale: Math.max(2, Math.floor(192 / size)) });
+      drawPixels(picture, rasterize(first, { ...preprocessing.raster, screen: recording.screen ?? preprocessing.raster.screen }), size, size, { floats: true, scale: Math.max(2, Math.floor(192 / size)) });
       const prediction = await predictor.predict(recording);
       showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
       renderBars(bars, prediction.probabilities);
