@@ -8,13 +8,13 @@ import { basename, join } from 'node:path';
 import { datasetsRoot } from './fashion-mnist';
 import { printTable } from './table';
 
-const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 20);
+const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 56);
 const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 256);
 const WIDTHS = [16, 32, 64, 128];
 const LR = Number(process.env.KINDLING_BENCH_LR ?? 1e-2);
 const DICE = process.env.KINDLING_BENCH_DICE !== '0';
 /** Train on random crops of this side (a U-Net for any size; validation on whole pictures). */
-const CROP = process.env.KINDLING_BENCH_CROP === undefined ? undefined : Number(process.env.KINDLING_BENCH_CROP);
+const CROP = process.env.KINDLING_BENCH_CROP === '0' ? undefined : Number(process.env.KINDLING_BENCH_CROP ?? 128);
 /** Elastic deformation as `grid,magnitude` (e.g. `4,8`), or `0` for none. */
 const ELASTIC = (() => {
   const setting = process.env.KINDLING_BENCH_ELASTIC ?? '0';
