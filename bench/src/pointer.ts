@@ -14,7 +14,7 @@ const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 8);
 const FOLDS = Number(process.env.KINDLING_BENCH_FOLDS ?? 1);
 const WINDOW: WindowOptions = { by: 'events', size: 50 };
 /** `bbox` (each window's own extent: shape and dynamics) or `screen` (where on the screen: Balabit's largest screen, 1920×1080). */
-const FIT = process.env.KINDLING_BENCH_FIT === 'screen' ? 'screen' : 'bbox';
+const FIT = process.env.KINDLING_BENCH_FIT === 'bbox' ? 'bbox' : 'screen';
 const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: FIT, ...(FIT === 'screen' ? { screen: { width: 1920, height: 1080 } } : {}) };
 const PER_SESSION = Number(process.env.KINDLING_BENCH_WINDOWS ?? 120);
 const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '8,16,32').split(',').map(Number);

@@ -101,6 +101,7 @@ train
   .option('--window <how>', 'samples: whole (one per recording), events:<count>, time:<milliseconds> or actions', 'whole')
   .option('--size <pixels>', 'side of the pictures', number('--size', true), 48)
   .option('--fit <how>', "bbox (each sample's own extent) or screen (the whole screen)", 'bbox')
+  .option('--screen <WxH>', 'with --fit screen: the screen size of recordings that carry none (Balabit: 1920x1080)')
   .option('--epochs <n>', 'epochs to train', number('--epochs', true), 6)
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
   .option('--batch-size <n>', 'samples per batch', number('--batch-size', true), 32)

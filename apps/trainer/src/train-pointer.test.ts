@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { predict } from './predict';
-import { parseWindow, trainPointer, type TrainPointerOptions } from './train-pointer';
+import { parseScreen, parseWindow, trainPointer, type TrainPointerOptions } from './train-pointer';
 
 const options = (out: string): TrainPointerOptions => ({
   backend: 'wasm',
@@ -51,9 +51,11 @@ describe('kindling train pointer', () => {
     expect(result.accuracy).toBeGreaterThan(0.85);
   }, 240_000);
 
-  it('parses window options and refuses bad ones', () => {
+  it('parses window and screen options and refuses bad ones', () => {
     expect(parseWindow('events:50')).toEqual({ by: 'events', size: 50 });
     expect(parseWindow('time:5000')).toEqual({ by: 'time', duration: 5000 });
+    expect(parseScreen('1920x1080')).toEqual({ width: 1920, height: 1080 });
+    expect(() => parseScreen('wide')).toThrow("--screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not 'wide'");
     expect(() => parseWindow('minutes:2')).toThrow("--window must be whole, actions, events:<count> or time:<milliseconds>, not 'minutes:2'");
   });
 });

@@ -17,6 +17,8 @@ export interface TrainPointerOptions {
   window: string;
   size: number;
   fit: string;
+  /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen`. */
+  screen?: string;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -47,6 +49,13 @@ export function parseWindow(value: string): WindowOptions | 'whole' {
   return match[1] === 'events' ? { by: 'events', size: Number(match[2]) } : { by: 'time', duration: Number(match[2]) };
 }
 
+/** `--screen 1920x1080` → a screen size. */
+export function parseScreen(value: string): { width: number; height: number } {
+  const match = /^(\d+)x(\d+)$/.exec(value);
+  if (match === null || Number(match[1]) === 0 || Number(match[2]) === 0) throw new ConfigError(`--screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not '${value}'`);
+  return { width: Number(match[1]), height: Number(match[2]) };
+}
+
 /** `kindling train pointer [recordings]`: mouse recordings → pictures (lines and click circles) → a classifier. */
 export async function trainPointer(folder: string | undefined, options: TrainPointerOptions): Promise<TrainPointerResult> {
   const say = (line: string) => {
@@ -56,6 +65,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
   if (!['bbox', 'screen'].includes(options.fit)) throw new ConfigError(`--fit must be bbox or screen, not '${options.fit}'`);
   const window = parseWindow(options.window);
+  if (options.screen !== undefined) parseScreen(options.screen);
   let labels: Map<string, string> | undefined;
   if (options.labels !== undefined) {
     const rows = await readCsvFile(options.labels);
@@ -72,7 +82,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       await generatePointerDataset(root, { perClass: 150, seed: 1 });
     }
   }
-  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' };
+  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen', ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
   const data = await pointerFolderDataLoaders(resolve(root), { window, raster, labels, validPct: options.validPct, batchSize: options.batchSize, seed: options.seed });
   say(`${data.train.size} training and ${data.valid.size} validation samples in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   const { reordered, duplicates, invalid, outOfRange } = data.cleaning;
@@ -92,7 +102,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
     });
     const example = data.valid.options.items[0]!;
-    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { screen: example.screen, ...raster }), options.size));
+    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), options.size));
     say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
