@@ -1,4 +1,4 @@
-import { cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording, type PointerSample } from '@kindling/pointer';
+import { checkRecording, cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording, type PointerSample } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, type Classification } from './predictor';
@@ -17,7 +17,7 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
   readonly kind = 'pointer';
 
   async prepare(input: PointerInput): Promise<Float32Array[]> {
-    const recording = typeof input === 'string' ? parseRecording(input, 'recording') : parseRecording(JSON.stringify(input), 'recording');
+    const recording = typeof input === 'string' ? parseRecording(input, 'recording') : checkRecording(input, 'recording');
     const { window, raster } = this.task.preprocessing;
     // as in training: a recording without its screen size is bounded by the raster's screen, when one is given
     const screen = recording.screen ?? raster.screen;

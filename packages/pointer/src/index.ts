@@ -1,4 +1,4 @@
-export { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
+export { checkRecording, cleanEvents, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
 export type { CleanReport, PointerButton, PointerEventType, PointerRecording, PointerSample } from './recording';
 export { cutWindows, splitAtIdle } from './windows';
 export type { WindowOptions } from './windows';

@@ -42,7 +42,12 @@ export function parseRecording(text: string, source = 'recording'): PointerRecor
   } catch (error) {
     throw new DataError(`not JSON: ${(error as Error).message}`, { file: source }, { cause: error });
   }
-  const recording = json as Partial<PointerRecording>;
+  return checkRecording(json, source);
+}
+
+/** Checks a parsed value is a Kindling pointer recording (format, event types, buttons); a DataError names the event otherwise. */
+export function checkRecording(value: unknown, source = 'recording'): PointerRecording {
+  const recording = value as Partial<PointerRecording>;
   if (recording?.format !== 'kindling-pointer@1' || !Array.isArray(recording.events)) {
     throw new DataError("not a Kindling pointer recording (expected { format: 'kindling-pointer@1', events: [...] })", { file: source });
   }
