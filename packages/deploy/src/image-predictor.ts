@@ -1,7 +1,7 @@
 import { normalize, resizeImage } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
@@ -107,10 +107,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   }
 
   async run(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
-    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor2D));
-    const values = (await probabilities.data()) as Float32Array;
-    probabilities.dispose();
-    return classify(values, this.task.labels, prepared.length);
+    return classify(await softmaxOf(this.model, () => this.preparation!.batch(prepared)), this.task.labels, prepared.length);
   }
 
   inputFromJson(value: unknown): ImageInput {

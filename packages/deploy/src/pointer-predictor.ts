@@ -1,7 +1,7 @@
-import { checkRecording, cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording, type PointerSample } from '@kindling/pointer';
+import { checkRecording, cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
 import type { PointerTask } from './tasks';
 
 /** A recording (object or its JSON text). */
@@ -22,7 +22,7 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     // as in training: a recording without its screen size is bounded by the raster's screen, when one is given
     const screen = recording.screen ?? raster.screen;
     const { events } = cleanEvents(recording.events as PointerSample[], screen);
-    const windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
+    const windows = samplesOf(events, window);
     if (windows.length === 0) throw new InputError(`the recording has no complete sample (${events.length} usable events; the model reads ${window === 'whole' ? 'whole recordings' : `windows by ${window.by}`})`, 'events');
     if (raster.fit === 'screen' && screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
     return windows.map((sample) => rasterize(sample, { ...raster, screen }));
@@ -34,9 +34,7 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     const joined = new Float32Array(total * size * size * 3);
     let offset = 0;
     for (const windows of prepared) for (const picture of windows) joined.set(picture, offset++ * size * size * 3);
-    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(tf.tensor4d(joined, [total, size, size, 3])) as tf.Tensor2D));
-    const values = (await probabilities.data()) as Float32Array;
-    probabilities.dispose();
+    const values = await softmaxOf(this.model, () => tf.tensor4d(joined, [total, size, size, 3]));
     const classes = this.task.labels.length;
     let start = 0;
     return prepared.map((windows) => {

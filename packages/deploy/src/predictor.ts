@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
-import { BUNDLE_FORMAT_VERSION, type Bundle, type BundleManifest } from './bundle';
+import * as tf from '@tensorflow/tfjs';
+import type { Bundle, BundleManifest } from './bundle';
 import { InputError } from './errors';
 import type { TaskKind, TaskSpec } from './tasks';
 
@@ -55,15 +55,23 @@ export abstract class Predictor<Input, Output, Prepared = unknown, Task extends 
 
   /** The model card: task, classes, metrics, versions, input. */
   info(): Record<string, unknown> {
-    const { task, metrics, training, kindlingVersion, createdAt } = this.manifest;
+    const { task, metrics, training, kindlingVersion, formatVersion, createdAt } = this.manifest;
     const { kind, ...details } = task as TaskSpec & Record<string, unknown>;
     const summary = Object.fromEntries(Object.entries(details).map(([key, value]) => [key, Array.isArray(value) && value.length > 50 ? `${value.length} entries` : value]));
-    return { task: kind, ...summary, input: this.describeInput(), metrics, training, kindlingVersion, formatVersion: BUNDLE_FORMAT_VERSION, createdAt, parameters: this.model.countParams() };
+    return { task: kind, ...summary, input: this.describeInput(), metrics, training, kindlingVersion, formatVersion, createdAt, parameters: this.model.countParams() };
   }
 
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. */
+export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor): Promise<Float32Array> {
+  const probabilities = tf.tidy(() => tf.softmax(model.predict(inputs()) as tf.Tensor));
+  const values = (await probabilities.data()) as Float32Array;
+  probabilities.dispose();
+  return values;
 }
 
 /** Softmax rows → classifications. */

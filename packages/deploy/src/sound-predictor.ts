@@ -1,7 +1,7 @@
 import { decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
 import type { SoundTask } from './tasks';
 
 /** WAV bytes (or base64), mono samples with their rate, or decoded channels. */
@@ -38,10 +38,7 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     const [frames, bins] = this.pipeline.shape;
     const joined = new Float32Array(prepared.length * frames * bins);
     prepared.forEach((features, index) => joined.set(features, index * frames * bins));
-    const probabilities = tf.tidy(() => tf.softmax(this.model.predict(tf.tensor4d(joined, [prepared.length, frames, bins, 1])) as tf.Tensor2D));
-    const values = (await probabilities.data()) as Float32Array;
-    probabilities.dispose();
-    return classify(values, this.task.labels, prepared.length);
+    return classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length);
   }
 
   inputFromJson(value: unknown): SoundInput {

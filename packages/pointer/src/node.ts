@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
 import { rasterize, type RasterOptions } from './rasterize';
 import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
-import { cutWindows, type WindowOptions } from './windows';
+import { samplesOf, type WindowOptions } from './windows';
 
 export const POINTER_EXTENSIONS = ['.json', '.csv', ''];
 
@@ -92,7 +92,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
     const screen = recording.screen ?? raster.screen;
     const { events, report } = cleanEvents(recording.events, screen);
     for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
-    let windows = window === 'whole' ? (events.length > 0 ? [events] : []) : cutWindows(events, window);
+    let windows = samplesOf(events, window);
     if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
       const step = windows.length / options.maxPerFile;
       windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);

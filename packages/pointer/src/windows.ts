@@ -27,6 +27,12 @@ export function splitAtIdle(events: readonly PointerSample[], idleGap: number): 
   return parts;
 }
 
+/** The samples of a session: the whole of it (when it has events), or its windows. */
+export function samplesOf(events: readonly PointerSample[], window: WindowOptions | 'whole'): PointerSample[][] {
+  if (window === 'whole') return events.length > 0 ? [events.slice()] : [];
+  return cutWindows(events, window);
+}
+
 /**
  * Cuts time-sorted events into samples: by a number of events, by time windows, or by actions (a move
  * ended by a click). First the session is split at idle gaps longer than `idleGap` (default 10 s).

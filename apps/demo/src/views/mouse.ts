@@ -1,6 +1,6 @@
 import type { PointerPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { cleanEvents, cutWindows, parseRecording, rasterize, type PointerRecording } from '@kindling/pointer';
+import { cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording } from '@kindling/pointer';
 import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
 import { createPad } from './pad';
 import { MODELS, percent } from './shared';
@@ -18,7 +18,7 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
     clearError(answer);
     try {
       const { events } = cleanEvents(recording.events, recording.screen);
-      const first = preprocessing.window === 'whole' ? events : (cutWindows(events, preprocessing.window)[0] ?? events);
+      const first = samplesOf(events, preprocessing.window)[0] ?? events;
       drawPixels(picture, rasterize(first, { ...preprocessing.raster, screen: recording.screen ?? preprocessing.raster.screen }), size, size, { floats: true, scale: Math.max(2, Math.floor(192 / size)) });
       const prediction = await predictor.predict(recording);
       showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
