@@ -161,16 +161,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium on WebGPU'
     await openView(page, 'tabular');
     const { rows } = generateTable({ rows: 1, seed: 42 });
     const { income: _, ...row } = rows[0]!;
-    let previous = (await page.getAttribute('#tabular-answer', 'data-prediction')) ?? undefined;
     for (const [column, value] of Object.entries(row)) {
       const field = `#field-${column}`;
       if ((await page.locator(field).evaluate((element) => element.tagName)) === 'SELECT') await page.selectOption(field, value);
       else await page.fill(field, value);
     }
-    const inPage = await answerOf(page, '#tabular-answer', previous);
-    previous = JSON.stringify(inPage);
-    const node = await loadPredictor(join(models, 'tabular'));
     const typed: TableRow = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value]));
+    // the answer for the whole filled-in row, not for a form half filled in
+    await page.waitForFunction((expected) => {
+      const asked = JSON.parse(document.getElementById('tabular-answer')?.dataset.row ?? '{}') as Record<string, unknown>;
+      return Object.entries(expected).every(([column, value]) => String(asked[column]) === value);
+    }, row);
+    const inPage = JSON.parse((await page.getAttribute('#tabular-answer', 'data-prediction'))!) as Prediction;
+    const node = await loadPredictor(join(models, 'tabular'));
     expectClose(inPage, (await node.predict(typed as never)) as Prediction, 'row');
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'tabular.png'), fullPage: true });

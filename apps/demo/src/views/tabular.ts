@@ -32,8 +32,10 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
     const ticket = ++pending;
     clearError(answer);
     try {
-      const prediction = await predictor.predict(row());
+      const asked = row();
+      const prediction = await predictor.predict(asked);
       if (ticket !== pending) return; // a newer edit is on its way
+      answer.dataset.row = JSON.stringify(asked); // the row this answer is for
       if (prediction.kind === 'classification') {
         showAnswer(answer, `${schema.target}: ${prediction.label} (${percent(prediction.probabilities[prediction.label]!)})`, prediction);
         renderBars(bars, prediction.probabilities);
