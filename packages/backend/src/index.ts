@@ -9,3 +9,4 @@ export {
   type InitBackendOptions,
 } from './init-backend';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels';
+export { registerCpuKernelFixes } from './cpu-kernel-fixes';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
+import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 
 /** The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu). */
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -37,7 +38,7 @@ export interface BackendReport {
   detail: string;
   /** The better backends that were skipped, each with why. */
   skipped: Array<{ name: BackendName; reason: string }>;
-  /** Training kernels Kindling registered for this backend (wasm). */
+  /** Kernels Kindling registered for this backend: training kernels (wasm), fixes for wrong answers (cpu). */
   addedKernels: string[];
   /** The report as one readable line. */
   line: string;
@@ -130,7 +131,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason });
       continue;
     }
-    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : [];
+    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : [];
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
     if (options.log !== false) (options.log ?? console.info)(line);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '@kindling/backend';
 import { describeEachBackend } from '@kindling/backend/testing';
 import { batchesOf, DataError, Random } from '@kindling/data';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodePng, generateShapesDataset, imageFolderDataLoaders, loadImage } from './node';
-import { applyAffine, augmentBatch, resizeImage } from './transforms';
+import { affineMatrices, applyAffine, augmentBatch, drawAffine, resizeImage } from './transforms';
 
 /** A smooth 40×60 RGB test picture: gradients, so resampling kernels agree closely. */
 function gradient(height = 40, width = 60): { data: Uint8Array; shape: number[] } {
@@ -95,11 +96,62 @@ describeEachBackend('resizing and augmentation', () => {
     expect([...maskValues].every((v) => v === 0 || v === 1)).toBe(true); // nearest-neighbour keeps class indices
     tf.dispose([picture, mask, images, masks!]);
   });
+
+  it('dihedral augmentation: the eight flips and quarter turns, each an exact permutation of the pixels', () => {
+    // a 6×6 picture with every pixel distinct: each symmetry must move (x, y) exactly where the group says
+    const picture = tf.tidy(() => tf.range(0, 36).reshape([1, 6, 6, 1]).tile([64, 1, 1, 1]) as tf.Tensor4D);
+    const choices = drawAffine(64, { dihedral: true, maxRotate: 0, maxZoom: 1 }, new Random(9));
+    const images = applyAffine(picture, choices);
+    const values = images.dataSync();
+    const seen = new Set<string>();
+    choices.forEach((choice, index) => {
+      seen.add(`${choice.flip}${choice.flipVertical}${choice.transpose}`);
+      for (let y = 0; y < 6; y++) {
+        for (let x = 0; x < 6; x++) {
+          // output (x, y) reads input (sx, sy): swap the axes or not, mirror as chosen
+          const sx = choice.transpose ? (choice.flipVertical ? 5 - y : y) : choice.flip ? 5 - x : x;
+          const sy = choice.transpose ? (choice.flip ? 5 - x : x) : choice.flipVertical ? 5 - y : y;
+          expect(values[index * 36 + y * 6 + x]).toBeCloseTo(sy * 6 + sx, 3);
+        }
+      }
+    });
+    expect(seen.size).toBe(8);
+    tf.dispose([picture, images]);
+  });
+});
+
+describe('affine warps agree across backends', () => {
+  it('a rotated, shifted batch reflects at every edge, and cpu and wasm give the same pixels', async () => {
+    // corners of a 25° rotation and a shift reach outside the picture on all four sides
+    const values = Array.from({ length: 3 * 10 * 12 }, (_, index) => (index * 37) % 101);
+    const choices = [
+      { flip: false, angle: (25 * Math.PI) / 180, zoom: 1, shiftX: 0, shiftY: 0 },
+      { flip: true, angle: -0.3, zoom: 1.1, shiftX: -0.04, shiftY: 0.04 },
+      { flip: false, angle: 0, zoom: 1, shiftX: 0.3, shiftY: -0.3 },
+    ];
+    const warped: Record<string, number[]> = {};
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend({ backend, log: false });
+      const before = tf.memory().numTensors;
+      const images = tf.tensor4d(values, [3, 10, 12, 1]);
+      const result = applyAffine(images, choices);
+      warped[backend] = Array.from(await result.data());
+      tf.dispose([images, result]);
+      expect(tf.memory().numTensors).toBe(before);
+      if (backend === 'cpu') {
+        // the reference: TensorFlow's own 'reflect' fill, as the (fixed) cpu kernel computes it
+        const reference = tf.tidy(() => Array.from(tf.image.transform(tf.tensor4d(values, [3, 10, 12, 1]), affineMatrices(choices, 10, 12), 'bilinear', 'reflect').dataSync()));
+        expect(Math.max(...reference.map((value, index) => Math.abs(value - warped.cpu![index]!)))).toBeLessThan(1e-3);
+      }
+    }
+    expect(Math.max(...warped.cpu!.map((value, index) => Math.abs(value - warped.wasm![index]!)))).toBeLessThan(1e-3);
+  });
 });
 
 describeEachBackend('the image folder data block', () => {
   it('loads a generated set: classes from folders, deterministic split, summary, cached decoding', async () => {
     const root = join(mkdtempSync(join(tmpdir(), 'kindling-shapes-')), 'shapes');
+
     await generateShapesDataset(root, { perClass: 10, size: 32, seed: 3 });
     expect(readdirSync(root).sort()).toEqual(['circle', 'square', 'star', 'triangle']);
     const data = await imageFolderDataLoaders(root, { size: 24, batchSize: 8, seed: 1 });

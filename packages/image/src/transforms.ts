@@ -69,6 +69,12 @@ export function denormalize(images: tf.Tensor, stats: Stats): tf.Tensor {
 export interface AugmentOptions {
   /** Probability of a horizontal flip. Default 0.5. */
   flip?: number;
+  /**
+   * All eight flips and quarter turns of a square, each equally likely (fastai's `flip_vert` / dihedral),
+   * for pictures with no up or down: microscopy, satellite, cells. Replaces `flip`; quarter turns apply to
+   * square pictures only (others get the four flips).
+   */
+  dihedral?: boolean;
   /** Largest rotation either way, in degrees. Default 10. */
   maxRotate?: number;
   /** Largest zoom (random resized crop: 1 keeps the whole picture, 1.25 crops to 80% of it). Default 1.2. */
@@ -82,6 +88,9 @@ export interface AugmentOptions {
 /** One image's random affine choice: kept so the same geometry can be applied to a mask. */
 export interface AffineChoice {
   flip: boolean;
+  /** Vertical flip and swap of the axes (the rest of the dihedral group; `dihedral` augmentation). */
+  flipVertical?: boolean;
+  transpose?: boolean;
   angle: number;
   zoom: number;
   shiftX: number;
@@ -96,8 +105,10 @@ export function drawAffine(count: number, options: AugmentOptions, random: Rando
     const zoomed = random.next() < probability;
     const zoom = zoomed ? random.uniform(1, maxZoom) : 1;
     const slack = (1 - 1 / zoom) / 2;
+    const symmetry = options.dihedral ? { flipVertical: random.next() < 0.5, transpose: random.next() < 0.5 } : {};
     return {
-      flip: random.next() < flip,
+      ...symmetry,
+      flip: random.next() < (options.dihedral ? 0.5 : flip),
       angle: rotate ? (random.uniform(-maxRotate, maxRotate) * Math.PI) / 180 : 0,
       zoom,
       shiftX: random.uniform(-slack, slack),
@@ -106,18 +117,24 @@ export function drawAffine(count: number, options: AugmentOptions, random: Rando
   });
 }
 
-/** The projective transforms (output → input pixel) for `tf.image.transform`, one row of 8 per image. */
-export function affineMatrices(choices: AffineChoice[], height: number, width: number): tf.Tensor2D {
+/**
+ * The projective transforms (output → input pixel) for `tf.image.transform`, one row of 8 per image;
+ * `offset` moves every input coordinate (for a picture padded by that much).
+ */
+export function affineMatrices(choices: AffineChoice[], height: number, width: number, offset: { x: number; y: number } = { x: 0, y: 0 }): tf.Tensor2D {
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
-  const rows = choices.map(({ flip, angle, zoom, shiftX, shiftY }) => {
+  const rows = choices.map(({ flip, flipVertical = false, transpose = false, angle, zoom, shiftX, shiftY }) => {
     const fx = flip ? -1 : 1;
+    const fy = flipVertical ? -1 : 1;
+    // the symmetry S (flips, then an axis swap on squares), then rotation and zoom: M = R·S
+    const [s00, s01, s10, s11] = transpose && height === width ? [0, fy, fx, 0] : [fx, 0, 0, fy];
     const cos = Math.cos(angle) / zoom;
     const sin = Math.sin(angle) / zoom;
-    const [m00, m01, m10, m11] = [cos * fx, -sin, sin * fx, cos];
+    const [m00, m01, m10, m11] = [cos * s00 - sin * s10, cos * s01 - sin * s11, sin * s00 + cos * s10, sin * s01 + cos * s11];
     const tx = shiftX * width;
     const ty = shiftY * height;
-    return [m00, m01, cx + tx - m00 * cx - m01 * cy, m10, m11, cy + ty - m10 * cx - m11 * cy, 0, 0];
+    return [m00, m01, cx + tx - m00 * cx - m01 * cy + offset.x, m10, m11, cy + ty - m10 * cx - m11 * cy + offset.y, 0, 0];
   });
   return tf.tensor2d(rows, [choices.length, 8]);
 }
@@ -129,8 +146,13 @@ export function affineMatrices(choices: AffineChoice[], height: number, width: n
 export function applyAffine(images: tf.Tensor4D, choices: AffineChoice[], kind: 'image' | 'mask' = 'image'): tf.Tensor4D {
   return tf.tidy(() => {
     const [, height, width] = images.shape;
-    const matrices = affineMatrices(choices, height, width);
-    return tf.image.transform(images.toFloat(), matrices, kind === 'image' ? 'bilinear' : 'nearest', 'reflect');
+    // Reflection comes from a mirror pad of half the picture on each side rather than the kernel's own
+    // 'reflect' fill, which the wasm backend gets wrong past the top and left edges (tfjs 4.22): the same
+    // pixels on every backend. Half a side covers any rotation at zoom ≥ 1.
+    const [padY, padX] = [Math.ceil(height / 2), Math.ceil(width / 2)];
+    const padded = tf.mirrorPad(images.toFloat(), [[0, 0], [padY, padY], [padX, padX], [0, 0]], 'symmetric');
+    const matrices = affineMatrices(choices, height, width, { x: padX, y: padY });
+    return tf.image.transform(padded as tf.Tensor4D, matrices, kind === 'image' ? 'bilinear' : 'nearest', 'nearest', 0, [height, width]);
   });
 }
 
