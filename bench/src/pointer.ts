@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@kindling/backend';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
-import { cutWindows, rasterize, type RasterOptions, type WindowOptions } from '@kindling/pointer';
+import { cutWindows, rasterChannels, rasterize, type RasterOptions, type WindowOptions } from '@kindling/pointer';
 import { pointerFolderDataLoaders, readRecordingFile } from '@kindling/pointer/node';
 import { folderItems } from '@kindling/data/node';
 import { existsSync } from 'node:fs';
@@ -13,9 +13,12 @@ import { printTable } from './table';
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 8);
 const FOLDS = Number(process.env.KINDLING_BENCH_FOLDS ?? 1);
 const WINDOW: WindowOptions = { by: 'events', size: 50 };
-/** `bbox` (each window's own extent: shape and dynamics) or `screen` (where on the screen: Balabit's largest screen, 1920×1080). */
-const FIT = process.env.KINDLING_BENCH_FIT === 'bbox' ? 'bbox' : 'screen';
-const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: FIT, ...(FIT === 'screen' ? { screen: { width: 1920, height: 1080 } } : {}) };
+/**
+ * `bbox` (each window's own extent: shape and dynamics), `screen` (where on the screen: Balabit's largest
+ * screen, 1920×1080) or `both` (the two pictures as six channels).
+ */
+const FIT = (['bbox', 'screen', 'both'] as const).find((fit) => fit === process.env.KINDLING_BENCH_FIT) ?? 'screen';
+const RASTER: RasterOptions = { size: Number(process.env.KINDLING_BENCH_SIZE ?? 32), fit: FIT, ...(FIT === 'bbox' ? {} : { screen: { width: 1920, height: 1080 } }) };
 const PER_SESSION = Number(process.env.KINDLING_BENCH_WINDOWS ?? 120);
 const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '8,16,32').split(',').map(Number);
 
@@ -45,7 +48,7 @@ export async function benchPointer(): Promise<void> {
   for (let fold = 0; fold < FOLDS; fold++) {
     const heldOut = new Set([...byUser.values()].map((files) => files[fold % files.length]!));
     const data = await pointerFolderDataLoaders(root, { window: WINDOW, raster: RASTER, isValid: (file) => heldOut.has(file), maxPerFile: PER_SESSION, batchSize: 64, seed: fold });
-    const model = resnet({ inputShape: [RASTER.size!, RASTER.size!, 3], classes: data.vocab.size, widths: WIDTHS, seed: fold });
+    const model = resnet({ inputShape: [RASTER.size!, RASTER.size!, rasterChannels(RASTER)], classes: data.vocab.size, widths: WIDTHS, seed: fold });
     const learner = new Learner({ model: fromLayersModel(model, { splitAt: HEAD_LAYER }), data, loss: crossEntropyLoss(), metrics: [accuracy()], seed: fold });
     const began = performance.now();
     await learner.fitOneCycle(EPOCHS, 5e-3);

@@ -41,14 +41,17 @@ describe('kindling train pointer', () => {
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
-  it('learns gestures labelled by a CSV, cut into action windows', async () => {
+  it('learns gestures labelled by a CSV, cut into action windows, drawn both in their box and on the screen', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-gestures-'));
     const gestures = await generatePointerDataset(join(root, 'gestures'), { perClass: 60, seed: 2, gestures: true });
     const rows = readdirSync(gestures).flatMap((kind) => readdirSync(join(gestures, kind)).map((file) => `${file},${kind}`));
     writeFileSync(join(root, 'labels.csv'), ['file,label', ...rows].join('\n'));
-    const result = await trainPointer(gestures, { ...options(join(root, 'out')), labels: join(root, 'labels.csv'), window: 'actions', size: 32, epochs: 8, lr: 1e-2 });
+    const result = await trainPointer(gestures, { ...options(join(root, 'out')), labels: join(root, 'labels.csv'), window: 'actions', size: 32, fit: 'both', epochs: 8, lr: 1e-2 });
     expect(result.classes).toEqual(['check', 'circle', 'swipe', 'zigzag']);
     expect(result.accuracy).toBeGreaterThan(0.85);
+    // six-channel pictures in the bundle too: `kindling predict` draws new gestures the same way
+    const fresh = await generatePointerDataset(join(root, 'fresh'), { perClass: 10, seed: 21, gestures: true });
+    expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
   it('parses window and screen options and refuses bad ones', () => {

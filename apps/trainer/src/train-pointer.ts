@@ -3,7 +3,7 @@ import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { resnet } from '@kindling/models';
-import { rasterize, type WindowOptions } from '@kindling/pointer';
+import { rasterChannels, rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -17,7 +17,7 @@ export interface TrainPointerOptions {
   window: string;
   size: number;
   fit: string;
-  /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen`. */
+  /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen` or `both`. */
   screen?: string;
   epochs: number;
   lr: number;
@@ -63,7 +63,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   };
   const widths = ARCHITECTURES[options.arch];
   if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
-  if (!['bbox', 'screen'].includes(options.fit)) throw new ConfigError(`--fit must be bbox or screen, not '${options.fit}'`);
+  if (!['bbox', 'screen', 'both'].includes(options.fit)) throw new ConfigError(`--fit must be bbox, screen or both, not '${options.fit}'`);
   const window = parseWindow(options.window);
   if (options.screen !== undefined) parseScreen(options.screen);
   let labels: Map<string, string> | undefined;
@@ -82,13 +82,13 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       await generatePointerDataset(root, { perClass: 150, seed: 1 });
     }
   }
-  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen', ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
+  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' | 'both', ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
   const data = await pointerFolderDataLoaders(resolve(root), { window, raster, labels, validPct: options.validPct, batchSize: options.batchSize, seed: options.seed });
   say(`${data.train.size} training and ${data.valid.size} validation samples in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   const { reordered, duplicates, invalid, outOfRange } = data.cleaning;
   if (reordered + duplicates + invalid + outOfRange > 0) say(`cleaning: ${reordered} events put back in time order, dropped ${duplicates} duplicates, ${invalid} with NaN, ${outOfRange} off screen`);
 
-  const model = resnet({ inputShape: [options.size, options.size, 3], classes: data.vocab.size, widths, seed: options.seed });
+  const model = resnet({ inputShape: [options.size, options.size, rasterChannels(raster)], classes: data.vocab.size, widths, seed: options.seed });
   const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);

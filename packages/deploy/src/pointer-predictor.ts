@@ -1,4 +1,4 @@
-import { checkRecording, cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
+import { checkRecording, cleanEvents, parseRecording, rasterChannels, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
@@ -24,17 +24,18 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     const { events } = cleanEvents(recording.events as PointerSample[], screen);
     const windows = samplesOf(events, window);
     if (windows.length === 0) throw new InputError(`the recording has no complete sample (${events.length} usable events; the model reads ${window === 'whole' ? 'whole recordings' : `windows by ${window.by}`})`, 'events');
-    if (raster.fit === 'screen' && screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
+    if ((raster.fit === 'screen' || raster.fit === 'both') && screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
     return windows.map((sample) => rasterize(sample, { ...raster, screen }));
   }
 
   async run(prepared: ReadonlyArray<Float32Array[]>): Promise<PointerClassification[]> {
-    const size = this.task.preprocessing.raster.size ?? 64;
+    const { raster } = this.task.preprocessing;
+    const [size, channels] = [raster.size ?? 64, rasterChannels(raster)];
     const total = prepared.reduce((sum, windows) => sum + windows.length, 0);
-    const joined = new Float32Array(total * size * size * 3);
+    const joined = new Float32Array(total * size * size * channels);
     let offset = 0;
-    for (const windows of prepared) for (const picture of windows) joined.set(picture, offset++ * size * size * 3);
-    const values = await softmaxOf(this.model, () => tf.tensor4d(joined, [total, size, size, 3]));
+    for (const windows of prepared) for (const picture of windows) joined.set(picture, offset++ * size * size * channels);
+    const values = await softmaxOf(this.model, () => tf.tensor4d(joined, [total, size, size, channels]));
     const classes = this.task.labels.length;
     let start = 0;
     return prepared.map((windows) => {

@@ -2,7 +2,7 @@ export { checkRecording, cleanEvents, parseBalabitCsv, parseRecording, serialize
 export type { CleanReport, PointerButton, PointerEventType, PointerRecording, PointerSample } from './recording';
 export { cutWindows, samplesOf, splitAtIdle } from './windows';
 export type { WindowOptions } from './windows';
-export { CLICK_COLOURS, drawDisk, drawLine, rasterize } from './rasterize';
+export { CLICK_COLOURS, drawDisk, drawLine, rasterChannels, rasterize } from './rasterize';
 export type { RasterOptions } from './rasterize';
 export { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
 export type { GestureClass, MovementClass } from './generate';

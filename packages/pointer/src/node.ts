@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
-import { rasterize, type RasterOptions } from './rasterize';
+import { rasterChannels, rasterize, type RasterOptions } from './rasterize';
 import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
 import { samplesOf, type WindowOptions } from './windows';
 
@@ -27,12 +27,20 @@ export async function readRecordingFile(path: string): Promise<PointerRecording>
   throw new DataError('neither a Kindling pointer recording (JSON) nor a Balabit CSV (header record timestamp,client timestamp,button,state,x,y)', { file: path });
 }
 
-/** A rasterized sample as a PNG a person can look at. */
+/** A rasterized sample as a PNG a person can look at; a six-channel (`fit: 'both'`) one shows its two pictures side by side. */
 export async function renderPointerPng(image: Float32Array, size: number, options: { scale?: number } = {}): Promise<Uint8Array> {
   const { scale = 4 } = options;
-  const bytes = new Uint8Array(image.length);
-  for (let i = 0; i < image.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, image[i]!)) * 255);
-  return new Uint8Array(await sharp(Buffer.from(bytes.buffer), { raw: { width: size, height: size, channels: 3 } }).resize(size * scale, size * scale, { kernel: 'nearest' }).png().toBuffer());
+  const views = image.length / (size * size * 3);
+  if (views !== 1 && views !== 2) throw new RangeError(`renderPointerPng: a ${size}×${size} picture has 3 or 6 channels, not ${image.length / (size * size)}`);
+  const width = size * views;
+  const bytes = new Uint8Array(size * width * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < width; x++) {
+      const [view, column] = [Math.floor(x / size), x % size];
+      for (let c = 0; c < 3; c++) bytes[(y * width + x) * 3 + c] = Math.round(Math.min(1, Math.max(0, image[(y * size + column) * 3 * views + view * 3 + c]!)) * 255);
+    }
+  }
+  return new Uint8Array(await sharp(Buffer.from(bytes.buffer), { raw: { width, height: size, channels: 3 } }).resize(width * scale, size * scale, { kernel: 'nearest' }).png().toBuffer());
 }
 
 /** One sample: a window of a recording file. */
@@ -46,7 +54,7 @@ export interface PointerItem {
 export interface PointerFolderOptions {
   /** How recordings are cut into samples; `whole` keeps each recording as one sample. Default whole. */
   window?: WindowOptions | 'whole';
-  /** How samples are drawn; with `fit: 'screen'`, `screen` is the size for recordings that carry none (and bounds their coordinates). */
+  /** How samples are drawn; with `fit: 'screen'` or `'both'`, `screen` is the size for recordings that carry none (and bounds their coordinates). */
   raster?: RasterOptions;
   /** Label by parent folder (default), or from a map of file name (or path) → label (e.g. read from a CSV). */
   labels?: 'folder' | ReadonlyMap<string, string>;
@@ -70,7 +78,7 @@ export interface PointerDataLoaders {
 
 /**
  * The pointer data block: recordings under `root` (one folder per class, or labelled by a map), cleaned,
- * cut into windows and rasterized into `[size, size, 3]` pictures for the image models.
+ * cut into windows and rasterized into `[size, size, 3]` pictures (6 channels for `fit: 'both'`) for the image models.
  */
 export async function pointerFolderDataLoaders(root: string, options: PointerFolderOptions = {}): Promise<PointerDataLoaders> {
   const { window = 'whole', batchSize = 32, validPct = 0.2, seed = 42 } = options;
@@ -108,7 +116,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   const make = (indices: number[], training: boolean) =>
     new ItemDataLoader<PointerItem>({
       items: indices.map((index) => items[index]!),
-      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape: [size, size, 3] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
+      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape: [size, size, rasterChannels(raster)] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
       batchSize,
       shuffle: training,
       training,

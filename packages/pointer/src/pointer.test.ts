@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { cleanEvents, cutWindows, drawDisk, drawLine, parseBalabitCsv, parseRecording, rasterize, serializeRecording, synthesizePointer, type PointerSample } from './index';
+import { cleanEvents, cutWindows, drawDisk, drawLine, parseBalabitCsv, parseRecording, rasterChannels, rasterize, serializeRecording, synthesizePointer, type PointerSample } from './index';
 import { generatePointerDataset, pointerFolderDataLoaders, readRecordingFile, renderPointerPng } from './node';
 
 const move = (t: number, x: number, y: number): PointerSample => ({ t, type: 'move', x, y, button: 'none' });
@@ -47,13 +47,30 @@ describe('rasterizer', () => {
     // 100 px of a 1000 px screen is a tenth of the picture: the line stays near the left
     expect(pixel(onScreen, size, 10, 5)).toEqual([0, 0, 0]);
     expect(pixel(onScreen, size, 3, 4)[2]).toBeGreaterThan(0);
-    expect(() => rasterize(slow, { fit: 'screen' })).toThrow("fit 'screen' needs the screen size");
+    expect(() => rasterize(slow, { fit: 'screen' })).toThrow('needs the screen size');
+    // both: six channels, the bounding-box picture then the screen picture, pixel for pixel
+    const screen = { width: 1000, height: 1000 };
+    const both = rasterize(slow, { size, fit: 'both', screen });
+    expect(rasterChannels({ fit: 'both' })).toBe(6);
+    expect(both.length).toBe(size * size * 6);
+    const [shape, place] = [rasterize(slow, { size, screen }), rasterize(slow, { size, fit: 'screen', screen })];
+    for (let index = 0; index < size * size; index++) {
+      expect(Array.from(both.subarray(index * 6, index * 6 + 6))).toEqual([...shape.subarray(index * 3, index * 3 + 3), ...place.subarray(index * 3, index * 3 + 3)]);
+    }
+    expect(() => rasterize(slow, { fit: 'both' })).toThrow('needs the screen size');
   });
 
   it('renders a PNG', async () => {
     const png = await renderPointerPng(rasterize(synthesizePointer('human', new Random(1)).events, { size: 48 }), 48, { scale: 2 });
     const metadata = await sharp(png).metadata();
     expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 96, 96]);
+    // six channels: the two pictures side by side
+    const wide = await renderPointerPng(rasterize([move(0, 0, 100), move(10, 100, 100)], { size: 16, fit: 'both', screen: { width: 200, height: 200 } }), 16, { scale: 1 });
+    const { data, info } = await sharp(wide).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([32, 16]);
+    const drawnIn = (left: number) => Array.from({ length: 16 * 16 }, (_, i) => data[(Math.floor(i / 16) * 32 + left + (i % 16)) * info.channels + 2]!).some((blue) => blue > 0);
+    expect([drawnIn(0), drawnIn(16)]).toEqual([true, true]);
+    await expect(renderPointerPng(new Float32Array(16 * 16 * 4), 16)).rejects.toThrow('3 or 6 channels, not 4');
   });
 });
 

@@ -3,9 +3,12 @@ import type { PointerButton, PointerSample } from './recording';
 export interface RasterOptions {
   /** Side of the square picture in pixels. Default 64. */
   size?: number;
-  /** Scale to the sample's own bounding box (default; shape matters) or to the whole screen (place matters). */
-  fit?: 'bbox' | 'screen';
-  /** The coordinate area for `fit: 'screen'`. */
+  /**
+   * Scale to the sample's own bounding box (default; shape and dynamics matter), to the whole screen
+   * (place matters), or `both`: the two pictures stacked as six channels (bounding box first).
+   */
+  fit?: 'bbox' | 'screen' | 'both';
+  /** The coordinate area for `fit: 'screen'` or `'both'`. */
   screen?: { width: number; height: number };
   /** Empty border in pixels. Default 2. */
   margin?: number;
@@ -33,19 +36,37 @@ export const CLICK_COLOURS: Record<PointerButton, [number, number, number]> = {
 /** The brightness a feature in [0, 1] gets on a line: lines stay visible even when slow. */
 const shade = (feature: number) => 0.3 + 0.7 * Math.min(1, Math.max(0, feature));
 
+/** Channels of the pictures `rasterize` draws with these options: 3, or 6 for `fit: 'both'`. */
+export function rasterChannels(options: RasterOptions = {}): number {
+  return options.fit === 'both' ? 6 : 3;
+}
+
 /**
  * Draws a sample as a `[size, size, 3]` picture with values in [0, 1]: each movement is an
  * anti-aliased line whose red channel is its speed, green its acceleration and blue its direction
  * (angle around the circle); each button press (or click) is a filled circle coloured and sized by its
- * button. Pure TypeScript: the same pixels in Node and in the browser.
+ * button. With `fit: 'both'`, `[size, size, 6]`: the bounding-box picture, then the screen picture.
+ * Pure TypeScript: the same pixels in Node and in the browser.
  */
 export function rasterize(events: readonly PointerSample[], options: RasterOptions = {}): Float32Array {
+  if (options.fit !== 'both') return drawView(events, { ...options, fit: options.fit });
+  const shape = drawView(events, { ...options, fit: 'bbox' });
+  const place = drawView(events, { ...options, fit: 'screen' });
+  const image = new Float32Array(shape.length * 2);
+  for (let pixel = 0; pixel < shape.length / 3; pixel++) {
+    image.set(shape.subarray(pixel * 3, pixel * 3 + 3), pixel * 6);
+    image.set(place.subarray(pixel * 3, pixel * 3 + 3), pixel * 6 + 3);
+  }
+  return image;
+}
+
+function drawView(events: readonly PointerSample[], options: RasterOptions & { fit?: 'bbox' | 'screen' }): Float32Array {
   const { size = 64, fit = 'bbox', margin = 2, lineWidth = 1.5, clickRadius = 2.5, speedScale = 3, accelerationScale = 0.05, minExtent = 50 } = options;
   const image = new Float32Array(size * size * 3);
   if (events.length === 0) return image;
   let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
   if (fit === 'screen') {
-    if (!options.screen) throw new RangeError("rasterize: fit 'screen' needs the screen size (options.screen or the recording's screen)");
+    if (!options.screen) throw new RangeError("rasterize: drawing on the screen (fit 'screen' or 'both') needs the screen size (options.screen or the recording's screen)");
     [minX, minY, maxX, maxY] = [0, 0, options.screen.width, options.screen.height];
   } else {
     for (const event of events) [minX, minY, maxX, maxY] = [Math.min(minX, event.x), Math.min(minY, event.y), Math.max(maxX, event.x), Math.max(maxY, event.y)];
