@@ -16,6 +16,7 @@ export type { LrFindOptions, LrFindResult } from './lr-finder';
 export { Recorder } from './callbacks/recorder';
 export type { EpochRecord } from './callbacks/recorder';
 export {
+  averageWeights,
   checkpoint,
   earlyStopping,
   gradientClipping,
@@ -25,6 +26,6 @@ export {
   stopOnNaN,
   yieldToEventLoop,
 } from './callbacks/training-callbacks';
-export type { Monitor, MonitorOptions, ProgressEvent } from './callbacks/training-callbacks';
+export type { AverageWeightsOptions, Monitor, MonitorOptions, ProgressEvent } from './callbacks/training-callbacks';
 export { ClassificationInterpretation, lossChart, lrFindChart, scheduleChart } from './interpretation';
 export type { Chart, TopLoss } from './interpretation';

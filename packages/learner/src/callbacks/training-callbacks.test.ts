@@ -4,9 +4,11 @@ import { expect, it } from 'vitest';
 import { Learner } from '../learner';
 import { crossEntropyLoss } from '../losses';
 import { accuracy } from '../metrics';
-import { fromLayersModel } from '../parameters';
+import { fromLayersModel, stableWeights } from '../parameters';
+
+const stableWeightNames = (model: tf.LayersModel) => stableWeights(model).map((weight) => weight.name);
 import { blobLoaders, mlp, weightValues } from '../test-fixtures';
-import { earlyStopping, gradientClipping, progress, saveBest, type ProgressEvent } from './training-callbacks';
+import { averageWeights, earlyStopping, gradientClipping, progress, saveBest, type ProgressEvent } from './training-callbacks';
 
 describeEachBackend('training callbacks', () => {
   it('early stopping stops when the monitored metric stops improving', async () => {
@@ -21,6 +23,45 @@ describeEachBackend('training callbacks', () => {
     learner.dispose();
     model.dispose();
     data.dispose();
+  });
+
+  it('averageWeights puts the moving average of the later steps in place, batch-norm statistics too', async () => {
+    const start = tf.memory().numTensors;
+    const data = blobLoaders(6); // 240 training rows, batches of 32: 8 steps an epoch
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [6], units: 8, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.batchNormalization({ momentum: 0.5 }),
+        tf.layers.reLU(),
+        tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    const average = averageWeights({ decay: 0.8, from: 0.5 });
+    // the expected average, computed here from every step's weights once averaging has begun
+    let expected: number[][] | undefined;
+    const spy = {
+      order: 66,
+      afterStep: (learner: Learner) => {
+        if (learner.trainIteration < 16) return; // 4 epochs × 8 steps: the second half starts at step 16
+        const now = weightValues(model);
+        expected = expected === undefined ? now : expected.map((mean, i) => mean.map((value, j) => 0.8 * value + 0.2 * now[i]![j]!));
+      },
+    };
+    const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [average, spy] });
+    await learner.fit(4, { lr: 0.05 });
+    const last = learner.recorder.epochs.at(-1)!;
+    expect(average.updates).toBe(16);
+    const final = weightValues(model);
+    final.forEach((values, i) => values.forEach((value, j) => expect(value).toBeCloseTo(expected![i]![j]!, 5)));
+    // the batch-norm moving mean (weight 4 of 6) was averaged as well, not left at its last value
+    expect(stableWeightNames(model)[4]).toContain('moving_mean');
+    // the averaged model still classifies the blobs
+    expect((await learner.validate()).loss).toBeLessThan(last.validLoss * 1.5);
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+    expect(tf.memory().numTensors).toBe(start); // no average left behind
+    expect(() => averageWeights({ decay: 1 })).toThrow('decay must be in [0, 1)');
   });
 
   it('saveBest puts back the weights of the best epoch', async () => {

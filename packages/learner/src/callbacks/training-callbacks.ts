@@ -94,6 +94,57 @@ export function saveBest(options: MonitorOptions & { store?: CheckpointStore; re
   return callback;
 }
 
+export interface AverageWeightsOptions {
+  /** How much of the running average each step keeps (the rest is the new weights). Default 0.99. */
+  decay?: number;
+  /** Share of the fit (0–1) after which averaging starts. Default 0.5. */
+  from?: number;
+}
+
+/**
+ * Polyak averaging: an exponential moving average of every weight, batch-norm statistics too, over the
+ * later part of a fit, put in place of the last weights when the fit ends. An average of the nearby
+ * solutions the optimizer walks through usually generalizes better and is steadier than wherever the
+ * last step landed. The epochs' recorded metrics are the raw weights'; validate after the fit to score
+ * the average. Do not combine with `saveBest`, which also replaces the weights at the end.
+ */
+export function averageWeights(options: AverageWeightsOptions = {}): Callback & { updates: number } {
+  const { decay = 0.99, from = 0.5 } = options;
+  if (!(decay >= 0 && decay < 1)) throw new RangeError(`averageWeights: decay must be in [0, 1), not ${decay}`);
+  if (!(from >= 0 && from < 1)) throw new RangeError(`averageWeights: from must be in [0, 1), not ${from}`);
+  let average: tf.Tensor[] | undefined;
+  const release = () => {
+    if (average !== undefined) tf.dispose(average);
+    average = undefined;
+  };
+  const callback: Callback & { updates: number } = {
+    name: 'averageWeights',
+    order: 65,
+    updates: 0,
+    beforeFit() {
+      release();
+      callback.updates = 0;
+    },
+    afterStep(learner) {
+      const perEpoch = learner.iterationsPerEpoch;
+      const done = perEpoch === undefined ? learner.epoch / learner.epochs : learner.trainIteration / (learner.epochs * perEpoch);
+      if (done < from) return;
+      const weights = learner.model.weights();
+      const previous = average;
+      average = tf.tidy(() => (previous === undefined ? weights.map((weight) => weight.clone()) : previous.map((mean, index) => mean.mul(decay).add(weights[index]!.mul(1 - decay)))));
+      if (previous !== undefined) tf.dispose(previous);
+      callback.updates++;
+    },
+    afterFit(learner) {
+      if (average === undefined) return;
+      const weights = learner.model.weights();
+      average.forEach((mean, index) => weights[index]!.assign(mean));
+      release();
+    },
+  };
+  return callback;
+}
+
 /**
  * Saves weights, optimizer state, progress and random state at the end of every `every`-th epoch,
  * so `fit(epochs, { resumeFrom: store })` continues after a crash, losing at most the current epoch.
