@@ -41,6 +41,9 @@ describe('rasterizer', () => {
     expect(middle(fastImage)[0]!).toBeGreaterThan(middle(slowImage)[0]!);
     // rightwards: (atan2(0, 1) + π) / 2π = 0.5; the line runs along y = 16.0, so pixel centres 0.5 away get 0.75 coverage
     expect(middle(fastImage)[2]).toBeCloseTo(0.75 * (0.3 + 0.7 * 0.5), 6);
+    // 1 px/ms is a third of the speed scale: linear brightness 1/3, logarithmic log(1 + 100/3) / log(101)
+    expect(middle(slowImage)[0]).toBeCloseTo(0.75 * (0.3 + 0.7 / 3), 6);
+    expect(middle(rasterize(slow, { size, dynamics: 'log' }))[0]).toBeCloseTo(0.75 * (0.3 + (0.7 * Math.log(1 + 100 / 3)) / Math.log(101)), 6);
     const clicked = rasterize([...slow, { t: 150, type: 'down', x: 100, y: 100, button: 'left' }], { size });
     expect(pixel(clicked, size, 29, 16)).toEqual([1, 1, 1]); // the line ends at the right margin; the click sits there
     const onScreen = rasterize(slow, { size, fit: 'screen', screen: { width: 1000, height: 1000 } });

@@ -18,6 +18,12 @@ export interface RasterOptions {
   clickRadius?: number;
   /** Speed (px/ms) drawn at full brightness. Default 3. */
   speedScale?: number;
+  /**
+   * How speed and acceleration become brightness: `linear` (default) up to their scales, or `log`, the
+   * logarithm from a hundredth of the scale to the scale, which spreads the many slow movements of real
+   * recordings (a median of ~0.2 px/ms) over the range instead of leaving them all dim.
+   */
+  dynamics?: 'linear' | 'log';
   /** Acceleration (px/ms²) drawn at full brightness. Default 0.05. */
   accelerationScale?: number;
   /** Smallest extent (px) a bounding box is scaled from, so a tiny jiggle is not blown up. Default 50. */
@@ -35,6 +41,10 @@ export const CLICK_COLOURS: Record<PointerButton, [number, number, number]> = {
 
 /** The brightness a feature in [0, 1] gets on a line: lines stay visible even when slow. */
 const shade = (feature: number) => 0.3 + 0.7 * Math.min(1, Math.max(0, feature));
+
+/** A value's share of its scale, linear or logarithmic (log(1 + 100·v/scale) / log(101)). */
+const LOG_RANGE = Math.log1p(100);
+const relative = (value: number, scale: number, dynamics: 'linear' | 'log') => (dynamics === 'log' ? Math.log1p((100 * value) / scale) / LOG_RANGE : value / scale);
 
 /** Channels of the pictures `rasterize` draws with these options: 3, or 6 for `fit: 'both'`. */
 export function rasterChannels(options: RasterOptions = {}): number {
@@ -61,7 +71,7 @@ export function rasterize(events: readonly PointerSample[], options: RasterOptio
 }
 
 function drawView(events: readonly PointerSample[], options: RasterOptions & { fit?: 'bbox' | 'screen' }): Float32Array {
-  const { size = 64, fit = 'bbox', margin = 2, lineWidth = 1.5, clickRadius = 2.5, speedScale = 3, accelerationScale = 0.05, minExtent = 50 } = options;
+  const { size = 64, fit = 'bbox', margin = 2, lineWidth = 1.5, clickRadius = 2.5, speedScale = 3, accelerationScale = 0.05, minExtent = 50, dynamics = 'linear' } = options;
   const image = new Float32Array(size * size * 3);
   if (events.length === 0) return image;
   let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -97,7 +107,7 @@ function drawView(events: readonly PointerSample[], options: RasterOptions & { f
       previousSpeed = speed;
       if (distance > 0) {
         const direction = (Math.atan2(dy, dx) + Math.PI) / (2 * Math.PI);
-        drawLine(image, size, px(previous.x), py(previous.y), px(event.x), py(event.y), lineWidth, [shade(speed / speedScale), shade(acceleration / accelerationScale), shade(direction)]);
+        drawLine(image, size, px(previous.x), py(previous.y), px(event.x), py(event.y), lineWidth, [shade(relative(speed, speedScale, dynamics)), shade(relative(acceleration, accelerationScale, dynamics)), shade(direction)]);
       }
     }
     previous = event;
