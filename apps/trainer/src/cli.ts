@@ -102,6 +102,7 @@ train
   .option('--size <pixels>', 'side of the pictures', number('--size', true), 48)
   .option('--fit <how>', "bbox (each sample's own extent), screen (the whole screen) or both (the two pictures as six channels)", 'bbox')
   .option('--screen <WxH>', 'with --fit screen or both: the screen size of recordings that carry none (Balabit: 1920x1080)')
+  .option('--dynamics <scale>', 'speed and acceleration as brightness: linear or log (spreads slow real-world movements)', 'linear')
   .option('--epochs <n>', 'epochs to train', number('--epochs', true), 6)
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
   .option('--batch-size <n>', 'samples per batch', number('--batch-size', true), 32)

@@ -46,7 +46,7 @@ describe('kindling train pointer', () => {
     const gestures = await generatePointerDataset(join(root, 'gestures'), { perClass: 60, seed: 2, gestures: true });
     const rows = readdirSync(gestures).flatMap((kind) => readdirSync(join(gestures, kind)).map((file) => `${file},${kind}`));
     writeFileSync(join(root, 'labels.csv'), ['file,label', ...rows].join('\n'));
-    const result = await trainPointer(gestures, { ...options(join(root, 'out')), labels: join(root, 'labels.csv'), window: 'actions', size: 32, fit: 'both', epochs: 8, lr: 1e-2 });
+    const result = await trainPointer(gestures, { ...options(join(root, 'out')), labels: join(root, 'labels.csv'), window: 'actions', size: 32, fit: 'both', dynamics: 'log', epochs: 8, lr: 1e-2 });
     expect(result.classes).toEqual(['check', 'circle', 'swipe', 'zigzag']);
     expect(result.accuracy).toBeGreaterThan(0.85);
     // six-channel pictures in the bundle too: `kindling predict` draws new gestures the same way
@@ -54,7 +54,8 @@ describe('kindling train pointer', () => {
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
-  it('parses window and screen options and refuses bad ones', () => {
+  it('parses window and screen options and refuses bad ones', async () => {
+    await expect(trainPointer(undefined, { ...options(mkdtempSync(join(tmpdir(), 'kindling-pointer-bad-'))), dynamics: 'cubic' })).rejects.toThrow("--dynamics must be linear or log, not 'cubic'");
     expect(parseWindow('events:50')).toEqual({ by: 'events', size: 50 });
     expect(parseWindow('time:5000')).toEqual({ by: 'time', duration: 5000 });
     expect(parseScreen('1920x1080')).toEqual({ width: 1920, height: 1080 });

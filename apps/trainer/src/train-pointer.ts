@@ -19,6 +19,8 @@ export interface TrainPointerOptions {
   fit: string;
   /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen` or `both`. */
   screen?: string;
+  /** `linear` or `log`: how speed and acceleration become brightness. Default linear. */
+  dynamics?: string;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -64,6 +66,8 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   const widths = ARCHITECTURES[options.arch];
   if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
   if (!['bbox', 'screen', 'both'].includes(options.fit)) throw new ConfigError(`--fit must be bbox, screen or both, not '${options.fit}'`);
+  const dynamics = (['linear', 'log'] as const).find((scale) => scale === (options.dynamics ?? 'linear'));
+  if (dynamics === undefined) throw new ConfigError(`--dynamics must be linear or log, not '${options.dynamics}'`);
   const window = parseWindow(options.window);
   if (options.screen !== undefined) parseScreen(options.screen);
   let labels: Map<string, string> | undefined;
@@ -82,7 +86,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       await generatePointerDataset(root, { perClass: 150, seed: 1 });
     }
   }
-  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' | 'both', ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
+  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
   const data = await pointerFolderDataLoaders(resolve(root), { window, raster, labels, validPct: options.validPct, batchSize: options.batchSize, seed: options.seed });
   say(`${data.train.size} training and ${data.valid.size} validation samples in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   const { reordered, duplicates, invalid, outOfRange } = data.cleaning;
