@@ -112,11 +112,11 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs at least two`);
   const split = options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file))(items) : randomSplitter<PointerItem>({ validPct, seed })(items);
   if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation samples; both need some`);
-  const size = raster.size!;
+  const shape = [raster.size!, raster.size!, rasterChannels(raster)];
   const make = (indices: number[], training: boolean) =>
     new ItemDataLoader<PointerItem>({
       items: indices.map((index) => items[index]!),
-      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape: [size, size, rasterChannels(raster)] }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
+      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
       batchSize,
       shuffle: training,
       training,
