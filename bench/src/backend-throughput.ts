@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '@kindling/backend';
+import { initBackend, type BackendName } from '@kindling/backend/node';
+import { benchThreads } from './threads';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
 
@@ -48,7 +49,7 @@ export async function benchBackendThroughput(): Promise<void> {
   ];
   for (const [backend, steps, warmup] of plan) {
     try {
-      await initBackend({ backend, log: false });
+      await initBackend({ backend, log: false, wasmThreads: benchThreads() });
     } catch (error) {
       rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
       continue;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { dotProductBias, Recommender } from '@kindling/models';
@@ -31,7 +32,7 @@ export async function benchCollab(): Promise<void> {
   } else {
     console.log('PyTorch is not installed (Debian python3-torch): no baseline this run.');
   }
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const examples = { user: ratings.user, item: ratings.item, target: ratings.rating };
   const train = ratingTensors(examples, split.train);
   const valid = ratingTensors(examples, split.valid);
@@ -51,7 +52,7 @@ export async function benchCollab(): Promise<void> {
   const recommendStart = performance.now();
   for (const user of users) recommender.recommend(user, 10);
   const recommendationsPerSecond = users.length / ((performance.now() - recommendStart) / 1000);
-  const rows = [[`Kindling (${report.name})`, validMse.toFixed(4), Math.sqrt(validMse).toFixed(4), seconds.toFixed(1), torch ? (seconds / torch.seconds).toFixed(2) : '']];
+  const rows = [[`Kindling (${backendLabel(report)})`, validMse.toFixed(4), Math.sqrt(validMse).toFixed(4), seconds.toFixed(1), torch ? (seconds / torch.seconds).toFixed(2) : '']];
   if (torch) rows.push(['PyTorch CPU, 2 threads (baseline)', torch.validMse.toFixed(4), Math.sqrt(torch.validMse).toFixed(4), torch.seconds.toFixed(1), '1']);
   printTable(['run', 'valid MSE', 'valid RMSE', 'train seconds', 'time ratio'], rows);
   console.log(`\nnoise floor (best reachable MSE): ${generated.noiseVariance}; top-10 recommendations over all 1,682 items: ${recommendationsPerSecond.toFixed(1)} users/s`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { ItemDataLoader } from '@kindling/data';
 import { readIdxFile } from '@kindling/data/node';
 import { encodePng, loadImage } from '@kindling/image/node';
@@ -80,7 +81,7 @@ export async function benchFashionMnist(): Promise<void> {
   let torch: { testAccuracy: number; secondsPerEpoch: number } | undefined;
   if (hasPythonModule('torch')) torch = runPythonBaseline('torch_fashion_mnist.py', [root, String(epochs)]);
   else console.log('PyTorch is not installed (Debian python3-torch): no baseline this run.');
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const train = await loadSplit(root, 'train', true);
   const test = await loadSplit(root, 't10k', false);
   const decodePerSecond = await decodeThroughput(test.raw, 2000);
@@ -95,7 +96,7 @@ export async function benchFashionMnist(): Promise<void> {
   await learner.fitOneCycle(epochs, 3e-3);
   const final = learner.recorder.epochs.at(-1)!;
   const secondsPerEpoch = learner.recorder.epochs.reduce((sum, e) => sum + e.seconds, 0) / learner.recorder.epochs.length;
-  const rows = [[`Kindling (${report.name})`, `${(final.metrics.accuracy! * 100).toFixed(2)}%`, secondsPerEpoch.toFixed(1), torch ? (secondsPerEpoch / torch.secondsPerEpoch).toFixed(2) : '']];
+  const rows = [[`Kindling (${backendLabel(report)})`, `${(final.metrics.accuracy! * 100).toFixed(2)}%`, secondsPerEpoch.toFixed(1), torch ? (secondsPerEpoch / torch.secondsPerEpoch).toFixed(2) : '']];
   if (torch) rows.push(['PyTorch CPU, 2 threads (baseline)', `${(torch.testAccuracy * 100).toFixed(2)}%`, torch.secondsPerEpoch.toFixed(1), '1']);
   printTable(['run', 'test accuracy', 's/epoch', 'time ratio'], rows);
   console.log(`\ndecode + resize (sharp, PNG 28×28 → 32×32 grey): ${decodePerSecond.toFixed(0)} images/s`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
 import { cutWindows, rasterChannels, rasterize, type RasterOptions, type WindowOptions } from '@kindling/pointer';
@@ -38,7 +39,7 @@ export async function benchPointer(): Promise<void> {
   for (const window of windows) rasterize(window, RASTER);
   const rasterPerSecond = windows.length / ((performance.now() - start) / 1000);
 
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const byUser = new Map<string, string[]>();
   for (const session of sessions) byUser.set(basename(dirname(session)), [...(byUser.get(basename(dirname(session))) ?? []), session]);
   const rows: string[][] = [];
@@ -91,7 +92,7 @@ export async function benchPointer(): Promise<void> {
     model.dispose();
   }
   printTable(['fold', 'train / test windows', 'window accuracy', 'sessions right (mean probability)', '(mean log probability)', 's/epoch'], rows);
-  console.log(`\nKindling (${report.name}): window-level ${((windowCorrect / windowTotal) * 100).toFixed(1)}%, session-level ${((sessionCorrect / sessionTotal) * 100).toFixed(1)}% by mean probability, ${((sessionCorrectLog / sessionTotal) * 100).toFixed(1)}% by mean log probability (chance 10%);`);
+  console.log(`\nKindling (${backendLabel(report)}): window-level ${((windowCorrect / windowTotal) * 100).toFixed(1)}%, session-level ${((sessionCorrect / sessionTotal) * 100).toFixed(1)}% by mean probability, ${((sessionCorrectLog / sessionTotal) * 100).toFixed(1)}% by mean log probability (chance 10%);`);
   console.log('reference (issue): movement statistics + gradient boosting 67% window-level, 77% session-level over 3 folds');
   console.log(`rasterizer: ${rasterPerSecond.toFixed(0)} windows/s (${RASTER.size}×${RASTER.size}, 50 events each, 1 thread)`);
 }

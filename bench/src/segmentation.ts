@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { loadMask, segmentationDataLoaders } from '@kindling/image/node';
 import { accuracy, averageWeights, crossEntropyLoss, dice, diceLoss, Learner, type LossFunction } from '@kindling/learner';
 import { unet } from '@kindling/models';
@@ -39,7 +40,7 @@ export async function benchSegmentation(): Promise<void> {
     console.log(`no ISBI data at ${root} (set KINDLING_DATASETS): skipped`);
     return;
   }
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const data = await segmentationDataLoaders(join(root, 'image'), join(root, 'label'), {
     codes: ['membrane', 'cell'],
     maskMode: 'binary',
@@ -122,7 +123,7 @@ export async function benchSegmentation(): Promise<void> {
   printTable(
     ['run', 'pixel accuracy', 'membrane Dice', 's/epoch', 'total minutes'],
     [
-      [`Kindling (${report.name}), last epoch`, `${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%`, final.metrics.dice!.toFixed(3), (seconds / EPOCHS).toFixed(1), (seconds / 60).toFixed(1)],
+      [`Kindling (${backendLabel(report)}), last epoch`, `${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%`, final.metrics.dice!.toFixed(3), (seconds / EPOCHS).toFixed(1), (seconds / 60).toFixed(1)],
       [`  (best epoch ${best.epoch + 1})`, `${(best.metrics.pixelAccuracy! * 100).toFixed(1)}%`, best.metrics.dice!.toFixed(3), '', ''],
       ...(average ? [[`  weights averaged over the second half (decay ${AVERAGE})`, `${(plain.pixelAccuracy * 100).toFixed(1)}%`, plain.dice.toFixed(3), '', '']] : []),
       [`  ${average ? 'averaged weights' : 'last epoch'}, test-time augmentation (${symmetries.length} symmetries)`, `${(tta.pixelAccuracy * 100).toFixed(1)}%`, tta.dice.toFixed(3), '', ''],

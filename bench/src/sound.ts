@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { SoundPipeline, type SoundPreprocessing } from '@kindling/audio';
 import { DEFAULT_SOUND_PREPROCESSING, readSound, soundFolderDataLoaders } from '@kindling/audio/node';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { folderItems } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
@@ -67,7 +68,7 @@ export async function benchSound(): Promise<void> {
   printTable(['log-mel spectrogram', `× real time (${audioSeconds.toFixed(0)} s of audio, whole clips)`, 'ratio'], throughput);
   console.log();
 
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const number = (file: string) => Number(/_(\d+)\.wav$/.exec(basename(file))![1]);
   const splits = (process.env.KINDLING_BENCH_SPLITS ?? 'official,speaker').split(',');
   const rows: string[][] = [];
@@ -79,6 +80,6 @@ export async function benchSound(): Promise<void> {
     const heldOut = await trainAndScore(folder, (file) => basename(file).includes('_yweweler_'));
     rows.push(['speaker yweweler held out', `${heldOut.train} / ${heldOut.valid}`, `${(heldOut.accuracy * 100).toFixed(2)}%`, heldOut.secondsPerEpoch.toFixed(1), '77.0%']);
   }
-  printTable(['split', 'train / test clips', `Kindling (${report.name}) test accuracy`, 's/epoch', 'PyTorch reference (issue)'], rows);
+  printTable(['split', 'train / test clips', `Kindling (${backendLabel(report)}) test accuracy`, 's/epoch', 'PyTorch reference (issue)'], rows);
   console.log(`tensors left: ${tf.memory().numTensors}`);
 }

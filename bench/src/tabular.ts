@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend';
+import { initBackend } from '@kindling/backend/node';
+import { backendLabel, benchThreads } from './threads';
 import { inferTabularSchema, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
@@ -35,7 +36,7 @@ export async function benchTabular(): Promise<void> {
     console.log(`no Adult data at ${folder} (set KINDLING_DATASETS): skipped`);
     return;
   }
-  const report = await initBackend({ log: false });
+  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
   const trainRows = await read(trainFile);
   const testRows = await read(testFile);
   const start = performance.now();
@@ -54,7 +55,7 @@ export async function benchTabular(): Promise<void> {
   await learner.fitOneCycle(EPOCHS, 1e-2, { weightDecay: 0.1 });
   const seconds = (performance.now() - start) / 1000;
   const { metrics } = await learner.validate(new TensorDataLoader(test.inputs, test.targets!, { batchSize: 4096 }));
-  const rows = [[`Kindling (${report.name}), ${EPOCHS} epochs`, (metrics.accuracy! * 100).toFixed(2), seconds.toFixed(1)]];
+  const rows = [[`Kindling (${backendLabel(report)}), ${EPOCHS} epochs`, (metrics.accuracy! * 100).toFixed(2), seconds.toFixed(1)]];
   if (hasPythonModule('sklearn')) {
     const sklearn = runPythonBaseline<SklearnResult>('sklearn_adult.py', [trainFile, testFile]);
     rows.push(['scikit-learn logistic regression (baseline)', (sklearn.logistic.accuracy * 100).toFixed(2), sklearn.logistic.seconds.toFixed(1)]);

@@ -38,6 +38,7 @@ train
   .option('--on-bad-file <what>', 'stop at an unreadable picture, or skip it and report it', 'stop')
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/image')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (folder: string | undefined, options) => {
     await trainImage(folder, options);
   });
@@ -62,6 +63,7 @@ train
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/collab')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (file: string | undefined, options) => {
     await trainCollab(file, options);
   });
@@ -89,6 +91,7 @@ train
   .option('--on-bad-file <what>', 'stop at an unreadable recording, or skip it and report it', 'stop')
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/sound')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (folder: string | undefined, options) => {
     await trainSound(folder, options);
   });
@@ -111,6 +114,7 @@ train
   .option('--valid-pct <share>', 'share of samples held out', number('--valid-pct'), 0.2)
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/pointer')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (folder: string | undefined, options) => {
     await trainPointer(folder, options);
   });
@@ -135,6 +139,7 @@ train
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/segment')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (images: string | undefined, masks: string | undefined, options) => {
     await trainSegment(images, masks, options);
   });
@@ -162,6 +167,7 @@ train
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (file: string | undefined, options) => {
     await trainTabular(file, options);
   });
@@ -174,6 +180,7 @@ program
   .option('--json', 'one JSON object per line', false)
   .option('--out <dir>', 'segmentation: write each mask as a coloured PNG here')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (bundle: string, inputs: string[], options) => {
     await predict(bundle, inputs, options);
   });
@@ -188,6 +195,7 @@ program
   .option('--no-batching', 'one model call per request instead of batching concurrent requests')
   .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (bundle: string, options) => {
     await serveBundle(bundle, options);
   });

@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError, DataError, type TableRow } from '@kindling/data';
 import { colorizeMask } from '@kindling/image';
 import { encodePng } from '@kindling/image/node';
@@ -12,8 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 
-export interface PredictOptions {
-  backend: string;
+export interface PredictOptions extends BackendFlags {
   /** Print one JSON object per line instead of a short summary. */
   json?: boolean;
   /** Segmentation: write each mask as a coloured PNG here. */
@@ -72,7 +71,7 @@ function summary(prediction: unknown): string {
 /** `kindling predict <bundle> <input...>`: loads a bundle and prints its answer for each input. */
 export async function predict(bundle: string, inputs: string[], options: PredictOptions): Promise<PredictResult[]> {
   if (inputs.length === 0) throw new ConfigError('give at least one input: a file, or inline JSON');
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet || options.json ? false : undefined });
+  await startBackend(options, options.quiet || options.json);
   const predictor = await loadPredictor(resolve(bundle));
   try {
     const items = (await Promise.all(inputs.map((argument) => readInputs(predictor, argument)))).flat();
@@ -99,8 +98,7 @@ export async function predict(bundle: string, inputs: string[], options: Predict
   }
 }
 
-export interface ServeCommandOptions {
-  backend: string;
+export interface ServeCommandOptions extends BackendFlags {
   port: number;
   host: string;
   bodyLimit: number;
@@ -110,7 +108,7 @@ export interface ServeCommandOptions {
 
 /** `kindling serve <bundle>`: the prediction server, until Ctrl-C. */
 export async function serveBundle(bundle: string, options: ServeCommandOptions): Promise<{ url: string; close(): Promise<void> }> {
-  await initBackend({ backend: options.backend as BackendName | 'auto' });
+  await startBackend(options);
   const predictor = await loadPredictor(resolve(bundle));
   const server = await serve(predictor, {
     port: options.port,

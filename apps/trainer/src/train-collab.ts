@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join, resolve } from 'node:path';
 
-export interface TrainCollabOptions {
-  backend: string;
+export interface TrainCollabOptions extends BackendFlags {
   user: string;
   item: string;
   rating?: string;
@@ -37,7 +36,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     if (!options.quiet) console.log(line);
   };
   if (!['dot', 'neural'].includes(options.model)) throw new ConfigError(`--model must be dot or neural, not '${options.model}'`);
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
   let rows: Array<Record<string, string>>;
   let columns = { user: options.user, item: options.item, rating: options.implicit ? undefined : options.rating };
   if (file === undefined) {

@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, type ResizeMethod } from '@kindling/image';
@@ -17,8 +17,7 @@ export const ARCHITECTURES: Record<string, number[]> = {
   resnet: [32, 64, 128],
 };
 
-export interface TrainImageOptions {
-  backend: string;
+export interface TrainImageOptions extends BackendFlags {
   size: number;
   method: string;
   epochs: number;
@@ -59,7 +58,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   if (widths === undefined && options.pretrained === undefined) {
     throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
   }
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
 
   let root = folder;
   if (root === undefined) {

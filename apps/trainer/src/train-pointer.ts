@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { writeFileAtomic } from '@kindling/learner/node';
@@ -11,8 +11,7 @@ import { join, resolve } from 'node:path';
 import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
-export interface TrainPointerOptions {
-  backend: string;
+export interface TrainPointerOptions extends BackendFlags {
   labels?: string;
   window: string;
   size: number;
@@ -76,7 +75,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     if (rows.length > 0 && !('file' in rows[0]! && 'label' in rows[0]!)) throw new ConfigError(`${options.labels}: the labels CSV needs the columns file and label`);
     labels = new Map(rows.map((row) => [row.file!, row.label!]));
   }
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
 
   let root = folder;
   if (root === undefined) {

@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
@@ -14,8 +14,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 
-export interface TrainSegmentOptions {
-  backend: string;
+export interface TrainSegmentOptions extends BackendFlags {
   codes?: string;
   maskMode: string;
   maskSuffix: string;
@@ -68,7 +67,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const widths = options.widths.split(',').map(Number);
   if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
   if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
 
   let codesFile = options.codes;
   if (images === undefined) {

@@ -1,6 +1,6 @@
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { resnet } from '@kindling/models';
@@ -10,8 +10,7 @@ import { join, resolve } from 'node:path';
 import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
-export interface TrainSoundOptions {
-  backend: string;
+export interface TrainSoundOptions extends BackendFlags {
   labelRegex?: string;
   validRegex?: string;
   sampleRate: number;
@@ -63,7 +62,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
   const label = options.labelRegex === undefined ? 'folder' : regex(options.labelRegex, '--label-regex');
   const valid = options.validRegex === undefined ? undefined : regex(options.validRegex, '--valid-regex');
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
 
   let root = folder;
   if (root === undefined) {

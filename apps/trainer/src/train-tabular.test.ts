@@ -77,5 +77,6 @@ describe('kindling train tabular', () => {
     writeFileSync(file, `${toCsv(rows.slice(0, 3))}\n1,2\n`);
     await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income' })).rejects.toThrow(`${file}, row 5: has 2 fields but the header has 8`);
     await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
+    await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income', threads: 9 })).rejects.toThrow('--threads must be a whole number from 1 to 8, not 9');
   }, 60_000);
 });

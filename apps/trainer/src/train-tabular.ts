@@ -1,4 +1,4 @@
-import { initBackend, type BackendName } from '@kindling/backend';
+import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join, resolve } from 'node:path';
 
-export interface TrainTabularOptions {
-  backend: string;
+export interface TrainTabularOptions extends BackendFlags {
   target?: string;
   names?: string;
   delimiter?: string;
@@ -61,7 +60,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   const layers = list(options.layers)!.map(Number);
   if (layers.some((units) => !Number.isInteger(units) || units <= 0)) throw new ConfigError(`--layers must be whole numbers separated by commas, like 200,100 (got '${options.layers}')`);
   if (file !== undefined && options.target === undefined) throw new ConfigError('--target <column> is required with a file: which column should be predicted?');
-  await initBackend({ backend: options.backend as BackendName | 'auto', log: options.quiet ? false : undefined });
+  await startBackend(options, options.quiet);
 
   let rows: TableRow[];
   const source = file ?? 'generated table';

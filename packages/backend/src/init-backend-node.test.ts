@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BackendError } from './errors';
+import { initBackend } from './init-backend-node';
+
+const run = promisify(execFile);
+
+/** Values computed on the backend that runs now, then on `cpu`, for the same work. */
+async function onWasmAndCpu(work: () => tf.Tensor): Promise<[Float32Array, Float32Array]> {
+  const wasm = tf.tidy(work);
+  const fromWasm = (await wasm.data()) as Float32Array;
+  wasm.dispose();
+  await tf.setBackend('cpu');
+  const cpu = tf.tidy(work);
+  const fromCpu = (await cpu.data()) as Float32Array;
+  cpu.dispose();
+  await tf.setBackend('wasm');
+  return [fromWasm, fromCpu];
+}
+
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let most = 0;
+  for (let index = 0; index < a.length; index++) most = Math.max(most, Math.abs(a[index]! - b[index]!));
+  return most;
+}
+
+describe('initBackend for Node', () => {
+  afterAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('runs the wasm backend on two threads, with the same numbers as cpu', async () => {
+    const report = await initBackend({ backend: 'wasm', wasmThreads: 2, log: false });
+    expect(report.name).toBe('wasm');
+    expect(report.detail).toContain('2 threads');
+    expect(report.addedKernels).toContain('Conv2DBackpropFilter');
+    // big enough that XNNPACK splits the work between the threads
+    const x = tf.randomNormal([4, 32, 32, 16], 0, 1, 'float32', 1);
+    const filter = tf.randomNormal([3, 3, 16, 24], 0, 0.1, 'float32', 2);
+    const dy = tf.randomNormal([4, 32, 32, 24], 0, 1, 'float32', 3);
+    const [forwardWasm, forwardCpu] = await onWasmAndCpu(() => tf.conv2d(x, filter, 1, 'same'));
+    expect(maxDifference(forwardWasm, forwardCpu)).toBeLessThan(1e-3);
+    const [filterWasm, filterCpu] = await onWasmAndCpu(() => tf.grad((f: tf.Tensor4D) => tf.conv2d(x, f, 1, 'same').mul(dy).sum())(filter));
+    expect(maxDifference(filterWasm, filterCpu)).toBeLessThan(1e-2);
+    const [inputWasm, inputCpu] = await onWasmAndCpu(() => tf.grad((input: tf.Tensor4D) => tf.conv2d(input, filter, 1, 'same').mul(dy).sum())(x));
+    expect(maxDifference(inputWasm, inputCpu)).toBeLessThan(1e-3);
+    const a = tf.randomNormal([256, 128], 0, 1, 'float32', 4);
+    const [productWasm, productCpu] = await onWasmAndCpu(() => tf.matMul(a, a, false, true));
+    expect(maxDifference(productWasm, productCpu)).toBeLessThan(1e-3);
+    tf.dispose([x, filter, dy, a]);
+  });
+
+  it('names a bad thread count before starting anything', async () => {
+    await expect(initBackend({ backend: 'wasm', wasmThreads: 0, log: false })).rejects.toThrow(BackendError);
+    await expect(initBackend({ backend: 'wasm', wasmThreads: 2.5, log: false })).rejects.toThrow(/wasmThreads must be a whole number from 1 to 8 or 'auto'; got 2.5/);
+  });
+
+  it('lets the process end while the thread pool idles', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kindling-threads-test-'));
+    try {
+      const entry = pathToFileURL(fileURLToPath(new URL('./node.ts', import.meta.url))).href;
+      const script = join(folder, 'train.mts');
+      writeFileSync(
+        script,
+        [
+          `const tf = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href)});`,
+          `const { initBackend } = await import(${JSON.stringify(entry)});`,
+          `const report = await initBackend({ backend: 'wasm', wasmThreads: 2, log: false });`,
+          `const y = tf.conv2d(tf.ones([2, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');`,
+          `console.log(report.detail, (await y.data())[0]);`,
+        ].join('\n'),
+      );
+      // tsx runs the TypeScript sources
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 });
+      expect(stdout).toMatch(/2 threads 32/); // a corner sees 2×2 pixels × 8 channels of ones
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
