@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '@kindling/backend/node';
+import { execFileSync } from 'node:child_process';
+import { initBackend, type BackendName, type BackendReport } from '@kindling/backend/node';
 import { benchThreads } from './threads';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
@@ -33,7 +34,26 @@ export async function referenceThroughput(steps: number, warmup: number): Promis
   return (steps * 32) / seconds;
 }
 
+/** Set in the child process that measures wasm on one thread (one process holds one wasm build). */
+const ONE_THREAD_CHILD = 'KINDLING_BENCH_WASM_ONE_THREAD';
+
+/** images/s of the reference CNN on single-threaded wasm, measured in a child process. */
+function oneThreadWasm(): number {
+  const output = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, 'backends'], {
+    env: { ...process.env, [ONE_THREAD_CHILD]: '1', KINDLING_BENCH_THREADS: '1' },
+    encoding: 'utf8',
+  });
+  const line = output.split('\n').find((text) => text.startsWith('images/s '));
+  if (line === undefined) throw new Error(`the one-thread wasm run printed no result:\n${output}`);
+  return Number(line.slice('images/s '.length));
+}
+
 export async function benchBackendThroughput(): Promise<void> {
+  if (process.env[ONE_THREAD_CHILD] === '1') {
+    await initBackend({ backend: 'wasm', log: false, wasmThreads: 1 });
+    console.log(`images/s ${await referenceThroughput(10, 2)}`);
+    return;
+  }
   console.log('\n## Training throughput of the reference CNN (batch 32, Adam)\n');
   let torch: number | undefined;
   if (hasPythonModule('torch')) {
@@ -48,19 +68,29 @@ export async function benchBackendThroughput(): Promise<void> {
     ['cpu', 1, 0], // ~0.3 img/s: one batch of 32 already takes about two minutes
   ];
   for (const [backend, steps, warmup] of plan) {
+    let report: BackendReport;
     try {
-      await initBackend({ backend, log: false, wasmThreads: benchThreads() });
+      report = await initBackend({ backend, log: false, wasmThreads: benchThreads() });
     } catch (error) {
       rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
       continue;
     }
+    const threads = backend === 'wasm' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
     const imagesPerSecond = await referenceThroughput(steps, warmup);
-    rows.push([
-      backend,
-      imagesPerSecond.toFixed(imagesPerSecond < 10 ? 2 : 1),
-      torch === undefined ? '' : (imagesPerSecond / torch).toFixed(4),
+    const row = (name: string, value: number) => [
+      name,
+      value.toFixed(value < 10 ? 2 : 1),
+      torch === undefined ? '' : (value / torch).toFixed(4),
       `${steps} step${steps === 1 ? '' : 's'} after ${warmup} warm-up`,
-    ]);
+    ];
+    if (threads !== undefined && threads !== '1') {
+      // the baseline for the threads: the same CNN on one thread, in a process of its own
+      const single = oneThreadWasm();
+      rows.push(row('wasm, 1 thread', single));
+      rows.push([...row(`wasm, ${threads} threads`, imagesPerSecond).slice(0, 3), `${(imagesPerSecond / single).toFixed(2)}× one thread`]);
+    } else {
+      rows.push(row(threads === undefined ? backend : `wasm, ${threads} thread`, imagesPerSecond));
+    }
   }
   if (torch !== undefined) rows.push(['pytorch cpu, 2 threads', torch.toFixed(1), '1', '20 steps after 3 warm-up (baseline)']);
   printTable(['backend', 'images/s', 'ratio to pytorch', 'measured'], rows);

@@ -39,19 +39,16 @@ export class ClassificationInterpretation {
     });
     tf.dispose([predictions, targets]);
     const matrix = classes.map(() => new Array<number>(classes.length).fill(0));
-    const predictedValues = predicted!.dataSync() as Int32Array;
-    const actualValues = actual!.dataSync() as Int32Array;
+    let values: [Float32Array, Int32Array, Int32Array, Float32Array];
+    try {
+      // asynchronous reads: a synchronous one stalls a GPU backend
+      values = (await Promise.all([losses!.data(), predicted!.data(), actual!.data(), probabilities!.data()])) as typeof values;
+    } finally {
+      tf.dispose([losses!, predicted!, actual!, probabilities!]);
+    }
+    const [lossValues, predictedValues, actualValues, probabilityValues] = values;
     for (let i = 0; i < actualValues.length; i++) matrix[actualValues[i]!]![predictedValues[i]!]! += 1;
-    const interpretation = new ClassificationInterpretation(
-      classes,
-      matrix,
-      losses!.dataSync() as Float32Array,
-      predictedValues,
-      actualValues,
-      probabilities!.dataSync() as Float32Array,
-    );
-    tf.dispose([losses!, predicted!, actual!, probabilities!]);
-    return interpretation;
+    return new ClassificationInterpretation(classes, matrix, lossValues, predictedValues, actualValues, probabilityValues);
   }
 
   /** Pairs (actual, predicted, count) with at least `minimum` mistakes, most first. */

@@ -5,12 +5,12 @@ import { accuracy, dice, errorRate, f1Score, iou, mae, mse, precision, r2Score, 
 import { crossEntropyLoss, diceLoss, mseLoss } from './losses';
 
 /** Feeds batches to a metric the way the Learner does over a validation pass. */
-function run(metric: Metric, batches: Array<[number[][] | number[], number[]]>): number {
+async function run(metric: Metric, batches: Array<[number[][] | number[], number[]]>): Promise<number> {
   metric.reset();
   for (const [predictions, targets] of batches) {
     const p = tf.tensor(predictions);
     const t = tf.tensor(targets, undefined, 'int32');
-    metric.accumulate(p, t);
+    await metric.accumulate(p, t);
     tf.dispose([p, t]);
   }
   return metric.value();
@@ -28,71 +28,75 @@ const logits = [
 const labels = [0, 1, 1, 1, 2, 2];
 
 describeEachBackend('metrics match hand-computed values', () => {
-  it('accuracy and error rate over uneven batches count items, not batch means', () => {
+  it('accuracy and error rate over uneven batches count items, not batch means', async () => {
     // batch 1: 1 item, correct; batch 2: 5 items, 3 correct → 4/6, not mean(1, 3/5) = 0.8
     const batches: Array<[number[][], number[]]> = [
       [logits.slice(0, 1), labels.slice(0, 1)],
       [logits.slice(1), labels.slice(1)],
     ];
-    expect(run(accuracy(), batches)).toBeCloseTo(4 / 6, 10);
-    expect(run(errorRate(), batches)).toBeCloseTo(2 / 6, 10);
+    expect(await run(accuracy(), batches)).toBeCloseTo(4 / 6, 10);
+    expect(await run(errorRate(), batches)).toBeCloseTo(2 / 6, 10);
   });
 
-  it('top-k accuracy', () => {
+  it('top-k accuracy', async () => {
     // top-2 per item: {0,1} {1,2} {2,1} {1,2} {0,2} {2,0|1}: item 3 (actual 1, top2 {2,1}) hits; item 5 (actual 2, {0,2}) hits
-    expect(run(topKAccuracy(2), [[logits, labels]])).toBeCloseTo(6 / 6, 10);
-    expect(run(topKAccuracy(1), [[logits, labels]])).toBeCloseTo(4 / 6, 10);
+    expect(await run(topKAccuracy(2), [[logits, labels]])).toBeCloseTo(6 / 6, 10);
+    expect(await run(topKAccuracy(1), [[logits, labels]])).toBeCloseTo(4 / 6, 10);
   });
 
-  it('macro precision, recall and F1', () => {
+  it('macro precision, recall and F1', async () => {
     // class 0: tp 1, fp 1 (item 5), fn 0 → P 1/2, R 1, F1 2/3
     // class 1: tp 2, fp 0, fn 1 (item 3 predicted 2) → P 1, R 2/3, F1 4/5
     // class 2: tp 1, fp 1 (item 3), fn 1 (item 5) → P 1/2, R 1/2, F1 1/2
-    expect(run(precision(), [[logits, labels]])).toBeCloseTo((1 / 2 + 1 + 1 / 2) / 3, 10);
-    expect(run(recall(), [[logits, labels]])).toBeCloseTo((1 + 2 / 3 + 1 / 2) / 3, 10);
-    expect(run(f1Score(), [[logits, labels]])).toBeCloseTo((2 / 3 + 4 / 5 + 1 / 2) / 3, 10);
+    expect(await run(precision(), [[logits, labels]])).toBeCloseTo((1 / 2 + 1 + 1 / 2) / 3, 10);
+    expect(await run(recall(), [[logits, labels]])).toBeCloseTo((1 + 2 / 3 + 1 / 2) / 3, 10);
+    expect(await run(f1Score(), [[logits, labels]])).toBeCloseTo((2 / 3 + 4 / 5 + 1 / 2) / 3, 10);
     const perClass = precision();
-    run(perClass, [[logits, labels]]);
+    await run(perClass, [[logits, labels]]);
     expect(perClass.perClass()).toEqual([0.5, 1, 0.5]);
   });
 
-  it('Dice and IoU per class and mean, with an ignored class', () => {
+  it('Dice and IoU per class and mean, with an ignored class', async () => {
     // Same counts as above: IoU = tp / (tp + fp + fn) → [1/2, 2/3, 1/3]; Dice = 2tp / (2tp + fp + fn) → [2/3, 4/5, 1/2]
     const meanIoU = iou();
-    expect(run(meanIoU, [[logits, labels]])).toBeCloseTo((1 / 2 + 2 / 3 + 1 / 3) / 3, 10);
+    expect(await run(meanIoU, [[logits, labels]])).toBeCloseTo((1 / 2 + 2 / 3 + 1 / 3) / 3, 10);
     expect(meanIoU.perClass().map((v) => Number(v.toFixed(6)))).toEqual([0.5, 0.666667, 0.333333]);
-    expect(run(dice({ average: 1 }), [[logits, labels]])).toBeCloseTo(4 / 5, 10);
+    expect(await run(dice({ average: 1 }), [[logits, labels]])).toBeCloseTo(4 / 5, 10);
     // ignoring class 2 drops items 5 and 6 → tp0 1, fp0 0; tp1 2, fn1 1 (predicted 2)
     const ignored = iou({ ignoreIndex: 2 });
-    run(ignored, [[logits, labels]]);
+    await run(ignored, [[logits, labels]]);
     expect(ignored.perClass().slice(0, 2)).toEqual([1, 2 / 3]);
     // the ignored (void) class has no score and stays out of the mean
     expect(ignored.perClass()[2]).toBeNaN();
     expect(ignored.value()).toBeCloseTo((1 + 2 / 3) / 2, 10);
     // pixel-shaped input: [1, 2, 3, classes] logits against [1, 2, 3] masks
     const pixels = [[[logits.slice(0, 3), logits.slice(3)]]] as unknown as number[][];
-    expect(run(accuracy(), [[pixels, [[labels.slice(0, 3), labels.slice(3)]] as unknown as number[]]])).toBeCloseTo(4 / 6, 10);
+    expect(await run(accuracy(), [[pixels, [[labels.slice(0, 3), labels.slice(3)]] as unknown as number[]]])).toBeCloseTo(4 / 6, 10);
   });
 
-  it('MSE, RMSE, MAE and R² over the whole set', () => {
+  it('MSE, RMSE, MAE and R² over the whole set', async () => {
     const predictions = [1, 2, 3, 4];
     const targets = [1.5, 2, 2, 5];
     const batches: Array<[number[], number[]]> = [
       [predictions.slice(0, 1), targets.slice(0, 1)],
       [predictions.slice(1), targets.slice(1)],
     ];
-    const floatRun = (metric: Metric) => {
+    const floatRun = async (metric: Metric) => {
       metric.reset();
-      for (const [p, t] of batches) tf.tidy(() => metric.accumulate(tf.tensor(p), tf.tensor(t)));
+      for (const [p, t] of batches) {
+        const [predicted, target] = [tf.tensor(p), tf.tensor(t)];
+        await metric.accumulate(predicted, target);
+        tf.dispose([predicted, target]);
+      }
       return metric.value();
     };
     const squared = (0.25 + 0 + 1 + 1) / 4;
-    expect(floatRun(mse())).toBeCloseTo(squared, 6);
-    expect(floatRun(rmse())).toBeCloseTo(Math.sqrt(squared), 6);
-    expect(floatRun(mae())).toBeCloseTo((0.5 + 0 + 1 + 1) / 4, 6);
+    expect(await floatRun(mse())).toBeCloseTo(squared, 6);
+    expect(await floatRun(rmse())).toBeCloseTo(Math.sqrt(squared), 6);
+    expect(await floatRun(mae())).toBeCloseTo((0.5 + 0 + 1 + 1) / 4, 6);
     const mean = (1.5 + 2 + 2 + 5) / 4;
     const total = [1.5, 2, 2, 5].reduce((s, y) => s + (y - mean) ** 2, 0);
-    expect(floatRun(r2Score())).toBeCloseTo(1 - (squared * 4) / total, 6);
+    expect(await floatRun(r2Score())).toBeCloseTo(1 - (squared * 4) / total, 6);
   });
 
   it('losses: cross-entropy with ignore index and class weights, MSE and Dice', () => {

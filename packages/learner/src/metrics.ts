@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * A metric accumulates over a whole validation pass and reports one number, so averages are
- * taken over items, not over batch means.
+ * taken over items, not over batch means. `accumulate` may be asynchronous (the built-in ones are:
+ * they read the GPU without stalling it); the Learner awaits it before the batch is disposed.
  */
 export interface Metric {
   readonly name: string;
   reset(): void;
-  accumulate(predictions: tf.Tensor, targets: tf.Tensor): void;
+  accumulate(predictions: tf.Tensor, targets: tf.Tensor): void | Promise<void>;
   value(): number;
 }
 
@@ -17,12 +18,16 @@ export interface PerClassMetric extends Metric {
 }
 
 /** Flattens logits `[..., classes]` and integer targets `[...]` to predicted and true class ids, dropping `ignoreIndex`. */
-function classPairs(predictions: tf.Tensor, targets: tf.Tensor, ignoreIndex?: number): { predicted: Int32Array; actual: Int32Array; classes: number } {
+async function classPairs(predictions: tf.Tensor, targets: tf.Tensor, ignoreIndex?: number): Promise<{ predicted: Int32Array; actual: Int32Array; classes: number }> {
   const classes = predictions.shape[predictions.shape.length - 1]!;
   const [predicted, actual] = tf.tidy(() => [predictions.reshape([-1, classes]).argMax(-1), targets.reshape([-1]).toInt()]);
-  const predictedValues = predicted!.dataSync() as Int32Array;
-  const actualValues = actual!.dataSync() as Int32Array;
-  tf.dispose([predicted!, actual!]);
+  let predictedValues: Int32Array;
+  let actualValues: Int32Array;
+  try {
+    [predictedValues, actualValues] = (await Promise.all([predicted!.data(), actual!.data()])) as [Int32Array, Int32Array];
+  } finally {
+    tf.dispose([predicted!, actual!]);
+  }
   if (ignoreIndex === undefined) return { predicted: predictedValues, actual: actualValues, classes };
   const keep: number[] = [];
   for (let i = 0; i < actualValues.length; i++) if (actualValues[i] !== ignoreIndex) keep.push(i);
@@ -43,8 +48,8 @@ export function accuracy(options: { ignoreIndex?: number; name?: string } = {}):
       correct = 0;
       total = 0;
     },
-    accumulate(predictions, targets) {
-      const { predicted, actual } = classPairs(predictions, targets, options.ignoreIndex);
+    async accumulate(predictions, targets) {
+      const { predicted, actual } = await classPairs(predictions, targets, options.ignoreIndex);
       for (let i = 0; i < actual.length; i++) if (predicted[i] === actual[i]) correct++;
       total += actual.length;
     },
@@ -68,14 +73,17 @@ export function topKAccuracy(k: number): Metric {
       hits = 0;
       total = 0;
     },
-    accumulate(predictions, targets) {
+    async accumulate(predictions, targets) {
       const classes = predictions.shape[predictions.shape.length - 1]!;
       const hit = tf.tidy(() => {
         const { indices } = tf.topk(predictions.reshape([-1, classes]), Math.min(k, classes));
         return indices.equal(targets.reshape([-1, 1]).toInt()).any(-1).toFloat().sum();
       });
-      hits += hit.dataSync()[0]!;
-      hit.dispose();
+      try {
+        hits += (await hit.data())[0]!;
+      } finally {
+        hit.dispose();
+      }
       total += targets.size;
     },
     value: () => (total === 0 ? Number.NaN : hits / total),
@@ -89,8 +97,8 @@ function confusionCounts(ignoreIndex?: number) {
     reset() {
       matrix = [];
     },
-    accumulate(predictions: tf.Tensor, targets: tf.Tensor) {
-      const { predicted, actual, classes } = classPairs(predictions, targets, ignoreIndex);
+    async accumulate(predictions: tf.Tensor, targets: tf.Tensor) {
+      const { predicted, actual, classes } = await classPairs(predictions, targets, ignoreIndex);
       if (matrix.length === 0) matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
       for (let i = 0; i < actual.length; i++) {
         const row = matrix[actual[i]!];
@@ -170,14 +178,19 @@ function regressionSums(name: string, finish: (sums: { n: number; error: number;
     reset() {
       Object.assign(sums, { n: 0, error: 0, squaredError: 0, absoluteError: 0, target: 0, squaredTarget: 0 });
     },
-    accumulate(predictions, targets) {
+    async accumulate(predictions, targets) {
       const values = tf.tidy(() => {
         const y = targets.toFloat().reshape([-1]);
         const difference = predictions.reshape([-1]).sub(y);
         return tf.stack([difference.square().sum(), difference.abs().sum(), y.sum(), y.square().sum()]);
       });
-      const [squaredError, absoluteError, target, squaredTarget] = values.dataSync();
-      values.dispose();
+      let sumsRead: Float32Array;
+      try {
+        sumsRead = (await values.data()) as Float32Array;
+      } finally {
+        values.dispose();
+      }
+      const [squaredError, absoluteError, target, squaredTarget] = sumsRead;
       sums.n += targets.size;
       sums.squaredError += squaredError!;
       sums.absoluteError += absoluteError!;

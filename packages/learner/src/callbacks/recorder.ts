@@ -61,7 +61,7 @@ export class Recorder implements Callback {
     for (const metric of learner.metrics) metric.reset();
   }
 
-  afterBatch(learner: Learner): void {
+  async afterBatch(learner: Learner): Promise<void> {
     const items = batchSizeOf(learner.batch!);
     if (learner.training) {
       this.losses.push(learner.lossValue);
@@ -76,7 +76,7 @@ export class Recorder implements Callback {
     } else {
       this.validSum += learner.lossValue * items;
       this.validItems += items;
-      for (const metric of learner.metrics) metric.accumulate(learner.predictions!, learner.batch!.targets);
+      for (const metric of learner.metrics) await metric.accumulate(learner.predictions!, learner.batch!.targets);
     }
   }
 
