@@ -14,6 +14,8 @@ const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 256);
 const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '24,48,96,192').split(',').map(Number);
 const LR = Number(process.env.KINDLING_BENCH_LR ?? 1e-2);
 const DICE = process.env.KINDLING_BENCH_DICE !== '0';
+/** Seed of the weights, crops, augmentation and batch order. */
+const SEED = Number(process.env.KINDLING_BENCH_SEED ?? 42);
 /** All eight flips and quarter turns in training (membranes have no up or down), and at test time. */
 const DIHEDRAL = process.env.KINDLING_BENCH_DIHEDRAL === '1';
 /** How the decoder doubles resolution: `transpose` (learned 2×2 transposed convolution) or `resize` (bilinear, then a 3×3 convolution). */
@@ -52,15 +54,15 @@ export async function benchSegmentation(): Promise<void> {
     augment: { flip: 0.5, dihedral: DIHEDRAL, maxRotate: ROTATE, maxZoom: ZOOM, maxLighting: LIGHTING, probability: PROBABILITY },
     elastic: ELASTIC,
     crop: CROP,
-    seed: 42,
+    seed: SEED,
   });
-  const model = unet({ inputShape: CROP === undefined ? [SIZE, SIZE, 1] : [null, null, 1], classes: 2, widths: WIDTHS, upsampling: UPSAMPLING, seed: 42 });
+  const model = unet({ inputShape: CROP === undefined ? [SIZE, SIZE, 1] : [null, null, 1], classes: 2, widths: WIDTHS, upsampling: UPSAMPLING, seed: SEED });
   const crossEntropy = crossEntropyLoss();
   const overlap = diceLoss();
   const loss: LossFunction = DICE ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
   // Polyak averaging of the weights over the second half (`KINDLING_BENCH_AVERAGE=0` turns it off)
   const average = AVERAGE === 0 ? undefined : averageWeights({ decay: AVERAGE, from: 0.5 });
-  const learner = new Learner({ model, data, loss, metrics: [accuracy({ name: 'pixelAccuracy' }), dice({ average: 0 })], callbacks: average ? [average] : [], seed: 42 });
+  const learner = new Learner({ model, data, loss, metrics: [accuracy({ name: 'pixelAccuracy' }), dice({ average: 0 })], callbacks: average ? [average] : [], seed: SEED });
   const start = performance.now();
   await learner.fitOneCycle(EPOCHS, LR);
   const seconds = (performance.now() - start) / 1000;
@@ -85,32 +87,45 @@ export async function benchSegmentation(): Promise<void> {
       : []),
   ];
   // `originals`: score against the original full-size masks, the prediction's probabilities resized to them (bilinear)
+  /** Membrane-probability thresholds a pixel is called membrane above (0.5: the arg-max). */
+  const thresholds = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
   const evaluate = async (warps: Array<[Warp, Warp]>, loader = data.valid, originals?: Array<{ data: Uint8Array; width: number; height: number }>) => {
-    let [correct, total, intersection, predictedMembrane, actualMembrane] = [0, 0, 0, 0, 0];
+    const correct = thresholds.map(() => 0);
+    let [total, intersection, predictedMembrane, actualMembrane] = [0, 0, 0, 0];
     let position = 0;
     for await (const batch of loader) {
-      const [predicted, actual] = tf.tidy(() => {
+      const [membrane, actual] = tf.tidy(() => {
         const images = batch.inputs as tf.Tensor4D;
         let mean = tf.addN(warps.map(([forward, back]) => back(tf.softmax(model.predict(forward(images)) as tf.Tensor4D) as tf.Tensor4D))).div(warps.length) as tf.Tensor4D;
-        if (originals === undefined) return [mean.argMax(-1).dataSync(), batch.targets.reshape([-1]).dataSync()];
+        if (originals === undefined) return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]).dataSync(), batch.targets.reshape([-1]).dataSync()];
         const count = images.shape[0];
         const masks = originals.slice(position, position + count);
         position += count;
         mean = tf.image.resizeBilinear(mean, [masks[0]!.height, masks[0]!.width], false, true);
         const truth = new Int32Array(masks.length * masks[0]!.data.length);
         masks.forEach((mask, index) => truth.set(mask.data, index * mask.data.length));
-        return [mean.argMax(-1).dataSync(), truth];
+        return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]).dataSync(), truth];
       });
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       for (let i = 0; i < actual!.length; i++) {
-        if (predicted![i] === actual![i]) correct++;
-        if (predicted![i] === 0 && actual![i] === 0) intersection++;
-        if (predicted![i] === 0) predictedMembrane++;
-        if (actual![i] === 0) actualMembrane++;
+        const isMembrane = actual![i] === 0;
+        thresholds.forEach((threshold, t) => {
+          if (membrane![i]! > threshold === isMembrane) correct[t]!++;
+        });
+        const called = membrane![i]! > 0.5;
+        if (called && isMembrane) intersection++;
+        if (called) predictedMembrane++;
+        if (isMembrane) actualMembrane++;
       }
       total += actual!.length;
     }
-    return { pixelAccuracy: correct / total, dice: (2 * intersection) / (predictedMembrane + actualMembrane) };
+    return {
+      pixelAccuracy: correct[thresholds.indexOf(0.5)]! / total,
+      dice: (2 * intersection) / (predictedMembrane + actualMembrane),
+      predictedShare: predictedMembrane / total,
+      actualShare: actualMembrane / total,
+      accuracyByThreshold: correct.map((count) => count / total),
+    };
   };
   const [plain, tta] = [await evaluate(symmetries.slice(0, 1)), await evaluate(symmetries)];
   // the same score on the 24 training pictures (whole, not augmented): is the model short of fitting them, or of generalizing?
@@ -118,6 +133,11 @@ export async function benchSegmentation(): Promise<void> {
   const fitted = await evaluate(symmetries.slice(0, 1), trainingPictures.valid);
   const originalMasks = await Promise.all(data.valid.options.items.map((file) => loadMask(join(root, 'label', basename(file)), { mode: 'binary', classes: 2 })));
   const atFullSize = await evaluate(symmetries, data.valid, originalMasks);
+  const share = (result: { predictedShare: number; actualShare: number }) => `${(result.predictedShare * 100).toFixed(1)}% called membrane, ${(result.actualShare * 100).toFixed(1)}% is`;
+  console.log(`membrane share: validation ${share(plain)}; training pictures ${share(fitted)}`);
+  const byThreshold = (result: { accuracyByThreshold: number[] }) => thresholds.map((threshold, t) => `${threshold}: ${(result.accuracyByThreshold[t]! * 100).toFixed(2)}`).join(', ');
+  console.log(`pixel accuracy % by membrane threshold, validation: ${byThreshold(plain)}`);
+  console.log(`pixel accuracy % by membrane threshold, training pictures: ${byThreshold(fitted)}`);
   console.log(`validation by epoch (accuracy % / Dice): ${learner.recorder.epochs.map((epoch) => `${(epoch.metrics.pixelAccuracy! * 100).toFixed(1)}/${epoch.metrics.dice!.toFixed(3)}`).join(' ')}\n`);
   const best = learner.recorder.epochs.reduce((a, b) => (b.metrics.dice! > a.metrics.dice! ? b : a));
   printTable(
