@@ -13,6 +13,8 @@ export type { ClassMetricOptions, Metric, PerClassMetric } from './metrics';
 export { combinedCosine, combineSchedules, cosineSchedule, oneCycleSchedules, paramScheduler } from './schedule';
 export type { OneCycleOptions, Schedule } from './schedule';
 export type { LrFindOptions, LrFindResult } from './lr-finder';
+export { updateBatchNorm } from './batch-norm';
+export type { UpdateBatchNormOptions } from './batch-norm';
 export { Recorder } from './callbacks/recorder';
 export type { EpochRecord } from './callbacks/recorder';
 export {
