@@ -153,9 +153,14 @@ export async function benchSegmentation(): Promise<void> {
       accuracyByThreshold: correct.map((count) => count / total),
     };
   };
+  /**
+   * Scores the way the issue does: the arg-max map sampled to 256×256 as sharp's nearest kernel samples
+   * the masks (pixel ⌊(i + ½)·size/256⌋; checked against the 256×256 masks below), against those masks.
+   */
   async function scoreAt256(warps: Array<[Warp, Warp]>) {
     let [correct, total, intersection, predictedMembrane, actualMembrane] = [0, 0, 0, 0, 0];
     const files = data.valid.options.items;
+    const sample = Array.from({ length: 256 }, (_, i) => Math.floor(((i + 0.5) * SIZE) / 256));
     let position = 0;
     for await (const batch of data.valid) {
       const labels = tf.tidy(() => {
@@ -167,13 +172,18 @@ export async function benchSegmentation(): Promise<void> {
       const [count, height, width] = labels.shape as [number, number, number];
       tf.dispose([labels, batch.inputs as tf.Tensor, batch.targets]);
       for (let index = 0; index < count; index++) {
-        const predicted = await sharp(Uint8Array.from(values.subarray(index * height * width, (index + 1) * height * width)), { raw: { width, height, channels: 1 } })
-          .resize(256, 256, { fit: 'fill', kernel: 'nearest' })
-          .raw()
-          .toBuffer();
-        const truth = await loadMask(join(root, 'label', basename(files[position++]!)), { mode: 'binary', classes: 2, size: 256, method: 'squish' });
+        const file = join(root, 'label', basename(files[position++]!));
+        const truth = await loadMask(file, { mode: 'binary', classes: 2, size: 256, method: 'squish' });
+        if (position === 1) {
+          // the sampling rule must reproduce the 256×256 masks from the full-size ones exactly
+          const full = await loadMask(file, { mode: 'binary', classes: 2, size: SIZE, method: 'squish' });
+          const mismatches = truth.data.filter((value, i) => full.data[sample[Math.floor(i / 256)]! * SIZE + sample[i % 256]!] !== value).length;
+          if (mismatches > 0) throw new Error(`nearest sampling rule disagrees with the 256×256 mask of ${file} at ${mismatches} pixels`);
+        }
+        const offset = index * height * width;
         for (let i = 0; i < truth.data.length; i++) {
-          const [isCalled, isMembrane] = [predicted[i] === 0, truth.data[i] === 0];
+          const isCalled = values[offset + sample[Math.floor(i / 256)]! * width + sample[i % 256]!] === 0;
+          const isMembrane = truth.data[i] === 0;
           if (isCalled === isMembrane) correct++;
           if (isCalled && isMembrane) intersection++;
           if (isCalled) predictedMembrane++;
