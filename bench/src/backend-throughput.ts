@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { initBackend, type BackendName, type BackendReport } from '@kindling/backend/node';
-import { benchThreads } from './threads';
+import { backendLabel, benchThreads, wasmThreadsOf } from './threads';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
 
@@ -75,7 +75,7 @@ export async function benchBackendThroughput(): Promise<void> {
       rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
       continue;
     }
-    const threads = backend === 'wasm' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
+    const threads = wasmThreadsOf(report);
     const imagesPerSecond = await referenceThroughput(steps, warmup);
     const row = (name: string, value: number) => [
       name,
@@ -83,13 +83,13 @@ export async function benchBackendThroughput(): Promise<void> {
       torch === undefined ? '' : (value / torch).toFixed(4),
       `${steps} step${steps === 1 ? '' : 's'} after ${warmup} warm-up`,
     ];
-    if (threads !== undefined && threads !== '1') {
+    if (threads !== undefined && threads > 1) {
       // the baseline for the threads: the same CNN on one thread, in a process of its own
       const single = oneThreadWasm();
       rows.push(row('wasm, 1 thread', single));
-      rows.push([...row(`wasm, ${threads} threads`, imagesPerSecond).slice(0, 3), `${(imagesPerSecond / single).toFixed(2)}× one thread`]);
+      rows.push([...row(backendLabel(report), imagesPerSecond).slice(0, 3), `${(imagesPerSecond / single).toFixed(2)}× one thread`]);
     } else {
-      rows.push(row(threads === undefined ? backend : `wasm, ${threads} thread`, imagesPerSecond));
+      rows.push(row(backendLabel(report), imagesPerSecond));
     }
   }
   if (torch !== undefined) rows.push(['pytorch cpu, 2 threads', torch.toFixed(1), '1', '20 steps after 3 warm-up (baseline)']);

@@ -6,8 +6,14 @@ export function benchThreads(): number | 'auto' {
   return setting === undefined || setting === 'auto' ? 'auto' : Number(setting);
 }
 
+/** How many threads the wasm backend runs on, from its report; undefined for other backends. */
+export function wasmThreadsOf(report: BackendReport): number | undefined {
+  const threads = report.name === 'wasm' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
+  return threads === undefined ? undefined : Number(threads);
+}
+
 /** The backend a row ran on, with the wasm thread count: `wasm, 2 threads`. */
 export function backendLabel(report: BackendReport): string {
-  const threads = /(\d+) threads?/.exec(report.detail)?.[0];
-  return report.name === 'wasm' && threads !== undefined ? `${report.name}, ${threads}` : report.name;
+  const threads = wasmThreadsOf(report);
+  return threads === undefined ? report.name : `${report.name}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }
