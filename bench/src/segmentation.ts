@@ -113,6 +113,9 @@ export async function benchSegmentation(): Promise<void> {
       : []),
   ];
   // `originals`: score against the original full-size masks, the prediction's probabilities resized to them (bilinear)
+  /** The softmax averaged over the symmetries, each undone (call inside `tf.tidy`). */
+  const averageProbabilities = (images: tf.Tensor4D, warps: Array<[Warp, Warp]>): tf.Tensor4D =>
+    tf.addN(warps.map(([forward, back]) => back(tf.softmax(model.predict(forward(images)) as tf.Tensor4D) as tf.Tensor4D))).div(warps.length) as tf.Tensor4D;
   /** Membrane-probability thresholds a pixel is called membrane above (0.5: the arg-max). */
   const thresholds = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
   const evaluate = async (warps: Array<[Warp, Warp]>, loader = data.valid, originals?: Array<{ data: Uint8Array; width: number; height: number }>) => {
@@ -122,7 +125,7 @@ export async function benchSegmentation(): Promise<void> {
     for await (const batch of loader) {
       const [membrane, actual] = tf.tidy(() => {
         const images = batch.inputs as tf.Tensor4D;
-        let mean = tf.addN(warps.map(([forward, back]) => back(tf.softmax(model.predict(forward(images)) as tf.Tensor4D) as tf.Tensor4D))).div(warps.length) as tf.Tensor4D;
+        let mean = averageProbabilities(images, warps);
         if (originals === undefined) return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]).dataSync(), batch.targets.reshape([-1]).dataSync()];
         const count = images.shape[0];
         const masks = originals.slice(position, position + count);
@@ -165,7 +168,7 @@ export async function benchSegmentation(): Promise<void> {
     for await (const batch of data.valid) {
       const labels = tf.tidy(() => {
         const images = batch.inputs as tf.Tensor4D;
-        const mean = tf.addN(warps.map(([forward, back]) => back(tf.softmax(model.predict(forward(images)) as tf.Tensor4D) as tf.Tensor4D))).div(warps.length);
+        const mean = averageProbabilities(images, warps);
         return mean.argMax(-1).toInt();
       });
       const values = (await labels.data()) as Int32Array;

@@ -1,4 +1,4 @@
-import { initBackend, MAX_WASM_THREADS, type BackendName, type BackendReport } from '@kindling/backend/node';
+import { initBackend, isWasmThreadCount, MAX_WASM_THREADS, type BackendName, type BackendReport } from '@kindling/backend/node';
 import { ConfigError } from '@kindling/data';
 
 /** The flags every command shares: `--backend` and `--threads`. */
@@ -12,7 +12,7 @@ export interface BackendFlags {
 /** Starts the backend the flags ask for, reporting the choice in one line unless `quiet`. */
 export function startBackend(flags: BackendFlags, quiet = false): Promise<BackendReport> {
   const { threads } = flags;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
+  if (threads !== undefined && !isWasmThreadCount(threads)) {
     throw new ConfigError(`--threads must be a whole number from 1 to ${MAX_WASM_THREADS}, not ${threads}`);
   }
   return initBackend({ backend: flags.backend as BackendName | 'auto', wasmThreads: threads ?? 'auto', log: quiet ? false : undefined });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { BackendError } from './errors';
 import { defaultLoaders, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
-import { MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers } from './wasm-threads-node';
+import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers } from './wasm-threads-node';
 
 export interface NodeInitBackendOptions extends InitBackendOptions {
   /**
@@ -14,7 +14,7 @@ export interface NodeInitBackendOptions extends InitBackendOptions {
 
 function threadCount(setting: number | 'auto' | undefined): number {
   if (setting === undefined || setting === 'auto') return Math.min(availableParallelism(), MAX_WASM_THREADS);
-  if (!Number.isInteger(setting) || setting < 1 || setting > MAX_WASM_THREADS) {
+  if (!isWasmThreadCount(setting)) {
     throw new BackendError(`wasmThreads must be a whole number from 1 to ${MAX_WASM_THREADS} or 'auto'; got ${String(setting)}`);
   }
   return setting;

@@ -1,3 +1,3 @@
 export * from './index';
 export { initBackend, type NodeInitBackendOptions } from './init-backend-node';
-export { MAX_WASM_THREADS } from './wasm-threads-node';
+export { isWasmThreadCount, MAX_WASM_THREADS } from './wasm-threads-node';

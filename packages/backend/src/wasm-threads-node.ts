@@ -12,6 +12,11 @@ export interface WasmThreadControls {
 /** The most threads the wasm build can use: it starts a pool of eight workers. */
 export const MAX_WASM_THREADS = 8;
 
+/** Whether a thread count is one the wasm build can run: a whole number from 1 to {@link MAX_WASM_THREADS}. */
+export function isWasmThreadCount(count: number): boolean {
+  return Number.isInteger(count) && count >= 1 && count <= MAX_WASM_THREADS;
+}
+
 /** In the worker script: where it loads the module that arrived as a Blob (Node cannot import a blob: URL). */
 const WORKER_LOAD = 'if(typeof e.data.urlOrBlob=="string")';
 /** The start of the module text tfjs hands its workers as a Blob. */
