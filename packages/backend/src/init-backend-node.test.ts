@@ -64,25 +64,50 @@ describe('initBackend for Node', () => {
   });
 
   it('lets the process end while the thread pool idles', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'kindling-threads-test-'));
-    try {
-      const entry = pathToFileURL(fileURLToPath(new URL('./node.ts', import.meta.url))).href;
-      const script = join(folder, 'train.mts');
-      writeFileSync(
-        script,
-        [
-          `const tf = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href)});`,
-          `const { initBackend } = await import(${JSON.stringify(entry)});`,
-          `const report = await initBackend({ backend: 'wasm', wasmThreads: 2, log: false });`,
-          `const y = tf.conv2d(tf.ones([2, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');`,
-          `console.log(report.detail, (await y.data())[0]);`,
-        ].join('\n'),
-      );
-      // tsx runs the TypeScript sources
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 });
-      expect(stdout).toMatch(/2 threads 32/); // a corner sees 2×2 pixels × 8 channels of ones
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
+    const stdout = await runInChild([
+      `const report = await initBackend({ backend: 'wasm', wasmThreads: 2, log: false });`,
+      `const y = tf.conv2d(tf.ones([2, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');`,
+      `console.log(report.detail, (await y.data())[0]);`,
+    ]);
+    expect(stdout).toMatch(/2 threads 32/); // a corner sees 2×2 pixels × 8 channels of ones
+  });
+
+  it('runs on one thread, and says why, when the threaded start does not finish in time', async () => {
+    // no threaded start finishes within a millisecond: its workers load the module for longer than that
+    const stdout = await runInChild([
+      `const report = await initBackend({ backend: 'wasm', wasmThreads: 2, wasmThreadsTimeout: 1, log: false });`,
+      `const y = tf.conv2d(tf.ones([2, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');`,
+      `console.log(report.name, report.detail, (await y.data())[0]);`,
+      `console.log(report.addedKernels.includes('Conv2DBackpropFilter'));`,
+    ]);
+    expect(stdout).toMatch(/^wasm @tensorflow\/tfjs-backend-wasm, SIMD, 1 thread; 2 threads did not start within 0.001 s \(\d of \d workers ready\) 32\ntrue\n$/);
+  });
+
+  it('names a bad start timeout', async () => {
+    await expect(initBackend({ backend: 'wasm', wasmThreadsTimeout: 0, log: false })).rejects.toThrow(/wasmThreadsTimeout must be a positive number of milliseconds; got 0/);
   });
 });
+
+/**
+ * Runs lines of a module in a fresh Node process (tsx runs the TypeScript sources), with `tf` and this
+ * package's Node `initBackend` in scope; its standard output, once it has ended on its own.
+ */
+async function runInChild(lines: string[]): Promise<string> {
+  const folder = mkdtempSync(join(tmpdir(), 'kindling-threads-test-'));
+  try {
+    const entry = pathToFileURL(fileURLToPath(new URL('./node.ts', import.meta.url))).href;
+    const script = join(folder, 'child.mts');
+    writeFileSync(
+      script,
+      [
+        `const tf = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href)});`,
+        `const { initBackend } = await import(${JSON.stringify(entry)});`,
+        ...lines,
+      ].join('\n'),
+    );
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 });
+    return stdout;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}

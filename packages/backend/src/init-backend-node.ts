@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { defaultLoaders, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
-import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers } from './wasm-threads-node';
+import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadControls, type WasmThreadStart } from './wasm-threads-node';
+
+/** The priority tfjs-backend-wasm registers its backend with. */
+const WASM_PRIORITY = 2;
 
 export interface NodeInitBackendOptions extends InitBackendOptions {
   /**
@@ -10,7 +14,14 @@ export interface NodeInitBackendOptions extends InitBackendOptions {
    * (at most 8). `1` runs the single-threaded build. Default: `'auto'`.
    */
   wasmThreads?: number | 'auto';
+  /**
+   * Milliseconds the threaded wasm start may take before it is given up for one thread (the report says
+   * so). Default: 30,000; a start takes well under a second.
+   */
+  wasmThreadsTimeout?: number;
 }
+
+const THREADED_START_TIMEOUT = 30_000;
 
 function threadCount(setting: number | 'auto' | undefined): number {
   if (setting === undefined || setting === 'auto') return Math.min(availableParallelism(), MAX_WASM_THREADS);
@@ -20,24 +31,55 @@ function threadCount(setting: number | 'auto' | undefined): number {
   return setting;
 }
 
-/** The wasm loader for Node: the threaded build, started the way Node allows (see `prepareWasmThreads`). */
+/**
+ * Gives up a threaded start that did not finish: ends its workers and registers the wasm backend again
+ * for the single-threaded build, which the next `tf.setBackend('wasm')` starts.
+ */
+async function abandonThreadedStart(wasm: WasmThreadControls, start: WasmThreadStart): Promise<void> {
+  const factory = tf.findBackendFactory('wasm');
+  if (factory === null) throw new Error('the wasm backend is not registered');
+  await start.terminate();
+  tf.removeBackend('wasm');
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  wasm.setThreadsCount(1);
+  tf.registerBackend('wasm', factory, WASM_PRIORITY);
+}
+
+/**
+ * The wasm loader for Node: the threaded build, started the way Node allows (see `prepareWasmThreads`);
+ * one thread when the threaded build cannot start, or does not within `wasmThreadsTimeout`.
+ */
 const nodeWasmLoader: BackendLoader = async (options) => {
-  const threads = threadCount((options as NodeInitBackendOptions).wasmThreads);
+  const { wasmThreads, wasmThreadsTimeout = THREADED_START_TIMEOUT } = options as NodeInitBackendOptions;
+  const threads = threadCount(wasmThreads);
   if (threads === 1) return defaultLoaders.wasm(options);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  let restore: () => void;
+  let start: WasmThreadStart;
   try {
-    restore = prepareWasmThreads(wasm, threads);
+    start = prepareWasmThreads(wasm, threads);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return `${await defaultLoaders.wasm(options)}; threads unavailable: ${reason}`;
   }
+  const threaded = defaultLoaders.wasm(options);
+  const clock = new AbortController();
+  const late = sleep(wasmThreadsTimeout, undefined, { signal: clock.signal }).catch(() => undefined);
+  let detail: string | undefined;
   try {
-    return await defaultLoaders.wasm(options);
+    detail = await Promise.race([threaded, late]);
   } finally {
-    restore();
-    if (tf.getBackend() === 'wasm') releaseWasmWorkers();
+    clock.abort();
+    start.restore();
   }
+  if (detail !== undefined) {
+    if (tf.getBackend() === 'wasm') releaseWasmWorkers();
+    return detail;
+  }
+  threaded.catch(() => undefined); // given up: how it ends no longer matters
+  const { started, loaded, failures } = start.progress();
+  await abandonThreadedStart(wasm, start);
+  const why = failures.length === 0 ? '' : `; a worker failed: ${failures[0]}`;
+  return `${await defaultLoaders.wasm(options)}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s (${loaded} of ${started} workers ready${why})`;
 };
 
 /**
@@ -46,5 +88,9 @@ const nodeWasmLoader: BackendLoader = async (options) => {
  */
 export async function initBackend(options: NodeInitBackendOptions = {}): Promise<BackendReport> {
   threadCount(options.wasmThreads); // a bad setting is named before any backend starts
+  const { wasmThreadsTimeout } = options;
+  if (wasmThreadsTimeout !== undefined && !(Number.isFinite(wasmThreadsTimeout) && wasmThreadsTimeout > 0)) {
+    throw new BackendError(`wasmThreadsTimeout must be a positive number of milliseconds; got ${String(wasmThreadsTimeout)}`);
+  }
   return initAnyBackend({ ...options, loaders: { wasm: nodeWasmLoader, ...options.loaders } });
 }

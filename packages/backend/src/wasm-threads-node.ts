@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 
 /** What the threaded start needs from `@tensorflow/tfjs-backend-wasm`. */
@@ -33,17 +34,30 @@ function workerPrelude(bundle: string): string {
   return `var ${[...names, 'commonjsGlobal=globalThis'].join(',')};\n`;
 }
 
+/** A threaded start in progress (see {@link prepareWasmThreads}). */
+export interface WasmThreadStart {
+  /** Puts back `Blob`, `URL.createObjectURL`, `os.cpus` and the `Worker` class. */
+  restore(): void;
+  /** The pool's workers so far: how many started, how many loaded the module, and what any failing one said. */
+  progress(): { started: number; loaded: number; failures: string[] };
+  /** Ends every worker this start made, for a start that is given up; waits at most a few seconds. */
+  terminate(): Promise<void>;
+}
+
+/** The message a pthread worker posts once it has loaded the module (emscripten's worker script). */
+const LOADED = 'loaded';
+
 /**
  * Prepares a multi-threaded start of tfjs-backend-wasm in Node, which tfjs itself does not offer
  * (tfjs issue 3830): its flag says Node has no threads; it starts its pthread workers from `blob:` URLs,
  * which Node's `Worker` refuses; the workers import the module from a Blob; and it uses half the logical
  * cores (one thread on a two-core machine). For the backend's start only, this writes the worker script and
  * the module to a temporary folder (removed when the process exits) and hands their paths out instead of
- * blob URLs, and reports `2 × threads` cores. Call the returned function once `tf.setBackend('wasm')` has
- * settled: it puts `Blob`, `URL.createObjectURL` and `os.cpus` back. Throws, changing nothing, when the
+ * blob URLs, reports `2 × threads` cores, and watches the pool's workers start. Call `restore` on the
+ * result once `tf.setBackend('wasm')` has settled or been given up. Throws, changing nothing, when the
  * installed tfjs-backend-wasm is not built the way this expects.
  */
-export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): () => void {
+export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): WasmThreadStart {
   const bundlePath = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
   const bundle = readFileSync(bundlePath, 'utf8');
   if (!bundle.includes(MAIN_SCRIPT) || !bundle.includes(WORKER_LOAD.replaceAll('"', '\\"'))) {
@@ -78,13 +92,41 @@ export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): (
     const cpus = originalCpus();
     return Array.from({ length: 2 * threads }, (_, index) => cpus[index % cpus.length]!);
   };
+  // the bundle reads `require('worker_threads').Worker` when its module starts, and makes its pool then
+  const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker };
+  const OriginalWorker = workerThreads.Worker;
+  const workers: Worker[] = [];
+  let loaded = 0;
+  const failures: string[] = [];
+  const WatchedWorker = class extends OriginalWorker {
+    constructor(...parameters: ConstructorParameters<typeof Worker>) {
+      super(...parameters);
+      workers.push(this);
+      this.on('message', (message: { cmd?: unknown }) => {
+        if (message?.cmd === LOADED) loaded++;
+      });
+      this.on('error', (error: Error) => failures.push(error.message));
+    }
+  };
+  workerThreads.Worker = WatchedWorker;
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
 
-  return () => {
-    globalThis.Blob = OriginalBlob;
-    URL.createObjectURL = originalCreateObjectURL;
-    os.cpus = originalCpus;
+  return {
+    restore() {
+      globalThis.Blob = OriginalBlob;
+      URL.createObjectURL = originalCreateObjectURL;
+      os.cpus = originalCpus;
+      workerThreads.Worker = OriginalWorker;
+      const global = globalThis as { Worker?: unknown };
+      if (global.Worker === WatchedWorker) global.Worker = OriginalWorker; // the bundle copied it there
+    },
+    progress: () => ({ started: workers.length, loaded, failures: [...failures] }),
+    async terminate() {
+      for (const worker of workers) worker.unref();
+      const ended = Promise.allSettled(workers.map((worker) => worker.terminate()));
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    },
   };
 }
 
