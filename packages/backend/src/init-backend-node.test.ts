@@ -79,8 +79,10 @@ describe('initBackend for Node', () => {
       `const y = tf.conv2d(tf.ones([2, 16, 16, 8]), tf.ones([3, 3, 8, 8]), 1, 'same');`,
       `console.log(report.name, report.detail, (await y.data())[0]);`,
       `console.log(report.addedKernels.includes('Conv2DBackpropFilter'));`,
+      // a later start in the same process finds the backend running, and says how
+      `console.log((await initBackend({ backend: 'wasm', wasmThreads: 2, log: false })).detail);`,
     ]);
-    expect(stdout).toMatch(/^wasm @tensorflow\/tfjs-backend-wasm, SIMD, 1 thread; 2 threads did not start within 0.001 s \(\d of \d workers ready\) 32\ntrue\n$/);
+    expect(stdout).toMatch(/^wasm @tensorflow\/tfjs-backend-wasm, SIMD, 1 thread; 2 threads did not start within 0.001 s \(\d of \d workers ready\) 32\ntrue\n@tensorflow\/tfjs-backend-wasm, SIMD, 1 thread\n$/);
   });
 
   it('names a bad start timeout', async () => {

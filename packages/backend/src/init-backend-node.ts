@@ -32,6 +32,15 @@ function threadCount(setting: number | 'auto' | undefined): number {
 }
 
 /**
+ * Whether the wasm backend has started in this process (tfjs starts a backend once; it keeps its threads).
+ * `tf.findBackend` would start it, so this reads the engine's registry of started backends.
+ */
+function wasmStarted(): boolean {
+  const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;
+  return registry !== undefined && 'wasm' in registry;
+}
+
+/**
  * Gives up a threaded start that did not finish: ends its workers and registers the wasm backend again
  * for the single-threaded build, which the next `tf.setBackend('wasm')` starts.
  */
@@ -52,7 +61,7 @@ async function abandonThreadedStart(wasm: WasmThreadControls, start: WasmThreadS
 const nodeWasmLoader: BackendLoader = async (options) => {
   const { wasmThreads, wasmThreadsTimeout = THREADED_START_TIMEOUT } = options as NodeInitBackendOptions;
   const threads = threadCount(wasmThreads);
-  if (threads === 1) return defaultLoaders.wasm(options);
+  if (threads === 1 || wasmStarted()) return defaultLoaders.wasm(options);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   let start: WasmThreadStart;
   try {
