@@ -85,10 +85,10 @@ const nodeWasmLoader: BackendLoader = async (options) => {
     return detail;
   }
   threaded.catch(() => undefined); // given up: how it ends no longer matters
-  const { started, loaded, failures } = start.progress();
+  const { started, online, loaded, failures } = start.progress();
   await abandonThreadedStart(wasm, start);
   const why = failures.length === 0 ? '' : `; a worker failed: ${failures[0]}`;
-  return `${await defaultLoaders.wasm(options)}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s (${loaded} of ${started} workers ready${why})`;
+  return `${await defaultLoaders.wasm(options)}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s (${loaded} of ${started} workers ready, ${online} running${why})`;
 };
 
 /**

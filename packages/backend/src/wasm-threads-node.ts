@@ -38,8 +38,11 @@ function workerPrelude(bundle: string): string {
 export interface WasmThreadStart {
   /** Puts back `Blob`, `URL.createObjectURL`, `os.cpus` and the `Worker` class. */
   restore(): void;
-  /** The pool's workers so far: how many started, how many loaded the module, and what any failing one said. */
-  progress(): { started: number; loaded: number; failures: string[] };
+  /**
+   * The pool's workers so far: how many were made, how many have their thread running, how many loaded
+   * the module, and what any failing one said.
+   */
+  progress(): { started: number; online: number; loaded: number; failures: string[] };
   /** Ends every worker this start made, for a start that is given up; waits at most a few seconds. */
   terminate(): Promise<void>;
 }
@@ -96,12 +99,14 @@ export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): W
   const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker };
   const OriginalWorker = workerThreads.Worker;
   const workers: Worker[] = [];
+  let online = 0;
   let loaded = 0;
   const failures: string[] = [];
   const WatchedWorker = class extends OriginalWorker {
     constructor(...parameters: ConstructorParameters<typeof Worker>) {
       super(...parameters);
       workers.push(this);
+      this.once('online', () => online++);
       this.on('message', (message: { cmd?: unknown }) => {
         if (message?.cmd === LOADED) loaded++;
       });
@@ -121,7 +126,7 @@ export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): W
       const global = globalThis as { Worker?: unknown };
       if (global.Worker === WatchedWorker) global.Worker = OriginalWorker; // the bundle copied it there
     },
-    progress: () => ({ started: workers.length, loaded, failures: [...failures] }),
+    progress: () => ({ started: workers.length, online, loaded, failures: [...failures] }),
     async terminate() {
       for (const worker of workers) worker.unref();
       const ended = Promise.allSettled(workers.map((worker) => worker.terminate()));
