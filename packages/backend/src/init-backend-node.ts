@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { defaultLoaders, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
-import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadControls, type WasmThreadStart } from './wasm-threads-node';
+import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
 /** The priority tfjs-backend-wasm registers its backend with. */
 const WASM_PRIORITY = 2;
@@ -40,39 +40,17 @@ function wasmStarted(): boolean {
   return registry !== undefined && 'wasm' in registry;
 }
 
-/**
- * Gives up a threaded start that did not finish: ends its workers and registers the wasm backend again
- * for the single-threaded build, which the next `tf.setBackend('wasm')` starts.
- */
-async function abandonThreadedStart(wasm: WasmThreadControls, start: WasmThreadStart): Promise<void> {
-  const factory = tf.findBackendFactory('wasm');
-  if (factory === null) throw new Error('the wasm backend is not registered');
-  await start.terminate();
-  tf.removeBackend('wasm');
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  wasm.setThreadsCount(1);
-  tf.registerBackend('wasm', factory, WASM_PRIORITY);
-}
+/** Threaded starts tried before one thread: a start that stalls (see the README) seldom stalls twice running. */
+const THREADED_START_ATTEMPTS = 2;
 
 /**
- * The wasm loader for Node: the threaded build, started the way Node allows (see `prepareWasmThreads`);
- * one thread when the threaded build cannot start, or does not within `wasmThreadsTimeout`.
+ * Waits for one prepared threaded start: its report detail, or, when it did not finish in time, how far its
+ * workers got — its workers ended and the wasm backend registered again, so that another start can run.
  */
-const nodeWasmLoader: BackendLoader = async (options) => {
-  const { wasmThreads, wasmThreadsTimeout = THREADED_START_TIMEOUT } = options as NodeInitBackendOptions;
-  const threads = threadCount(wasmThreads);
-  if (threads === 1 || wasmStarted()) return defaultLoaders.wasm(options);
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  let start: WasmThreadStart;
-  try {
-    start = prepareWasmThreads(wasm, threads);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return `${await defaultLoaders.wasm(options)}; threads unavailable: ${reason}`;
-  }
+async function awaitThreadedStart(start: WasmThreadStart, options: NodeInitBackendOptions, timeout: number): Promise<{ detail: string } | { stalled: string }> {
   const threaded = defaultLoaders.wasm(options);
   const clock = new AbortController();
-  const late = sleep(wasmThreadsTimeout, undefined, { signal: clock.signal }).catch(() => undefined);
+  const late = sleep(timeout, undefined, { signal: clock.signal }).catch(() => undefined);
   let detail: string | undefined;
   try {
     detail = await Promise.race([threaded, late]);
@@ -82,13 +60,45 @@ const nodeWasmLoader: BackendLoader = async (options) => {
   }
   if (detail !== undefined) {
     if (tf.getBackend() === 'wasm') releaseWasmWorkers();
-    return detail;
+    return { detail };
   }
   threaded.catch(() => undefined); // given up: how it ends no longer matters
   const { started, online, loaded, failures } = start.progress();
-  await abandonThreadedStart(wasm, start);
-  const why = failures.length === 0 ? '' : `; a worker failed: ${failures[0]}`;
-  return `${await defaultLoaders.wasm(options)}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s (${loaded} of ${started} workers ready, ${online} running${why})`;
+  const factory = tf.findBackendFactory('wasm');
+  if (factory === null) throw new Error('the wasm backend is not registered');
+  await start.terminate();
+  tf.removeBackend('wasm'); // the engine forgets the pending start
+  tf.registerBackend('wasm', factory, WASM_PRIORITY);
+  return { stalled: `${loaded} of ${started} workers ready, ${online} running${failures.length === 0 ? '' : `, one failed: ${failures[0]}`}` };
+}
+
+/**
+ * The wasm loader for Node: the threaded build, started the way Node allows (see `prepareWasmThreads`);
+ * one thread when the threaded build cannot start here, or twice does not within `wasmThreadsTimeout`.
+ */
+const nodeWasmLoader: BackendLoader = async (options) => {
+  const { wasmThreads, wasmThreadsTimeout = THREADED_START_TIMEOUT } = options as NodeInitBackendOptions;
+  const threads = threadCount(wasmThreads);
+  if (threads === 1 || wasmStarted()) return defaultLoaders.wasm(options);
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const oneThread = async () => {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    wasm.setThreadsCount(1);
+    return defaultLoaders.wasm(options);
+  };
+  const stalls: string[] = [];
+  while (stalls.length < THREADED_START_ATTEMPTS) {
+    let start: WasmThreadStart;
+    try {
+      start = prepareWasmThreads(wasm, threads);
+    } catch (error) {
+      return `${await oneThread()}; threads unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const outcome = await awaitThreadedStart(start, options, wasmThreadsTimeout);
+    if ('detail' in outcome) return stalls.length === 0 ? outcome.detail : `${outcome.detail}; the first start stalled (${stalls[0]})`;
+    stalls.push(outcome.stalled);
+  }
+  return `${await oneThread()}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s, ${stalls.length} tries (${stalls.join('; ')})`;
 };
 
 /**

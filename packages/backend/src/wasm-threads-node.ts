@@ -128,7 +128,11 @@ export function prepareWasmThreads(wasm: WasmThreadControls, threads: number): W
     },
     progress: () => ({ started: workers.length, online, loaded, failures: [...failures] }),
     async terminate() {
-      for (const worker of workers) worker.unref();
+      for (const worker of workers) {
+        // the start is given up: nothing may react to these workers any more, a failing one included
+        worker.removeAllListeners('message').removeAllListeners('error').on('error', () => undefined);
+        worker.unref();
+      }
       const ended = Promise.allSettled(workers.map((worker) => worker.terminate()));
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     },
