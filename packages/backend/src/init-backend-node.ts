@@ -15,8 +15,9 @@ export interface NodeInitBackendOptions extends InitBackendOptions {
    */
   wasmThreads?: number | 'auto';
   /**
-   * Milliseconds the threaded wasm start may take before it is given up for one thread (the report says
-   * so). Default: 10,000; a start takes 0.2–0.4 s, also on a busy two-core machine.
+   * Milliseconds a threaded wasm start may take before it is given up and tried once more, then one
+   * thread runs (the report says so). Default: 10,000; a start takes 0.2–0.7 s, also on a busy two-core
+   * machine.
    */
   wasmThreadsTimeout?: number;
 }
