@@ -41,14 +41,21 @@ function wasmStarted(): boolean {
   return registry !== undefined && 'wasm' in registry;
 }
 
-/** Threaded starts tried before one thread: a start that stalls (see the README) seldom stalls twice running. */
+/**
+ * Threaded starts tried before one thread: a start whose workers stall (see the README) seldom stalls twice
+ * running. A start that has not made its pool of workers yet is not tried again.
+ */
 const THREADED_START_ATTEMPTS = 2;
 
 /**
  * Waits for one prepared threaded start: its report detail, or, when it did not finish in time, how far its
  * workers got — its workers ended and the wasm backend registered again, so that another start can run.
  */
-async function awaitThreadedStart(start: WasmThreadStart, options: NodeInitBackendOptions, timeout: number): Promise<{ detail: string } | { stalled: string }> {
+async function awaitThreadedStart(
+  start: WasmThreadStart,
+  options: NodeInitBackendOptions,
+  timeout: number,
+): Promise<{ detail: string } | { stalled: string; poolMade: boolean }> {
   const threaded = defaultLoaders.wasm(options);
   const clock = new AbortController();
   const late = sleep(timeout, undefined, { signal: clock.signal }).catch(() => undefined);
@@ -70,7 +77,10 @@ async function awaitThreadedStart(start: WasmThreadStart, options: NodeInitBacke
   await start.terminate();
   tf.removeBackend('wasm'); // the engine forgets the pending start
   tf.registerBackend('wasm', factory, WASM_PRIORITY);
-  return { stalled: `${loaded} of ${started} workers ready, ${online} running${failures.length === 0 ? '' : `, one failed: ${failures[0]}`}` };
+  return {
+    stalled: `${loaded} of ${started} workers ready, ${online} running${failures.length === 0 ? '' : `, one failed: ${failures[0]}`}`,
+    poolMade: started > 0,
+  };
 }
 
 /**
@@ -98,8 +108,11 @@ const nodeWasmLoader: BackendLoader = async (options) => {
     const outcome = await awaitThreadedStart(start, options, wasmThreadsTimeout);
     if ('detail' in outcome) return stalls.length === 0 ? outcome.detail : `${outcome.detail}; the first start stalled (${stalls[0]})`;
     stalls.push(outcome.stalled);
+    // a start still making its module would go on beside a second one, and make its workers then
+    if (!outcome.poolMade) break;
   }
-  return `${await oneThread()}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s, ${stalls.length} tries (${stalls.join('; ')})`;
+  const tries = stalls.length === 1 ? '' : `, ${stalls.length} tries`;
+  return `${await oneThread()}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s${tries} (${stalls.join('; ')})`;
 };
 
 /**
