@@ -22,6 +22,8 @@ import {
  * depend on the internals of `@tensorflow/tfjs-backend-wasm`.
  */
 interface WasmBackendLike extends KernelBackend {
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number, values?: backend_util.BackendValues): TensorInfo;
   readSync(dataId: object): backend_util.BackendValues;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -77,23 +79,32 @@ class WasmKernels {
     return this.call('Slice', { x }, { begin, size });
   }
 
-  /** Keeps every `step`-th row and column of an NHWC tensor. */
-  subsample(x: TensorInfo, stepHeight: number, stepWidth: number, height: number, width: number): TensorInfo {
-    if (stepHeight === 1 && stepWidth === 1) return this.slice(x, [0, 0, 0, 0], [x.shape[0]!, height, width, x.shape[3]!]);
+  /** Elements begin[k], begin[k] + strides[k], … below end[k] along every axis k (a plain slice when every stride is 1). */
+  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
+    if (strides.every((stride) => stride === 1)) return this.slice(x, begin, end.map((stop, axis) => stop - begin[axis]!));
     return this.call(
       'StridedSlice',
       { x },
-      {
-        begin: [0, 0, 0, 0],
-        end: [x.shape[0]!, (height - 1) * stepHeight + 1, (width - 1) * stepWidth + 1, x.shape[3]!],
-        strides: [1, stepHeight, stepWidth, 1],
-        beginMask: 0,
-        endMask: 0,
-        ellipsisMask: 0,
-        newAxisMask: 0,
-        shrinkAxisMask: 0,
-      },
+      { begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 },
     );
+  }
+
+  /**
+   * A float32 tensor's values in place on the wasm heap (no copy), for kernels written in JS. Read from
+   * the memory itself: the module's views can lag behind a heap that grew.
+   */
+  floats(info: TensorInfo): Float32Array {
+    const { wasm, dataIdMap } = this.backend;
+    const entry = dataIdMap.get(info.dataId);
+    if (entry === undefined || info.dtype !== 'float32') throw new Error('@kindling/backend: expected a float32 tensor of the wasm backend');
+    return new Float32Array(wasm.wasmMemory?.buffer ?? wasm.HEAPU8.buffer, entry.memoryOffset, util.sizeFromShape(info.shape));
+  }
+
+  /** A new float32 tensor, its values left for the caller to write (see `floats`). */
+  empty(shape: number[]): TensorInfo {
+    const out = this.backend.makeOutput(shape, 'float32');
+    this.temporaries.push(out);
+    return out;
   }
 
   fromValues(values: backend_util.BackendValues, shape: number[], dtype: DataType): TensorInfo {
@@ -117,10 +128,62 @@ class WasmKernels {
 }
 
 /**
+ * For every filter column j, the columns of `x` it reads (j·dw − left, + sw, …; zeros where they fall in
+ * the padding), channels first: [fw·c, top + H + bottom, b, outW]. wasm's Transpose puts the channels
+ * first; the shifted rows are then copied in JS straight into the wasm heap (wasm's Pad, Slice and Concat
+ * took 5–10× longer for the same copies).
+ */
+function gatherFilterColumns(
+  kernels: WasmKernels,
+  x: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  filterWidth: number,
+  paddedHeight: number,
+): TensorInfo {
+  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const { outWidth, strideWidth, dilationWidth } = info;
+  const { top, left } = info.padInfo;
+  const channelsFirst = kernels.transpose(x, [3, 1, 0, 2]); // [c, H, b, W]
+  const out = kernels.empty([filterWidth * channels, paddedHeight, batch, outWidth]);
+  const source = kernels.floats(channelsFirst);
+  const target = kernels.floats(out);
+  for (let j = 0; j < filterWidth; j++) {
+    const shift = j * dilationWidth - left; // x column of output column 0
+    const first = Math.min(outWidth, Math.max(0, Math.ceil(-shift / strideWidth)));
+    const end = Math.max(first, Math.min(outWidth, Math.floor((width - 1 - shift) / strideWidth) + 1));
+    for (let channel = 0; channel < channels; channel++) {
+      for (let y = 0; y < paddedHeight; y++) {
+        const row = y - top;
+        const base = (((j * channels + channel) * paddedHeight + y) * batch) * outWidth;
+        if (row < 0 || row >= height) {
+          target.fill(0, base, base + batch * outWidth);
+          continue;
+        }
+        for (let b = 0; b < batch; b++) {
+          const start = base + b * outWidth;
+          if (first > 0) target.fill(0, start, start + first);
+          const read = ((channel * height + row) * batch + b) * width + shift + first * strideWidth;
+          if (strideWidth === 1) {
+            target.set(source.subarray(read, read + end - first), start + first);
+          } else {
+            for (let column = first, from = read; column < end; column++, from += strideWidth) target[start + column] = source[from]!;
+          }
+          if (end < outWidth) target.fill(0, start + end, start + outWidth);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * The gradient of a convolution with respect to its filter, for NHWC input:
- *   dW[i, j, c, o] = Σ_{b, y, x} xPadded[b, y·s + i·d, x·s + j·d, c] · dy[b, y, x, o]
- * which is itself a convolution: channels and batch of `x` swap places, `dy` becomes the filter,
- * the forward stride becomes the dilation and the forward dilation becomes the stride.
+ *   dW[i, j, c, o] = Σ_{b, y, x} xPadded[b, y·sh + i·dh, x·sw + j·dw, c] · dy[b, y, x, o]
+ * computed as one convolution whose contraction runs over long channels, which is what xnnpack's
+ * convolutions are fast at: for each filter column j, the columns of `x` it reads are folded with the
+ * batch into channels, so `x` becomes [fw·c, Hpadded, 1, b·outW] and `dy` the filter [outH, 1, b·outW, o];
+ * the forward stride becomes the dilation along the height, and the output's rows i·dh are the filter's
+ * rows. (With only the batch as channels, two per tap, the same convolution ran 2–4× slower.)
  */
 function convBackpropFilter(
   kernels: WasmKernels,
@@ -141,34 +204,36 @@ function convBackpropFilter(
     dimRoundingMode,
   );
   const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
-  const { top, bottom, left, right } = info.padInfo;
-  const padded = kernels.pad(x, [
-    [0, 0],
-    [Math.max(top, 0), Math.max(bottom, 0)],
-    [Math.max(left, 0), Math.max(right, 0)],
-    [0, 0],
-  ]);
-  const input = kernels.transpose(padded, [3, 1, 2, 0]); // [c, H, W, b]
-  const filter = kernels.transpose(dy, [1, 2, 0, 3]); // [outH, outW, b, o]
-  // Stride 1 here; a forward dilation above 1 is taken by subsampling after, so that the wasm
-  // convolution never sees a stride and a dilation above 1 together.
+  const batch = x.shape[0]!;
+  const { outHeight, outWidth, strideHeight, dilationHeight } = info;
+  // rows the forward convolution reads, padding included
+  const paddedHeight = Math.max(info.padInfo.top + x.shape[1]! + info.padInfo.bottom, (outHeight - 1) * strideHeight + (filterHeight - 1) * dilationHeight + 1);
+  const columns = gatherFilterColumns(kernels, x, info, filterWidth, paddedHeight);
+  const input = kernels.reshape(columns, [filterWidth * inChannels, paddedHeight, 1, batch * outWidth]);
+  const filter = kernels.reshape(kernels.transpose(dy, [1, 0, 2, 3]), [outHeight, 1, batch * outWidth, outChannels]);
   const full = kernels.call(
     'Conv2D',
     { x: input, filter },
     {
       strides: [1, 1],
-      dilations: [info.strideHeight, info.strideWidth],
+      dilations: [strideHeight, 1],
       pad: 'valid',
       dataFormat: 'NHWC',
       dimRoundingMode: undefined,
     } as unknown as NamedAttrMap,
-  ); // [c, H', W', o]
-  const cropped = kernels.subsample(full, info.dilationHeight, info.dilationWidth, filterHeight, filterWidth);
-  const gradient = kernels.transpose(cropped, [1, 2, 0, 3]);
-  util.assert(
-    util.arraysEqual(gradient.shape, [filterHeight, filterWidth, inChannels, outChannels]),
-    () => `@kindling/backend: filter gradient has shape ${gradient.shape}, expected ${filterShape}`,
-  );
+  ); // [fw·c, Hpadded − (outH − 1)·sh, 1, o]
+  const fullHeight = full.shape[1]!;
+  const gradient = kernels.empty([filterHeight, filterWidth, inChannels, outChannels]);
+  const source = kernels.floats(full);
+  const target = kernels.floats(gradient);
+  for (let i = 0; i < filterHeight; i++) {
+    for (let j = 0; j < filterWidth; j++) {
+      for (let channel = 0; channel < inChannels; channel++) {
+        const read = ((j * inChannels + channel) * fullHeight + i * dilationHeight) * outChannels;
+        target.set(source.subarray(read, read + outChannels), ((i * filterWidth + j) * inChannels + channel) * outChannels);
+      }
+    }
+  }
   return gradient;
 }
 
