@@ -97,8 +97,8 @@ interface ConvCase {
 
 function convCases(withDilation: boolean): ConvCase[] {
   const cases: ConvCase[] = [];
-  const sizes: Array<[number, number]> = [[5, 5], [8, 7], [9, 12]];
-  const filters: Array<[number, number]> = [[1, 1], [2, 3], [3, 3], [5, 5]];
+  const sizes: Array<[number, number]> = [[5, 5], [6, 8], [8, 7], [9, 12]];
+  const filters: Array<[number, number]> = [[1, 1], [2, 2], [2, 3], [3, 3], [5, 5]];
   let index = 0;
   for (const size of sizes) {
     for (const filter of filters) {
@@ -229,6 +229,31 @@ describe('wasm training kernels match cpu', () => {
     const ints = { x: { values: Int32Array.from([1, 2, 3]), shape: [3], dtype: 'int32' as const } };
     const tiled = await runOn('wasm', 'Tile', ints, { reps: [2] });
     expect(Array.from(tiled.values)).toEqual([1, 2, 3, 1, 2, 3]);
+  });
+
+  it('Sum and Mean (replaced over leading axes by a pooling) match cpu, and fall back for other axes and int32', async () => {
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[2, 64, 64, 16], [0, 1, 2], false], // batch norm's statistics
+      [[2, 64, 64, 16], [2, 0, 1], true],
+      [[7, 5], 0, false], // a dense layer's bias gradient
+      [[7, 5], [0], true],
+      [[3, 4, 5], [0, 1], false],
+      [[3, 4, 5], [-3, -2], true],
+      [[3, 4, 5], [1, 2], false], // not leading: wasm's own
+      [[3, 4, 5], [0, 2], true],
+      [[6], 0, false], // every axis: wasm's own
+      [[2, 3, 1, 4], [0, 1, 2], false],
+    ];
+    for (const [index, [shape, axis, keepDims]] of cases.entries()) {
+      const inputs = { x: { values: random(shape.reduce((a, b) => a * b), index + 90), shape } };
+      for (const kernel of ['Sum', 'Mean']) {
+        const label = `${kernel} of ${shape} over ${JSON.stringify(axis)}${keepDims ? ', dims kept' : ''}`;
+        expectClose(await runOn('wasm', kernel, inputs, { axis, keepDims }), await runOn('cpu', kernel, inputs, { axis, keepDims }), label);
+      }
+    }
+    const ints = { x: { values: Int32Array.from([1, 2, 3, 4, 5, 6]), shape: [3, 2], dtype: 'int32' as const } };
+    const summed = await runOn('wasm', 'Sum', ints, { axis: [0], keepDims: false });
+    expect(Array.from(summed.values)).toEqual([9, 12]);
   });
 
   it('UnsortedSegmentSum sums rows by segment, with repeats and dropped negative ids', async () => {

@@ -2,6 +2,8 @@ import {
   backend_util,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  Mean,
+  Sum,
   Tile,
   unregisterKernel,
   DepthwiseConv2dNativeBackpropFilter,
@@ -32,14 +34,17 @@ interface WasmBackendLike extends KernelBackend {
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
 /**
- * Kernels the wasm backend lacks that training needs, built from wasm's own kernels; and two it has
- * but runs slowly on training's shapes: `Conv2DBackpropInput` (ten times a convolution) and `Tile`
- * (which batch-norm gradients use to broadcast per-channel values over a whole batch).
+ * Kernels the wasm backend lacks that training needs, built from wasm's own kernels; and some it has
+ * but runs slowly on training's shapes: `Conv2DBackpropInput` (ten times a convolution), `Tile`
+ * (which batch-norm gradients use to broadcast per-channel values over a whole batch), and `Sum` and
+ * `Mean` over the leading axes (batch norm's statistics and gradients, every bias gradient).
  */
 export const WASM_TRAINING_KERNELS = [
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   Tile,
+  Sum,
+  Mean,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   UnsortedSegmentSum,
@@ -291,6 +296,7 @@ function convBackpropInput(
   const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode);
   const [batch, height, width] = inputShape;
   const [filterHeight, filterWidth] = filter.shape as [number, number, number, number];
+  if (tilesExactly(info, height, width)) return convBackpropInputByTiles(kernels, dy, filter, info);
   const dilated = dilateSpatially(kernels, dy, info.strideHeight, info.strideWidth);
   const reachHeight = (filterHeight - 1) * info.dilationHeight;
   const reachWidth = (filterWidth - 1) * info.dilationWidth;
@@ -308,6 +314,45 @@ function convBackpropInput(
     { x: window, filter: flipped },
     { strides: [1, 1], dilations: [info.dilationHeight, info.dilationWidth], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as NamedAttrMap,
   );
+}
+
+/** Each output pixel of the forward convolution read its own filter-sized tile of the input, and they cover it (a 2×2 stride-2 transposed convolution, or a 1×1 one). */
+function tilesExactly(info: backend_util.Conv2DInfo, height: number, width: number): boolean {
+  const { padInfo } = info;
+  return (
+    info.filterHeight === info.strideHeight &&
+    info.filterWidth === info.strideWidth &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    padInfo.top === 0 &&
+    padInfo.bottom === 0 &&
+    padInfo.left === 0 &&
+    padInfo.right === 0 &&
+    info.outHeight * info.strideHeight === height &&
+    info.outWidth * info.strideWidth === width
+  );
+}
+
+/**
+ * The input gradient when the filter tiles the input (see `tilesExactly`): every output pixel's tile
+ * is dy at that pixel times the filter, one matrix product [b·outH·outW, o] × [o, fh·fw·c], its rows
+ * then laid back out as tiles. A quarter of the work of the zero-dilated convolution below.
+ */
+function convBackpropInputByTiles(kernels: WasmKernels, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const [filterHeight, filterWidth, inChannels, outChannels] = filter.shape as [number, number, number, number];
+  const { batchSize, outHeight, outWidth } = info;
+  // a 1×1 convolution: xnnpack's matrix product (wasm's BatchMatMul runs 4× slower on these shapes)
+  const product = kernels.call(
+    'Conv2D',
+    {
+      x: dy,
+      filter: kernels.reshape(kernels.transpose(filter, [3, 0, 1, 2]), [1, 1, outChannels, filterHeight * filterWidth * inChannels]),
+    },
+    { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as NamedAttrMap,
+  ); // [b, outH, outW, fh·fw·c]
+  const tiles = kernels.reshape(product, [batchSize * outHeight, outWidth, filterHeight, filterWidth * inChannels]);
+  const rows = filterHeight === 1 ? tiles : kernels.transpose(tiles, [0, 2, 1, 3]); // [b·outH, fh, outW, fw·c]
+  return kernels.reshape(rows, [batchSize, outHeight * filterHeight, outWidth * filterWidth, inChannels]);
 }
 
 const conv2DBackpropInputConfig: KernelConfig = {
@@ -514,14 +559,59 @@ const tileConfig: KernelConfig = {
   },
 };
 
+/** wasm's own Sum and Mean, kept for the reductions the pooling version does not cover. */
+const originalReductions = new Map<string, KernelConfig['kernelFunc']>();
+
+/**
+ * Sum and Mean over leading axes (batch, height, width of NHWC: batch norm and bias gradients) as one
+ * average pooling over a window that covers them: xnnpack pools in a single pass, where wasm's Sum and
+ * Mean first transpose the reduced axes inward (ten times slower on a [2, 256, 256, 16] tensor).
+ */
+function leadingAxesReduction(kernelName: typeof Sum | typeof Mean): KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, attrs, backend } = args;
+      const { x } = inputs as { x: TensorInfo };
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+      const reduced = axes.length;
+      const leading = reduced > 0 && reduced < x.shape.length && axes.every((value, index) => value === index);
+      const size = util.sizeFromShape(x.shape);
+      if (x.dtype !== 'float32' || !leading || size === 0) return originalReductions.get(kernelName)!(args);
+      const kernels = new WasmKernels(backend as WasmBackendLike);
+      const outer = util.sizeFromShape(x.shape.slice(0, reduced - 1));
+      const last = x.shape[reduced - 1]!;
+      const kept = x.shape.slice(reduced);
+      const channels = util.sizeFromShape(kept);
+      const mean = kernels.call(
+        'AvgPool',
+        { x: kernels.reshape(x, [1, outer, last, channels]) },
+        { filterSize: [outer, last], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined } as unknown as NamedAttrMap,
+      );
+      const result = kernelName === Mean ? mean : kernels.call('Multiply', { a: mean, b: kernels.fromValues(new Float32Array([outer * last]), [], 'float32') });
+      return kernels.finish(kernels.reshape(result, keepDims ? [...x.shape.slice(0, reduced).map(() => 1), ...kept] : kept));
+    },
+  };
+}
+
+const sumConfig = leadingAxesReduction(Sum);
+const meanConfig = leadingAxesReduction(Mean);
+
 const configs: KernelConfig[] = [
   tileConfig,
+  sumConfig,
+  meanConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
   unsortedSegmentSumConfig,
 ];
+
+/** Kernels wasm has that are replaced by faster ones (the rest are added only where wasm lacks them). */
+const REPLACED: ReadonlySet<string> = new Set([Conv2DBackpropInput, Tile, Sum, Mean]);
 
 /**
  * Registers the training kernels the wasm backend lacks (and the faster Conv2DBackpropInput).
@@ -534,8 +624,9 @@ export function registerWasmTrainingKernels(): string[] {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing !== undefined) {
-      if (config.kernelName !== Conv2DBackpropInput && config.kernelName !== Tile) continue; // a later wasm release brought its own
+      if (!REPLACED.has(config.kernelName)) continue; // a later wasm release brought its own
       if (config.kernelName === Tile) originalTile = existing.kernelFunc;
+      if (config.kernelName === Sum || config.kernelName === Mean) originalReductions.set(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
     }
     registerKernel(config);
