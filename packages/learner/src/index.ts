@@ -26,6 +26,7 @@ export {
   progress,
   saveBest,
   stopOnNaN,
+  validateEvery,
   yieldToEventLoop,
 } from './callbacks/training-callbacks';
 export type { AverageWeightsOptions, Monitor, MonitorOptions, ProgressEvent } from './callbacks/training-callbacks';

@@ -9,6 +9,8 @@ export interface EpochRecord {
   /** Mean validation loss over the validation items (NaN without validation data). */
   validLoss: number;
   metrics: Record<string, number>;
+  /** Whether the epoch ended with a whole validation pass (not skipped or cancelled, e.g. by `validateEvery`). */
+  validated: boolean;
   seconds: number;
 }
 
@@ -38,6 +40,7 @@ export class Recorder implements Callback {
   private startedAt = 0;
   private pendingTrainLoss = Number.NaN;
   private validatedThisEpoch = false;
+  private validationCancelled = false;
 
   beforeFit(): void {
     this.average = 0;
@@ -84,7 +87,16 @@ export class Recorder implements Callback {
     this.pendingTrainLoss = this.trainItems === 0 ? Number.NaN : this.trainSum / this.trainItems;
   }
 
+  /** A cancelled validation (skipped, or stopped part-way) records nothing: its metrics would be stale or partial. */
+  afterCancelValidate(): void {
+    this.validationCancelled = true;
+  }
+
   afterValidate(learner: Learner): void {
+    if (this.validationCancelled) {
+      this.validationCancelled = false;
+      return;
+    }
     const metrics: Record<string, number> = {};
     for (const metric of learner.metrics) metrics[metric.name] = metric.value();
     this.lastValidation = { loss: this.validItems === 0 ? Number.NaN : this.validSum / this.validItems, metrics };
@@ -98,6 +110,7 @@ export class Recorder implements Callback {
       trainLoss: this.pendingTrainLoss,
       validLoss: validated ? this.lastValidation.loss : Number.NaN,
       metrics: validated ? { ...this.lastValidation.metrics } : {},
+      validated,
       seconds: (performance.now() - this.startedAt) / 1000,
     });
   }
@@ -122,6 +135,6 @@ export class Recorder implements Callback {
     this.smoothLosses = [];
     this.lrs = value.lrs?.slice() ?? [];
     this.momentums = value.momentums?.slice() ?? [];
-    this.epochs = value.epochs?.map((record) => ({ ...record, metrics: { ...record.metrics } })) ?? [];
+    this.epochs = value.epochs?.map((record) => ({ ...record, validated: record.validated ?? !Number.isNaN(record.validLoss), metrics: { ...record.metrics } })) ?? [];
   }
 }

@@ -8,7 +8,7 @@ import { fromLayersModel, stableWeights } from '../parameters';
 
 const stableWeightNames = (model: tf.LayersModel) => stableWeights(model).map((weight) => weight.name);
 import { blobLoaders, mlp, weightValues } from '../test-fixtures';
-import { averageWeights, earlyStopping, gradientClipping, progress, saveBest, type ProgressEvent } from './training-callbacks';
+import { averageWeights, earlyStopping, gradientClipping, progress, saveBest, validateEvery, type ProgressEvent } from './training-callbacks';
 
 describeEachBackend('training callbacks', () => {
   it('early stopping stops when the monitored metric stops improving', async () => {
@@ -20,6 +20,40 @@ describeEachBackend('training callbacks', () => {
     expect(learner.recorder.epochs).toHaveLength(3); // epoch 1 sets the best, 2 and 3 fail to beat it by 0.5
     expect(stopper.stoppedAt).toBe(2);
     expect(result.stopReason).toBe('no improvement in accuracy for 2 epoch(s)');
+    learner.dispose();
+    model.dispose();
+    data.dispose();
+  });
+
+  it('validateEvery validates every n-th epoch and the last only; early stopping counts validated epochs', async () => {
+    const data = blobLoaders(6);
+    const model = mlp(44);
+    let passes = 0;
+    const counter = { order: 90, afterValidate: () => void passes++ };
+    let batches = 0;
+    const validBatches = { order: 90, afterBatch: (l: Learner) => void (!l.training && batches++) };
+    const learner = new Learner({ model, data, loss: crossEntropyLoss(), metrics: [accuracy()], callbacks: [validateEvery(3), counter, validBatches] });
+    await learner.fit(7, { lr: 1e-2 });
+    const epochs = learner.recorder.epochs;
+    expect(epochs.map((epoch) => epoch.validated)).toEqual([false, false, true, false, false, true, true]);
+    for (const epoch of epochs) {
+      expect(Number.isNaN(epoch.validLoss)).toBe(!epoch.validated);
+      expect(Object.keys(epoch.metrics)).toEqual(epoch.validated ? ['accuracy'] : []);
+      expect(epoch.trainLoss).toBeGreaterThan(0);
+    }
+    expect(batches).toBe(3 * data.valid!.length!); // the skipped passes ran no batch
+    expect(passes).toBe(7); // afterValidate still fires (after afterCancelValidate), as in fastai
+    // outside a fit it stays out of the way
+    const { metrics } = await learner.validate();
+    expect(metrics.accuracy).toBeGreaterThan(0.5);
+    // early stopping's patience counts validated epochs only: with an impossible improvement and patience 2,
+    // it stops at the second validated epoch after the first (epochs 2, 4, 6 validated → stops after epoch 6)
+    const stopper = earlyStopping({ monitor: 'accuracy', patience: 2, minDelta: 0.5 });
+    const second = new Learner({ model, data, loss: crossEntropyLoss(), metrics: [accuracy()], callbacks: [validateEvery(2), stopper] });
+    await second.fit(10, { lr: 1e-3 });
+    expect(stopper.stoppedAt).toBe(5);
+    expect(() => validateEvery(0)).toThrow(/whole number of epochs/);
+    second.dispose();
     learner.dispose();
     model.dispose();
     data.dispose();

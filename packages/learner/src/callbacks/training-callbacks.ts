@@ -5,11 +5,13 @@ import type { CheckpointStore, Learner, TrainingState } from '../learner';
 /** What a monitoring callback watches: `validLoss`, `trainLoss`, or a metric's name. */
 export type Monitor = string;
 
-function monitoredValue(learner: Learner, monitor: Monitor): number {
+/** The monitored value at the last epoch; undefined when it is a validation value and that epoch was not validated. */
+function monitoredValue(learner: Learner, monitor: Monitor): number | undefined {
   const record = learner.recorder.epochs.at(-1);
   if (record === undefined) return Number.NaN;
-  if (monitor === 'validLoss') return record.validLoss;
   if (monitor === 'trainLoss') return record.trainLoss;
+  if (!record.validated) return undefined;
+  if (monitor === 'validLoss') return record.validLoss;
   const value = record.metrics[monitor];
   if (value === undefined) {
     throw new Error(`cannot monitor '${monitor}': it is not validLoss, trainLoss or one of the metrics (${Object.keys(record.metrics).join(', ') || 'none'})`);
@@ -46,6 +48,7 @@ export function earlyStopping(options: MonitorOptions & { patience?: number } = 
     },
     afterEpoch(learner) {
       const value = monitoredValue(learner, monitor);
+      if (value === undefined) return; // not validated this epoch: patience counts validated epochs
       if (improved(monitor, value, best, minDelta)) {
         best = value;
         wait = 0;
@@ -77,7 +80,7 @@ export function saveBest(options: MonitorOptions & { store?: CheckpointStore; re
     },
     async afterEpoch(learner) {
       const value = monitoredValue(learner, monitor);
-      if (!improved(monitor, value, callback.best!, minDelta)) return;
+      if (value === undefined || !improved(monitor, value, callback.best!, minDelta)) return;
       callback.best = value;
       callback.bestEpoch = learner.epoch;
       snapshot = learner.saveState();
@@ -156,6 +159,34 @@ export function checkpoint(store: CheckpointStore, options: { every?: number } =
     order: 75,
     async afterEpoch(learner) {
       if ((learner.epoch + 1) % every === 0 || learner.epoch === learner.epochs - 1) await store.save(learner.saveState());
+    },
+  };
+}
+
+/**
+ * Validates only every `every`-th epoch and the last one, as a callback that cancels the other
+ * validation passes: for validation sets that cost a real share of an epoch (large pictures). The
+ * skipped epochs are recorded with `validated: false`, NaN validation loss and no metrics; early stopping
+ * and `saveBest` count only validated epochs. Outside a fit (`learner.validate()`) it does nothing.
+ */
+export function validateEvery(every: number): Callback {
+  if (!Number.isInteger(every) || every < 1) throw new Error(`validateEvery: every must be a whole number of epochs ≥ 1 (got ${every})`);
+  let fitting = false;
+  return {
+    name: 'validateEvery',
+    order: 0,
+    beforeFit() {
+      fitting = true;
+    },
+    afterFit() {
+      fitting = false;
+    },
+    afterCancelFit() {
+      fitting = false;
+    },
+    beforeValidate(learner) {
+      if (!fitting || (learner.epoch + 1) % every === 0 || learner.epoch === learner.epochs - 1) return;
+      learner.cancel('validate', `validating every ${every} epochs`);
     },
   };
 }
