@@ -9,6 +9,7 @@ masks (a model at another size has its arg-max map resized to 256 by nearest sam
 
 usage: python3 torch_isbi_unet.py DATA_DIR '<json list of configs>' | configs.json  -> one JSON line per config
 """
+import copy
 import json
 import math
 import sys
@@ -136,6 +137,10 @@ def run(config):
     steps_per_epoch = math.ceil(24 / batch)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.95, 0.99), weight_decay=config.get('wd', 0.01))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25, div_factor=25, final_div_factor=1e5)
+    # Kindling's averageWeights: an exponential moving average of every weight and batch-norm statistic
+    # over the steps from `average_from` of the fit on (decay `average`, 0: none), put in place at the end
+    decay, average_from = config.get('average', 0), config.get('average_from', 0.5)
+    averaged, total_steps, done_steps = None, epochs * steps_per_epoch, 0
     start = time.time()
     trace = []
     for epoch in range(epochs):
@@ -150,10 +155,26 @@ def run(config):
             loss.backward()
             optimizer.step()
             schedule.step()
+            if decay and done_steps / total_steps >= average_from:
+                with torch.no_grad():
+                    state = {name: value.detach().clone() for name, value in model.state_dict().items() if value.is_floating_point()}
+                    if averaged is None:
+                        averaged = state
+                    else:
+                        for name, value in state.items():
+                            averaged[name].mul_(decay).add_(value, alpha=1 - decay)
+            done_steps += 1
         if epoch >= epochs - 3:
             trace.append(round(score(model, valid_x, size)[0] * 100, 2))
+    seconds = round(time.time() - start, 1)
     accuracy, dice = score(model, valid_x, size)
-    return {**config, 'accuracy': round(accuracy * 100, 2), 'dice': round(dice, 4), 'last3': trace, 'seconds': round(time.time() - start, 1)}
+    result = {**config, 'accuracy': round(accuracy * 100, 2), 'dice': round(dice, 4), 'last3': trace, 'seconds': seconds}
+    if averaged is not None:
+        average_model = copy.deepcopy(model)
+        average_model.load_state_dict({**model.state_dict(), **averaged})
+        averaged_accuracy, averaged_dice = score(average_model, valid_x, size)
+        result.update(averagedAccuracy=round(averaged_accuracy * 100, 2), averagedDice=round(averaged_dice, 4))
+    return result
 
 
 if __name__ == '__main__':

@@ -13,8 +13,13 @@ import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
 
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 36);
-const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 256);
-const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '24,48,96,192').split(',').map(Number);
+/**
+ * The default recipe: the full-resolution pictures (512×512) on 256×256 crops with a U-Net 12-96. Seeing
+ * the membranes at full resolution is what reaches the reference's accuracy (at 256×256 input no recipe
+ * passed 92.3%); the narrower U-Net and validating every 12th epoch keep it inside the time budget.
+ */
+const SIZE = Number(process.env.KINDLING_BENCH_SIZE ?? 512);
+const WIDTHS = (process.env.KINDLING_BENCH_WIDTHS ?? '12,24,48,96').split(',').map(Number);
 const LR = Number(process.env.KINDLING_BENCH_LR ?? 1e-2);
 const DICE = process.env.KINDLING_BENCH_DICE !== '0';
 /** Seed of the weights, crops, augmentation and batch order. */
@@ -28,9 +33,9 @@ const [ROTATE, ZOOM, LIGHTING, PROBABILITY] = (process.env.KINDLING_BENCH_AUGMEN
 /** Decay of the weights' moving average over the second half of training; `0`: the last weights. */
 const AVERAGE = Number(process.env.KINDLING_BENCH_AVERAGE ?? 0.99);
 /** Train on random crops of this side (a U-Net for any size; validation on whole pictures). */
-const CROP = process.env.KINDLING_BENCH_CROP === '0' ? undefined : Number(process.env.KINDLING_BENCH_CROP ?? 128);
+const CROP = process.env.KINDLING_BENCH_CROP === '0' ? undefined : Number(process.env.KINDLING_BENCH_CROP ?? 256);
 /** Validate every n-th epoch (and the last): whole-picture validation costs a fifth of an epoch at 512×512. */
-const VALIDATE_EVERY = Number(process.env.KINDLING_BENCH_VALIDATE_EVERY ?? 1);
+const VALIDATE_EVERY = Number(process.env.KINDLING_BENCH_VALIDATE_EVERY ?? 12);
 /** Elastic deformation as `grid,magnitude` (e.g. `4,8`), or `0` for none. */
 const ELASTIC = (() => {
   const setting = process.env.KINDLING_BENCH_ELASTIC ?? '0';
@@ -44,7 +49,7 @@ const ELASTIC = (() => {
  * augmentation), on the same pixels: the pictures and masks resized by sharp as the Kindling loaders
  * resize them, written as raw bytes for the script. Runs on the CPU with 2 threads, like the reference.
  */
-async function torchTwin(root: string, config: Record<string, unknown>): Promise<{ accuracy: number; dice: number; seconds: number }> {
+async function torchTwin(root: string, config: Record<string, unknown>): Promise<{ accuracy: number; dice: number; seconds: number; averagedAccuracy?: number; averagedDice?: number }> {
   const folder = mkdtempSync(join(tmpdir(), 'kindling-isbi-'));
   try {
     for (const size of new Set([256, SIZE])) {
@@ -61,6 +66,9 @@ async function torchTwin(root: string, config: Record<string, unknown>): Promise
     rmSync(folder, { recursive: true, force: true });
   }
 }
+
+/** A share as a percentage with two decimals (the reference's 92.5% is a close call at one). */
+const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
 
 /** ISBI 2012 EM membranes: images 0–23 train, 24–29 valid; pixel accuracy, membrane Dice, time per epoch. */
 export async function benchSegmentation(): Promise<void> {
@@ -219,10 +227,10 @@ export async function benchSegmentation(): Promise<void> {
   console.log(`pixel accuracy % by membrane threshold, training pictures: ${byThreshold(fitted)}`);
   // the twin knows the default set-up's knobs; the others (dihedral, elastic, resize upsampling, averaging) it leaves out
   const twinKnows = !DIHEDRAL && !ELASTIC && UPSAMPLING === 'transpose' && process.env.KINDLING_BENCH_TWIN !== '0';
-  let twin: { accuracy: number; dice: number; seconds: number } | undefined;
+  let twin: { accuracy: number; dice: number; seconds: number; averagedAccuracy?: number; averagedDice?: number } | undefined;
   if (!hasPythonModule('torch')) console.log('PyTorch is not installed (Debian python3-torch, /usr/bin/python3): no PyTorch twin this run.');
   else if (twinKnows) {
-    twin = await torchTwin(root, { size: SIZE, widths: WIDTHS, epochs: EPOCHS, batch: Number(process.env.KINDLING_BENCH_BATCH ?? 2), crop: CROP ?? 0, lr: LR, dice: DICE, seed: SEED, rotate: ROTATE, zoom: ZOOM, lighting: LIGHTING, p: PROBABILITY });
+    twin = await torchTwin(root, { size: SIZE, widths: WIDTHS, epochs: EPOCHS, batch: Number(process.env.KINDLING_BENCH_BATCH ?? 2), crop: CROP ?? 0, lr: LR, dice: DICE, seed: SEED, rotate: ROTATE, zoom: ZOOM, lighting: LIGHTING, p: PROBABILITY, average: AVERAGE, average_from: 0.5 });
   }
   const validated = learner.recorder.epochs.filter((epoch) => epoch.validated);
   console.log(`validation by epoch (epoch: accuracy % / Dice): ${validated.map((epoch) => `${epoch.epoch + 1}: ${(epoch.metrics.pixelAccuracy! * 100).toFixed(1)}/${epoch.metrics.dice!.toFixed(3)}`).join(' ')}\n`);
@@ -230,16 +238,21 @@ export async function benchSegmentation(): Promise<void> {
   printTable(
     ['run', 'pixel accuracy', 'membrane Dice', 's/epoch', 'total minutes'],
     [
-      [`Kindling (${backendLabel(report)}), last epoch`, `${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%`, final.metrics.dice!.toFixed(3), (seconds / EPOCHS).toFixed(1), (seconds / 60).toFixed(1)],
-      [`  (best epoch ${best.epoch + 1})`, `${(best.metrics.pixelAccuracy! * 100).toFixed(1)}%`, best.metrics.dice!.toFixed(3), '', ''],
-      ...(average ? [[`  weights averaged over the second half (decay ${AVERAGE})`, `${(plain.pixelAccuracy * 100).toFixed(1)}%`, plain.dice.toFixed(3), '', '']] : []),
-      [`  ${average ? 'averaged weights' : 'last epoch'}, test-time augmentation (${symmetries.length} symmetries)`, `${(tta.pixelAccuracy * 100).toFixed(1)}%`, tta.dice.toFixed(3), '', ''],
-      [`  the same, scored at ${originalMasks[0]!.width}×${originalMasks[0]!.height} against the original masks`, `${(atFullSize.pixelAccuracy * 100).toFixed(1)}%`, atFullSize.dice.toFixed(3), '', ''],
-      ...(atProtocolSize === undefined ? [] : [[`  ${average ? 'averaged weights' : 'last epoch'}, prediction resized to 256×256 as the masks were, against the 256×256 masks`, `${(atProtocolSize.pixelAccuracy * 100).toFixed(1)}%`, atProtocolSize.dice.toFixed(3), '', '']]),
-      ['  the same weights on the training pictures', `${(fitted.pixelAccuracy * 100).toFixed(1)}%`, fitted.dice.toFixed(3), '', ''],
-      ['  batch-norm statistics recomputed over the whole training pictures', `${(recomputedWhole.pixelAccuracy * 100).toFixed(1)}%`, recomputedWhole.dice.toFixed(3), '', ''],
-      ['  batch-norm statistics recomputed over 4 passes of training crops', `${(recomputedCrops.pixelAccuracy * 100).toFixed(1)}%`, recomputedCrops.dice.toFixed(3), '', ''],
-      ...(twin === undefined ? [] : [['PyTorch twin of this run (CPU, 2 threads; last epoch, unaveraged)', `${twin.accuracy.toFixed(1)}%`, twin.dice.toFixed(3), (twin.seconds / EPOCHS).toFixed(1), (twin.seconds / 60).toFixed(1)]]),
+      [`Kindling (${backendLabel(report)}), last epoch`, percent(final.metrics.pixelAccuracy!), final.metrics.dice!.toFixed(3), (seconds / EPOCHS).toFixed(1), (seconds / 60).toFixed(1)],
+      [`  (best epoch ${best.epoch + 1})`, percent(best.metrics.pixelAccuracy!), best.metrics.dice!.toFixed(3), '', ''],
+      ...(average ? [[`  weights averaged over the second half (decay ${AVERAGE})`, percent(plain.pixelAccuracy), plain.dice.toFixed(3), '', '']] : []),
+      [`  ${average ? 'averaged weights' : 'last epoch'}, test-time augmentation (${symmetries.length} symmetries)`, percent(tta.pixelAccuracy), tta.dice.toFixed(3), '', ''],
+      [`  the same, scored at ${originalMasks[0]!.width}×${originalMasks[0]!.height} against the original masks`, percent(atFullSize.pixelAccuracy), atFullSize.dice.toFixed(3), '', ''],
+      ...(atProtocolSize === undefined ? [] : [[`  ${average ? 'averaged weights' : 'last epoch'}, prediction resized to 256×256 as the masks were, against the 256×256 masks`, percent(atProtocolSize.pixelAccuracy), atProtocolSize.dice.toFixed(3), '', '']]),
+      ['  the same weights on the training pictures', percent(fitted.pixelAccuracy), fitted.dice.toFixed(3), '', ''],
+      ['  batch-norm statistics recomputed over the whole training pictures', percent(recomputedWhole.pixelAccuracy), recomputedWhole.dice.toFixed(3), '', ''],
+      ['  batch-norm statistics recomputed over 4 passes of training crops', percent(recomputedCrops.pixelAccuracy), recomputedCrops.dice.toFixed(3), '', ''],
+      ...(twin === undefined
+        ? []
+        : [
+            ['PyTorch twin of this run (CPU, 2 threads), last epoch', `${twin.accuracy.toFixed(2)}%`, twin.dice.toFixed(3), (twin.seconds / EPOCHS).toFixed(1), (twin.seconds / 60).toFixed(1)],
+            ...(twin.averagedAccuracy === undefined ? [] : [['  its weights averaged the same way', `${twin.averagedAccuracy.toFixed(2)}%`, twin.averagedDice!.toFixed(3), '', '']]),
+          ]),
       ['PyTorch U-Net 16–128, 256×256, ~10 min (issue reference)', '92.5%', '0.80', '', '≈10'],
       ['"cell" everywhere', '80.4%', '0', '', ''],
     ],
