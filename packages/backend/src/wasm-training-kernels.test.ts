@@ -21,6 +21,36 @@ async function runOn(
   return result;
 }
 
+/** Concat (whose kernel takes its inputs as an array) of the given pieces on a backend. */
+async function concatOn(
+  backend: 'cpu' | 'wasm',
+  pieces: Array<{ values: Float32Array | Int32Array; shape: number[]; dtype?: 'float32' | 'int32' }>,
+  axis: number,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backend);
+  const tensors = pieces.map((piece) => tf.tensor(piece.values, piece.shape, piece.dtype ?? 'float32'));
+  const out = tf.concat(tensors, axis);
+  const result = { values: (await out.data()) as Float32Array, shape: out.shape };
+  tf.dispose([out, ...tensors]);
+  return result;
+}
+
+/** Runs a kernel with several outputs (SplitV) and returns each output's values. */
+async function runAllOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, { values: Float32Array | Int32Array; shape: number[]; dtype?: 'float32' | 'int32' }>,
+  attrs: Record<string, unknown>,
+): Promise<Array<{ values: Float32Array; shape: number[] }>> {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, input] of Object.entries(inputs)) tensors[name] = tf.tensor(input.values, input.shape, input.dtype ?? 'float32');
+  const outs = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor[];
+  const results = await Promise.all(outs.map(async (out) => ({ values: (await out.data()) as Float32Array, shape: out.shape })));
+  tf.dispose([...outs, ...Object.values(tensors)]);
+  return results;
+}
+
 function random(size: number, seed: number): Float32Array {
   let state = seed >>> 0 || 1;
   return Float32Array.from({ length: size }, () => {
@@ -254,6 +284,60 @@ describe('wasm training kernels match cpu', () => {
     const ints = { x: { values: Int32Array.from([1, 2, 3, 4, 5, 6]), shape: [3, 2], dtype: 'int32' as const } };
     const summed = await runOn('wasm', 'Sum', ints, { axis: [0], keepDims: false });
     expect(Array.from(summed.values)).toEqual([9, 12]);
+  });
+
+  it('Concat and SplitV (replaced: row copies on the heap) match cpu on every axis, float32 and int32', async () => {
+    const shape = [2, 3, 4, 5];
+    for (let axis = -1; axis < 4; axis++) {
+      const $axis = (axis + 4) % 4;
+      const sizes = [1, shape[$axis]! - 1];
+      const pieces = sizes.map((size, index) => {
+        const pieceShape = shape.map((extent, position) => (position === $axis ? size : extent));
+        return { values: random(pieceShape.reduce((a, b) => a * b), 40 + index + axis), shape: pieceShape };
+      });
+      const label = `axis ${axis}`;
+      expectClose(await concatOn('wasm', pieces, axis), await concatOn('cpu', pieces, axis), `Concat ${label}`);
+      const whole = { x: { values: random(shape.reduce((a, b) => a * b), 60 + axis), shape } };
+      for (const numOrSizeSplits of [sizes, [1, -1]]) {
+        // (tfjs fills in a -1 in place, so each backend gets its own copy)
+        const wasmPieces = await runAllOn('wasm', 'SplitV', whole, { numOrSizeSplits: [...numOrSizeSplits], axis });
+        const cpuPieces = await runAllOn('cpu', 'SplitV', whole, { numOrSizeSplits: [...numOrSizeSplits], axis });
+        expect(wasmPieces).toHaveLength(2);
+        wasmPieces.forEach((piece, index) => expectClose(piece, cpuPieces[index]!, `SplitV ${label} into ${numOrSizeSplits}, piece ${index}`));
+      }
+    }
+    const ints = [
+      { values: Int32Array.from([1, 2, 3, 4]), shape: [2, 2], dtype: 'int32' as const },
+      { values: Int32Array.from([5, 6]), shape: [2, 1], dtype: 'int32' as const },
+      { values: new Int32Array(0), shape: [2, 0], dtype: 'int32' as const },
+    ];
+    expect(Array.from((await concatOn('wasm', ints, 1)).values)).toEqual([1, 2, 5, 3, 4, 6]);
+    const split = await runAllOn('wasm', 'SplitV', { x: { values: Int32Array.from([1, 2, 5, 3, 4, 6]), shape: [2, 3], dtype: 'int32' } }, { numOrSizeSplits: [2, 1], axis: 1 });
+    expect(split.map((piece) => Array.from(piece.values))).toEqual([[1, 2, 3, 4], [5, 6]]);
+  });
+
+  it('MaxPoolGrad (replaced: JS on the heap) matches cpu, ties going to the first largest input', async () => {
+    const cases: Array<{ shape: number[]; filterSize: [number, number]; strides: [number, number]; pad: 'same' | 'valid' }> = [
+      { shape: [2, 8, 8, 3], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      { shape: [1, 7, 9, 2], filterSize: [3, 3], strides: [1, 1], pad: 'same' }, // overlapping windows
+      { shape: [2, 9, 7, 4], filterSize: [3, 2], strides: [2, 3], pad: 'same' },
+      { shape: [1, 5, 5, 1], filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, // a row and column left out
+    ];
+    for (const [index, c] of cases.entries()) {
+      // values after a ReLU: many exact zeros, so many windows tie
+      const x = random(c.shape.reduce((a, b) => a * b), 80 + index).map((value) => Math.max(0, value));
+      const outShape = tf.backend_util.computePool2DInfo(c.shape as [number, number, number, number], c.filterSize, c.strides, 1, c.pad).outShape;
+      const inputs = {
+        dy: { values: random(outShape.reduce((a, b) => a * b), 90 + index), shape: outShape },
+        input: { values: x, shape: c.shape },
+        output: { values: new Float32Array(outShape.reduce((a, b) => a * b)), shape: outShape },
+      };
+      const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad };
+      expectClose(await runOn('wasm', 'MaxPoolGrad', inputs, attrs), await runOn('cpu', 'MaxPoolGrad', inputs, attrs), `MaxPoolGrad ${JSON.stringify(c)}`);
+    }
+    // an all-zero window sends its whole gradient to its first position only
+    const zeros = { dy: { values: Float32Array.from([5]), shape: [1, 1, 1, 1] }, input: { values: new Float32Array(4), shape: [1, 2, 2, 1] }, output: { values: new Float32Array(1), shape: [1, 1, 1, 1] } };
+    expect(Array.from((await runOn('wasm', 'MaxPoolGrad', zeros, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' })).values)).toEqual([5, 0, 0, 0]);
   });
 
   it('UnsortedSegmentSum sums rows by segment, with repeats and dropped negative ids', async () => {
