@@ -91,16 +91,6 @@ class WasmKernels {
     return this.call('Slice', { x }, { begin, size });
   }
 
-  /** Elements begin[k], begin[k] + strides[k], … below end[k] along every axis k (a plain slice when every stride is 1). */
-  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
-    if (strides.every((stride) => stride === 1)) return this.slice(x, begin, end.map((stop, axis) => stop - begin[axis]!));
-    return this.call(
-      'StridedSlice',
-      { x },
-      { begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 },
-    );
-  }
-
   /**
    * A float32 tensor's values in place on the wasm heap (no copy), for kernels written in JS. Read from
    * the memory itself: the module's views can lag behind a heap that grew.
@@ -537,8 +527,15 @@ const unsortedSegmentSumConfig: KernelConfig = {
   },
 };
 
-/** wasm's own Tile, kept for the cases the broadcast version does not cover (other dtypes, high ranks). */
-let originalTile: KernelConfig['kernelFunc'] | undefined;
+/** wasm's own kernels that the ones here replace, kept for the cases the replacements leave to them. */
+const originalKernels = new Map<string, KernelConfig['kernelFunc']>();
+
+/** Runs wasm's own kernel for a case a replacement leaves to it. */
+function original(kernelName: string, args: Parameters<KernelConfig['kernelFunc']>[0]): ReturnType<KernelConfig['kernelFunc']> {
+  const kernelFunc = originalKernels.get(kernelName);
+  if (kernelFunc === undefined) throw new Error(`@kindling/backend: the wasm backend has no '${kernelName}' kernel of its own`);
+  return kernelFunc(args);
+}
 
 /**
  * Tile as a broadcast multiply: x reshaped with a unit axis beside each repeated one, times ones of
@@ -566,16 +563,13 @@ const tileConfig: KernelConfig = {
         onesShape.push(repeat, 1);
       }
     });
-    if (x.dtype !== 'float32' || xShape.length > 6) return originalTile!(args);
+    if (x.dtype !== 'float32' || xShape.length > 6) return original(Tile, args);
     const kernels = new WasmKernels(backend as WasmBackendLike);
     const ones = kernels.call('Fill', {}, { shape: onesShape, value: 1, dtype: 'float32' });
     const product = kernels.call('Multiply', { a: kernels.reshape(x, xShape), b: ones });
     return kernels.finish(kernels.reshape(product, x.shape.map((extent, axis) => extent * reps[axis]!)));
   },
 };
-
-/** wasm's own Sum and Mean, kept for the reductions the pooling version does not cover. */
-const originalReductions = new Map<string, KernelConfig['kernelFunc']>();
 
 /**
  * Sum and Mean over leading axes (batch, height, width of NHWC: batch norm and bias gradients) as one
@@ -594,7 +588,7 @@ function leadingAxesReduction(kernelName: typeof Sum | typeof Mean): KernelConfi
       const reduced = axes.length;
       const leading = reduced > 0 && reduced < x.shape.length && axes.every((value, index) => value === index);
       const size = util.sizeFromShape(x.shape);
-      if (x.dtype !== 'float32' || !leading || size === 0) return originalReductions.get(kernelName)!(args);
+      if (x.dtype !== 'float32' || !leading || size === 0) return original(kernelName, args);
       const kernels = new WasmKernels(backend as WasmBackendLike);
       const outer = util.sizeFromShape(x.shape.slice(0, reduced - 1));
       const last = x.shape[reduced - 1]!;
@@ -623,9 +617,6 @@ function copyRun(source: Float32Array | Int32Array, from: number, target: Float3
   for (let k = 0; k < length; k++) target[to + k] = source[from + k]!;
 }
 
-/** wasm's own Concat, SplitV and MaxPoolGrad, kept for the cases the versions below leave to them. */
-const originalCopies = new Map<string, KernelConfig['kernelFunc']>();
-
 /**
  * Concat of float32 or int32 tensors, row by row straight on the wasm heap: wasm's copies each row with
  * a typed-array `set`, which costs more than the copy when rows are a few channels (a U-Net's skip connections).
@@ -637,7 +628,7 @@ const concatConfig: KernelConfig = {
     const { inputs, attrs, backend } = args;
     const tensors = (inputs as unknown as TensorInfo[]).filter((tensor) => util.sizeFromShape(tensor.shape) > 0);
     const dtype = tensors[0]?.dtype;
-    if (tensors.length < 2 || (dtype !== 'float32' && dtype !== 'int32') || tensors.some((tensor) => tensor.dtype !== dtype)) return originalCopies.get(Concat)!(args);
+    if (tensors.length < 2 || (dtype !== 'float32' && dtype !== 'int32') || tensors.some((tensor) => tensor.dtype !== dtype)) return original(Concat, args);
     const axis = util.parseAxisParam((attrs as unknown as { axis: number }).axis, tensors[0]!.shape)[0]!;
     backend_util.assertParamsConsistent(tensors.map((tensor) => tensor.shape), axis);
     const kernels = new WasmKernels(backend as WasmBackendLike);
@@ -664,7 +655,7 @@ const splitVConfig: KernelConfig = {
   kernelFunc: (args) => {
     const { inputs, attrs, backend } = args;
     const { x } = inputs as { x: TensorInfo };
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') return originalCopies.get(SplitV)!(args);
+    if (x.dtype !== 'float32' && x.dtype !== 'int32') return original(SplitV, args);
     const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
     const $axis = util.parseAxisParam(axis, x.shape)[0]!;
     const sizes = backend_util.prepareSplitSize(x as unknown as Parameters<typeof backend_util.prepareSplitSize>[0], numOrSizeSplits, $axis);
@@ -697,7 +688,7 @@ const maxPoolGradConfig: KernelConfig = {
   kernelFunc: (args) => {
     const { inputs, attrs, backend } = args;
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-    if (input.dtype !== 'float32' || dy.dtype !== 'float32') return originalCopies.get(MaxPoolGrad)!(args);
+    if (input.dtype !== 'float32' || dy.dtype !== 'float32') return original(MaxPoolGrad, args);
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
       filterSize: number | [number, number];
       strides: number | [number, number];
@@ -777,9 +768,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing !== undefined) {
       if (!REPLACED.has(config.kernelName)) continue; // a later wasm release brought its own
-      if (config.kernelName === Tile) originalTile = existing.kernelFunc;
-      if (config.kernelName === Sum || config.kernelName === Mean) originalReductions.set(config.kernelName, existing.kernelFunc);
-      if (config.kernelName === Concat || config.kernelName === SplitV || config.kernelName === MaxPoolGrad) originalCopies.set(config.kernelName, existing.kernelFunc);
+      originalKernels.set(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
     }
     registerKernel(config);
