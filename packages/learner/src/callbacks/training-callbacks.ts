@@ -5,12 +5,16 @@ import type { CheckpointStore, Learner, TrainingState } from '../learner';
 /** What a monitoring callback watches: `validLoss`, `trainLoss`, or a metric's name. */
 export type Monitor = string;
 
-/** The monitored value at the last epoch; undefined when it is a validation value and that epoch was not validated. */
+/**
+ * The monitored value at the last epoch; undefined when it is a validation value and that epoch's
+ * validation was skipped (`validateEvery`). Without validation data the old answers stand: NaN for
+ * `validLoss`, an error naming the missing metric.
+ */
 function monitoredValue(learner: Learner, monitor: Monitor): number | undefined {
   const record = learner.recorder.epochs.at(-1);
   if (record === undefined) return Number.NaN;
   if (monitor === 'trainLoss') return record.trainLoss;
-  if (!record.validated) return undefined;
+  if (!record.validated && learner.data.valid !== undefined) return undefined;
   if (monitor === 'validLoss') return record.validLoss;
   const value = record.metrics[monitor];
   if (value === undefined) {
