@@ -40,6 +40,37 @@ describe('kindling train segment', () => {
     expect((await sharp(join(root, 'masks', '0000.mask.png')).metadata()).width).toBe(32);
   }, 240_000);
 
+  it('trains on random crops with averaged weights, validating every third epoch and the last, and names a crop the U-Net cannot take', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-crop-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 120, size: 32, seed: 5 });
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(String(line));
+    try {
+      const result = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), {
+        ...options(join(root, 'out')),
+        codes: join(scenes, 'codes.txt'),
+        epochs: 8,
+        crop: 16,
+        average: true,
+        validateEvery: 3,
+        quiet: false,
+      });
+      expect(result.pixelAccuracy).toBeGreaterThan(0.8); // the averaged weights' score; background alone is about 0.7
+      const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+      expect(manifest.training).toMatchObject({ crop: 16, averagedWeights: true });
+      expect(manifest.preprocessing?.size ?? manifest.task.preprocessing.size).toBe(32); // whole pictures at prediction
+      const table = lines.find((line) => line.includes('pixel accuracy') && line.includes('│'))!;
+      const rows = table.split('\n').filter((line) => /^│ \d+ /.test(line));
+      expect(rows).toHaveLength(8);
+      expect(rows.map((row) => !row.includes('—'))).toEqual([false, false, true, false, false, true, false, true]); // epochs 3, 6 and the last validated
+      expect(lines.some((line) => line.startsWith('weights averaged over the second half: pixel accuracy'))).toBe(true);
+    } finally {
+      console.log = log;
+    }
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
+  }, 180_000);
+
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-segment-bad-'));
     const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 10, size: 16, seed: 4 });

@@ -4,7 +4,7 @@ import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
 import { generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
-import { accuracy, crossEntropyLoss, dice, diceLoss, iou, Learner, lossChart, type LossFunction } from '@kindling/learner';
+import { accuracy, averageWeights, crossEntropyLoss, dice, diceLoss, iou, Learner, lossChart, validateEvery, type LossFunction } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { unet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +27,12 @@ export interface TrainSegmentOptions extends BackendFlags {
   batchSize: number;
   validPct: number;
   validRegex?: string;
+  /** Train on random crops of this side (a new square every epoch); validation stays on whole pictures. */
+  crop?: number;
+  /** Average the weights over the second half of training (the model saved is the average). */
+  average?: boolean;
+  /** Validate every n-th epoch and the last only (validation on large pictures costs a real share of an epoch). */
+  validateEvery?: number;
   seed: number;
   out: string;
   quiet?: boolean;
@@ -66,6 +72,13 @@ export async function trainSegment(images: string | undefined, masks: string | u
   if (!['transpose', 'resize'].includes(options.upsampling)) throw new ConfigError(`--upsampling must be transpose or resize, not '${options.upsampling}'`);
   const widths = options.widths.split(',').map(Number);
   if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
+  const divisor = 2 ** (widths.length - 1);
+  if (options.crop !== undefined && !(Number.isInteger(options.crop) && options.crop > 0 && options.crop <= options.size && options.crop % divisor === 0)) {
+    throw new ConfigError(`--crop must be a whole number up to --size (${options.size}) and divisible by ${divisor} for ${widths.length} levels (got ${options.crop})`);
+  }
+  if (options.validateEvery !== undefined && !(Number.isInteger(options.validateEvery) && options.validateEvery >= 1)) {
+    throw new ConfigError(`--validate-every must be a whole number of epochs ≥ 1 (got ${options.validateEvery})`);
+  }
   if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
   await startBackend(options, options.quiet);
 
@@ -91,11 +104,14 @@ export async function trainSegment(images: string | undefined, masks: string | u
     batchSize: options.batchSize,
     validPct: options.validPct,
     isValid: validRegex ? (file) => validRegex.test(basename(file)) : undefined,
+    crop: options.crop,
     seed: options.seed,
   });
   const ignoreIndex = data.voidIndex;
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
-  const model = unet({ inputShape: [options.size, options.size, data.preprocessing.channels], classes: codes.length, widths, upsampling: options.upsampling as 'transpose' | 'resize', seed: options.seed });
+  // on crops the U-Net is built for any size: crops in training, whole pictures in validation
+  const side = options.crop === undefined ? options.size : null;
+  const model = unet({ inputShape: [side, side, data.preprocessing.channels], classes: codes.length, widths, upsampling: options.upsampling as 'transpose' | 'resize', seed: options.seed });
   const crossEntropy = crossEntropyLoss({ ignoreIndex });
   const overlap = diceLoss({ ignoreIndex });
   const loss: LossFunction = options.dice ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
@@ -105,18 +121,29 @@ export async function trainSegment(images: string | undefined, masks: string | u
     data,
     loss,
     metrics: [accuracy({ ignoreIndex, name: 'pixelAccuracy' }), iou({ ignoreIndex }), diceMetric],
-    callbacks: options.quiet ? [] : [progressBar()],
+    callbacks: [
+      ...(options.quiet ? [] : [progressBar()]),
+      ...(options.average ? [averageWeights()] : []),
+      ...(options.validateEvery !== undefined && options.validateEvery > 1 ? [validateEvery(options.validateEvery)] : []),
+    ],
     seed: options.seed,
   });
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
+    const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch
     for (const record of learner.recorder.epochs) {
-      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), record.metrics.pixelAccuracy!.toFixed(4), record.metrics.meanIoU!.toFixed(4), record.metrics.dice!.toFixed(4), record.seconds.toFixed(1)]);
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validated ? record.validLoss.toFixed(4) : '—', shown(record.metrics.pixelAccuracy), shown(record.metrics.meanIoU), shown(record.metrics.dice), record.seconds.toFixed(1)]);
     }
     say(table.toString());
-    const final = learner.recorder.epochs.at(-1)!;
+    let final = learner.recorder.epochs.at(-1)!;
+    if (options.average) {
+      // the epochs' metrics are the raw weights'; score the average the fit put in place
+      const { loss, metrics } = await learner.validate();
+      final = { ...final, validLoss: loss, metrics };
+      say(`weights averaged over the second half: pixel accuracy ${(metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${metrics.meanIoU!.toFixed(3)}`);
+    }
     const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
     say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
 
@@ -144,7 +171,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
       { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
       {
         metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
-        training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode },
+        training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
       },
     );
     await saveBundle(bundle, outputDirectory);

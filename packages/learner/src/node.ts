@@ -148,9 +148,8 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
       const metrics = Object.entries(record.metrics)
         .map(([name, value]) => `${name} ${value.toFixed(options.metricsDigits ?? 4)}`)
         .join('  ');
-      stream.write(
-        `epoch ${record.epoch + 1}  train loss ${record.trainLoss.toFixed(4)}  valid loss ${record.validLoss.toFixed(4)}  ${metrics}  ${record.seconds.toFixed(1)}s\n`,
-      );
+      const validation = record.validated ? `valid loss ${record.validLoss.toFixed(4)}  ${metrics}` : 'not validated';
+      stream.write(`epoch ${record.epoch + 1}  train loss ${record.trainLoss.toFixed(4)}  ${validation}  ${record.seconds.toFixed(1)}s\n`);
     },
   });
   return { ...inner, name: 'progressBar', afterFit: finish, afterCancelFit: finish };
