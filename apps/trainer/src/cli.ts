@@ -197,6 +197,13 @@ program
   .option('--body-limit <bytes>', 'largest request body', number('--body-limit', true), 10 * 1024 * 1024)
   .option('--no-batching', 'one model call per request instead of batching concurrent requests')
   .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
+  .option('--max-concurrent <n>', 'predictions worked on at once (default: one per core)', number('--max-concurrent', true))
+  .option('--max-queue <n>', 'predictions waiting beyond those; more are answered 503 with Retry-After', number('--max-queue', true), 64)
+  .option('--headers-timeout <ms>', "time to receive a request's headers", number('--headers-timeout', true), 10_000)
+  .option('--request-timeout <ms>', 'time to receive a whole request', number('--request-timeout', true), 30_000)
+  .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may finish before their connections are closed', number('--shutdown-timeout', true), 10_000)
+  .option('--token <secret>', 'require Authorization: Bearer <secret> on /predict, /info and /metrics (or set KINDLING_TOKEN)')
+  .option('--cors <origins>', "web pages allowed to call the server, comma separated (e.g. https://app.example), or '*'")
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
   .action(async (bundle: string, options) => {

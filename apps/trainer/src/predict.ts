@@ -104,6 +104,13 @@ export interface ServeCommandOptions extends BackendFlags {
   bodyLimit: number;
   batching: boolean;
   maxBatch: number;
+  maxConcurrent?: number;
+  maxQueue?: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  shutdownTimeout?: number;
+  token?: string;
+  cors?: string;
 }
 
 /** `kindling serve <bundle>`: the prediction server, until Ctrl-C. */
@@ -115,7 +122,14 @@ export async function serveBundle(bundle: string, options: ServeCommandOptions):
     host: options.host,
     bodyLimit: options.bodyLimit,
     batching: options.batching ? { maxBatch: options.maxBatch } : false,
-    onClose: () => console.log('stopped: finished the requests in flight and freed the model'),
+    maxConcurrent: options.maxConcurrent,
+    maxQueue: options.maxQueue,
+    timeouts: { headers: options.headersTimeout, request: options.requestTimeout },
+    shutdownTimeout: options.shutdownTimeout,
+    token: options.token ?? (process.env.KINDLING_TOKEN || undefined),
+    corsOrigins: options.cors === undefined ? undefined : options.cors.trim() === '*' ? '*' : options.cors.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    onClose: ({ forced }) =>
+      console.log(forced ? `stopped: requests still unfinished after ${options.shutdownTimeout ?? 10_000} ms were cut off; the model is freed` : 'stopped: finished the requests in flight and freed the model'),
   });
   console.log(`serving the ${predictor.kind} model from ${resolve(bundle)} at ${server.url}`);
   console.log(`  GET  ${server.url}/health   GET  ${server.url}/info   POST ${server.url}/predict (${predictor.describeInput()})`);

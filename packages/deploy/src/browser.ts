@@ -93,9 +93,11 @@ export async function bundleFromUpload(files: FileList | readonly File[]): Promi
  * Decodes with the browser: bytes or a Blob through createImageBitmap (no colour-space conversion or
  * alpha premultiplication, so PNG pixels come out exact), or an image, canvas, bitmap or ImageData.
  */
-export const decodeImageInBrowser: ImageDecoder = async (input, source) => {
+export const decodeImageInBrowser: ImageDecoder = async (input, source, limits = {}) => {
   if (typeof ImageData !== 'undefined' && input instanceof ImageData) return { data: input.data, width: input.width, height: input.height, channels: 4 };
   let drawable: CanvasImageSource;
+  // bitmaps made here are closed here; the caller's own objects are left alone
+  let owned = input instanceof Uint8Array || input instanceof Blob;
   try {
     if (input instanceof Uint8Array || input instanceof Blob) {
       const blob = input instanceof Blob ? input : new Blob([input as Uint8Array<ArrayBuffer>]);
@@ -106,13 +108,23 @@ export const decodeImageInBrowser: ImageDecoder = async (input, source) => {
   } catch (error) {
     throw new InputError(`cannot decode as an image (${(error as Error).message})`, source, { cause: error });
   }
-  const { width, height } = drawable as { width: number; height: number };
+  let { width, height } = drawable as { width: number; height: number };
   if (!(width > 0 && height > 0)) throw new InputError('the picture has no pixels (not loaded yet?)', source);
+  if (limits.maxPixels !== undefined && width * height > limits.maxPixels) throw new InputError(`the picture has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}`, source);
+  const scale = limits.maxSide === undefined ? 1 : Math.min(1, limits.maxSide / Math.max(width, height));
+  if (scale < 1) {
+    // shrunk by the browser's own high-quality resize before its pixels are read
+    [width, height] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+    const shrunk = await createImageBitmap(drawable as ImageBitmapSource, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+    if (owned) (drawable as ImageBitmap).close();
+    drawable = shrunk;
+    owned = true;
+  }
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true })!;
   context.drawImage(drawable, 0, 0);
   const pixels = context.getImageData(0, 0, width, height);
-  if ('close' in drawable && typeof drawable.close === 'function' && !(input instanceof ImageBitmap)) drawable.close();
+  if (owned) (drawable as ImageBitmap).close();
   return { data: pixels.data, width, height, channels: 4 } satisfies RawImage;
 };
 

@@ -15,9 +15,27 @@ export interface RawImage {
 /**
  * Turns encoded bytes (PNG, JPEG…) or a platform object (an image element, a Blob) into pixels. The
  * Node entry point decodes with sharp, the browser one with createImageBitmap; both return full-size
- * pixels, so the resizing below is the same code everywhere.
+ * pixels, so the resizing below is the same code everywhere. A picture wider or taller than
+ * `limits.maxSide` comes out shrunk to fit inside that square as it is decoded (a 7000×7000 upload never
+ * exists at full size); one over `limits.maxPixels` is refused.
  */
-export type ImageDecoder = (input: unknown, source: string) => Promise<RawImage>;
+export type ImageDecoder = (input: unknown, source: string, limits?: ImageLimits) => Promise<RawImage>;
+
+/** Bounds on a picture given to a predictor. */
+export interface ImageLimits {
+  /** Largest side kept when decoding; larger pictures are shrunk while decoded. */
+  maxSide?: number;
+  /** Largest picture accepted, in pixels (before shrinking). */
+  maxPixels?: number;
+}
+
+/**
+ * Pictures are decoded no larger than four times the model's input side, and never below this side:
+ * smaller pictures (all the usual uploads for a 32–64 px model up to here) are decoded as they are,
+ * the same in Node and the browser; larger ones are shrunk by the decoder (antialiased, as training's
+ * resize is) before the resize every platform shares.
+ */
+export const DECODE_MIN_SIDE = 256;
 
 /** Encoded bytes, base64 text, decoded pixels, or whatever the platform's decoder takes. */
 export type ImageInput = Uint8Array | ArrayBuffer | RawImage | string | object;
@@ -35,11 +53,18 @@ export function pixelsToChannels(image: RawImage, channels: 1 | 3): Float32Array
     throw new InputError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`, 'image');
   }
   const result = new Float32Array(count * channels);
-  for (let i = 0; i < count; i++) {
-    const base = i * from;
-    const [r, g, b] = from < 3 ? [data[base]!, data[base]!, data[base]!] : [data[base]!, data[base + 1]!, data[base + 2]!];
-    if (channels === 3) result.set([r, g, b], i * 3);
-    else result[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
+  const [green, blue] = from < 3 ? [0, 0] : [1, 2];
+  for (let i = 0, base = 0; i < count; i++, base += from) {
+    const r = data[base]!;
+    const g = data[base + green]!;
+    const b = data[base + blue]!;
+    if (channels === 3) {
+      result[i * 3] = r;
+      result[i * 3 + 1] = g;
+      result[i * 3 + 2] = b;
+    } else {
+      result[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
+    }
   }
   return result;
 }
@@ -67,7 +92,7 @@ export class ImagePreparation {
       throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or load the predictor from @kindling/deploy/node or /browser, which decode image files`, 'image');
     }
     const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
-    return this.decodeImage(bytes, 'image');
+    return this.decodeImage(bytes, 'image', { maxSide: Math.max(DECODE_MIN_SIDE, 4 * this.preprocessing.size) });
   }
 
   async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {

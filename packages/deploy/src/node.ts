@@ -44,11 +44,14 @@ export const fileAdapter: BundleAdapter = {
   },
 };
 
-/** Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF…) to full-size RGB pixels with sharp. */
-export const decodeImageWithSharp: ImageDecoder = async (input, source) => {
-  const image = await loadImage(input as Uint8Array, { channels: 3 });
-  const [height, width] = image.shape as [number, number, number];
+/**
+ * Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF…) to RGB pixels with sharp, off the event loop:
+ * full size, or shrunk while decoding to fit `limits.maxSide`.
+ */
+export const decodeImageWithSharp: ImageDecoder = async (input, source, limits = {}) => {
   void source;
+  const image = await loadImage(input as Uint8Array, { channels: 3, maxSide: limits.maxSide, maxPixels: limits.maxPixels });
+  const [height, width] = image.shape as [number, number, number];
   return { data: image.data, width, height, channels: 3 };
 };
 

@@ -2,6 +2,7 @@ import { describeEachBackend } from '@kindling/backend/testing';
 import { encodePng } from '@kindling/image/node';
 import type { TableRow } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
+import { connect } from 'node:net';
 import { expect, it } from 'vitest';
 import type { RawImage } from './image-predictor';
 import { loadPredictor } from './node';
@@ -27,7 +28,7 @@ describeEachBackend(
       const app = await createServer(predictor);
       const [first, second] = await pngs(2);
       const expected = await predictor.predictBatch([first!, second!] as never[]);
-      expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok', task: 'image' });
+      expect((await app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok', task: 'image', inFlight: 0, queued: 0, tensors: expect.any(Number), rss: expect.any(Number) });
       const info = (await app.inject({ method: 'GET', url: '/info' })).json();
       expect(info).toMatchObject({ task: 'image', labels: ['cat', 'dog', 'fox'], formatVersion: 1 });
       expect(info.input).toMatch(/resized to 16×16/);
@@ -60,6 +61,7 @@ describeEachBackend(
       expect(wrongShape.json().error).toMatch(/expected \{ "image"/);
       const text = await app.inject({ method: 'POST', url: '/predict', payload: 'hello', headers: { 'content-type': 'text/plain' } });
       expect(text.statusCode).toBe(415);
+      expect(text.json().error).toMatch(/unsupported content type "text\/plain".*application\/json.*image\/\*.*multipart/);
       const empty = await app.inject({ method: 'POST', url: '/predict', payload: [] });
       expect(empty.statusCode).toBe(400);
       expect((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode).toBe(404);
@@ -143,6 +145,121 @@ describeEachBackend(
       await closing;
       await expect(fetch(`${server.url}/health`)).rejects.toThrow();
     });
+
+    it('refuses a body that says it is too big before reading it, and counts multipart bytes as they arrive', async () => {
+      const server = await serve(await loadPredictor(await exampleBundle('image')), { port: 0, bodyLimit: 100_000 });
+      const started = performance.now();
+      // claims 100 MB but sends almost nothing: answered at once, without waiting for the body
+      const answer = await rawRequest(server.url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n--b\r\n`);
+      expect(answer).toMatch(/^HTTP\/1.1 413/);
+      expect(answer).toMatch(/the limit is 100000/);
+      expect(performance.now() - started).toBeLessThan(2000);
+      // chunked (no length): cut off when the files pass the limit
+      const boundary = 'b';
+      const chunks = (async function* () {
+        yield new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`);
+        for (let i = 0; i < 40; i++) yield new Uint8Array(10_000);
+        yield new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
+      })();
+      const chunked = await fetch(`${server.url}/predict`, { method: 'POST', body: new ReadableStream({ async pull(controller) { const { value, done } = await chunks.next(); if (done) controller.close(); else controller.enqueue(value); } }), duplex: 'half', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } } as RequestInit);
+      expect(chunked.status).toBe(413);
+      await server.close();
+    });
+
+    it('answers 503 with Retry-After when the queue is full, and /metrics and /health count it', async () => {
+      const predictor = (await loadPredictor(await exampleBundle('tabular'))) as TabularPredictor;
+      const app = await createServer(predictor, { maxConcurrent: 1, maxQueue: 1 });
+      const prepare = predictor.prepare.bind(predictor);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      predictor.prepare = async (input: TableRow) => {
+        await held;
+        return prepare(input);
+      };
+      const row = exampleInputs('tabular', 1)[0] as object;
+      const first = app.inject({ method: 'POST', url: '/predict', payload: row });
+      const second = app.inject({ method: 'POST', url: '/predict', payload: row });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const health = (await app.inject({ method: 'GET', url: '/health' })).json();
+      expect(health).toMatchObject({ inFlight: 1, queued: 1 });
+      const third = await app.inject({ method: 'POST', url: '/predict', payload: row });
+      expect(third.statusCode).toBe(503);
+      expect(third.headers['retry-after']).toBe('1');
+      expect(third.json().error).toMatch(/busy: 1 requests in progress and 1 waiting/);
+      release();
+      expect((await first).statusCode).toBe(200);
+      expect((await second).statusCode).toBe(200);
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+      expect(metrics.body).toMatch(/kindling_requests_total\{code="503"\} 1/);
+      expect(metrics.body).toMatch(/kindling_predictions_total\{task="tabular"\} 2/);
+      expect(metrics.body).toMatch(/kindling_rejected_busy_total 1/);
+      expect(metrics.body).toMatch(/kindling_requests_in_flight 0/);
+      await app.close();
+    });
+
+    it('needs the token when one is set, and refuses pages from other origins unless allowed', async () => {
+      const predictor = await loadPredictor(await exampleBundle('tabular'));
+      const row = exampleInputs('tabular', 1)[0] as object;
+      const app = await createServer(predictor, { token: 'a-long-secret', corsOrigins: ['https://app.example'] });
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      const anonymous = await app.inject({ method: 'POST', url: '/predict', payload: row });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+      expect((await app.inject({ method: 'GET', url: '/info', headers: { authorization: 'Bearer wrong-secret!' } })).statusCode).toBe(401);
+      const authorized = await app.inject({ method: 'POST', url: '/predict', payload: row, headers: { authorization: 'Bearer a-long-secret' } });
+      expect(authorized.statusCode).toBe(200);
+      // a page elsewhere posting a form (no preflight in a browser) is refused; the allowed page gets CORS headers
+      const elsewhere = await app.inject({ method: 'POST', url: '/predict', payload: row, headers: { authorization: 'Bearer a-long-secret', origin: 'https://evil.example' } });
+      expect(elsewhere.statusCode).toBe(403);
+      expect(elsewhere.json().error).toMatch(/https:\/\/evil.example are not allowed.*--cors/);
+      const allowed = await app.inject({ method: 'POST', url: '/predict', payload: row, headers: { authorization: 'Bearer a-long-secret', origin: 'https://app.example' } });
+      expect(allowed.statusCode).toBe(200);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+      const preflight = await app.inject({ method: 'OPTIONS', url: '/predict', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/authorization/);
+      await app.close();
+      await expect(createServer(predictor, { token: 'short' })).rejects.toThrow(/at least 8 characters/);
+    });
+
+    it('cuts off clients that send their headers or body too slowly, and a close ends an unfinished upload at its deadline', async () => {
+      const predictor = await loadPredictor(await exampleBundle('image'));
+      const server = await serve(predictor, { port: 0, timeouts: { headers: 500, request: 1000 }, shutdownTimeout: 300 });
+      const started = performance.now();
+      const slowHeaders = rawRequest(server.url, 'GET /health HTTP/1.1\r\nHost: x\r\n', { keepOpen: true });
+      const slowBody = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
+      const [headersAnswer, bodyAnswer] = await Promise.all([slowHeaders, slowBody]);
+      expect(headersAnswer).toMatch(/^HTTP\/1.1 408|^$/);
+      expect(bodyAnswer).toMatch(/^HTTP\/1.1 408|^$/);
+      expect(performance.now() - started).toBeLessThan(4000);
+      // an upload still arriving when the server is told to stop: cut off after shutdownTimeout
+      const upload = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closing = performance.now();
+      await server.close();
+      await upload;
+      expect(performance.now() - closing).toBeLessThan(1500);
+    });
   },
   ['cpu'],
 );
+
+/** Writes raw bytes to the server and resolves with everything it answers until it closes the connection (or 8 s pass). */
+function rawRequest(url: string, text: string, options: { keepOpen?: boolean } = {}): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let answer = '';
+    const timer = setTimeout(() => socket.destroy(), 8000);
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (!options.keepOpen && /\r\n\r\n/.test(answer)) setTimeout(() => socket.end(), 50);
+    });
+    socket.on('error', (error) => (answer === '' && (error as NodeJS.ErrnoException).code !== 'ECONNRESET' ? reject(error) : undefined));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}

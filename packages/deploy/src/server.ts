@@ -1,13 +1,20 @@
 /**
  * `kindling serve`: a predictor behind an HTTP server (Fastify). JSON, binary and multipart inputs,
- * `/health` and `/info`, body limits, a 4xx with a message for every bad request, concurrent requests
- * batched into one model call, and a graceful close.
+ * `/health`, `/info` and `/metrics`, body limits, header/request/idle timeouts, a bounded queue (503 with
+ * Retry-After when full), optional bearer-token auth and CORS, a 4xx with a message for every bad request,
+ * concurrent requests batched into one model call, and a close that waits for requests in flight up to a
+ * deadline.
  */
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask } from '@kindling/image';
 import { encodePng } from '@kindling/image/node';
+import * as tf from '@tensorflow/tfjs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { MicroBatcher } from './batcher';
 import { InputError } from './errors';
 import type { SegmentationResult } from './image-predictor';
@@ -25,6 +32,82 @@ export interface ServerOptions {
   batching?: false | { maxBatch?: number; maxDelayMs?: number };
   /** Fastify's logger (pino): `true` for JSON request logs. Default off. */
   logger?: boolean;
+  /**
+   * Requests decoded and preprocessed at once (the model calls are batched apart from this); more wait in a queue of
+   * `maxQueue` (default 64), and a request that finds the queue full is answered 503 with Retry-After.
+   * Default: one per core (a prediction's decoding keeps a core busy; more at once only adds memory).
+   */
+  maxConcurrent?: number;
+  maxQueue?: number;
+  /**
+   * Time limits in milliseconds: `headers` to receive a request's headers (default 10 s), `request` to
+   * receive a whole request (default 30 s), `idle` for a keep-alive connection between requests (default 5 s).
+   * A slow client is cut off after them; 0 turns one off.
+   */
+  timeouts?: { headers?: number; request?: number; idle?: number };
+  /** When set, `/predict`, `/info` and `/metrics` need `Authorization: Bearer <token>` (`/health` stays open). */
+  token?: string;
+  /**
+   * Web pages (origins such as `https://app.example`) allowed to call the server from a browser, or `'*'`.
+   * Default none: a request that carries another site's `Origin` is refused (403), so a page elsewhere
+   * cannot post pictures to a server on your machine.
+   */
+  corsOrigins?: readonly string[] | '*';
+}
+
+/** The status of a server: requests worked on and waiting, answers by status, the model's tensors, memory. */
+export interface ServerStatus {
+  inFlight: number;
+  queued: number;
+  requests: Record<string, number>;
+  predictions: number;
+  rejectedBusy: number;
+  tensors: number;
+  memory: { rss: number; heapUsed: number; external: number };
+}
+
+/** A counting gate: `maxConcurrent` holders at once, `maxQueue` waiting; beyond that `enter` says no at once. */
+class Gate {
+  inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly maxConcurrent: number,
+    readonly maxQueue: number,
+  ) {
+    if (!(Number.isInteger(maxConcurrent) && maxConcurrent >= 1)) throw new ConfigError(`maxConcurrent must be a whole number ≥ 1, not ${maxConcurrent}`);
+    if (!(Number.isInteger(maxQueue) && maxQueue >= 0)) throw new ConfigError(`maxQueue must be a whole number ≥ 0, not ${maxQueue}`);
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves when the caller may go on; undefined when the queue is full. */
+  enter(): Promise<void> | undefined {
+    if (this.inFlight < this.maxConcurrent) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.maxQueue) return undefined;
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+}
+
+/** An error that becomes an HTTP status with this message. */
+function httpError(statusCode: number, message: string): Error & { statusCode: number } {
+  return Object.assign(new Error(message), { statusCode });
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const BINARY_TYPES = /^(image\/|audio\/|application\/octet-stream)/;
@@ -41,32 +124,103 @@ function jsonSafe(value: unknown): unknown {
 export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<FastifyInstance & { batcher?: MicroBatcher<unknown, unknown> }> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const maxInputs = options.maxInputs ?? 64;
-  const app = Fastify({ bodyLimit, logger: options.logger ?? false, forceCloseConnections: 'idle' });
+  const gate = new Gate(options.maxConcurrent ?? availableParallelism(), options.maxQueue ?? 64);
+  const timeouts = { headers: options.timeouts?.headers ?? 10_000, request: options.timeouts?.request ?? 30_000, idle: options.timeouts?.idle ?? 5_000 };
+  for (const [name, value] of Object.entries(timeouts)) if (!(Number.isFinite(value) && value >= 0)) throw new ConfigError(`timeouts.${name} must be milliseconds ≥ 0, not ${value}`);
+  if (options.token !== undefined && options.token.length < 8) throw new ConfigError('the token must have at least 8 characters');
+  const app = Fastify({
+    bodyLimit,
+    logger: options.logger ?? false,
+    forceCloseConnections: 'idle',
+    // Node checks the header and request deadlines every connectionsCheckingInterval (30 s by default): check every second
+    serverFactory: (handler) =>
+      createHttpServer({ requestTimeout: timeouts.request, headersTimeout: timeouts.headers === 0 ? timeouts.request : Math.min(timeouts.headers, timeouts.request || Infinity), keepAliveTimeout: timeouts.idle, connectionsCheckingInterval: 1000 }, handler),
+  });
   const model = predictor as unknown as { prepare(input: unknown): Promise<unknown>; run(prepared: unknown[]): Promise<unknown[]>; inputFromJson(value: unknown): unknown };
   const batcher = options.batching === false ? undefined : new MicroBatcher<unknown, unknown>((items) => model.run(items), { maxBatch: options.batching?.maxBatch ?? 32, maxDelayMs: options.batching?.maxDelayMs ?? 0 });
   const predictMany = async (inputs: unknown[]): Promise<unknown[]> => {
     if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
     if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
-    const prepared = await Promise.all(inputs.map((input) => model.prepare(input)));
+    // decoding and preprocessing (the memory-hungry part) go through the gate; the model call is batched
+    const entered = gate.enter();
+    if (entered === undefined) {
+      counts.rejectedBusy++;
+      throw httpError(503, `busy: ${gate.inFlight} requests in progress and ${gate.queued} waiting; try again shortly`);
+    }
+    await entered;
+    let prepared: unknown[];
+    try {
+      prepared = await Promise.all(inputs.map((input) => model.prepare(input)));
+    } finally {
+      gate.leave();
+    }
     return batcher ? Promise.all(prepared.map((item) => batcher.submit(item))) : model.run(prepared);
   };
+
+  const counts = { requests: {} as Record<string, number>, predictions: 0, rejectedBusy: 0 };
+  const status = (): ServerStatus => {
+    const { rss, heapUsed, external } = process.memoryUsage();
+    return { inFlight: gate.inFlight, queued: gate.queued, requests: { ...counts.requests }, predictions: counts.predictions, rejectedBusy: counts.rejectedBusy, tensors: tf.memory().numTensors, memory: { rss, heapUsed, external } };
+  };
+  app.addHook('onResponse', async (_request, reply) => {
+    const key = String(reply.statusCode);
+    counts.requests[key] = (counts.requests[key] ?? 0) + 1;
+  });
+
+  const allowed = options.corsOrigins;
+  if (allowed !== undefined) await app.register(cors, { origin: allowed === '*' ? true : [...allowed], methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'] });
+  app.addHook('onRequest', async (request, reply) => {
+    // a page on another site may not use this server unless its origin is allowed (multipart needs no preflight)
+    const origin = request.headers.origin;
+    if (origin !== undefined && !(allowed === '*' || allowed?.includes(origin) || isSameOrigin(origin, request.headers.host))) {
+      throw httpError(403, `requests from the web page at ${origin} are not allowed: start the server with --cors ${origin} to allow them`);
+    }
+    if (options.token !== undefined && request.method !== 'OPTIONS' && request.url !== '/health') {
+      const header = request.headers.authorization ?? '';
+      const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
+      if (!sameToken(given, options.token)) {
+        reply.header('www-authenticate', 'Bearer');
+        throw httpError(401, 'this server needs a token: send Authorization: Bearer <token>');
+      }
+    }
+    // refuse a body that says it is too big before reading it
+    const length = Number(request.headers['content-length']);
+    if (Number.isFinite(length) && length > bodyLimit + 64 * 1024) {
+      reply.header('connection', 'close');
+      throw httpError(413, `the request body has ${length} bytes; the limit is ${bodyLimit}`);
+    }
+  });
 
   await app.register(multipart, { limits: { fileSize: bodyLimit, files: maxInputs, fields: 16, fieldSize: 1024 * 1024, parts: maxInputs + 16 } });
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  app.addHook('onError', async (request, reply, error) => {
+    if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      (error as { message: string }).message = `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json, a file (image/*, audio/*, application/octet-stream) or multipart/form-data`;
+    }
+    void reply;
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mistake = error instanceof InputError || error instanceof DataError || error instanceof ConfigError;
-    const status = mistake ? 400 : error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status = mistake ? 400 : error.statusCode !== undefined && ((error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503) ? error.statusCode : 500;
     if (status === 500) request.log.error(error);
+    if (status === 503) reply.header('retry-after', '1');
     reply.status(status).send({ error: status === 500 ? 'internal error: the server could not answer this request' : error.message, statusCode: status });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: `no route ${request.method} ${request.url}: try GET /health, GET /info or POST /predict`, statusCode: 404 });
   });
 
-  app.get('/health', async () => ({ status: 'ok', task: predictor.kind }));
-  app.get('/info', async () => predictor.info());
+  app.get('/health', async () => {
+    const { inFlight, queued, tensors, memory } = status();
+    return { status: 'ok', task: predictor.kind, inFlight, queued, tensors, rss: memory.rss };
+  });
+  app.get('/info', async () => ({ ...predictor.info(), server: { maxConcurrent: gate.maxConcurrent, maxQueue: gate.maxQueue, bodyLimit, maxInputs, timeouts, auth: options.token !== undefined, ...status() } }));
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4');
+    return prometheusText(status(), predictor.kind);
+  });
 
   app.post('/predict', async (request, reply) => {
     const wantsPng = predictor.kind === 'segmentation' && (request.headers.accept ?? '').includes('image/png');
@@ -86,6 +240,7 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
       inputs = (list ?? [body]).map((value) => model.inputFromJson(value));
     }
     const predictions = await predictMany(inputs);
+    counts.predictions += predictions.length;
     if (wantsPng && predictions.length === 1) {
       const { mask, width, height } = predictions[0] as SegmentationResult;
       const colours = colorizeMask(mask, (predictor as { task: { palette: Array<readonly [number, number, number]> } }).task.palette);
@@ -99,7 +254,32 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   app.addHook('onClose', async () => {
     predictor.dispose();
   });
-  return Object.assign(app, { batcher });
+  return Object.assign(app, { batcher, status });
+}
+
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+/** The status in Prometheus' text format. */
+function prometheusText(status: ServerStatus, task: string): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`));
+  };
+  metric('kindling_requests_total', 'counter', 'HTTP answers by status code.', Object.entries(status.requests).map(([code, count]) => [`{code="${code}"}`, count]));
+  metric('kindling_predictions_total', 'counter', 'Inputs answered.', [[`{task="${task}"}`, status.predictions]]);
+  metric('kindling_rejected_busy_total', 'counter', 'Requests refused with 503 because the queue was full.', [['', status.rejectedBusy]]);
+  metric('kindling_requests_in_flight', 'gauge', 'Predictions being worked on.', [['', status.inFlight]]);
+  metric('kindling_requests_queued', 'gauge', 'Predictions waiting for a slot.', [['', status.queued]]);
+  metric('kindling_tensors', 'gauge', 'Tensors held by TensorFlow.js.', [['', status.tensors]]);
+  metric('process_resident_memory_bytes', 'gauge', 'Resident memory.', [['', status.memory.rss]]);
+  metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.', [['', status.memory.heapUsed]]);
+  return `${lines.join('\n')}\n`;
 }
 
 async function multipartInputs(request: FastifyRequest, bodyLimit: number): Promise<{ inputs: unknown[]; names: string[] }> {
@@ -108,9 +288,15 @@ async function multipartInputs(request: FastifyRequest, bodyLimit: number): Prom
   let total = 0;
   for await (const part of request.parts()) {
     if (part.type !== 'file') continue;
-    const bytes = await part.toBuffer();
-    total += bytes.byteLength;
-    if (total > bodyLimit) throw Object.assign(new Error(`the files add up to more than ${bodyLimit} bytes`), { statusCode: 413 });
+    // counted as the bytes arrive, so a body without a (truthful) length is cut off at the limit
+    const chunks: Buffer[] = [];
+    for await (const chunk of part.file as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > bodyLimit) throw httpError(413, `the files add up to more than ${bodyLimit} bytes`);
+      chunks.push(chunk);
+    }
+    if (part.file.truncated) throw httpError(413, `the files add up to more than ${bodyLimit} bytes`);
+    const bytes = Buffer.concat(chunks);
     inputs.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     names.push(part.filename || part.fieldname);
   }
@@ -119,17 +305,35 @@ async function multipartInputs(request: FastifyRequest, bodyLimit: number): Prom
 
 /**
  * Serves a predictor on `host:port` until SIGINT/SIGTERM, then stops taking requests, finishes the
- * ones in flight and frees the model.
+ * ones in flight (for at most `shutdownTimeout` ms, default 10 s; then their connections are closed)
+ * and frees the model.
  */
-export async function serve(predictor: AnyPredictor, options: ServerOptions & { port?: number; host?: string; onClose?: () => void } = {}): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function serve(
+  predictor: AnyPredictor,
+  options: ServerOptions & { port?: number; host?: string; shutdownTimeout?: number; onClose?: (how: { forced: boolean }) => void } = {},
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   const app = await createServer(predictor, options);
   const url = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
-  const close = async () => {
-    process.off('SIGINT', close);
-    process.off('SIGTERM', close);
-    await app.close();
-    options.onClose?.();
-  };
+  const deadline = options.shutdownTimeout ?? 10_000;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      process.off('SIGINT', close);
+      process.off('SIGTERM', close);
+      let forced = false;
+      const timer = setTimeout(() => {
+        // requests still unfinished (a slow upload, a stuck client) do not hold the shutdown any longer
+        forced = true;
+        app.server.closeAllConnections();
+      }, deadline);
+      timer.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+      options.onClose?.({ forced });
+    })());
   process.once('SIGINT', close);
   process.once('SIGTERM', close);
   return { url, app, close };

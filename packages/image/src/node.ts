@@ -30,6 +30,12 @@ export interface LoadImageOptions {
   channels?: 1 | 3;
   /** Largest input in pixels before it is refused. Default 50 megapixels. */
   maxPixels?: number;
+  /**
+   * Without `size`: a picture wider or taller than this is shrunk to fit inside a square of this side
+   * as it is decoded (JPEG and WebP decode at a fraction of their size; PNG rows stream through), so a
+   * huge picture never exists at full size in memory. Smaller pictures come out untouched.
+   */
+  maxSide?: number;
 }
 
 /**
@@ -37,15 +43,17 @@ export interface LoadImageOptions {
  * resized to a square with crop, pad or squish. A bad file is a DataError naming it.
  */
 export async function loadImage(input: string | Uint8Array, options: LoadImageOptions = {}): Promise<ArrayItem & { data: Uint8Array }> {
-  const { size, method = 'crop', channels = 3, maxPixels = 50_000_000 } = options;
+  const { size, method = 'crop', channels = 3, maxPixels = 50_000_000, maxSide } = options;
   assertResizeMethod(method);
   const file = typeof input === 'string' ? input : 'image bytes';
   try {
-    let image = sharp(input, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
+    let image = sharp(input, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true }).rotate();
     image = channels === 1 ? image.grayscale() : image.removeAlpha().toColourspace('srgb');
     if (size !== undefined) {
       const fit = method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill';
       image = image.resize(size, size, { fit, kernel: 'linear', background: { r: 0, g: 0, b: 0, alpha: 1 } });
+    } else if (maxSide !== undefined) {
+      image = image.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
     }
     const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
     let pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
