@@ -76,7 +76,7 @@ export function bundleStore(adapters: readonly BundleAdapter[]) {
     },
     /** A predictor from a bundle or the location of one. */
     async loadPredictor(source: Bundle | string, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
-      return predictorFor(typeof source === 'string' ? await adapterFor(source).load(source) : source, options);
+      return predictorFor(typeof source === 'string' ? await adapterFor(source).load(source) : source, { source: typeof source === 'string' ? source : undefined, ...options });
     },
   };
 }

@@ -25,6 +25,12 @@ export interface BundleManifest {
   createdAt: string;
   /** SHA-256 and size of `model.json` and `weights.bin`, checked on every load. */
   files: Record<(typeof BUNDLE_FILES)['model' | 'weights'], { sha256: string; bytes: number }>;
+  /**
+   * SHA-256 of the task (labels, preprocessing…) as canonical JSON, checked on every load, so an edited
+   * or damaged `kindling.json` is refused instead of answering with wrong labels. Bundles written before
+   * it existed have none and load as before.
+   */
+  taskSha256?: string;
 }
 
 /**
@@ -44,6 +50,21 @@ const decoder = new TextDecoder();
 
 export function sha256Hex(bytes: Uint8Array): string {
   return bytesToHex(sha256(bytes));
+}
+
+/** JSON with object keys sorted at every level: the same value always gives the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, entry]) => entry !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The checksum of a task description, as stored in `taskSha256`. */
+export function taskChecksum(task: TaskSpec): string {
+  return sha256Hex(encoder.encode(canonicalJson(task)));
 }
 
 /**
@@ -80,6 +101,7 @@ export async function createBundle(model: tf.LayersModel, task: TaskSpec, option
       [BUNDLE_FILES.model]: { sha256: sha256Hex(modelBytes), bytes: modelBytes.byteLength },
       [BUNDLE_FILES.weights]: { sha256: sha256Hex(weights), bytes: weights.byteLength },
     } as BundleManifest['files'],
+    taskSha256: taskChecksum(task),
   };
   return { manifest, modelJson: modelBytes, weights };
 }
@@ -120,6 +142,9 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Bundl
     const entry = manifest.files?.[name];
     if (!entry || typeof entry.sha256 !== 'string' || typeof entry.bytes !== 'number') throw new BundleError(`${BUNDLE_FILES.manifest} lists no checksum for ${name}`, source);
   }
+  if (manifest.taskSha256 !== undefined && taskChecksum(manifest.task) !== manifest.taskSha256) {
+    throw new BundleError(`the task in ${BUNDLE_FILES.manifest} (labels, preprocessing…) does not match its checksum: the file was edited or damaged; re-export the bundle`, source);
+  }
   return manifest;
 }
 
@@ -140,10 +165,64 @@ export function bundleFromFiles(files: { manifest: Uint8Array | string; modelJso
   return { manifest, modelJson: files.modelJson, weights: files.weights };
 }
 
-/** The bundle's tfjs layers model, rebuilt from its (already checked) files. */
-export async function loadBundleModel(bundle: Bundle): Promise<tf.LayersModel> {
-  const modelJson = JSON.parse(decoder.decode(bundle.modelJson)) as tf.io.ModelJSON;
-  const weightSpecs = (modelJson.weightsManifest ?? []).flatMap((group) => group.weights);
-  const weightData = bundle.weights.buffer.slice(bundle.weights.byteOffset, bundle.weights.byteOffset + bundle.weights.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData, format: modelJson.format, generatedBy: modelJson.generatedBy }));
+/** The bundle's tfjs layers model, rebuilt from its (already checked) files and checked against its task. */
+export async function loadBundleModel(bundle: Bundle, source = 'bundle'): Promise<tf.LayersModel> {
+  let model: tf.LayersModel;
+  try {
+    const modelJson = JSON.parse(decoder.decode(bundle.modelJson)) as tf.io.ModelJSON;
+    const weightSpecs = (modelJson.weightsManifest ?? []).flatMap((group) => group.weights);
+    const weightData = bundle.weights.buffer.slice(bundle.weights.byteOffset, bundle.weights.byteOffset + bundle.weights.byteLength) as ArrayBuffer;
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData, format: modelJson.format, generatedBy: modelJson.generatedBy }));
+  } catch (error) {
+    throw new BundleError(`${BUNDLE_FILES.model} cannot be rebuilt as a TF.js layers model (${(error as Error).message})`, source, { cause: error });
+  }
+  try {
+    checkTaskAgainstModel(bundle.manifest.task, model, source);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/**
+ * The manifest must describe this model: as many labels as the model has outputs, a picture size
+ * that is the model's input size. A mismatch (an edited manifest, files from two models) is a
+ * BundleError, before any prediction gives wrong labels or a shape error deep inside TF.js.
+ */
+export function checkTaskAgainstModel(task: TaskSpec, model: tf.LayersModel, source = 'bundle'): void {
+  const fail = (message: string) => {
+    throw new BundleError(`${BUNDLE_FILES.manifest} ${message}: the manifest was edited or belongs to another model; re-export the bundle`, source);
+  };
+  const outputs = model.outputs[0]?.shape.at(-1);
+  const inputShape = model.inputs[0]?.shape;
+  const isCount = (value: unknown, low: number, high: number) => Number.isInteger(value) && (value as number) >= low && (value as number) <= high;
+  switch (task.kind) {
+    case 'image':
+    case 'sound':
+    case 'pointer':
+      if (!Array.isArray(task.labels) || task.labels.length < 2 || task.labels.some((label) => typeof label !== 'string')) fail('needs a list of at least two labels');
+      if (task.labels.length !== outputs) fail(`lists ${task.labels.length} labels but the model answers ${outputs} classes`);
+      break;
+    case 'segmentation':
+      if (!Array.isArray(task.codes) || task.codes.length !== outputs) fail(`lists ${task.codes?.length} codes but the model answers ${outputs} classes per pixel`);
+      break;
+    case 'tabular': {
+      const labels = task.processor?.targetLabels;
+      const expected = labels === undefined ? 1 : labels.length;
+      if (expected !== outputs) fail(labels === undefined ? `describes a regression (one value) but the model answers ${outputs}` : `lists ${labels.length} target labels but the model answers ${outputs} classes`);
+      break;
+    }
+    case 'collab':
+      if (!Array.isArray(task.users) || !Array.isArray(task.items)) fail('lists no users or items');
+      break;
+  }
+  if (task.kind === 'image' || task.kind === 'segmentation') {
+    const { size, channels } = task.preprocessing ?? {};
+    if (!isCount(size, 1, 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
+    if (channels !== 1 && channels !== 3) fail(`gives ${JSON.stringify(channels)} channels (1 or 3 expected)`);
+    const [, height, width, depth] = inputShape ?? [];
+    if ((height !== null && height !== undefined && height !== size) || (width !== null && width !== undefined && width !== size)) fail(`gives the picture size ${size} but the model takes ${width}×${height}`);
+    if (depth !== null && depth !== undefined && depth !== channels) fail(`gives ${channels} channel(s) but the model takes ${depth}`);
+  }
 }

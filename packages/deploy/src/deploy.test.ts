@@ -49,6 +49,49 @@ describeEachBackend(
       predictor.dispose();
     });
 
+    it('an edited kindling.json is refused: by its task checksum, and (in bundles without one) against the model', async () => {
+      const directory = join(temporary(), 'bundle');
+      await saveToDisk(await exampleBundle('image'), directory);
+      const manifestFile = join(directory, 'kindling.json');
+      const original = JSON.parse(readFileSync(manifestFile, 'utf8'));
+      expect(original.taskSha256).toMatch(/^[0-9a-f]{64}$/);
+      const edit = (change: (manifest: typeof original) => void) => {
+        const manifest = structuredClone(original);
+        change(manifest);
+        writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+      };
+      // reformatting the file (another key order, other spacing) is not an edit of the task
+      const reordered = { ...original, task: Object.fromEntries(Object.entries(original.task).reverse()) };
+      writeFileSync(manifestFile, JSON.stringify(reordered));
+      (await loadPredictor(directory)).dispose();
+      for (const labels of [['cat', 'dog'], ['cat', 'dog', 'fox', 'owl', 'emu']]) {
+        edit((manifest) => (manifest.task.labels = labels));
+        await expect(loadPredictor(directory)).rejects.toThrow(/kindling.json \(labels, preprocessing…\) does not match its checksum/);
+        edit((manifest) => {
+          manifest.task.labels = labels;
+          delete manifest.taskSha256;
+        });
+        await expect(loadPredictor(directory)).rejects.toThrow(new RegExp(`lists ${labels.length} labels but the model answers 3 classes`));
+      }
+      for (const size of [20000, 0, 8]) {
+        edit((manifest) => {
+          manifest.task.preprocessing.size = size;
+          delete manifest.taskSha256;
+        });
+        await expect(loadPredictor(directory)).rejects.toThrow(size === 8 ? /picture size 8 but the model takes 16×16/ : new RegExp(`picture size ${size} \\(a whole number`));
+      }
+      const before = tf.memory().numTensors;
+      await expect(loadPredictor(directory)).rejects.toThrow(/BundleError|picture size/);
+      expect(tf.memory().numTensors).toBe(before);
+      const tabular = join(temporary(), 'tabular');
+      await saveToDisk(await exampleBundle('tabular'), tabular);
+      const state = JSON.parse(readFileSync(join(tabular, 'kindling.json'), 'utf8'));
+      state.task.processor.targetLabels.push('maybe');
+      delete state.taskSha256;
+      writeFileSync(join(tabular, 'kindling.json'), JSON.stringify(state));
+      await expect(loadPredictor(tabular)).rejects.toThrow(/lists 3 target labels but the model answers 2 classes/);
+    });
+
     it('predicting a thousand times leaves no tensors behind', async () => {
       const predictor = await loadPredictor(await exampleBundle('image'));
       const inputs = exampleInputs('image', 4);

@@ -14,11 +14,13 @@ export interface LoadPredictorOptions {
   decodeImage?: ImageDecoder;
   /** Use this model (e.g. the one just trained) instead of rebuilding it from the bundle's files. */
   model?: tf.LayersModel;
+  /** Where the bundle came from, for error messages. */
+  source?: string;
 }
 
 /** The bundle's model, wrapped in its task's predictor: raw input in, decoded answers out. */
 export async function loadPredictor(bundle: Bundle, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
-  const model = options.model ?? (await loadBundleModel(bundle));
+  const model = options.model ?? (await loadBundleModel(bundle, options.source));
   switch (bundle.manifest.task.kind) {
     case 'image':
       return new ImagePredictor(bundle, model).useDecoder(options.decodeImage);
