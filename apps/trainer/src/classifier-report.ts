@@ -1,4 +1,4 @@
-import type { DataLoader } from '@kindling/data';
+import { DataError, type DataLoader, type ItemDataLoader } from '@kindling/data';
 import { accuracy, ClassificationInterpretation, crossEntropyLoss, fromLayersModel, Learner, lossChart } from '@kindling/learner';
 import { progressBar, renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
 import { HEAD_LAYER } from '@kindling/models';
@@ -7,6 +7,7 @@ import { saveBundle } from '@kindling/deploy/node';
 import type * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join } from 'node:path';
+import { finishedEpoch } from './outcome';
 
 /** The Learner every classifier command trains: body and head split for fine-tuning, cross-entropy, accuracy, a progress bar. */
 export function classifierLearner(model: tf.LayersModel, data: { train: DataLoader; valid?: DataLoader }, options: { quiet?: boolean; seed: number }): Learner {
@@ -18,6 +19,20 @@ export function classifierLearner(model: tf.LayersModel, data: { train: DataLoad
     callbacks: options.quiet ? [] : [progressBar()],
     seed: options.seed,
   });
+}
+
+/**
+ * Says which files were skipped as unreadable (`--on-bad-file skip`), and stops when that left a class
+ * with no training file: the model would have a class it never saw, and its accuracy would lie.
+ */
+export function reportSkipped(data: { train: ItemDataLoader<string>; valid: ItemDataLoader<string> }, labels: readonly string[], say: (line: string) => void): void {
+  const skipped = [...data.train.skipped, ...data.valid.skipped];
+  if (skipped.length === 0) return;
+  say(`skipped ${skipped.length} file(s) that could not be read:`);
+  for (const entry of skipped) say(`  ${entry.message}`);
+  const counts = data.train.loadedClassCounts(labels.length);
+  const empty = labels.filter((_, index) => counts[index] === 0);
+  if (empty.length > 0) throw new DataError(`every training file of class ${empty.map((label) => `'${label}'`).join(', ')} was skipped as unreadable: fix or remove the class; no bundle was written`);
 }
 
 /** The per-epoch results table every classifier command prints. */
@@ -36,8 +51,8 @@ export function epochTable(learner: Learner, metrics: string[]): string {
  */
 export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; task: TaskSpec & { labels: string[] }; outputDirectory: string; training: Record<string, unknown> }): Promise<number> {
   const { learner, model, task, outputDirectory, training } = options;
+  const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
-  const final = learner.recorder.epochs.at(-1)!;
   const metrics = { validLoss: final.validLoss, accuracy: final.metrics.accuracy, mostConfused: interpretation.mostConfused() };
   await saveBundle(await createBundle(model, task, { metrics, training }), outputDirectory);
   await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));

@@ -210,7 +210,20 @@ program
     await serveBundle(bundle, options);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  console.error(`kindling: ${error instanceof Error ? error.message : String(error)}`);
+// `--debug` anywhere (or KINDLING_DEBUG=1): errors come with their stack; otherwise one line naming the file, row or flag
+const argv = process.argv.filter((argument) => argument !== '--debug');
+const debug = argv.length !== process.argv.length || ['1', 'true'].includes(process.env.KINDLING_DEBUG ?? '');
+program.addHelpText('after', '\nAdd --debug (or set KINDLING_DEBUG=1) to see the stack of an error.');
+
+function fail(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(debug && error instanceof Error ? `kindling: ${error.stack ?? message}` : `kindling: ${message.split('\n')[0]}`);
   process.exitCode = 1;
+}
+// an error escaping from a stream or a timer is still one line, and still a failure
+process.on('uncaughtException', (error) => {
+  fail(error);
+  process.exit(1);
 });
+
+program.parseAsync(argv).catch(fail);

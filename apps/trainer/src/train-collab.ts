@@ -1,13 +1,14 @@
 import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
+import { ConfigError, DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, rmse } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { collabNeural, dotProductBias, Recommender } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
+import { finishedEpoch, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
 export interface TrainCollabOptions extends BackendFlags {
@@ -56,7 +57,11 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   let [low, high] = [Infinity, -Infinity];
   for (const value of examples.target) [low, high] = [Math.min(low, value), Math.max(high, value)];
   const yRange: [number, number] = columns.rating ? [low - 0.05 * (high - low), high + 0.05 * (high - low)] : [0, 1];
+  if (columns.rating && Math.max(Math.abs(low), Math.abs(high)) > 1e6) {
+    throw new DataError(`ratings run from ${low.toPrecision(3)} to ${high.toPrecision(3)}: values this large overflow float32 training; rescale the '${columns.rating}' column (ratings are usually 0–10)`, { file: file ?? 'generated ratings', field: columns.rating });
+  }
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(examples.target.keys()));
+  requireSplit(split, 'ratings', file ?? 'generated ratings');
   const train = ratingTensors(examples, split.train);
   const valid = ratingTensors(examples, split.valid);
   const modelOptions = { users: ratings.users.size, items: ratings.items.size, factors: options.factors, yRange, seed: options.seed };
@@ -75,6 +80,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   try {
     say(`${ratings.users.size} users, ${ratings.items.size} items, ${split.train.length} training and ${split.valid.length} validation ratings`);
     await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd });
+    const final = finishedEpoch(learner);
     const table = new Table({ head: ['epoch', 'train loss', 'valid MSE', 'valid RMSE', 'seconds'], style: { head: [], border: [] } });
     for (const record of learner.recorder.epochs) {
       table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.metrics.mse!.toFixed(4), record.metrics.rmse!.toFixed(4), record.seconds.toFixed(1)]);
@@ -89,7 +95,6 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     const firstUser = ratings.users.labels[0]!;
     say(`top 5 for user ${firstUser}: ${recommender.recommend(firstUser, 5).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
     const outputDirectory = resolve(options.out);
-    const final = learner.recorder.epochs.at(-1)!;
     const bundle = await createBundle(
       model,
       { kind: 'collab', model: options.model as 'dot' | 'neural', users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },

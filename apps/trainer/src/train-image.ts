@@ -7,7 +7,7 @@ import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
-import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -96,11 +96,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     if (options.pretrained) await learner.fineTune(options.epochs, lr);
     else await learner.fitOneCycle(options.epochs, lr);
 
-    const skipped = [...data.train.skipped, ...data.valid.skipped];
-    if (skipped.length > 0) {
-      say(`skipped ${skipped.length} file(s) that could not be read:`);
-      for (const entry of skipped) say(`  ${entry.message}`);
-    }
+    reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
 
     const accuracy = await writeClassifierRun({

@@ -9,6 +9,7 @@ import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/
 import { unet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
+import { finishedEpoch } from './outcome';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -131,13 +132,13 @@ export async function trainSegment(images: string | undefined, masks: string | u
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);
+    let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
     const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch
     for (const record of learner.recorder.epochs) {
       table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validated ? record.validLoss.toFixed(4) : '—', shown(record.metrics.pixelAccuracy), shown(record.metrics.meanIoU), shown(record.metrics.dice), record.seconds.toFixed(1)]);
     }
     say(table.toString());
-    let final = learner.recorder.epochs.at(-1)!;
     if (options.average) {
       // the epochs' metrics are the raw weights'; score the average the fit put in place
       const { loss, metrics } = await learner.validate();

@@ -7,7 +7,7 @@ import { resnet } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainSoundOptions extends BackendFlags {
@@ -94,11 +94,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   try {
     const outputDirectory = resolve(options.out);
     await learner.fitOneCycle(options.epochs, options.lr);
-    const skipped = [...data.train.skipped, ...data.valid.skipped];
-    if (skipped.length > 0) {
-      say(`skipped ${skipped.length} file(s) that could not be read:`);
-      for (const entry of skipped) say(`  ${entry.message}`);
-    }
+    reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
     const accuracy = await writeClassifierRun({
       learner,

@@ -2,12 +2,13 @@ import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
-import { streamCsvFile } from '@kindling/data/node';
+import { requireFile, streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, type Metric } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { TabularPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
+import { finishedEpoch, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
 export interface TrainTabularOptions extends BackendFlags {
@@ -60,6 +61,8 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   const layers = list(options.layers)!.map(Number);
   if (layers.some((units) => !Number.isInteger(units) || units <= 0)) throw new ConfigError(`--layers must be whole numbers separated by commas, like 200,100 (got '${options.layers}')`);
   if (file !== undefined && options.target === undefined) throw new ConfigError('--target <column> is required with a file: which column should be predicted?');
+  // every file named is checked before anything trains, so a typo in --test costs no training run
+  for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
   await startBackend(options, options.quiet);
 
   let rows: TableRow[];
@@ -84,6 +87,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   say(`predicting '${schema.target}' (${schema.task}) from ${schema.categorical.length} categorical [${schema.categorical.join(', ')}], ${schema.continuous.length} continuous [${schema.continuous.join(', ')}]${schema.dates.length > 0 ? ` and ${schema.dates.length} date [${schema.dates.join(', ')}]` : ''} columns`);
   const firstRow = options.names === undefined ? 2 : 1;
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(rows.keys()));
+  requireSplit(split, 'rows', source);
   const processor = TabularProcessor.fit(split.train.map((index) => rows[index]!), schema, { source, rowNumbers: split.train.map((index) => index + firstRow) });
   const data = processor.process(rows, { source, withTarget: true, rowNumbers: rows.map((_, index) => index + firstRow) });
   const train = tabularTensors(data, processor, split.train);
@@ -120,13 +124,13 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   try {
     say(`${split.train.length} training and ${split.valid.length} validation rows; preprocessing fit on the training rows only`);
     await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd });
+    const final = finishedEpoch(learner);
     const names = metrics.map((metric) => metric.name);
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...names, 'seconds'], style: { head: [], border: [] } });
     for (const record of learner.recorder.epochs) {
       table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), ...names.map((name) => record.metrics[name]!.toFixed(4)), record.seconds.toFixed(1)]);
     }
     say(table.toString());
-    const final = learner.recorder.epochs.at(-1)!;
     let majorityAccuracy: number | undefined;
     if (classification) {
       const counts = new Map<number, number>();

@@ -24,7 +24,10 @@ export interface TensorDataLoaderOptions {
   batchSize?: number;
   shuffle?: boolean;
   seed?: number;
-  /** Drop the last batch when it is smaller than `batchSize` (keeps batch statistics steady). */
+  /**
+   * Drop the last batch when it is smaller than `batchSize` (keeps batch statistics steady); with fewer
+   * items than one batch, they still form one (smaller) batch.
+   */
   dropLast?: boolean;
 }
 
@@ -52,7 +55,8 @@ export class TensorDataLoader implements DataLoader {
   }
 
   get length(): number {
-    return this.options.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+    // dropLast never drops the only batch: fewer items than a batch train as one smaller batch
+    return this.options.dropLast && this.size >= this.batchSize ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
   }
 
   setEpoch(epoch: number): void {
@@ -139,6 +143,7 @@ export class ItemDataLoader<Item> implements DataLoader {
   /** Items that failed to load and were skipped, with why. */
   readonly skipped: Array<{ index: number; name: string; message: string }> = [];
   private readonly cache = new Map<number, Sample | Error>();
+  private readonly loadedTargets = new Map<number, number>();
   private epoch = 0;
 
   constructor(readonly options: ItemDataLoaderOptions<Item>) {
@@ -151,11 +156,19 @@ export class ItemDataLoader<Item> implements DataLoader {
   }
 
   get length(): number {
-    return this.options.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+    // dropLast never drops the only batch: fewer items than a batch train as one smaller batch
+    return this.options.dropLast && this.size >= this.batchSize ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
+  }
+
+  /** How many items of each class index loaded without error so far (after an epoch: all that can be). */
+  loadedClassCounts(classes: number): number[] {
+    const counts = new Array<number>(classes).fill(0);
+    for (const target of this.loadedTargets.values()) if (target >= 0 && target < classes) counts[target]!++;
+    return counts;
   }
 
   private order(): number[] {
@@ -178,6 +191,7 @@ export class ItemDataLoader<Item> implements DataLoader {
       result = error instanceof Error ? error : new Error(String(error));
     }
     if (this.options.cache ?? true) this.cache.set(index, result);
+    if (!(result instanceof Error) && typeof result.target === 'number') this.loadedTargets.set(index, result.target);
     return result;
   }
 

@@ -242,6 +242,8 @@ export class Learner {
       this.iteration++;
       if (training) this.trainIteration++;
     }
+    // an epoch without a single training step would export the initial weights as if trained
+    if (training && this.iteration === 0) throw new Error(`the training data gave no batches in epoch ${this.epoch + 1}: it is empty, or smaller than one batch with dropLast`);
   }
 
   private forwardWithEvents(batch: Batch, training: boolean): tf.Scalar {

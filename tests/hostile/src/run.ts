@@ -1,0 +1,57 @@
+/** Runs the built `kindling` CLI as a user would: a child process, its exit code and its output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../../apps/trainer/dist/cli.js', import.meta.url));
+
+export interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `kindling …args` in `cwd`; resolves when it exits (killed after `timeout` ms). */
+export function kindling(args: string[], options: { cwd?: string; timeout?: number } = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The error lines a run printed on stderr (the CLI's own `kindling: …`; progress and warnings are left out). */
+export function errorLines(outcome: Outcome): string[] {
+  return outcome.stderr.split('\n').filter((line) => line.startsWith('kindling: '));
+}
+
+/** `kindling serve …args` started; resolves with the child and its URL once it listens. */
+export async function startServer(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const found = /at (http:\/\/\S+)/.exec(output);
+      if (found) resolve(found[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`kindling serve exited (${code}): ${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+/** Peak and current resident memory of a process, in MiB (Linux). */
+export async function memoryOf(pid: number): Promise<{ peak: number; now: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
+  return { peak: read('VmHWM'), now: read('VmRSS') };
+}

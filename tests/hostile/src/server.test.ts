@@ -1,0 +1,99 @@
+import { generateShapesDataset } from '@kindling/image/node';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLines, kindling, memoryOf, startServer } from './run';
+
+const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-server-'));
+const bundle = join(root, 'bundle');
+
+/** Opens a connection and sends `text`, then nothing more; resolves with the milliseconds until the server closes it. */
+function stall(url: string, text: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket: Socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.on('error', () => undefined);
+    socket.resume(); // read (and drop) the answer, so the end of the connection is seen
+    socket.on('close', () => resolve(performance.now() - started));
+    setTimeout(() => socket.destroy(), 20_000);
+  });
+}
+
+describe('kindling serve under hostile clients', () => {
+  beforeAll(async () => {
+    const shapes = await generateShapesDataset(join(root, 'shapes'), { perClass: 4, size: 24, seed: 3 });
+    const trained = await kindling(['train', 'image', shapes, '--epochs', '1', '--size', '32', '--batch-size', '8', '--backend', 'cpu', '--out', bundle], { cwd: root });
+    expect(trained.code, trained.stderr).toBe(0);
+  });
+
+  it('a 7000×7000 PNG is answered under 300 MB peak while /health answers within 100 ms', async () => {
+    const png = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: { r: 40, g: 90, b: 200 } } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(png.byteLength).toBeLessThan(1_000_000);
+    const server = await startServer([bundle, '--port', '0']);
+    try {
+      const start = await memoryOf(server.child.pid!);
+      let worst = 0;
+      let done = false;
+      const pinger = (async () => {
+        while (!done) {
+          const started = performance.now();
+          expect((await fetch(`${server.url}/health`)).status).toBe(200);
+          worst = Math.max(worst, performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })();
+      for (let round = 0; round < 3; round++) {
+        const answer = await fetch(`${server.url}/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } });
+        expect(answer.status).toBe(200);
+        expect((await answer.json()).prediction.label).toMatch(/circle|square|triangle|star/);
+      }
+      done = true;
+      await pinger;
+      const after = await memoryOf(server.child.pid!);
+      expect(after.peak, `started at ${start.now.toFixed(0)} MB`).toBeLessThan(300);
+      expect(worst).toBeLessThan(100);
+      const health = await (await fetch(`${server.url}/health`)).json();
+      expect(health).toMatchObject({ status: 'ok', inFlight: 0, queued: 0 });
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('slow clients are cut off at the header and request deadlines; SIGTERM during a slow upload exits by its deadline', async () => {
+    const server = await startServer([bundle, '--port', '0', '--headers-timeout', '1000', '--request-timeout', '2000', '--shutdown-timeout', '1000']);
+    const exited = new Promise<number | null>((resolve) => server.child.on('exit', resolve));
+    // 200 clients that never finish their headers, 200 that never finish their bodies
+    const slowHeaders = Array.from({ length: 200 }, () => stall(server.url, 'GET /health HTTP/1.1\r\nHost: x\r\n'));
+    const slowBodies = Array.from({ length: 200 }, () => stall(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc'));
+    const closedAfter = await Promise.all([...slowHeaders, ...slowBodies]);
+    expect(Math.max(...closedAfter.slice(0, 200))).toBeLessThan(1000 + 2500);
+    expect(Math.max(...closedAfter.slice(200))).toBeLessThan(2000 + 2500);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    // an upload in progress does not hold a shutdown past --shutdown-timeout
+    void stall(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const signalled = performance.now();
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(performance.now() - signalled).toBeLessThan(1000 + 2000);
+    expect(server.output()).toMatch(/stopped: requests still unfinished after 1000 ms were cut off|stopped: finished the requests in flight/);
+  });
+
+  it('a kindling.json edited to other labels is refused on load, in one line', async () => {
+    const edited = join(root, 'edited');
+    const { cpSync } = await import('node:fs');
+    cpSync(bundle, edited, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(edited, 'kindling.json'), 'utf8'));
+    manifest.task.labels = ['a', 'b'];
+    writeFileSync(join(edited, 'kindling.json'), JSON.stringify(manifest));
+    const outcome = await kindling(['predict', edited, join(root, 'shapes', 'circle', '0000.png'), '--backend', 'cpu']);
+    expect(outcome.code).toBe(1);
+    expect(errorLines(outcome)).toEqual([expect.stringMatching(/kindling: .*edited: the task in kindling.json .* does not match its checksum/)]);
+  });
+
+  afterAll(() => undefined);
+});
