@@ -1,5 +1,5 @@
 import { DataError } from '@kindling/data';
-import type { EpochRecord, Learner } from '@kindling/learner';
+import type { Callback, EpochRecord, Learner } from '@kindling/learner';
 
 /** A run that trained but cannot be trusted (a loss that became NaN, metrics that are not numbers): no bundle is written. */
 export class TrainingError extends Error {
@@ -24,7 +24,7 @@ export function requireSplit(split: { train: readonly number[]; valid: readonly 
 export function finishedEpoch(learner: Learner, options: { metrics?: readonly string[] } = {}): EpochRecord {
   const final = learner.recorder.epochs.at(-1);
   // the Learner's stopOnNaN callback stopped the fit: the weights stop short of a NaN step
-  const stoppedOnNaN = learner.callback<{ message?: string }>('stopOnNaN')?.message;
+  const stoppedOnNaN = learner.callback<Callback & { message?: string }>('stopOnNaN')?.message;
   if (stoppedOnNaN !== undefined || final === undefined) {
     throw new TrainingError(`training failed: ${stoppedOnNaN ?? learner.stopReason ?? 'no epoch finished'}; no bundle was written (try a lower --lr, or look for huge or broken values in the data)`);
   }

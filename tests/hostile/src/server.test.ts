@@ -47,7 +47,7 @@ describe('kindling serve under hostile clients', () => {
         }
       })();
       for (let round = 0; round < 3; round++) {
-        const answer = await fetch(`${server.url}/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } });
+        const answer = await fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png' } });
         expect(answer.status).toBe(200);
         expect((await answer.json()).prediction.label).toMatch(/circle|square|triangle|star/);
       }
