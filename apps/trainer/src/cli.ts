@@ -39,6 +39,8 @@ train
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/image')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
     await trainImage(folder, options);
   });
@@ -64,6 +66,8 @@ train
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/collab')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
     await trainCollab(file, options);
   });
@@ -92,6 +96,8 @@ train
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/sound')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
     await trainSound(folder, options);
   });
@@ -115,6 +121,8 @@ train
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/pointer')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
     await trainPointer(folder, options);
   });
@@ -143,6 +151,8 @@ train
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/segment')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (images: string | undefined, masks: string | undefined, options) => {
     await trainSegment(images, masks, options);
   });
@@ -171,6 +181,8 @@ train
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))
+  .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
+  .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
     await trainTabular(file, options);
   });
@@ -197,7 +209,7 @@ program
   .option('--body-limit <bytes>', 'largest request body', number('--body-limit', true), 10 * 1024 * 1024)
   .option('--no-batching', 'one model call per request instead of batching concurrent requests')
   .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
-  .option('--max-concurrent <n>', 'predictions worked on at once (default: one per core)', number('--max-concurrent', true))
+  .option('--max-concurrent <n>', 'requests decoded and preprocessed at once (default 4)', number('--max-concurrent', true))
   .option('--max-queue <n>', 'predictions waiting beyond those; more are answered 503 with Retry-After', number('--max-queue', true), 64)
   .option('--headers-timeout <ms>', "time to receive a request's headers", number('--headers-timeout', true), 10_000)
   .option('--request-timeout <ms>', 'time to receive a whole request', number('--request-timeout', true), 30_000)

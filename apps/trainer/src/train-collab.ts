@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -11,7 +12,7 @@ import Table from 'cli-table3';
 import { finishedEpoch, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
-export interface TrainCollabOptions extends BackendFlags {
+export interface TrainCollabOptions extends BackendFlags, CheckpointFlags {
   user: string;
   item: string;
   rating?: string;
@@ -79,7 +80,8 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
   });
   try {
     say(`${ratings.users.size} users, ${ratings.items.size} items, ${split.train.length} training and ${split.valid.length} validation ratings`);
-    await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd });
+    const resuming = await checkpointing(options, planOf('collab', file, options));
+    await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     const final = finishedEpoch(learner);
     const table = new Table({ head: ['epoch', 'train loss', 'valid MSE', 'valid RMSE', 'seconds'], style: { head: [], border: [] } });
     for (const record of learner.recorder.epochs) {

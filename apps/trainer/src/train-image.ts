@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
@@ -17,7 +18,7 @@ export const ARCHITECTURES: Record<string, number[]> = {
   resnet: [32, 64, 128],
 };
 
-export interface TrainImageOptions extends BackendFlags {
+export interface TrainImageOptions extends BackendFlags, CheckpointFlags {
   size: number;
   method: string;
   epochs: number;
@@ -94,7 +95,10 @@ export async function trainImage(folder: string | undefined, options: TrainImage
       say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
     }
     if (options.pretrained) await learner.fineTune(options.epochs, lr);
-    else await learner.fitOneCycle(options.epochs, lr);
+    else {
+      const resuming = await checkpointing(options, planOf('image', folder, options));
+      await learner.fitOneCycle(options.epochs, lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    }
 
     reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));

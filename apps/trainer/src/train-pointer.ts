@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
@@ -11,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
-export interface TrainPointerOptions extends BackendFlags {
+export interface TrainPointerOptions extends BackendFlags, CheckpointFlags {
   labels?: string;
   window: string;
   size: number;
@@ -95,7 +96,8 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);
-    await learner.fitOneCycle(options.epochs, options.lr);
+    const resuming = await checkpointing(options, planOf('pointer', folder, options));
+    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     say(epochTable(learner, ['accuracy']));
     const accuracy = await writeClassifierRun({
       learner,

@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -15,7 +16,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 
-export interface TrainSegmentOptions extends BackendFlags {
+export interface TrainSegmentOptions extends BackendFlags, CheckpointFlags {
   codes?: string;
   maskMode: string;
   maskSuffix: string;
@@ -131,7 +132,8 @@ export async function trainSegment(images: string | undefined, masks: string | u
   });
   try {
     const outputDirectory = resolve(options.out);
-    await learner.fitOneCycle(options.epochs, options.lr);
+    const resuming = await checkpointing(options, planOf('segment', images, { masks, ...options }));
+    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
     const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch

@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
 import { startBackend, type BackendFlags } from './backend-flags';
@@ -10,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { classifierLearner, epochTable, reportSkipped, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
-export interface TrainSoundOptions extends BackendFlags {
+export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
   labelRegex?: string;
   validRegex?: string;
   sampleRate: number;
@@ -93,7 +94,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   const learner = classifierLearner(model, data, options);
   try {
     const outputDirectory = resolve(options.out);
-    await learner.fitOneCycle(options.epochs, options.lr);
+    const resuming = await checkpointing(options, planOf('sound', folder, options));
+    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
     const accuracy = await writeClassifierRun({

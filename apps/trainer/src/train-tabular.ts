@@ -1,3 +1,4 @@
+import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -11,7 +12,7 @@ import Table from 'cli-table3';
 import { finishedEpoch, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
-export interface TrainTabularOptions extends BackendFlags {
+export interface TrainTabularOptions extends BackendFlags, CheckpointFlags {
   target?: string;
   names?: string;
   delimiter?: string;
@@ -123,7 +124,8 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   let testTensors: ReturnType<typeof tabularTensors> | undefined;
   try {
     say(`${split.train.length} training and ${split.valid.length} validation rows; preprocessing fit on the training rows only`);
-    await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd });
+    const resuming = await checkpointing(options, planOf('tabular', file, options));
+    await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     const final = finishedEpoch(learner);
     const names = metrics.map((metric) => metric.name);
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...names, 'seconds'], style: { head: [], border: [] } });

@@ -106,7 +106,7 @@ describeEachBackend(
 
     it('batches concurrent requests into fewer model calls, and its tensors do not grow over 1,000 requests', async () => {
       const predictor = await loadPredictor(await exampleBundle('image'));
-      const app = await createServer(predictor, { batching: { maxBatch: 16, maxDelayMs: 5 } });
+      const app = await createServer(predictor, { batching: { maxBatch: 16, maxDelayMs: 5 }, maxConcurrent: 16 });
       const pictures = await pngs(4);
       const expected = await predictor.predictBatch(pictures as never[]);
       const request = (index: number) => app.inject({ method: 'POST', url: '/predict', payload: pictures[index % 4], headers: { 'content-type': 'image/png' } });

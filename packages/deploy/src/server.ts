@@ -14,7 +14,6 @@ import * as tf from '@tensorflow/tfjs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
-import { availableParallelism } from 'node:os';
 import { MicroBatcher } from './batcher';
 import { InputError } from './errors';
 import type { SegmentationResult } from './image-predictor';
@@ -35,7 +34,7 @@ export interface ServerOptions {
   /**
    * Requests decoded and preprocessed at once (the model calls are batched apart from this); more wait in a queue of
    * `maxQueue` (default 64), and a request that finds the queue full is answered 503 with Retry-After.
-   * Default: one per core (a prediction's decoding keeps a core busy; more at once only adds memory).
+   * Default 4 (a big picture's decoding holds ~40 MB; four keep a burst of 7000×7000 PNGs near 300 MB).
    */
   maxConcurrent?: number;
   maxQueue?: number;
@@ -124,7 +123,7 @@ function jsonSafe(value: unknown): unknown {
 export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<FastifyInstance & { batcher?: MicroBatcher<unknown, unknown> }> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const maxInputs = options.maxInputs ?? 64;
-  const gate = new Gate(options.maxConcurrent ?? availableParallelism(), options.maxQueue ?? 64);
+  const gate = new Gate(options.maxConcurrent ?? 4, options.maxQueue ?? 64);
   const timeouts = { headers: options.timeouts?.headers ?? 10_000, request: options.timeouts?.request ?? 30_000, idle: options.timeouts?.idle ?? 5_000 };
   for (const [name, value] of Object.entries(timeouts)) if (!(Number.isFinite(value) && value >= 0)) throw new ConfigError(`timeouts.${name} must be milliseconds ≥ 0, not ${value}`);
   if (options.token !== undefined && options.token.length < 8) throw new ConfigError('the token must have at least 8 characters');

@@ -4,8 +4,8 @@
  */
 import { createCanvas } from '@napi-rs/canvas';
 import { SingleBar } from 'cli-progress';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Callback } from './events';
 import type { Chart } from './interpretation';
 import type { CheckpointStore, TrainingState } from './learner';
@@ -14,10 +14,23 @@ import { progress } from './callbacks/training-callbacks';
 
 const MAGIC = 'KINDLCKP';
 
+/** The start of the names of `path`'s temporary files (`.name.`), so leftovers of a killed write can be found. */
+function temporaryPrefix(path: string): string {
+  return `.${basename(path)}.`;
+}
+
+/** Removes temporary files of earlier writes to `path` that were killed before their rename. */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const prefix = temporaryPrefix(path);
+  const mine = `${prefix}${process.pid}-`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name.startsWith(prefix) && name.endsWith('.tmp') && !name.startsWith(mine)).map((name) => rm(join(dirname(path), name), { force: true })));
+}
+
 /** Writes `data` to `path` atomically: a temporary file beside it, flushed to disk, then renamed over. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  const temporary = join(dirname(path), `${temporaryPrefix(path)}${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
   const handle = await open(temporary, 'w');
   try {
     await handle.writeFile(data);
@@ -100,6 +113,8 @@ export function decodeCheckpoint(buffer: Uint8Array, source = 'checkpoint'): Tra
 export function fileCheckpointStore(path: string): CheckpointStore {
   return {
     async save(state) {
+      // a run killed mid-write left its temporary file (as big as the model): clear it first
+      await removeStaleTemporaries(path);
       await writeFileAtomic(path, encodeCheckpoint(state));
     },
     async load() {
