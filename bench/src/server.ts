@@ -5,8 +5,9 @@ import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { encodePng } from '@kindling/image/node';
 import { resnet } from '@kindling/models';
 import autocannon from 'autocannon';
+import sharp from 'sharp';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printTable } from './table';
@@ -26,6 +27,39 @@ async function startServer(directory: string, batching: 'on' | 'off'): Promise<{
     child.once('exit', (code) => reject(new Error(`the server process exited (${code}) before listening`)));
   });
   return { url, child };
+}
+
+/** Asks `/health` every 50 ms until stopped; the latencies in ms. */
+function pingHealth(url: string): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await (await fetch(`${url}/health`)).arrayBuffer();
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
+
+function percentile(values: number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
+}
+
+/** Peak and current resident memory of a process in MiB (Linux /proc). */
+function memoryOf(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
+  return { peak: read('VmHWM'), now: read('VmRSS') };
 }
 
 async function load(url: string, body: Buffer, connections: number): Promise<autocannon.Result> {
@@ -69,13 +103,30 @@ export async function benchServer(): Promise<void> {
   predictor.dispose();
 
   const rows: string[][] = [];
+  const health: string[][] = [];
+  const big = Buffer.from(await sharp({ create: { width: 7000, height: 7000, channels: 3, background: { r: 40, g: 90, b: 200 } } }).png({ compressionLevel: 9 }).toBuffer());
   for (const batching of ['off', 'on'] as const) {
     const { url, child } = await startServer(directory, batching);
     try {
       await autocannon({ url: `${url}/predict`, method: 'POST', headers: { 'content-type': 'image/png' }, body: png, connections: 4, amount: 200 }); // warm up
       for (const connections of [1, CONNECTIONS]) {
+        // /health asked every 50 ms while the predictions load the server
+        const pings = pingHealth(url);
         const result = await load(url, png, connections);
+        const latencies = await pings.stop();
         rows.push([`server, batching ${batching}, ${connections} connection${connections === 1 ? '' : 's'}`, result.requests.average.toFixed(1), result.latency.p50.toFixed(1), result.latency.p99.toFixed(1), String(result.requests.total)]);
+        health.push([`/health during: batching ${batching}, ${connections} connection${connections === 1 ? '' : 's'}`, percentile(latencies, 0.5).toFixed(1), percentile(latencies, 0.99).toFixed(1), percentile(latencies, 1).toFixed(1), String(latencies.length)]);
+      }
+      if (batching === 'on') {
+        // a burst of huge pictures: 8 at once, 7000×7000 PNGs of 150 KB, while /health is asked
+        const before = memoryOf(child.pid!);
+        const pings = pingHealth(url);
+        const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/predict`, { method: 'POST', body: new Uint8Array(big), headers: { 'content-type': 'image/png' } })));
+        const latencies = await pings.stop();
+        if (answers.some((answer) => answer.status !== 200)) throw new Error(`big pictures answered ${answers.map((answer) => answer.status).join(', ')}`);
+        const after = memoryOf(child.pid!);
+        health.push(['/health during 8 × 7000×7000 PNG', percentile(latencies, 0.5).toFixed(1), percentile(latencies, 0.99).toFixed(1), percentile(latencies, 1).toFixed(1), String(latencies.length)]);
+        console.log(`\nburst of 8 × 7000×7000 PNG (${(big.byteLength / 1024).toFixed(0)} KB each): server RSS ${before.now.toFixed(0)} MB before, ${after.now.toFixed(0)} MB after, peak ${after.peak.toFixed(0)} MB`);
       }
     } finally {
       child.kill('SIGTERM');
@@ -87,6 +138,8 @@ export async function benchServer(): Promise<void> {
     ['predictor in process, 32 per call', directBatched.toFixed(1), '', '', ''],
     ...rows,
   ]);
+  console.log('\n/health latency while predicting (ms)');
+  printTable(['', 'p50', 'p99', 'max', 'pings'], health);
   const [off, on] = [rows[1]!, rows[3]!].map((row) => Number(row[1]));
   console.log(`batching: ${(on! / off!).toFixed(2)}× the requests/s of one model call per request at ${CONNECTIONS} connections; the server with batching reaches ${((on! / directBatched) * 100).toFixed(0)}% of the in-process batched rate`);
 }
