@@ -2,7 +2,7 @@ import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
+import { ConfigError, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, type Metric } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { finishedEpoch, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface TrainTabularOptions extends BackendFlags, CheckpointFlags {
   target?: string;
@@ -47,10 +49,49 @@ export interface TrainTabularResult {
 
 const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((name) => name.trim()).filter((name) => name !== ''));
 
-async function readTable(file: string, options: TrainTabularOptions): Promise<TableRow[]> {
-  const rows: TableRow[] = [];
-  for await (const row of streamCsvFile(file, { columns: list(options.names), delimiter: options.delimiter ?? (/\.tsv$/i.test(file) ? '\t' : ',') })) rows.push(row);
-  return rows;
+/** A CSV file's rows as they stream past (never all held as row objects). */
+function csvRows(file: string, options: TrainTabularOptions): AsyncGenerator<TableRow> {
+  return streamCsvFile(file, { columns: list(options.names), delimiter: options.delimiter ?? (/\.tsv$/i.test(file) ? '\t' : ',') });
+}
+
+/** A full garbage collection now (V8's own, reached without --expose-gc on the command line). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * The table as model inputs: rows streamed into typed columns, split, preprocessing fit on the training
+ * rows, both splits processed. The columns are garbage once this returns.
+ */
+async function prepareTable(file: string | undefined, options: TrainTabularOptions, say: (line: string) => void) {
+  let rows: Iterable<TableRow> | AsyncIterable<TableRow>;
+  const source = file ?? 'generated table';
+  if (file === undefined) {
+    const generated = generateTable({ rows: 3000, seed: options.seed });
+    rows = generated.rows;
+    say(`generated 3,000 rows of an income table (missing values, categories, a date) whose planted rule agrees with ${(generated.ruleAccuracy * 100).toFixed(1)}% of the labels`);
+  } else {
+    rows = csvRows(file, options);
+  }
+  // typed columns, read as the file streams past: 4–8 bytes a cell, the column kinds from the first 10,000 rows
+  const columns = await TableColumns.read(rows, {
+    target: options.target ?? 'income',
+    categorical: list(options.cat),
+    continuous: list(options.cont),
+    dates: list(options.date),
+    ignore: list(options.ignore),
+    task: options.task as 'classification' | 'regression' | undefined,
+    source,
+    firstRow: options.names === undefined ? 2 : 1,
+  });
+  const schema = columns.schema;
+  say(`predicting '${schema.target}' (${schema.task}) from ${schema.categorical.length} categorical [${schema.categorical.join(', ')}], ${schema.continuous.length} continuous [${schema.continuous.join(', ')}]${schema.dates.length > 0 ? ` and ${schema.dates.length} date [${schema.dates.join(', ')}]` : ''} columns`);
+  const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from({ length: columns.size }, (_, index) => index));
+  requireSplit(split, 'rows', source);
+  const processor = columns.fit(split.train);
+  const example = columns.sample[split.valid.find((index) => index < columns.sample.length) ?? 0]!;
+  return { schema, split, processor, trainData: columns.process(processor, split.train), validData: columns.process(processor, split.valid), example };
 }
 
 /** `kindling train tabular [file.csv] --target <column>`: a table in, a model predicting one column out. */
@@ -66,38 +107,22 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
   await startBackend(options, options.quiet);
 
-  let rows: TableRow[];
   const source = file ?? 'generated table';
-  if (file === undefined) {
-    const generated = generateTable({ rows: 3000, seed: options.seed });
-    rows = generated.rows;
-    say(`generated 3,000 rows of an income table (missing values, categories, a date) whose planted rule agrees with ${(generated.ruleAccuracy * 100).toFixed(1)}% of the labels`);
-  } else {
-    rows = await readTable(file, options);
-  }
-  const target = options.target ?? 'income';
-  const schema = inferTabularSchema(rows, {
-    target,
-    categorical: list(options.cat),
-    continuous: list(options.cont),
-    dates: list(options.date),
-    ignore: list(options.ignore),
-    task: options.task as 'classification' | 'regression' | undefined,
-    source,
-  });
-  say(`predicting '${schema.target}' (${schema.task}) from ${schema.categorical.length} categorical [${schema.categorical.join(', ')}], ${schema.continuous.length} continuous [${schema.continuous.join(', ')}]${schema.dates.length > 0 ? ` and ${schema.dates.length} date [${schema.dates.join(', ')}]` : ''} columns`);
   const firstRow = options.names === undefined ? 2 : 1;
-  const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(rows.keys()));
-  requireSplit(split, 'rows', source);
-  const processor = TabularProcessor.fit(split.train.map((index) => rows[index]!), schema, { source, rowNumbers: split.train.map((index) => index + firstRow) });
-  const data = processor.process(rows, { source, withTarget: true, rowNumbers: rows.map((_, index) => index + firstRow) });
-  const train = tabularTensors(data, processor, split.train);
-  const valid = tabularTensors(data, processor, split.valid);
+  const { schema, split, processor, trainData, validData, example } = await prepareTable(file, options, say);
+  // memory for a big table: the columns are garbage once processed, the processed arrays once they are
+  // tensors; each is given back at once, so a 200 MB CSV never holds more than two copies at a time
+  collectGarbage();
+  const train = tabularTensors(trainData, processor);
+  const valid = tabularTensors(validData, processor);
+  const [trainTargets, validTargets] = [trainData.target!, validData.target!];
+  [trainData.categorical, trainData.continuous, validData.categorical, validData.continuous] = [new Int32Array(0), new Float32Array(0), new Int32Array(0), new Float32Array(0)];
+  collectGarbage();
   const classification = schema.task === 'classification';
   let yRange: [number, number] | undefined;
   if (!classification) {
     let [low, high] = [Infinity, -Infinity];
-    for (const index of split.train) [low, high] = [Math.min(low, data.target![index]!), Math.max(high, data.target![index]!)];
+    for (const value of trainTargets) [low, high] = [Math.min(low, value), Math.max(high, value)];
     yRange = [low - 0.05 * (high - low), high + 0.05 * (high - low)];
   }
   const model = tabularModel({
@@ -136,21 +161,20 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     let majorityAccuracy: number | undefined;
     if (classification) {
       const counts = new Map<number, number>();
-      for (const index of split.train) counts.set(data.target![index]!, (counts.get(data.target![index]!) ?? 0) + 1);
+      for (const value of trainTargets) counts.set(value, (counts.get(value) ?? 0) + 1);
       const majority = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
-      majorityAccuracy = split.valid.filter((index) => data.target![index] === majority).length / split.valid.length;
+      majorityAccuracy = validTargets.filter((value) => value === majority).length / validTargets.length;
       say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(2)}% against ${(majorityAccuracy * 100).toFixed(2)}% for always answering '${processor.decodeTarget(majority)}'`);
     }
     let testMetrics: Record<string, number> | undefined;
     if (options.test !== undefined) {
-      const testRows = await readTable(options.test, options);
-      const testData = processor.process(testRows, { source: options.test, withTarget: true, rowNumbers: testRows.map((_, index) => index + firstRow) });
+      const testTable = await TableColumns.read(csvRows(options.test, options), { target: schema.target, schema, source: options.test, firstRow });
+      const testData = testTable.process(processor);
       testTensors = tabularTensors(testData, processor);
       const scored = await learner.validate(new TensorDataLoader(testTensors.inputs, testTensors.targets!, { batchSize: 4096 }));
       testMetrics = { loss: scored.loss, ...scored.metrics };
-      say(`test set (${testRows.length} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
+      say(`test set (${testData.size} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
     }
-    const example = rows[split.valid[0]!]!;
     const predictor = new TabularPredictor(model, processor);
     say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify(predictor.predict(example))}`);
 

@@ -16,4 +16,6 @@ export type { CsvOptions } from './csv';
 export { generateInteractions, generateRatings, prepareRatings, ratingTensors, withNegativeSamples } from './ratings';
 export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, RatingsColumns } from './ratings';
 export { cleanLabel, DEFAULT_MISSING, generateTable, inferTabularSchema, TabularProcessor, tabularTensors } from './tabular';
+export { TableColumns } from './table-columns';
+export type { TableColumnsOptions } from './table-columns';
 export type { ColumnKind, GeneratedTable, InferSchemaOptions, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './tabular';

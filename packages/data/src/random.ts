@@ -28,12 +28,18 @@ export class Random {
   }
 
   shuffle<T>(items: readonly T[]): T[] {
-    const result = items.slice();
-    for (let i = result.length - 1; i > 0; i--) {
+    return this.shuffleInPlace(items.slice());
+  }
+
+  /** Shuffles `items` itself (the same order `shuffle` gives), for arrays too big to copy. */
+  shuffleInPlace<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
       const j = this.integer(i + 1);
-      [result[i], result[j]] = [result[j]!, result[i]!];
+      const swap = items[i]!;
+      items[i] = items[j]!;
+      items[j] = swap;
     }
-    return result;
+    return items;
   }
 }
 

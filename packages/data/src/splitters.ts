@@ -9,7 +9,7 @@ export function randomSplitter<Item>(options: { validPct?: number; seed?: number
   const { validPct = 0.2, seed = 42 } = options;
   if (!(validPct > 0 && validPct < 1)) throw new ConfigError(`randomSplitter: validPct must be between 0 and 1, not ${validPct}`);
   return (items) => {
-    const order = new Random(seed).shuffle(items.map((_, i) => i));
+    const order = new Random(seed).shuffleInPlace(items.map((_, i) => i));
     const cut = Math.round(items.length * validPct);
     return { train: order.slice(cut).sort((a, b) => a - b), valid: order.slice(0, cut).sort((a, b) => a - b) };
   };

@@ -39,26 +39,29 @@ export interface InferSchemaOptions {
 }
 
 export const DEFAULT_MISSING = ['', '?', 'NA', 'N/A', 'NaN', 'null', 'None'];
-const NA = '#na#';
-const DATE = /^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** The vocabulary entry at index 0 of every categorical input: missing or unseen. */
+export const NA = '#na#';
+export const DATE = /^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Rows are numbered as lines of a CSV file with a header unless told otherwise. */
-interface RowContext {
+export interface RowContext {
   source: string;
-  /** The file row of each given row (default: index + 2, after a header line). */
+  /** The file row of each given row (default: index + `firstRow`). */
   rowNumbers?: readonly number[];
+  /** The file row of the first row when `rowNumbers` is not given: 2 after a header line (default), 1 without. */
+  firstRow?: number;
 }
 
-const rowNumberOf = (context: RowContext, index: number) => context.rowNumbers?.[index] ?? index + 2;
+export const rowNumberOf = (context: RowContext, index: number) => context.rowNumbers?.[index] ?? index + (context.firstRow ?? 2);
 
-function isMissing(value: TableRow[string], missing: ReadonlySet<string>): boolean {
+export function isMissing(value: TableRow[string], missing: ReadonlySet<string>): boolean {
   if (value === null || value === undefined) return true;
   if (typeof value === 'number') return Number.isNaN(value);
   if (value instanceof Date) return Number.isNaN(value.getTime());
   return missing.has(String(value).trim());
 }
 
-const text = (value: TableRow[string]) => (value instanceof Date ? value.toISOString() : String(value).trim());
+export const text = (value: TableRow[string]) => (value instanceof Date ? value.toISOString() : String(value).trim());
 
 function toNumber(value: TableRow[string]): number {
   if (typeof value === 'number') return value;
@@ -116,7 +119,7 @@ export function inferTabularSchema(rows: readonly TableRow[], options: InferSche
 }
 
 /** Parts a date column is split into, fastai's `add_datepart`: name suffix and kind. */
-const DATE_PARTS: ReadonlyArray<[string, 'categorical' | 'continuous', (date: Date) => number]> = [
+export const DATE_PARTS: ReadonlyArray<[string, 'categorical' | 'continuous', (date: Date) => number]> = [
   ['year', 'continuous', (d) => d.getUTCFullYear()],
   ['month', 'categorical', (d) => d.getUTCMonth() + 1],
   ['day', 'categorical', (d) => d.getUTCDate()],
@@ -326,30 +329,35 @@ export function tabularTensors(data: TabularData, processor: TabularProcessor, r
   const picked = rows ?? Array.from({ length: data.size }, (_, index) => index);
   const nCategorical = processor.categoricalNames.length;
   const nContinuous = processor.continuousNames.length;
-  const categorical = new Int32Array(picked.length * nCategorical);
-  const continuous = new Float32Array(picked.length * nContinuous);
-  picked.forEach((row, index) => {
-    categorical.set(data.categorical.subarray(row * nCategorical, (row + 1) * nCategorical), index * nCategorical);
-    continuous.set(data.continuous.subarray(row * nContinuous, (row + 1) * nContinuous), index * nContinuous);
-  });
+  // every row in order: the arrays as they are (a big table is not copied once more on its way to the backend)
+  let categorical = data.categorical;
+  let continuous = data.continuous;
+  if (rows !== undefined) {
+    categorical = new Int32Array(picked.length * nCategorical);
+    continuous = new Float32Array(picked.length * nContinuous);
+    picked.forEach((row, index) => {
+      categorical.set(data.categorical.subarray(row * nCategorical, (row + 1) * nCategorical), index * nCategorical);
+      continuous.set(data.continuous.subarray(row * nContinuous, (row + 1) * nContinuous), index * nContinuous);
+    });
+  }
   const inputs: tf.Tensor2D[] = [];
   if (nCategorical > 0) inputs.push(tf.tensor2d(categorical, [picked.length, nCategorical], 'int32'));
   if (nContinuous > 0) inputs.push(tf.tensor2d(continuous, [picked.length, nContinuous], 'float32'));
   let targets: tf.Tensor | undefined;
   if (data.target) {
-    const values = picked.map((row) => data.target![row]!);
+    const values = rows === undefined ? data.target : picked.map((row) => data.target![row]!);
     targets = data.target instanceof Int32Array ? tf.tensor1d(values, 'int32') : tf.tensor2d(values, [picked.length, 1], 'float32');
   }
   return { inputs, targets };
 }
 
-function requireTarget(row: TableRow, target: string, missing: ReadonlySet<string>, context: RowContext, index: number): string {
+export function requireTarget(row: TableRow, target: string, missing: ReadonlySet<string>, context: RowContext, index: number): string {
   const value = row[target];
   if (isMissing(value, missing)) throw new DataError('the target is missing', { file: context.source, row: rowNumberOf(context, index), field: target });
   return text(value);
 }
 
-function parseContinuous(value: TableRow[string], name: string, context: RowContext, index: number): number {
+export function parseContinuous(value: TableRow[string], name: string, context: RowContext, index: number): number {
   const number = toNumber(value);
   if (!Number.isFinite(number)) {
     throw new DataError(`'${text(value)}' is not a number (the column is continuous; pass it as categorical if it is a category)`, { file: context.source, row: rowNumberOf(context, index), field: name });
@@ -357,36 +365,39 @@ function parseContinuous(value: TableRow[string], name: string, context: RowCont
   return number;
 }
 
+/** A date cell (an ISO date or date-time, or a Date) as a Date; anything else is a DataError naming the row. */
+export function parseDate(value: TableRow[string], name: string, context: RowContext, index: number): Date {
+  const date = value instanceof Date ? value : DATE.test(text(value)) ? new Date(/[T ]\d/.test(text(value)) ? text(value).replace(' ', 'T') : `${text(value)}T00:00:00Z`) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new DataError(`'${text(value)}' is not a date (expected YYYY-MM-DD)`, { file: context.source, row: rowNumberOf(context, index), field: name });
+  }
+  return date;
+}
+
 function expandDates(row: TableRow, dates: readonly string[], missing: ReadonlySet<string>, context: RowContext, index: number): TableRow {
   if (dates.length === 0) return row;
   const expanded: Record<string, TableRow[string]> = { ...row };
   for (const name of dates) {
     const value = row[name];
-    let date: Date | undefined;
-    if (!isMissing(value, missing)) {
-      date = value instanceof Date ? value : DATE.test(text(value)) ? new Date(/[T ]\d/.test(text(value)) ? text(value).replace(' ', 'T') : `${text(value)}T00:00:00Z`) : undefined;
-      if (date === undefined || Number.isNaN(date.getTime())) {
-        throw new DataError(`'${text(value)}' is not a date (expected YYYY-MM-DD)`, { file: context.source, row: rowNumberOf(context, index), field: name });
-      }
-    }
+    const date = isMissing(value, missing) ? undefined : parseDate(value, name, context, index);
     for (const [part, , read] of DATE_PARTS) expanded[`${name}_${part}`] = date ? read(date) : null;
   }
   return expanded;
 }
 
-function mean(values: readonly number[]): number {
+export function mean(values: readonly number[]): number {
   let sum = 0;
   for (const value of values) sum += value;
   return sum / values.length;
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = Float64Array.from(values).sort();
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function naturalCompare(a: string, b: string): number {
+export function naturalCompare(a: string, b: string): number {
   const [x, y] = [Number(a), Number(b)];
   if (a !== '' && b !== '' && Number.isFinite(x) && Number.isFinite(y)) return x - y;
   return a.localeCompare(b, 'en');
