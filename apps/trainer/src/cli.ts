@@ -215,6 +215,7 @@ program
   .option('--request-timeout <ms>', 'time to receive a whole request', number('--request-timeout', true), 30_000)
   .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may finish before their connections are closed', number('--shutdown-timeout', true), 10_000)
   .option('--token <secret>', 'require Authorization: Bearer <secret> on /predict, /info and /metrics (or set KINDLING_TOKEN)')
+  .option('--rate-limit <n>', 'at most n /predict requests a minute from one address (then 429 with Retry-After)', number('--rate-limit', true))
   .option('--cors <origins>', "web pages allowed to call the server, comma separated (e.g. https://app.example), or '*'")
   .option('--backend <name>', 'tensorflow, webgpu, wasm, cpu or auto', 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: one per core, at most 8)', number('--threads', true))

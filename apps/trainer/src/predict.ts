@@ -111,6 +111,7 @@ export interface ServeCommandOptions extends BackendFlags {
   shutdownTimeout?: number;
   token?: string;
   cors?: string;
+  rateLimit?: number;
 }
 
 /** `kindling serve <bundle>`: the prediction server, until Ctrl-C. */
@@ -126,6 +127,7 @@ export async function serveBundle(bundle: string, options: ServeCommandOptions):
     maxQueue: options.maxQueue,
     timeouts: { headers: options.headersTimeout, request: options.requestTimeout },
     shutdownTimeout: options.shutdownTimeout,
+    rateLimit: options.rateLimit === undefined ? undefined : { max: options.rateLimit },
     token: options.token ?? (process.env.KINDLING_TOKEN || undefined),
     corsOrigins: options.cors === undefined ? undefined : options.cors.trim() === '*' ? '*' : options.cors.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
     onClose: ({ forced }) =>

@@ -107,7 +107,6 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
   await startBackend(options, options.quiet);
 
-  const source = file ?? 'generated table';
   const firstRow = options.names === undefined ? 2 : 1;
   const { schema, split, processor, trainData, validData, example } = await prepareTable(file, options, say);
   // memory for a big table: the columns are garbage once processed, the processed arrays once they are
@@ -148,6 +147,11 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   });
   let testTensors: ReturnType<typeof tabularTensors> | undefined;
   try {
+    // the test file is read and checked before training: a bad row in it costs no training run
+    if (options.test !== undefined) {
+      const testTable = await TableColumns.read(csvRows(options.test, options), { target: schema.target, schema, source: options.test, firstRow });
+      testTensors = tabularTensors(testTable.process(processor), processor);
+    }
     say(`${split.train.length} training and ${split.valid.length} validation rows; preprocessing fit on the training rows only`);
     const resuming = await checkpointing(options, planOf('tabular', file, options));
     await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
@@ -167,13 +171,10 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       say(`validation accuracy ${(final.metrics.accuracy! * 100).toFixed(2)}% against ${(majorityAccuracy * 100).toFixed(2)}% for always answering '${processor.decodeTarget(majority)}'`);
     }
     let testMetrics: Record<string, number> | undefined;
-    if (options.test !== undefined) {
-      const testTable = await TableColumns.read(csvRows(options.test, options), { target: schema.target, schema, source: options.test, firstRow });
-      const testData = testTable.process(processor);
-      testTensors = tabularTensors(testData, processor);
+    if (testTensors !== undefined) {
       const scored = await learner.validate(new TensorDataLoader(testTensors.inputs, testTensors.targets!, { batchSize: 4096 }));
       testMetrics = { loss: scored.loss, ...scored.metrics };
-      say(`test set (${testData.size} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
+      say(`test set (${testTensors.targets!.shape[0]} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
     }
     const predictor = new TabularPredictor(model, processor);
     say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify(predictor.predict(example))}`);

@@ -7,6 +7,7 @@
  */
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask } from '@kindling/image';
 import { encodePng } from '@kindling/image/node';
@@ -52,6 +53,11 @@ export interface ServerOptions {
    * cannot post pictures to a server on your machine.
    */
   corsOrigins?: readonly string[] | '*';
+  /**
+   * Per-client limit on `/predict`: at most `max` requests per `windowMs` (default one minute) from one
+   * address; more are answered 429 with Retry-After. Default none (the queue still bounds the total).
+   */
+  rateLimit?: { max: number; windowMs?: number };
 }
 
 /** The status of a server: requests worked on and waiting, answers by status, the model's tensors, memory. */
@@ -190,6 +196,16 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
     }
   });
 
+  if (options.rateLimit !== undefined) {
+    const { max } = options.rateLimit;
+    if (!(Number.isInteger(max) && max >= 1)) throw new ConfigError(`rateLimit.max must be a whole number ≥ 1, not ${max}`);
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) => httpError(429, `too many requests from this address: at most ${context.max} per ${Math.round(context.ttl / 1000) || 1} s; try again in ${Math.ceil(context.ttl / 1000)} s`),
+    });
+  }
+  const predictRoute = options.rateLimit === undefined ? {} : { config: { rateLimit: { max: options.rateLimit.max, timeWindow: options.rateLimit.windowMs ?? 60_000 } } };
+
   await app.register(multipart, { limits: { fileSize: bodyLimit, files: maxInputs, fields: 16, fieldSize: 1024 * 1024, parts: maxInputs + 16 } });
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
@@ -203,6 +219,7 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mistake = error instanceof InputError || error instanceof DataError || error instanceof ConfigError;
     const status = mistake ? 400 : error.statusCode !== undefined && ((error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503) ? error.statusCode : 500;
+    // @fastify/rate-limit set Retry-After itself for a 429
     if (status === 500) request.log.error(error);
     if (status === 503) reply.header('retry-after', '1');
     reply.status(status).send({ error: status === 500 ? 'internal error: the server could not answer this request' : error.message, statusCode: status });
@@ -221,7 +238,7 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
     return prometheusText(status(), predictor.kind);
   });
 
-  app.post('/predict', async (request, reply) => {
+  app.post('/predict', predictRoute, async (request, reply) => {
     const wantsPng = predictor.kind === 'segmentation' && (request.headers.accept ?? '').includes('image/png');
     let inputs: unknown[];
     let names: string[] | undefined;

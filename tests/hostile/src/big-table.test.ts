@@ -20,7 +20,7 @@ async function writeBigCsv(file: string, bytes: number): Promise<number> {
     rows += generated.length;
     if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
   }
-  await new Promise((resolve) => out.end(resolve));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
   return rows;
 }
 
