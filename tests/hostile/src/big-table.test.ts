@@ -18,7 +18,7 @@ async function writeBigCsv(file: string, bytes: number): Promise<number> {
     for (const row of generated) text += `${columns.map((column) => row[column]).join(',')}\n`;
     written += text.length;
     rows += generated.length;
-    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve) => out.end(() => resolve()));
   return rows;
