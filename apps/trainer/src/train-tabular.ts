@@ -90,6 +90,7 @@ async function prepareTable(file: string | undefined, options: TrainTabularOptio
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from({ length: columns.size }, (_, index) => index));
   requireSplit(split, 'rows', source);
   const processor = columns.fit(split.train);
+  collectGarbage(); // the split's and the fit's scratch arrays, before the processed copies are made
   const example = columns.sample[split.valid.find((index) => index < columns.sample.length) ?? 0]!;
   return { schema, split, processor, trainData: columns.process(processor, split.train), validData: columns.process(processor, split.valid), example };
 }
