@@ -7,7 +7,7 @@ import { saveBundle } from '@kindling/deploy/node';
 import type * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join } from 'node:path';
-import { finishedEpoch } from './outcome';
+import { beatsBaseline, finishedEpoch, majorityOf } from './outcome';
 
 /** The Learner every classifier command trains: body and head split for fine-tuning, cross-entropy, accuracy, a progress bar. */
 export function classifierLearner(model: tf.LayersModel, data: { train: DataLoader; valid?: DataLoader }, options: { quiet?: boolean; seed: number }): Learner {
@@ -47,9 +47,9 @@ export function epochTable(learner: Learner, metrics: string[]): string {
 /**
  * What every classifier command writes at the end of training: the bundle (model, and a `kindling.json`
  * with the task, validation metrics and the most confused pairs), `confusion-matrix.png` and `loss.png`.
- * Returns the final validation accuracy.
+ * Returns the final validation accuracy, and that of always answering the most common validation class.
  */
-export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; task: TaskSpec & { labels: string[] }; outputDirectory: string; training: Record<string, unknown> }): Promise<number> {
+export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; task: TaskSpec & { labels: string[] }; outputDirectory: string; training: Record<string, unknown> }): Promise<{ accuracy: number; majority: { accuracy: number; label: string } }> {
   const { learner, model, task, outputDirectory, training } = options;
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
@@ -57,5 +57,10 @@ export async function writeClassifierRun(options: { learner: Learner; model: tf.
   await saveBundle(await createBundle(model, task, { metrics, training }), outputDirectory);
   await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
   await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-  return final.metrics.accuracy!;
+  return { accuracy: final.metrics.accuracy!, majority: majorityOf(interpretation.confusionMatrix, task.labels) };
+}
+
+/** The run's last word on a classifier: a warning and `false` when it does not beat the most common class. */
+export function classifierBeatsMajority(run: { accuracy: number; majority: { accuracy: number; label: string } }): boolean {
+  return beatsBaseline({ metric: 'validation accuracy', model: run.accuracy, baseline: run.majority.accuracy, baselineName: `always answering '${run.majority.label}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` });
 }

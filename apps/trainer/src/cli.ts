@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { predict, serveBundle } from './predict';
+import { NO_BETTER_THAN_BASELINE } from './outcome';
 import { trainCollab } from './train-collab';
 import { ARCHITECTURES, trainImage } from './train-image';
 import { trainPointer } from './train-pointer';
@@ -12,6 +13,11 @@ const number = (name: string, integer = false) => (value: string) => {
   if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new InvalidArgumentError(`${name} must be a ${integer ? 'whole ' : ''}number`);
   return parsed;
 };
+
+/** A finished run whose model does not beat the trivial answer exits with status 3 (its bundle is kept). */
+function exitWhenNoBetter(result: { beatsBaseline?: boolean }): void {
+  if (result.beatsBaseline === false) process.exitCode = NO_BETTER_THAN_BASELINE;
+}
 
 const program = new Command()
   .name('kindling')
@@ -42,7 +48,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
-    await trainImage(folder, options);
+    exitWhenNoBetter(await trainImage(folder, options));
   });
 
 train
@@ -69,7 +75,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
-    await trainCollab(file, options);
+    exitWhenNoBetter(await trainCollab(file, options));
   });
 
 train
@@ -99,7 +105,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
-    await trainSound(folder, options);
+    exitWhenNoBetter(await trainSound(folder, options));
   });
 
 train
@@ -124,7 +130,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
-    await trainPointer(folder, options);
+    exitWhenNoBetter(await trainPointer(folder, options));
   });
 
 train
@@ -184,7 +190,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
-    await trainTabular(file, options);
+    exitWhenNoBetter(await trainTabular(file, options));
   });
 
 program

@@ -33,3 +33,38 @@ export function finishedEpoch(learner: Learner, options: { metrics?: readonly st
   if (broken !== undefined) throw new TrainingError(`training ended with ${broken[0]} ${broken[1]} at epoch ${final.epoch + 1}; no bundle was written (try a lower --lr, or look for huge or broken values in the data)`);
   return final;
 }
+
+/** Exit status of a run that finished and wrote its bundle, but whose model does not beat the trivial answer. */
+export const NO_BETTER_THAN_BASELINE = 3;
+
+/**
+ * Compares the model with the answer that needs no model (the most common class, the training mean):
+ * when it does not beat it, says so as the run's last line (on stderr, even with --quiet) and returns
+ * false, which the CLI turns into exit status 3. The bundle is kept: it is what was trained.
+ */
+export function beatsBaseline(figures: { metric: string; model: number; baseline: number; baselineName: string; higherIsBetter: boolean; format: (value: number) => string }): boolean {
+  const { metric, model, baseline, baselineName, higherIsBetter, format } = figures;
+  const beats = higherIsBetter ? model > baseline : model < baseline;
+  if (!beats) {
+    console.error(`kindling: warning: ${metric} ${format(model)} does not beat ${baselineName} (${format(baseline)}): the model learned nothing useful; train longer (--epochs), try another --lr, or check the labels`);
+  }
+  return beats;
+}
+
+/** Accuracy of always answering the most common class of a confusion matrix (rows: actual classes). */
+export function majorityOf(confusionMatrix: readonly (readonly number[])[], labels: readonly string[]): { accuracy: number; label: string } {
+  const actual = confusionMatrix.map((row) => row.reduce((sum, count) => sum + count, 0));
+  const total = actual.reduce((sum, count) => sum + count, 0);
+  const best = actual.indexOf(Math.max(...actual));
+  return { accuracy: total === 0 ? Number.NaN : actual[best]! / total, label: labels[best]! };
+}
+
+/** RMSE of always answering the mean of `train` on `valid`. */
+export function meanBaselineRmse(train: ArrayLike<number>, valid: ArrayLike<number>): { rmse: number; mean: number } {
+  let sum = 0;
+  for (let k = 0; k < train.length; k++) sum += train[k]!;
+  const mean = sum / train.length;
+  let squares = 0;
+  for (let k = 0; k < valid.length; k++) squares += (valid[k]! - mean) ** 2;
+  return { rmse: Math.sqrt(squares / valid.length), mean };
+}

@@ -9,7 +9,7 @@ import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/
 import { collabNeural, dotProductBias, Recommender } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
-import { finishedEpoch, requireSplit } from './outcome';
+import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
 export interface TrainCollabOptions extends BackendFlags, CheckpointFlags {
@@ -33,7 +33,7 @@ export interface TrainCollabOptions extends BackendFlags, CheckpointFlags {
 }
 
 /** `kindling train collab [ratings.csv]`: ratings in, a recommender out (default: generated ratings with planted tastes). */
-export async function trainCollab(file: string | undefined, options: TrainCollabOptions): Promise<{ validMse: number; outputDirectory: string }> {
+export async function trainCollab(file: string | undefined, options: TrainCollabOptions): Promise<{ validMse: number; outputDirectory: string; beatsBaseline: boolean }> {
   const say = (line: string) => {
     if (!options.quiet) console.log(line);
   };
@@ -105,7 +105,9 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
     say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
-    return { validMse: final.metrics.mse!, outputDirectory };
+    const baseline = meanBaselineRmse(split.train.map((index) => examples.target[index]!), split.valid.map((index) => examples.target[index]!));
+    const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) });
+    return { validMse: final.metrics.mse!, outputDirectory, beatsBaseline: beats };
   } finally {
     learner.dispose();
     model.dispose();

@@ -8,7 +8,7 @@ import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
-import { classifierLearner, epochTable, reportSkipped, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -37,6 +37,8 @@ export interface TrainImageOptions extends BackendFlags, CheckpointFlags {
 
 export interface TrainImageResult {
   accuracy: number;
+  /** False when the model does not beat always answering the most common class. */
+  beatsBaseline: boolean;
   classes: string[];
   outputDirectory: string;
   lr: number;
@@ -103,7 +105,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
 
-    const accuracy = await writeClassifierRun({
+    const run = await writeClassifierRun({
       learner,
       model,
       task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
@@ -116,9 +118,9 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         seed: options.seed,
       },
     });
-    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     say(`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`);
-    return { accuracy, classes: data.vocab.labels.slice(), outputDirectory, lr };
+    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory, lr };
   } finally {
     learner.dispose();
     model.dispose();

@@ -9,7 +9,7 @@ import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } fr
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { classifierLearner, epochTable, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainPointerOptions extends BackendFlags, CheckpointFlags {
@@ -33,6 +33,8 @@ export interface TrainPointerOptions extends BackendFlags, CheckpointFlags {
 
 export interface TrainPointerResult {
   accuracy: number;
+  /** False when the model does not beat always answering the most common class. */
+  beatsBaseline: boolean;
   classes: string[];
   outputDirectory: string;
 }
@@ -99,7 +101,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     const resuming = await checkpointing(options, planOf('pointer', folder, options));
     await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     say(epochTable(learner, ['accuracy']));
-    const accuracy = await writeClassifierRun({
+    const run = await writeClassifierRun({
       learner,
       model,
       task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
@@ -108,8 +110,8 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), options.size));
-    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
+    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();

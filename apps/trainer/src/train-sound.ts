@@ -8,7 +8,7 @@ import { resnet } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { classifierLearner, epochTable, reportSkipped, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
@@ -35,6 +35,8 @@ export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
 
 export interface TrainSoundResult {
   accuracy: number;
+  /** False when the model does not beat always answering the most common class. */
+  beatsBaseline: boolean;
   classes: string[];
   outputDirectory: string;
 }
@@ -98,7 +100,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
-    const accuracy = await writeClassifierRun({
+    const run = await writeClassifierRun({
       learner,
       model,
       task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
@@ -107,8 +109,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
-    say(`validation accuracy ${(accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy, classes: data.vocab.labels.slice(), outputDirectory };
+    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();

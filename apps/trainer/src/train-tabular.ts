@@ -9,7 +9,7 @@ import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/
 import { TabularPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
-import { finishedEpoch, requireSplit } from './outcome';
+import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -45,6 +45,8 @@ export interface TrainTabularResult {
   majorityAccuracy?: number;
   testMetrics?: Record<string, number>;
   outputDirectory: string;
+  /** False when the model does not beat always answering the most common class (or the training mean). */
+  beatsBaseline: boolean;
 }
 
 const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((name) => name.trim()).filter((name) => name !== ''));
@@ -188,7 +190,10 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
     say(`the bundle (kindling.json with the fitted preprocessing, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
-    return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory };
+    const beats = classification
+      ? beatsBaseline({ metric: 'validation accuracy', model: final.metrics.accuracy!, baseline: majorityAccuracy!, baselineName: `always answering the most common class`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(2)}%` })
+      : beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: meanBaselineRmse(trainTargets, validTargets).rmse, baselineName: 'always answering the training mean', higherIsBetter: false, format: (value) => value.toPrecision(4) });
+    return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory, beatsBaseline: beats };
   } finally {
     learner.dispose();
     model.dispose();
