@@ -1,5 +1,5 @@
 import { generateShapesDataset } from '@kindling/image/node';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,9 @@ describe('kindling serve under hostile clients', () => {
   beforeAll(async () => {
     const shapes = await generateShapesDataset(join(root, 'shapes'), { perClass: 4, size: 24, seed: 3 });
     const trained = await kindling(['train', 'image', shapes, '--epochs', '1', '--size', '32', '--batch-size', '8', '--backend', 'cpu', '--out', bundle], { cwd: root });
-    expect(trained.code, trained.stderr).toBe(0);
+    // one epoch on 16 pictures need not beat the most common class (exit 3, bundle kept): the server only needs a bundle
+    expect([0, 3], trained.stderr).toContain(trained.code);
+    expect(existsSync(join(bundle, 'kindling.json'))).toBe(true);
   });
 
   it('a 7000×7000 PNG is answered under 300 MB peak while /health answers within 100 ms', async () => {
