@@ -31,7 +31,7 @@ export async function folderItems(root: string, options: { extensions?: string[]
     try {
       const real = await realpath(folder);
       if (visited.has(real)) {
-        skipped.push({ path: folder, reason: `a link back to ${real}, already walked (a loop)` });
+        skipped.push({ path: folder, reason: `a link back to ${real}, already walked (a loop, or a second link to the same folder)` });
         return;
       }
       visited.add(real);
