@@ -125,8 +125,11 @@ function jsonSafe(value: unknown): unknown {
   return value;
 }
 
+/** The server `createServer` gives: Fastify, plus its batcher and its status (the figures behind /health and /metrics). */
+export type PredictionServer = FastifyInstance & { batcher?: MicroBatcher<unknown, unknown>; status(): ServerStatus };
+
 /** The server, not yet listening (`app.inject` for tests, `app.listen` to serve; or use {@link serve}). */
-export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<FastifyInstance & { batcher?: MicroBatcher<unknown, unknown> }> {
+export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<PredictionServer> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const maxInputs = options.maxInputs ?? 64;
   const gate = new Gate(options.maxConcurrent ?? 4, options.maxQueue ?? 64);
@@ -270,7 +273,7 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   app.addHook('onClose', async () => {
     predictor.dispose();
   });
-  return Object.assign(app, { batcher, status });
+  return Object.assign(app as FastifyInstance, { batcher, status });
 }
 
 function isSameOrigin(origin: string, host: string | undefined): boolean {
