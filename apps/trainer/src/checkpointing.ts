@@ -16,7 +16,7 @@ export interface CheckpointFlags {
  * refuses a checkpoint whose plan differs, naming what changed, since continuing it would silently give
  * a model that neither plan describes.
  */
-export async function checkpointing(flags: CheckpointFlags, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore; resumedFrom?: number }> {
+export async function checkpointing(flags: CheckpointFlags, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
   if (flags.resume && flags.checkpoint === undefined) throw new ConfigError('--resume needs --checkpoint <file>: the checkpoint to continue from');
   if (flags.checkpoint === undefined) return { callbacks: [] };
   const file = resolve(flags.checkpoint);
@@ -40,7 +40,7 @@ export async function checkpointing(flags: CheckpointFlags, plan: Record<string,
   const state = await store.load();
   if (state === undefined) throw new ConfigError(`--resume: no checkpoint in ${flags.checkpoint} yet (the run stopped before its first epoch ended); start it again without --resume`);
   if (state.epochs !== settings.epochs) throw new ConfigError(`--resume: the checkpoint is of a ${state.epochs}-epoch run, not ${String(settings.epochs)}`);
-  return { callbacks: [checkpoint(store)], resumeFrom: store, resumedFrom: state.epoch + 1 };
+  return { callbacks: [checkpoint(store)], resumeFrom: store };
 }
 
 /** Settings that do not change what is trained: where it is written, how it is shown, where it runs. */

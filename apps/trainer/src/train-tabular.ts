@@ -97,6 +97,17 @@ async function prepareTable(file: string | undefined, options: TrainTabularOptio
   return { schema, split, processor, trainData: columns.process(processor, split.train), validData: columns.process(processor, split.valid), example };
 }
 
+/**
+ * The table as tensors. For a big table, memory is given back at each step: the columns once processed,
+ * the processed arrays once they are tensors (when this returns), so a 200 MB CSV never holds more than
+ * two copies at a time.
+ */
+async function prepareTensors(file: string | undefined, options: TrainTabularOptions, say: (line: string) => void) {
+  const { schema, split, processor, trainData, validData, example } = await prepareTable(file, options, say);
+  collectGarbage(); // the columns, now that they are processed
+  return { schema, split, processor, example, train: tabularTensors(trainData, processor), valid: tabularTensors(validData, processor), trainTargets: trainData.target!, validTargets: validData.target! };
+}
+
 /** `kindling train tabular [file.csv] --target <column>`: a table in, a model predicting one column out. */
 export async function trainTabular(file: string | undefined, options: TrainTabularOptions): Promise<TrainTabularResult> {
   const say = (line: string) => {
@@ -111,15 +122,8 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   await startBackend(options, options.quiet);
 
   const firstRow = options.names === undefined ? 2 : 1;
-  const { schema, split, processor, trainData, validData, example } = await prepareTable(file, options, say);
-  // memory for a big table: the columns are garbage once processed, the processed arrays once they are
-  // tensors; each is given back at once, so a 200 MB CSV never holds more than two copies at a time
-  collectGarbage();
-  const train = tabularTensors(trainData, processor);
-  const valid = tabularTensors(validData, processor);
-  const [trainTargets, validTargets] = [trainData.target!, validData.target!];
-  [trainData.categorical, trainData.continuous, validData.categorical, validData.continuous] = [new Int32Array(0), new Float32Array(0), new Int32Array(0), new Float32Array(0)];
-  collectGarbage();
+  const { schema, split, processor, train, valid, trainTargets, validTargets, example } = await prepareTensors(file, options, say);
+  collectGarbage(); // the processed arrays, now that they are tensors
   const classification = schema.task === 'classification';
   let yRange: [number, number] | undefined;
   if (!classification) {
