@@ -55,8 +55,7 @@ export class TensorDataLoader implements DataLoader {
   }
 
   get length(): number {
-    // dropLast never drops the only batch: fewer items than a batch train as one smaller batch
-    return this.options.dropLast && this.size >= this.batchSize ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+    return batchCount(this.size, this.batchSize, this.options.dropLast);
   }
 
   setEpoch(epoch: number): void {
@@ -81,6 +80,11 @@ export class TensorDataLoader implements DataLoader {
       });
     }
   }
+}
+
+/** Batches in an epoch of `size` items; dropLast never drops the only batch (fewer items than a batch form one smaller batch). */
+function batchCount(size: number, batchSize: number, dropLast = false): number {
+  return dropLast && size >= batchSize ? Math.floor(size / batchSize) : Math.ceil(size / batchSize);
 }
 
 /** Iterates any loader as an async stream of batches. */
@@ -156,8 +160,7 @@ export class ItemDataLoader<Item> implements DataLoader {
   }
 
   get length(): number {
-    // dropLast never drops the only batch: fewer items than a batch train as one smaller batch
-    return this.options.dropLast && this.size >= this.batchSize ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+    return batchCount(this.size, this.batchSize, this.options.dropLast);
   }
 
   setEpoch(epoch: number): void {

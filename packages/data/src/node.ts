@@ -8,6 +8,11 @@ import { parseCsv, type CsvOptions } from './csv';
 import { DataError } from './errors';
 import { parseIdx } from './idx';
 
+/** A file-system error's code (ENOENT, EACCES…), or its message when it has none. */
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
 /** An entry of a folder walk that was left out, and why. */
 export interface SkippedEntry {
   path: string;
@@ -37,8 +42,8 @@ export async function folderItems(root: string, options: { extensions?: string[]
       visited.add(real);
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      if (isRoot) throw new DataError(`cannot read the folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: root }, { cause: error });
-      skipped.push({ path: folder, reason: `cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      if (isRoot) throw new DataError(`cannot read the folder: ${errorCode(error)}`, { file: root }, { cause: error });
+      skipped.push({ path: folder, reason: `cannot read the folder (${errorCode(error)})` });
       return;
     }
     for (const entry of entries) {
@@ -51,7 +56,7 @@ export async function folderItems(root: string, options: { extensions?: string[]
           const target = await stat(path);
           [isFile, isDirectory] = [target.isFile(), target.isDirectory()];
         } catch (error) {
-          skipped.push({ path, reason: `a broken symbolic link (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+          skipped.push({ path, reason: `a broken symbolic link (${errorCode(error)})` });
           continue;
         }
       }
@@ -92,8 +97,7 @@ export async function requireFile(path: string, what = 'a file'): Promise<void> 
   try {
     info = await stat(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? `no such file (expected ${what})` : `cannot read it (${code ?? (error as Error).message})`, { file: path }, { cause: error });
+    throw new DataError((error as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file (expected ${what})` : `cannot read it (${errorCode(error)})`, { file: path }, { cause: error });
   }
   if (info.isDirectory()) throw new DataError(`is a folder, not ${what}`, { file: path });
   if (!info.isFile()) throw new DataError(`is not a regular file (expected ${what})`, { file: path });
