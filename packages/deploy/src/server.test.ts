@@ -203,10 +203,14 @@ describeEachBackend(
       const row = exampleInputs('tabular', 1)[0] as object;
       const app = await createServer(predictor, { rateLimit: { max: 3, windowMs: 60_000 } });
       const answers = [];
-      for (let k = 0; k < 5; k++) answers.push(await app.inject({ method: 'POST', url: '/predict', payload: row, remoteAddress: '10.0.0.1' }));
+      for (let k = 0; k < 5; k++) {
+        answers.push(await app.inject({ method: 'POST', url: '/predict', payload: row, remoteAddress: '10.0.0.1' }));
+        if (k === 3) await new Promise((resolve) => setTimeout(resolve, 1100)); // the message names the window, not what is left of it
+      }
       expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 429, 429]);
       expect(Number(answers[3]!.headers['retry-after'])).toBeGreaterThan(0);
       expect(answers[3]!.json().error).toMatch(/too many requests from this address: at most 3 per 60 s/);
+      expect(answers[4]!.json().error).toMatch(/at most 3 per 60 s; try again in 5\d s/);
       // another address has its own budget; /health is never limited
       expect((await app.inject({ method: 'POST', url: '/predict', payload: row, remoteAddress: '10.0.0.2' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.0.1' })).statusCode).toBe(200);

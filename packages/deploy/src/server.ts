@@ -200,11 +200,12 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   });
 
   if (options.rateLimit !== undefined) {
-    const { max } = options.rateLimit;
+    const { max, windowMs = 60_000 } = options.rateLimit;
     if (!(Number.isInteger(max) && max >= 1)) throw new ConfigError(`rateLimit.max must be a whole number ≥ 1, not ${max}`);
+    // the message names the configured window; `ttl` is only what is left of the current one
     await app.register(rateLimit, {
       global: false,
-      errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) => httpError(429, `too many requests from this address: at most ${context.max} per ${Math.round(context.ttl / 1000) || 1} s; try again in ${Math.ceil(context.ttl / 1000)} s`),
+      errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) => httpError(429, `too many requests from this address: at most ${context.max} per ${Math.round(windowMs / 1000) || 1} s; try again in ${Math.ceil(context.ttl / 1000)} s`),
     });
   }
   const predictRoute = options.rateLimit === undefined ? {} : { config: { rateLimit: { max: options.rateLimit.max, timeWindow: options.rateLimit.windowMs ?? 60_000 } } };
@@ -212,11 +213,10 @@ export async function createServer(predictor: AnyPredictor, options: ServerOptio
   await app.register(multipart, { limits: { fileSize: bodyLimit, files: maxInputs, fields: 16, fieldSize: 1024 * 1024, parts: maxInputs + 16 } });
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
-  app.addHook('onError', async (request, reply, error) => {
+  app.addHook('onError', async (request, _reply, error) => {
     if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       (error as { message: string }).message = `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json, a file (image/*, audio/*, application/octet-stream) or multipart/form-data`;
     }
-    void reply;
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
