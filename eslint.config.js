@@ -10,6 +10,7 @@ const backendModules = [
   '@tensorflow/tfjs-backend-webgpu',
   '@tensorflow/tfjs-backend-webgl',
   '@tensorflow/tfjs-backend-cpu',
+  '@kindling/backend-torch',
 ];
 
 export default tseslint.config(
@@ -27,7 +28,7 @@ export default tseslint.config(
   {
     // Libraries never choose a backend: only packages/backend, the apps and the benchmarks may.
     files: ['packages/**/*.ts'],
-    ignores: ['packages/backend/**', 'packages/**/*.test.ts', 'packages/**/fixtures/**'],
+    ignores: ['packages/backend/**', 'packages/backend-torch/**', 'packages/**/*.test.ts', 'packages/**/fixtures/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -49,5 +50,15 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // build scripts run by Node directly (the native addon's build)
+    files: ['packages/*/scripts/**/*.{mjs,cjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['packages/*/scripts/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -64,6 +64,7 @@ export async function benchBackendThroughput(): Promise<void> {
   const rows: string[][] = [];
   const plan: Array<[BackendName, number, number]> = [
     ['tensorflow', 20, 3],
+    ['torch', 20, 3],
     ['wasm', 10, 2],
     ['cpu', 1, 0], // ~0.3 img/s: one batch of 32 already takes about two minutes
   ];

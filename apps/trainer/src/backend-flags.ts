@@ -3,9 +3,9 @@ import { ConfigError } from '@kindling/data';
 
 /** The flags every command shares: `--backend` and `--threads`. */
 export interface BackendFlags {
-  /** tensorflow, webgpu, wasm, cpu or auto. */
+  /** tensorflow, torch, webgpu, wasm, cpu or auto. */
   backend: string;
-  /** Threads for the wasm backend; default one per core, at most 8. */
+  /** Threads for the torch and wasm backends; default one per core, at most 8. */
   threads?: number;
 }
 
@@ -15,5 +15,5 @@ export function startBackend(flags: BackendFlags, quiet = false): Promise<Backen
   if (threads !== undefined && !isWasmThreadCount(threads)) {
     throw new ConfigError(`--threads must be a whole number from 1 to ${MAX_WASM_THREADS}, not ${threads}`);
   }
-  return initBackend({ backend: flags.backend as BackendName | 'auto', wasmThreads: threads ?? 'auto', log: quiet ? false : undefined });
+  return initBackend({ backend: flags.backend as BackendName | 'auto', threads: threads ?? 'auto', log: quiet ? false : undefined });
 }

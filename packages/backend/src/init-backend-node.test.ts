@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendError } from './errors';
 import { initBackend } from './init-backend-node';
+import { initBackend as initAnyBackend } from './init-backend';
+import { torchBuilt } from './testing';
 
 const run = promisify(execFile);
 
@@ -58,9 +60,34 @@ describe('initBackend for Node', () => {
     tf.dispose([x, filter, dy, a]);
   });
 
+  it.skipIf(!torchBuilt())('prefers libtorch to wasm, says so with its version and threads, and computes as cpu', async () => {
+    const lines: string[] = [];
+    const report = await initBackend({ order: ['torch', 'wasm', 'cpu'], threads: 2, log: (line) => lines.push(line) });
+    expect(report.name).toBe('torch');
+    expect(tf.getBackend()).toBe('torch');
+    expect(report.detail).toMatch(/^@kindling\/backend-torch, libtorch \d+\.\d+\.\d+ on cpu( with oneDNN)?, 2 threads$/);
+    expect(report.addedKernels).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'BatchMatMul', 'MaxPoolGrad']));
+    expect(lines).toEqual([`kindling: running on the torch backend (${report.detail})`]);
+    const x = tf.randomNormal([2, 16, 16, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 8, 4], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    const torch = await tf.conv2d(x, filter, 1, 'same').data();
+    await tf.setBackend('cpu');
+    const cpu = await tf.conv2d(x, filter, 1, 'same').data();
+    expect(maxDifference(torch as Float32Array, cpu as Float32Array)).toBeLessThan(1e-4);
+    tf.dispose([x, filter]);
+  });
+
+  it('outside Node, torch is skipped with the reason', async () => {
+    const lines: string[] = [];
+    const report = await initAnyBackend({ order: ['torch', 'cpu'], log: (line) => lines.push(line) });
+    expect(report.name).toBe('cpu');
+    expect(report.skipped[0]).toEqual({ name: 'torch', reason: 'libtorch runs only in Node (`@kindling/backend/node` with `@kindling/backend-torch`)' });
+  });
+
   it('names a bad thread count before starting anything', async () => {
     await expect(initBackend({ backend: 'wasm', wasmThreads: 0, log: false })).rejects.toThrow(BackendError);
     await expect(initBackend({ backend: 'wasm', wasmThreads: 2.5, log: false })).rejects.toThrow(/wasmThreads must be a whole number from 1 to 8 or 'auto'; got 2.5/);
+    await expect(initBackend({ backend: 'torch', threads: 9, log: false })).rejects.toThrow(/threads must be a whole number from 1 to 8 or 'auto'; got 9/);
   });
 
   it('lets the process end while the thread pool idles', async () => {

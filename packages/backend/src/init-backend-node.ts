@@ -2,13 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
-import { defaultLoaders, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
+import { registerCpuKernelFixes } from './cpu-kernel-fixes';
+import { activate, defaultLoaders, importOptional, initBackend as initAnyBackend, setTorchKernels, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
 import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
 /** The priority tfjs-backend-wasm registers its backend with. */
 const WASM_PRIORITY = 2;
 
 export interface NodeInitBackendOptions extends InitBackendOptions {
+  /**
+   * Threads for the torch and wasm backends: a count from 1 to 8, or `'auto'` for the cores this process may
+   * use (at most 8). `wasmThreads` overrides it for wasm. Default: `'auto'`.
+   */
+  threads?: number | 'auto';
+  /** Where libtorch computes (`cpu`, `cuda`, `cuda:1`, as libtorch names devices). Default: `cpu`. */
+  torchDevice?: string;
   /**
    * Threads for the wasm backend: a count from 1 to 8, or `'auto'` for the cores this process may use
    * (at most 8). `1` runs the single-threaded build. Default: `'auto'`.
@@ -24,10 +32,10 @@ export interface NodeInitBackendOptions extends InitBackendOptions {
 
 const THREADED_START_TIMEOUT = 10_000;
 
-function threadCount(setting: number | 'auto' | undefined): number {
+function threadCount(setting: number | 'auto' | undefined, option = 'threads'): number {
   if (setting === undefined || setting === 'auto') return Math.min(availableParallelism(), MAX_WASM_THREADS);
   if (!isWasmThreadCount(setting)) {
-    throw new BackendError(`wasmThreads must be a whole number from 1 to ${MAX_WASM_THREADS} or 'auto'; got ${String(setting)}`);
+    throw new BackendError(`${option} must be a whole number from 1 to ${MAX_WASM_THREADS} or 'auto'; got ${String(setting)}`);
   }
   return setting;
 }
@@ -89,7 +97,7 @@ async function awaitThreadedStart(
  */
 const nodeWasmLoader: BackendLoader = async (options) => {
   const { wasmThreads, wasmThreadsTimeout = THREADED_START_TIMEOUT } = options as NodeInitBackendOptions;
-  const threads = threadCount(wasmThreads);
+  const threads = threadCount(wasmThreads ?? (options as NodeInitBackendOptions).threads);
   if (threads === 1 || wasmStarted()) return defaultLoaders.wasm(options);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const oneThread = async () => {
@@ -115,15 +123,42 @@ const nodeWasmLoader: BackendLoader = async (options) => {
   return `${await oneThread()}; ${threads} threads did not start within ${wasmThreadsTimeout / 1000} s${tries} (${stalls.join('; ')})`;
 };
 
+interface TorchModule {
+  registerTorchBackend(options: { threads?: number; device?: string }): { version: string; threads: number; device: string; mkldnn: boolean; kernels: string[] };
+}
+
 /**
- * `initBackend` for Node: the same choice and report, with the wasm backend on several threads
- * (`wasmThreads`, default one per core up to 8), which tfjs alone runs on one thread in Node.
+ * The torch loader: libtorch through `@kindling/backend-torch` (an optional peer), on `threads` threads.
+ * The cpu backend's fixes are registered first, so the torch backend, which inherits the cpu kernels, has them.
+ */
+const nodeTorchLoader: BackendLoader = async (options) => {
+  const { threads, torchDevice } = options as NodeInitBackendOptions;
+  let torch: TorchModule;
+  try {
+    torch = (await importOptional('@kindling/backend-torch')) as TorchModule;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error('@kindling/backend-torch is not installed');
+    throw error;
+  }
+  registerCpuKernelFixes();
+  const info = torch.registerTorchBackend({ threads: threadCount(threads), device: torchDevice });
+  await activate('torch');
+  setTorchKernels(info.kernels);
+  return `@kindling/backend-torch, libtorch ${info.version} on ${info.device}${info.mkldnn ? ' with oneDNN' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+};
+
+/**
+ * `initBackend` for Node: the same choice and report, with libtorch (`@kindling/backend-torch`, when installed
+ * and built) and the wasm backend on several threads (`threads`, default one per core up to 8), which tfjs
+ * alone runs on one thread in Node.
  */
 export async function initBackend(options: NodeInitBackendOptions = {}): Promise<BackendReport> {
-  threadCount(options.wasmThreads); // a bad setting is named before any backend starts
+  threadCount(options.threads); // a bad setting is named before any backend starts
+  threadCount(options.wasmThreads, 'wasmThreads');
   const { wasmThreadsTimeout } = options;
   if (wasmThreadsTimeout !== undefined && !(Number.isFinite(wasmThreadsTimeout) && wasmThreadsTimeout > 0)) {
     throw new BackendError(`wasmThreadsTimeout must be a positive number of milliseconds; got ${String(wasmThreadsTimeout)}`);
   }
-  return initAnyBackend({ ...options, loaders: { wasm: nodeWasmLoader, ...options.loaders } });
+  return initAnyBackend({ ...options, loaders: { wasm: nodeWasmLoader, torch: nodeTorchLoader, ...options.loaders } });
 }

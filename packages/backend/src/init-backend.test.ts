@@ -13,15 +13,16 @@ describe('initBackend', () => {
     const report = await initBackend({
       loaders: {
         tensorflow: missing('@tensorflow/tfjs-node-gpu not installed, @tensorflow/tfjs-node not installed'),
+        torch: missing('libtorch not found: `apt install libtorch-dev` or set LIBTORCH'),
         webgpu: missing('no WebGPU outside a browser'),
       },
       log: (line) => lines.push(line),
     });
     expect(report.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(report.skipped.map((s) => s.name)).toEqual(['tensorflow', 'webgpu']);
+    expect(report.skipped.map((s) => s.name)).toEqual(['tensorflow', 'torch', 'webgpu']);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/running on the wasm backend .*skipped tensorflow \(@tensorflow\/tfjs-node-gpu not installed.*webgpu \(no WebGPU outside a browser\)/);
+    expect(lines[0]).toMatch(/running on the wasm backend .*skipped tensorflow \(@tensorflow\/tfjs-node-gpu not installed.*torch \(libtorch not found: `apt install libtorch-dev` or set LIBTORCH\), webgpu \(no WebGPU outside a browser\)/);
     expect(lines[0]).not.toContain('\n');
   });
 

@@ -3,8 +3,11 @@ import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 
-/** The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu). */
-export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/**
+ * The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu); `torch` is
+ * libtorch through `@kindling/backend-torch` (Node only).
+ */
+export const BACKEND_ORDER = ['tensorflow', 'torch', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /**
@@ -38,10 +41,18 @@ export interface BackendReport {
   detail: string;
   /** The better backends that were skipped, each with why. */
   skipped: Array<{ name: BackendName; reason: string }>;
-  /** Kernels Kindling registered for this backend: training kernels (wasm), fixes for wrong answers (cpu). */
+  /** Kernels Kindling registered for this backend: training kernels (wasm), fixes for wrong answers (cpu), libtorch's (torch). */
   addedKernels: string[];
   /** The report as one readable line. */
   line: string;
+}
+
+/** The kernels the torch loader last registered (set by the Node loader). */
+let torchKernels: string[] = [];
+
+/** Records which kernels libtorch runs, for the report. */
+export function setTorchKernels(names: string[]): void {
+  torchKernels = names;
 }
 
 function errorMessage(error: unknown): string {
@@ -54,11 +65,11 @@ function errorMessage(error: unknown): string {
 }
 
 /** Imports a module by a name bundlers must not try to resolve (optional peers that may be absent). */
-async function importOptional(name: string): Promise<unknown> {
+export async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
 }
 
-async function activate(name: string): Promise<void> {
+export async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialize the '${name}' backend`);
   await tf.ready();
@@ -77,6 +88,9 @@ export const defaultLoaders: Record<BackendName, BackendLoader> = {
       }
     }
     throw new Error(tried.join(', '));
+  },
+  async torch() {
+    throw new Error('libtorch runs only in Node (`@kindling/backend/node` with `@kindling/backend-torch`)');
   },
   async webgpu() {
     const navigatorLike = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
@@ -107,7 +121,7 @@ export const defaultLoaders: Record<BackendName, BackendLoader> = {
 
 /**
  * Picks and prepares the TF.js backend: the best one that runs here, in the order
- * tensorflow → webgpu → wasm → cpu, unless told which. Reports the choice in one line.
+ * tensorflow → torch → webgpu → wasm → cpu, unless told which. Reports the choice in one line.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const requested = options.backend ?? 'auto';
@@ -131,7 +145,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason });
       continue;
     }
-    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : [];
+    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : name === 'torch' ? torchKernels : [];
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
     if (options.log !== false) (options.log ?? console.info)(line);

@@ -1,14 +1,28 @@
 import { memory } from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe } from 'vitest';
-import { initBackend, type BackendName } from './init-backend';
+import { type BackendName } from './init-backend';
+import { initBackend } from './init-backend-node';
+
+/** Whether `@kindling/backend-torch` is installed here with its libtorch addon built. */
+export function torchBuilt(): boolean {
+  try {
+    const manifest = createRequire(import.meta.url).resolve('@kindling/backend-torch/package.json');
+    return existsSync(join(dirname(manifest), 'build', 'Release', 'kindling_torch.node'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The backends a backend-agnostic suite runs on. `KINDLING_TEST_BACKENDS=cpu,wasm` (comma separated)
- * overrides the default of `cpu` and `wasm`.
+ * overrides the default: `cpu`, `wasm`, and `torch` where its addon is built.
  */
 export function testBackends(): BackendName[] {
   const fromEnvironment = globalThis.process?.env?.KINDLING_TEST_BACKENDS;
-  if (fromEnvironment === undefined || fromEnvironment.trim() === '') return ['cpu', 'wasm'];
+  if (fromEnvironment === undefined || fromEnvironment.trim() === '') return torchBuilt() ? ['cpu', 'wasm', 'torch'] : ['cpu', 'wasm'];
   return fromEnvironment.split(',').map((name) => name.trim() as BackendName);
 }
 
@@ -24,7 +38,8 @@ export function describeEachBackend(
   for (const backend of backends) {
     describe(`${title} [${backend}]`, () => {
       beforeAll(async () => {
-        await initBackend({ backend, log: false });
+        // wasm on one thread, as tfjs starts it in Node: the suites check answers, not speed
+        await initBackend({ backend, log: false, wasmThreads: 1 });
       });
       suite(backend);
     });

@@ -1,0 +1,471 @@
+import {
+  backend_util,
+  util,
+  type DataType,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { TorchAddon } from './addon';
+import type { TorchBackend } from './torch-backend';
+
+type Data = Float32Array | Int32Array | Uint8Array;
+type Inputs = Record<string, TensorInfo | undefined> | TensorInfo[];
+
+/** What a libtorch kernel gets: the same arguments as a TF.js kernel, with the cpu kernel to fall back on. */
+export interface KernelContext {
+  inputs: Inputs;
+  attrs: NamedAttrMap;
+  backend: TorchBackend;
+  torch: TorchAddon;
+}
+
+/** A libtorch kernel: its result, or `undefined` for a case it leaves to the cpu kernel (dtype, layout, rank). */
+export type TorchKernel = (context: KernelContext) => TensorInfo | undefined;
+
+/** Thrown when libtorch rejects a call: names the kernel and the shapes it got. */
+export class TorchKernelError extends Error {
+  override name = 'TorchKernelError';
+}
+
+function dataOf(backend: TorchBackend, info: TensorInfo): Data {
+  return backend.data.get(info.dataId).values as Data;
+}
+
+function isFloat(backend: TorchBackend, ...infos: Array<TensorInfo | undefined>): boolean {
+  return infos.every((info) => info === undefined || (info.dtype === 'float32' && dataOf(backend, info) instanceof Float32Array));
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return util.sizeFromShape(shape as number[]);
+}
+
+const calls = new Map<string, number>();
+
+/** How many times each kernel ran on libtorch in this process (the rest ran the cpu backend's code). */
+export function torchKernelCalls(): ReadonlyMap<string, number> {
+  return calls;
+}
+
+/** Runs a native call; a libtorch error becomes one that names the kernel and its inputs' shapes. */
+function call(kernel: string, shapes: Record<string, readonly number[]>, work: () => void): void {
+  calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
+  try {
+    work();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const described = Object.entries(shapes)
+      .map(([name, shape]) => `${name} [${shape.join(',')}]`)
+      .join(', ');
+    throw new TorchKernelError(`torch ${kernel} failed for ${described}: ${message}`);
+  }
+}
+
+function output(backend: TorchBackend, shape: number[], dtype: DataType, values: Float32Array | Int32Array): TensorInfo {
+  return backend.output(shape, dtype, values);
+}
+
+function named(inputs: Inputs): Record<string, TensorInfo | undefined> {
+  return inputs as Record<string, TensorInfo | undefined>;
+}
+
+// --- convolutions ---------------------------------------------------------------------------------------
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5, prelu: 6 };
+
+function convParameters(info: backend_util.Conv2DInfo, depthwise: boolean): number[] {
+  const { top, bottom, left, right } = info.padInfo;
+  return [info.strideHeight, info.strideWidth, top, bottom, left, right, info.dilationHeight, info.dilationWidth, depthwise ? 1 : 0];
+}
+
+function asPair(value: number | [number, number] | undefined): [number, number] {
+  if (value === undefined) return [1, 1];
+  return typeof value === 'number' ? [value, value] : value;
+}
+
+/** Conv2D, DepthwiseConv2dNative and their fused forms (bias and activation applied by libtorch too). */
+function convolution(depthwise: boolean, fused: boolean): TorchKernel {
+  const kernel = fused ? (depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D') : depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
+  return ({ inputs, attrs, backend, torch }) => {
+    const { x, filter, bias, preluActivationWeights } = named(inputs);
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation = 'linear', leakyreluAlpha = 0.2 } = attrs as {
+      strides: [number, number] | number;
+      pad: backend_util.PadInfo['type'] | number | backend_util.ExplicitPadding;
+      dataFormat?: string;
+      dilations?: [number, number] | number;
+      dimRoundingMode?: string;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
+    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || ACTIVATIONS[activation] === undefined) return undefined;
+    if (!isFloat(backend, x, filter, bias, preluActivationWeights) || x!.shape.length !== 4) return undefined;
+    if (!fused && (bias !== undefined || preluActivationWeights !== undefined)) return undefined;
+    const info = backend_util.computeConv2DInfo(
+      x!.shape as [number, number, number, number],
+      filter!.shape as [number, number, number, number],
+      strides,
+      asPair(dilations),
+      pad as 'same',
+      undefined,
+      depthwise,
+    );
+    const out = backend.floats(sizeOf(info.outShape));
+    if (out.length === 0 || sizeOf(x!.shape) === 0) return undefined;
+    call(kernel, { x: x!.shape, filter: filter!.shape }, () =>
+      torch.conv2d(
+        dataOf(backend, x!), x!.shape, dataOf(backend, filter!), filter!.shape, out, info.outShape, convParameters(info, depthwise),
+        bias === undefined ? null : dataOf(backend, bias), bias?.shape ?? [],
+        ACTIVATIONS[activation]!, leakyreluAlpha,
+        preluActivationWeights === undefined ? null : dataOf(backend, preluActivationWeights), preluActivationWeights?.shape ?? [],
+      ),
+    );
+    return output(backend, info.outShape, 'float32', out);
+  };
+}
+
+function convolutionBackpropInput(depthwise: boolean): TorchKernel {
+  return ({ inputs, attrs, backend, torch }) => {
+    const { dy, filter } = named(inputs);
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'same';
+      dataFormat?: string;
+      dilations?: [number, number] | number;
+      dimRoundingMode?: string;
+      inputShape: [number, number, number, number];
+    };
+    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || !isFloat(backend, dy, filter)) return undefined;
+    if (sizeOf(inputShape) === 0 || sizeOf(dy!.shape) === 0) return undefined;
+    const info = backend_util.computeConv2DInfo(inputShape, filter!.shape as [number, number, number, number], strides, asPair(dilations), pad, undefined, depthwise);
+    if (!util.arraysEqual(info.outShape, dy!.shape)) return undefined;
+    const out = backend.floats(sizeOf(inputShape));
+    call(depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput', { dy: dy!.shape, filter: filter!.shape, input: inputShape }, () =>
+      torch.conv2dBackpropInput(dataOf(backend, dy!), dy!.shape, dataOf(backend, filter!), filter!.shape, out, inputShape, convParameters(info, depthwise)),
+    );
+    return output(backend, [...inputShape], 'float32', out);
+  };
+}
+
+function convolutionBackpropFilter(depthwise: boolean): TorchKernel {
+  return ({ inputs, attrs, backend, torch }) => {
+    const { x, dy } = named(inputs);
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'same';
+      dataFormat?: string;
+      dilations?: [number, number] | number;
+      dimRoundingMode?: string;
+      filterShape: [number, number, number, number];
+    };
+    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || !isFloat(backend, x, dy)) return undefined;
+    if (sizeOf(x!.shape) === 0 || sizeOf(dy!.shape) === 0) return undefined;
+    const info = backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filterShape, strides, asPair(dilations), pad, undefined, depthwise);
+    if (!util.arraysEqual(info.outShape, dy!.shape)) return undefined;
+    const out = backend.floats(sizeOf(filterShape));
+    call(depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter', { x: x!.shape, dy: dy!.shape, filter: filterShape }, () =>
+      torch.conv2dBackpropFilter(dataOf(backend, x!), x!.shape, dataOf(backend, dy!), dy!.shape, out, filterShape, convParameters(info, depthwise)),
+    );
+    return output(backend, [...filterShape], 'float32', out);
+  };
+}
+
+// --- matrix products --------------------------------------------------------------------------------------
+
+function matrixProduct(fused: boolean): TorchKernel {
+  return ({ inputs, attrs, backend, torch }) => {
+    const { a, b, bias, preluActivationWeights } = named(inputs);
+    const { transposeA = false, transposeB = false, activation = 'linear', leakyreluAlpha = 0.2 } = attrs as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
+    if (!isFloat(backend, a, b, bias, preluActivationWeights) || ACTIVATIONS[activation] === undefined) return undefined;
+    if (!fused && (bias !== undefined || preluActivationWeights !== undefined)) return undefined;
+    const aShape = a!.shape, bShape = b!.shape;
+    if (aShape.length < 2 || bShape.length < 2) return undefined;
+    const m = transposeA ? aShape[aShape.length - 1]! : aShape[aShape.length - 2]!;
+    const k = transposeA ? aShape[aShape.length - 2]! : aShape[aShape.length - 1]!;
+    const k2 = transposeB ? bShape[bShape.length - 1]! : bShape[bShape.length - 2]!;
+    const n = transposeB ? bShape[bShape.length - 2]! : bShape[bShape.length - 1]!;
+    if (k !== k2) return undefined; // the cpu kernel names the mismatch
+    const batch = backend_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
+    const outShape = [...batch, m, n];
+    const out = backend.floats(sizeOf(outShape));
+    if (out.length === 0 || k === 0) return undefined;
+    call(fused ? '_FusedMatMul' : 'BatchMatMul', { a: aShape, b: bShape }, () =>
+      torch.matmul(
+        dataOf(backend, a!), aShape, dataOf(backend, b!), bShape, transposeA, transposeB, out, outShape,
+        bias === undefined ? null : dataOf(backend, bias), bias?.shape ?? [],
+        ACTIVATIONS[activation]!, leakyreluAlpha,
+        preluActivationWeights === undefined ? null : dataOf(backend, preluActivationWeights), preluActivationWeights?.shape ?? [],
+      ),
+    );
+    return output(backend, outShape, 'float32', out);
+  };
+}
+
+// --- element by element -----------------------------------------------------------------------------------
+
+const BINARY: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 };
+
+function binary(kernel: string): TorchKernel {
+  const op = BINARY[kernel]!;
+  return ({ inputs, backend, torch }) => {
+    const { a, b } = named(inputs);
+    if (!isFloat(backend, a, b)) return undefined;
+    const outShape = backend_util.assertAndGetBroadcastShape(a!.shape, b!.shape);
+    const out = backend.floats(sizeOf(outShape));
+    if (out.length === 0) return undefined;
+    call(kernel, { a: a!.shape, b: b!.shape }, () => torch.binary(op, dataOf(backend, a!), a!.shape, dataOf(backend, b!), b!.shape, out, outShape));
+    return output(backend, outShape, 'float32', out);
+  };
+}
+
+const UNARY: Record<string, number> = {
+  Exp: 0, Log: 1, Sqrt: 2, Rsqrt: 3, Square: 4, Neg: 5, Abs: 6, Tanh: 7, Sigmoid: 8, Relu: 9, Relu6: 10, Elu: 11, LeakyRelu: 12,
+  Step: 13, Reciprocal: 14, Floor: 15, Ceil: 16, Round: 17, Sign: 18, Log1p: 19, Expm1: 20, Sin: 21, Cos: 22, Erf: 23, Selu: 24,
+  ClipByValue: 25, Softplus: 26,
+};
+
+function unary(kernel: string): TorchKernel {
+  const op = UNARY[kernel]!;
+  return ({ inputs, attrs, backend, torch }) => {
+    const x = (named(inputs).x ?? (inputs as TensorInfo[])[0])!;
+    if (!isFloat(backend, x)) return undefined;
+    const size = sizeOf(x.shape);
+    if (size === 0) return undefined;
+    const { alpha = 0, clipValueMin = 0, clipValueMax = 0 } = attrs as { alpha?: number; clipValueMin?: number; clipValueMax?: number };
+    const first = kernel === 'ClipByValue' ? clipValueMin : alpha;
+    const out = backend.floats(size);
+    call(kernel, { x: x.shape }, () => torch.unary(op, dataOf(backend, x), out, first, clipValueMax));
+    return output(backend, [...x.shape], 'float32', out);
+  };
+}
+
+// --- reductions -------------------------------------------------------------------------------------------
+
+const REDUCTIONS: Record<string, number> = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 };
+
+function reduction(kernel: string): TorchKernel {
+  const op = REDUCTIONS[kernel]!;
+  const isArg = kernel === 'ArgMax' || kernel === 'ArgMin';
+  return ({ inputs, attrs, backend, torch }) => {
+    const { x } = named(inputs);
+    if (!isFloat(backend, x) || sizeOf(x!.shape) === 0 || x!.shape.length === 0) return undefined;
+    const { axis, reductionIndices, keepDims = false } = attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims?: boolean };
+    const axes = util.parseAxisParam((kernel === 'Max' ? reductionIndices : axis) ?? [], x!.shape);
+    if (axes.length === 0 || (isArg && axes.length !== 1)) return undefined;
+    const [reducedShape] = backend_util.computeOutAndReduceShapes(x!.shape, axes);
+    const outShape = keepDims && !isArg ? backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
+    const out = isArg ? backend.ints(sizeOf(outShape)) : backend.floats(sizeOf(outShape));
+    call(kernel, { x: x!.shape }, () => torch.reduce(op, dataOf(backend, x!), x!.shape, axes, out));
+    return output(backend, outShape, isArg ? 'int32' : 'float32', out);
+  };
+}
+
+const softmax: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { logits } = named(inputs);
+  const { dim } = attrs as { dim: number };
+  const rank = logits!.shape.length;
+  if (!isFloat(backend, logits) || rank === 0 || (dim !== -1 && dim !== rank - 1) || sizeOf(logits!.shape) === 0) return undefined;
+  const out = backend.floats(sizeOf(logits!.shape));
+  call('Softmax', { logits: logits!.shape }, () => torch.softmax(dataOf(backend, logits!), logits!.shape, out));
+  return output(backend, [...logits!.shape], 'float32', out);
+};
+
+// --- moving data ------------------------------------------------------------------------------------------
+
+const transpose: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const { perm } = attrs as { perm: number[] };
+  const values = dataOf(backend, x!);
+  const isInt = x!.dtype === 'int32' && values instanceof Int32Array;
+  if ((!isInt && !isFloat(backend, x)) || sizeOf(x!.shape) === 0 || x!.shape.length < 2) return undefined;
+  const outShape = perm.map((axis) => x!.shape[axis]!);
+  const out = isInt ? backend.ints(values.length) : backend.floats(values.length);
+  call('Transpose', { x: x!.shape }, () => torch.transpose(values, x!.shape, perm, out));
+  return output(backend, outShape, x!.dtype, out);
+};
+
+const padV2: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const { paddings, constantValue } = attrs as unknown as { paddings: Array<[number, number]>; constantValue: number };
+  if (!isFloat(backend, x) || sizeOf(x!.shape) === 0 || x!.shape.length === 0) return undefined;
+  const outShape = x!.shape.map((size, axis) => paddings[axis]![0] + size + paddings[axis]![1]);
+  const out = backend.floats(sizeOf(outShape));
+  call('PadV2', { x: x!.shape }, () => torch.pad(dataOf(backend, x!), x!.shape, paddings.flat(), constantValue, out, outShape));
+  return output(backend, outShape, 'float32', out);
+};
+
+const concat: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const parts = (inputs as TensorInfo[]).filter((part) => sizeOf(part.shape) > 0);
+  if (parts.length < 2 || !isFloat(backend, ...parts)) return undefined;
+  const axis = util.parseAxisParam((attrs as { axis: number }).axis, parts[0]!.shape)[0]!;
+  const shapes = parts.map((part) => part.shape);
+  backend_util.assertParamsConsistent(shapes, axis);
+  const outShape = backend_util.computeOutShape(shapes, axis);
+  const out = backend.floats(sizeOf(outShape));
+  call('Concat', { first: shapes[0]!, last: shapes[shapes.length - 1]! }, () =>
+    torch.concat(parts.map((part) => dataOf(backend, part)), shapes, axis, out, outShape),
+  );
+  return output(backend, outShape, 'float32', out);
+};
+
+const gather: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x, indices } = named(inputs);
+  const { axis, batchDims = 0 } = attrs as { axis: number; batchDims?: number };
+  if (batchDims !== 0 || !isFloat(backend, x) || indices!.dtype !== 'int32' || x!.shape.length === 0) return undefined;
+  const indexValues = dataOf(backend, indices!);
+  if (!(indexValues instanceof Int32Array) || indexValues.length === 0 || sizeOf(x!.shape) === 0) return undefined;
+  const along = util.parseAxisParam(axis, x!.shape)[0]!;
+  const outShape = [...x!.shape.slice(0, along), ...indices!.shape, ...x!.shape.slice(along + 1)];
+  const out = backend.floats(sizeOf(outShape));
+  call('GatherV2', { x: x!.shape, indices: indices!.shape }, () =>
+    torch.gather(dataOf(backend, x!), x!.shape, indexValues, indexValues.length, along, out, outShape),
+  );
+  return output(backend, outShape, 'float32', out);
+};
+
+const unsortedSegmentSum: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x, segmentIds } = named(inputs);
+  const { numSegments } = attrs as { numSegments: number };
+  if (!isFloat(backend, x) || segmentIds!.dtype !== 'int32' || segmentIds!.shape.length !== 1 || x!.shape.length === 0) return undefined;
+  if (segmentIds!.shape[0] !== x!.shape[0] || sizeOf(x!.shape) === 0) return undefined;
+  const outShape = [numSegments, ...x!.shape.slice(1)];
+  const out = backend.floats(sizeOf(outShape));
+  call('UnsortedSegmentSum', { x: x!.shape, segmentIds: segmentIds!.shape }, () =>
+    torch.segmentSum(dataOf(backend, x!), x!.shape, dataOf(backend, segmentIds!), numSegments, out),
+  );
+  return output(backend, outShape, 'float32', out);
+};
+
+const addN: TorchKernel = ({ inputs, backend, torch }) => {
+  const parts = inputs as TensorInfo[];
+  if (parts.length < 2 || !isFloat(backend, ...parts) || !parts.every((part) => util.arraysEqual(part.shape, parts[0]!.shape))) return undefined;
+  const size = sizeOf(parts[0]!.shape);
+  if (size === 0) return undefined;
+  const out = backend.floats(size);
+  call('AddN', { x: parts[0]!.shape }, () => torch.addN(parts.map((part) => dataOf(backend, part)), size, out));
+  return output(backend, [...parts[0]!.shape], 'float32', out);
+};
+
+// --- pooling and normalization ----------------------------------------------------------------------------
+
+function poolParameters(info: backend_util.Conv2DInfo): number[] {
+  const { top, bottom, left, right } = info.padInfo;
+  return [info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, top, bottom, left, right];
+}
+
+function poolInfo(shape: readonly number[], attrs: NamedAttrMap): backend_util.Conv2DInfo | undefined {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'same';
+    dimRoundingMode?: string;
+  };
+  if (dimRoundingMode !== undefined || shape.length !== 4 || sizeOf(shape) === 0) return undefined;
+  return backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad);
+}
+
+function pool(kind: 'max' | 'avg'): TorchKernel {
+  return ({ inputs, attrs, backend, torch }) => {
+    const { x } = named(inputs);
+    if (!isFloat(backend, x)) return undefined;
+    const info = poolInfo(x!.shape, attrs);
+    if (info === undefined || sizeOf(info.outShape) === 0) return undefined;
+    const out = backend.floats(sizeOf(info.outShape));
+    const run = kind === 'max' ? torch.maxPool : torch.avgPool;
+    call(kind === 'max' ? 'MaxPool' : 'AvgPool', { x: x!.shape }, () => run(dataOf(backend, x!), x!.shape, poolParameters(info), out, info.outShape));
+    return output(backend, info.outShape, 'float32', out);
+  };
+}
+
+const maxPoolGrad: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { dy, input } = named(inputs);
+  if (!isFloat(backend, dy, input)) return undefined;
+  const info = poolInfo(input!.shape, attrs);
+  if (info === undefined || !util.arraysEqual(info.outShape, dy!.shape)) return undefined;
+  const out = backend.floats(sizeOf(input!.shape), true);
+  call('MaxPoolGrad', { dy: dy!.shape, input: input!.shape }, () =>
+    torch.maxPoolGrad(dataOf(backend, dy!), dy!.shape, dataOf(backend, input!), input!.shape, poolParameters(info), out),
+  );
+  return output(backend, [...input!.shape], 'float32', out);
+};
+
+const avgPoolGrad: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { dy, input } = named(inputs);
+  if (!isFloat(backend, dy)) return undefined;
+  const info = poolInfo(input!.shape, attrs);
+  if (info === undefined || !util.arraysEqual(info.outShape, dy!.shape)) return undefined;
+  const out = backend.floats(sizeOf(input!.shape));
+  call('AvgPoolGrad', { dy: dy!.shape, input: input!.shape }, () =>
+    torch.avgPoolGrad(dataOf(backend, dy!), dy!.shape, input!.shape, poolParameters(info), out),
+  );
+  return output(backend, [...input!.shape], 'float32', out);
+};
+
+/** A batch-norm parameter's shape for libtorch's broadcasting, when TF.js's (cycling along the values) agrees. */
+function parameterShape(parameter: TensorInfo | undefined, xShape: readonly number[]): readonly number[] | undefined | null {
+  if (parameter === undefined) return undefined;
+  const size = sizeOf(parameter.shape);
+  if (size === 1) return [1];
+  if (size === xShape[xShape.length - 1]) return [size];
+  if (size === sizeOf(xShape)) return xShape;
+  return null;
+}
+
+const fusedBatchNorm: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x, mean, variance, offset, scale } = named(inputs);
+  if (!isFloat(backend, x, mean, variance, offset, scale) || sizeOf(x!.shape) === 0) return undefined;
+  const shapes = [mean, variance, offset, scale].map((parameter) => parameterShape(parameter, x!.shape));
+  if (shapes.some((shape) => shape === null)) return undefined;
+  const [meanShape, varianceShape, offsetShape, scaleShape] = shapes as Array<readonly number[] | undefined>;
+  const { varianceEpsilon = 0.001 } = attrs as { varianceEpsilon?: number };
+  const out = backend.floats(sizeOf(x!.shape));
+  call('FusedBatchNorm', { x: x!.shape, mean: mean!.shape }, () =>
+    torch.batchNorm(
+      dataOf(backend, x!), x!.shape, dataOf(backend, mean!), meanShape!, dataOf(backend, variance!), varianceShape!,
+      offset === undefined ? null : dataOf(backend, offset), offsetShape ?? [], scale === undefined ? null : dataOf(backend, scale), scaleShape ?? [],
+      varianceEpsilon, out,
+    ),
+  );
+  return output(backend, [...x!.shape], 'float32', out);
+};
+
+/** The kernels libtorch runs, by TF.js kernel name. Every other kernel is the cpu backend's. */
+export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
+  Conv2D: convolution(false, false),
+  FusedConv2D: convolution(false, true),
+  DepthwiseConv2dNative: convolution(true, false),
+  FusedDepthwiseConv2D: convolution(true, true),
+  Conv2DBackpropInput: convolutionBackpropInput(false),
+  Conv2DBackpropFilter: convolutionBackpropFilter(false),
+  DepthwiseConv2dNativeBackpropInput: convolutionBackpropInput(true),
+  DepthwiseConv2dNativeBackpropFilter: convolutionBackpropFilter(true),
+  BatchMatMul: matrixProduct(false),
+  _FusedMatMul: matrixProduct(true),
+  ...Object.fromEntries(Object.keys(BINARY).map((name) => [name, binary(name)])),
+  ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, unary(name)])),
+  ...Object.fromEntries(Object.keys(REDUCTIONS).map((name) => [name, reduction(name)])),
+  Softmax: softmax,
+  Transpose: transpose,
+  PadV2: padV2,
+  Concat: concat,
+  GatherV2: gather,
+  UnsortedSegmentSum: unsortedSegmentSum,
+  AddN: addN,
+  MaxPool: pool('max'),
+  AvgPool: pool('avg'),
+  MaxPoolGrad: maxPoolGrad,
+  AvgPoolGrad: avgPoolGrad,
+  FusedBatchNorm: fusedBatchNorm,
+};
+
+/** A TF.js kernel function that runs `kernel` and falls back on `cpu` for the cases it leaves. */
+export function withFallback(kernel: TorchKernel, cpu: KernelFunc, torch: TorchAddon): KernelFunc {
+  return (args) => {
+    const result = kernel({ inputs: args.inputs as Inputs, attrs: args.attrs ?? {}, backend: args.backend as TorchBackend, torch });
+    return result ?? cpu(args);
+  };
+}
