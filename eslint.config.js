@@ -14,7 +14,7 @@ const backendModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**'] },
+  { ignores: ['**/dist/**', 'packages/backend-torch/build/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,11 +53,11 @@ export default tseslint.config(
   },
   {
     // build scripts run by Node directly (the native addon's build)
-    files: ['packages/*/scripts/**/*.{mjs,cjs}'],
+    files: ['packages/*/scripts/**/*.{mjs,cjs}', 'packages/*/tfjs-core-suite/**/*.{mjs,cjs}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
-    files: ['packages/*/scripts/**/*.cjs'],
+    files: ['packages/*/scripts/**/*.cjs', 'packages/*/tfjs-core-suite/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

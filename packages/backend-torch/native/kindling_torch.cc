@@ -11,6 +11,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -291,6 +292,12 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// x with its NaN replaced by `value` (x itself when it has none).
+at::Tensor WithoutNaN(const at::Tensor& x, double value) {
+  at::Tensor nan = at::isnan(x);
+  return nan.any().item<bool>() ? at::where(nan, at::full({}, value, x.options()), x) : x;
+}
+
 enum Reduction { kSum = 0, kMean, kMax, kMin, kProd, kArgMax, kArgMin };
 
 // reduce(op, x, xShape, axes, out): out holds the reduced values in order (its shape is TF.js's business)
@@ -303,12 +310,17 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     case kMean: y = at::mean(x, axes); break;
     case kMax: y = at::amax(x, axes); break;
     case kMin: y = at::amin(x, axes); break;
-    case kProd:
+    case kProd: {
+      Shape sorted = axes;  // the last axis first, so the others keep their place
+      for (int64_t& axis : sorted) axis = axis < 0 ? axis + x.dim() : axis;
+      std::sort(sorted.rbegin(), sorted.rend());
       y = x;
-      for (auto axis = axes.rbegin(); axis != axes.rend(); ++axis) y = at::prod(y, *axis);
+      for (int64_t axis : sorted) y = at::prod(y, axis);
       break;
-    case kArgMax: y = at::argmax(x, axes.at(0)); break;
-    case kArgMin: y = at::argmin(x, axes.at(0)); break;
+    }
+    // TF.js's arg reductions skip NaN; libtorch's take it as the extreme
+    case kArgMax: y = at::argmax(WithoutNaN(x, -std::numeric_limits<float>::infinity()), axes.at(0)); break;
+    case kArgMin: y = at::argmin(WithoutNaN(x, std::numeric_limits<float>::infinity()), axes.at(0)); break;
     default: throw std::invalid_argument("unknown reduction");
   }
   at::Tensor out = View(info[4], {static_cast<int64_t>(info[4].As<Napi::TypedArray>().ElementLength())});
@@ -364,7 +376,8 @@ const double kMinusInfinity = -std::numeric_limits<double>::infinity();
 // maxPool(x, xShape, pool, out, outShape)
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   const Pool pool = PoolOf(info[2]);
-  at::Tensor x = pool.Pad(Nchw(In(info, 0, 1)), kMinusInfinity);
+  // TF.js's max pool skips NaN; libtorch's takes it as the largest
+  at::Tensor x = pool.Pad(WithoutNaN(Nchw(In(info, 0, 1)), kMinusInfinity), kMinusInfinity);
   at::Tensor y = at::max_pool2d(x, pool.kernel, pool.stride, {0, 0}, {1, 1}, false);
   Nchw(View(info[3], ShapeOf(info[4]))).copy_(y);
   return info.Env().Undefined();
@@ -429,7 +442,7 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   }
   at::Tensor dy = Nchw(In(info, 0, 1));
   const Shape xShape = ShapeOf(info[3]);
-  at::Tensor x = pool.Pad(Nchw(In(info[2], xShape)), kMinusInfinity);
+  at::Tensor x = pool.Pad(WithoutNaN(Nchw(In(info[2], xShape)), kMinusInfinity), kMinusInfinity);
   auto indices = std::get<1>(at::max_pool2d_with_indices(x, pool.kernel, pool.stride, {0, 0}, {1, 1}, false));
   at::Tensor dx = at::max_pool2d_with_indices_backward(dy, x, pool.kernel, pool.stride, {0, 0}, {1, 1}, false, indices);
   Nchw(View(info[5], xShape)).copy_(pool.Unpad(dx));

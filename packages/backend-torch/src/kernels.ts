@@ -78,8 +78,8 @@ function convParameters(info: backend_util.Conv2DInfo, depthwise: boolean): numb
   return [info.strideHeight, info.strideWidth, top, bottom, left, right, info.dilationHeight, info.dilationWidth, depthwise ? 1 : 0];
 }
 
-function asPair(value: number | [number, number] | undefined): [number, number] {
-  if (value === undefined) return [1, 1];
+function asPair(value: number | [number, number] | undefined | null): [number, number] {
+  if (value === undefined || value === null) return [1, 1];
   return typeof value === 'number' ? [value, value] : value;
 }
 
@@ -319,6 +319,9 @@ const gather: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   const indexValues = dataOf(backend, indices!);
   if (!(indexValues instanceof Int32Array) || indexValues.length === 0 || sizeOf(x!.shape) === 0) return undefined;
   const along = util.parseAxisParam(axis, x!.shape)[0]!;
+  // an index out of range goes to the cpu kernel, which names it as TF.js does
+  const limit = x!.shape[along]!;
+  for (const index of indexValues) if (index < 0 || index >= limit) return undefined;
   const outShape = [...x!.shape.slice(0, along), ...indices!.shape, ...x!.shape.slice(along + 1)];
   const out = backend.floats(sizeOf(outShape));
   call('GatherV2', { x: x!.shape, indices: indices!.shape }, () =>
@@ -365,7 +368,11 @@ function poolInfo(shape: readonly number[], attrs: NamedAttrMap): backend_util.C
     dimRoundingMode?: string;
   };
   if (dimRoundingMode !== undefined || shape.length !== 4 || sizeOf(shape) === 0) return undefined;
-  return backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad);
+  const info = backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad);
+  const { top, bottom, left, right } = info.padInfo;
+  // a window wholly in the padding: TF.js's own rule for it stays with the cpu kernel
+  if (Math.max(top, bottom) >= info.filterHeight || Math.max(left, right) >= info.filterWidth) return undefined;
+  return info;
 }
 
 function pool(kind: 'max' | 'avg'): TorchKernel {
