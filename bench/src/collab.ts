@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { dotProductBias, Recommender } from '@kindling/models';
@@ -32,7 +31,7 @@ export async function benchCollab(): Promise<void> {
   } else {
     console.log('PyTorch is not installed (Debian python3-torch): no baseline this run.');
   }
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const examples = { user: ratings.user, item: ratings.item, target: ratings.rating };
   const train = ratingTensors(examples, split.train);
   const valid = ratingTensors(examples, split.valid);

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { ItemDataLoader } from '@kindling/data';
 import { readIdxFile } from '@kindling/data/node';
 import { encodePng, loadImage } from '@kindling/image/node';
@@ -81,7 +80,7 @@ export async function benchFashionMnist(): Promise<void> {
   let torch: { testAccuracy: number; secondsPerEpoch: number } | undefined;
   if (hasPythonModule('torch')) torch = runPythonBaseline('torch_fashion_mnist.py', [root, String(epochs)]);
   else console.log('PyTorch is not installed (Debian python3-torch): no baseline this run.');
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const train = await loadSplit(root, 'train', true);
   const test = await loadSplit(root, 't10k', false);
   const decodePerSecond = await decodeThroughput(test.raw, 2000);

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
 import { cutWindows, rasterChannels, rasterize, type RasterOptions, type WindowOptions } from '@kindling/pointer';
@@ -39,7 +38,7 @@ export async function benchPointer(): Promise<void> {
   for (const window of windows) rasterize(window, RASTER);
   const rasterPerSecond = windows.length / ((performance.now() - start) / 1000);
 
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const byUser = new Map<string, string[]>();
   for (const session of sessions) byUser.set(basename(dirname(session)), [...(byUser.get(basename(dirname(session))) ?? []), session]);
   const rows: string[][] = [];

@@ -1,6 +1,7 @@
 import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
 import { benchFashionMnist } from './fashion-mnist';
+import { benchKernelProfile } from './kernel-profile';
 import { benchLearnerOverhead } from './learner-overhead';
 import { benchPointer } from './pointer';
 import { benchSegmentation } from './segmentation';
@@ -18,6 +19,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   pointer: benchPointer,
   segmentation: benchSegmentation,
   server: benchServer,
+  profile: benchKernelProfile,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { loadMask, segmentationDataLoaders } from '@kindling/image/node';
 import { accuracy, averageWeights, crossEntropyLoss, dice, diceLoss, Learner, updateBatchNorm, validateEvery, type LossFunction } from '@kindling/learner';
 import { unet } from '@kindling/models';
@@ -78,7 +77,7 @@ export async function benchSegmentation(): Promise<void> {
     console.log(`no ISBI data at ${root} (set KINDLING_DATASETS): skipped`);
     return;
   }
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const data = await segmentationDataLoaders(join(root, 'image'), join(root, 'label'), {
     codes: ['membrane', 'cell'],
     maskMode: 'binary',

@@ -1,5 +1,4 @@
-import { initBackend } from '@kindling/backend/node';
-import { benchThreads } from './threads';
+import { startBenchBackend } from './threads';
 import { createBundle, type ImagePredictor } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { encodePng } from '@kindling/image/node';
@@ -73,7 +72,7 @@ async function load(url: string, body: Buffer, connections: number): Promise<aut
  * off (the server in its own process, autocannon here), beside the same predictor called directly.
  */
 export async function benchServer(): Promise<void> {
-  const backend = await initBackend({ backend: (process.env.KINDLING_BENCH_BACKEND as 'wasm' | undefined) ?? 'auto', log: false, wasmThreads: benchThreads() });
+  const backend = await startBenchBackend();
   const directory = join(mkdtempSync(join(tmpdir(), 'kindling-bench-server-')), 'bundle');
   // the default `kindling train image` model: ResNet 16-32-64 on 32×32 pictures (timing does not depend on the weights)
   const model = resnet({ inputShape: [32, 32, 3], classes: 4, widths: [16, 32, 64], seed: 1 });

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SoundPipeline, type SoundPreprocessing } from '@kindling/audio';
 import { DEFAULT_SOUND_PREPROCESSING, readSound, soundFolderDataLoaders } from '@kindling/audio/node';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { folderItems } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
@@ -68,7 +67,7 @@ export async function benchSound(): Promise<void> {
   printTable(['log-mel spectrogram', `× real time (${audioSeconds.toFixed(0)} s of audio, whole clips)`, 'ratio'], throughput);
   console.log();
 
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const number = (file: string) => Number(/_(\d+)\.wav$/.exec(basename(file))![1]);
   const splits = (process.env.KINDLING_BENCH_SPLITS ?? 'official,speaker').split(',');
   const rows: string[][] = [];

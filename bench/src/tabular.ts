@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { backendLabel, benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { inferTabularSchema, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
@@ -36,7 +35,7 @@ export async function benchTabular(): Promise<void> {
     console.log(`no Adult data at ${folder} (set KINDLING_DATASETS): skipped`);
     return;
   }
-  const report = await initBackend({ log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
   const trainRows = await read(trainFile);
   const testRows = await read(testFile);
   const start = performance.now();

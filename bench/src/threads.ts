@@ -1,9 +1,19 @@
-import type { BackendReport } from '@kindling/backend/node';
+import { initBackend, type BackendName, type BackendReport } from '@kindling/backend/node';
 
 /** Threads for the wasm backend: `KINDLING_BENCH_THREADS=1` for one, default one per core. */
 export function benchThreads(): number | 'auto' {
   const setting = process.env.KINDLING_BENCH_THREADS;
   return setting === undefined || setting === 'auto' ? 'auto' : Number(setting);
+}
+
+/** The backend a benchmark runs on: `KINDLING_BENCH_BACKEND=wasm` (or torch, cpu, …); default the best one here. */
+export function benchBackend(): BackendName | 'auto' {
+  return (process.env.KINDLING_BENCH_BACKEND as BackendName | undefined) ?? 'auto';
+}
+
+/** Starts the benchmark's backend (`KINDLING_BENCH_BACKEND`, `KINDLING_BENCH_THREADS`) without a log line. */
+export function startBenchBackend(): Promise<BackendReport> {
+  return initBackend({ backend: benchBackend(), log: false, threads: benchThreads() });
 }
 
 /** How many threads the wasm backend runs on, from its report; undefined for other backends. */
@@ -12,8 +22,14 @@ export function wasmThreadsOf(report: BackendReport): number | undefined {
   return threads === undefined ? undefined : Number(threads);
 }
 
-/** The backend a row ran on, with the wasm thread count: `wasm, 2 threads`. */
+/** How many threads the torch or wasm backend runs on, from its report. */
+function threadsOf(report: BackendReport): number | undefined {
+  const threads = report.name === 'wasm' || report.name === 'torch' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
+  return threads === undefined ? undefined : Number(threads);
+}
+
+/** The backend a row ran on, with its thread count: `wasm, 2 threads`, `torch, 2 threads`. */
 export function backendLabel(report: BackendReport): string {
-  const threads = wasmThreadsOf(report);
+  const threads = threadsOf(report);
   return threads === undefined ? report.name : `${report.name}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }

@@ -7,7 +7,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.cjs include)"
       ],
-      "libraries": ["<!@(node scripts/libtorch.cjs libs)", "<!@(node scripts/libtorch.cjs rpath)", "-fopenmp"],
+      "libraries": ["<!@(node scripts/libtorch.cjs libs)", "<!@(node scripts/libtorch.cjs rpath)", "-fopenmp", "-ldl"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

@@ -11,6 +11,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -532,6 +534,29 @@ Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tile(x, shape, reps, out, outShape): any of the viewable types
+Napi::Value Tile(const Napi::CallbackInfo& info) {
+  at::Tensor x = In(info, 0, 1);
+  View(info[3], ShapeOf(info[4])).copy_(x.repeat(ShapeOf(info[2])));
+  return info.Env().Undefined();
+}
+
+// split(x, shape, axis, sizes, [out...], [outShape...]): consecutive pieces along an axis (SplitV, and Unpack
+// with pieces of 1 whose output shapes drop the axis: the same values in the same order)
+Napi::Value Split(const Napi::CallbackInfo& info) {
+  at::Tensor x = In(info, 0, 1);
+  const int64_t axis = Int(info, 2);
+  const Shape sizes = ShapeOf(info[3]);
+  Napi::Array outs = info[4].As<Napi::Array>(), shapes = info[5].As<Napi::Array>();
+  int64_t offset = 0;
+  for (uint32_t i = 0; i < sizes.size(); ++i) {
+    const Shape shape = ShapeOf(shapes.Get(i));
+    View(outs.Get(i), shape).copy_(x.narrow(axis, offset, sizes[i]).reshape(shape));
+    offset += sizes[i];
+  }
+  return info.Env().Undefined();
+}
+
 // addN([x...], size, out)
 Napi::Value AddN(const Napi::CallbackInfo& info) {
   Napi::Array data = info[0].As<Napi::Array>();
@@ -543,7 +568,28 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// OpenBLAS's own thread pool (Debian's libtorch multiplies matrices with OpenBLAS) spins beside libtorch's
+// OpenMP threads and slows small matrix products 30-fold on a busy core; libtorch's threads do the parallel
+// work, so OpenBLAS runs on the calling thread. Returns whether an OpenBLAS was found to set.
+bool OneBlasThread() {
+  using SetThreadCount = void (*)(int);
+  for (const char* library : {"libopenblas.so.0", "libblas.so.3", "libopenblas.dylib"}) {
+    void* handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
+    if (handle == nullptr) continue;
+    auto set = reinterpret_cast<SetThreadCount>(dlsym(handle, "openblas_set_num_threads"));
+    dlclose(handle);
+    if (set != nullptr) {
+      set(1);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool openBlasPinned = false;
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  openBlasPinned = OneBlasThread();
   const int64_t threads = Int(info, 0);
   at::set_num_threads(static_cast<int>(threads));
   return Napi::Number::New(info.Env(), at::get_num_threads());
@@ -563,6 +609,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   result.Set("device", device.str());
   result.Set("mkldnn", at::hasMKLDNN());
   result.Set("cuda", at::hasCUDA());
+  result.Set("openBlasOneThread", openBlasPinned);
   return result;
 }
 
@@ -602,6 +649,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New<Guarded<Gather>>(env));
   exports.Set("segmentSum", Napi::Function::New<Guarded<SegmentSum>>(env));
   exports.Set("addN", Napi::Function::New<Guarded<AddN>>(env));
+  exports.Set("tile", Napi::Function::New<Guarded<Tile>>(env));
+  exports.Set("split", Napi::Function::New<Guarded<Split>>(env));
   exports.Set("setThreads", Napi::Function::New<Guarded<SetThreads>>(env));
   exports.Set("setDevice", Napi::Function::New<Guarded<SetDevice>>(env));
   exports.Set("info", Napi::Function::New<Guarded<Info>>(env));

@@ -35,6 +35,8 @@ export interface TorchAddon {
   gather(x: Data, xShape: Shape, indices: Data, count: number, axis: number, out: Data, outShape: Shape): void;
   segmentSum(x: Data, xShape: Shape, ids: Data, segments: number, out: Data): void;
   addN(parts: Data[], size: number, out: Data): void;
+  tile(x: Data, shape: Shape, reps: Shape, out: Data, outShape: Shape): void;
+  split(x: Data, shape: Shape, axis: number, sizes: Shape, outs: Data[], outShapes: Shape[]): void;
   setThreads(threads: number): number;
   setDevice(device: string): string;
   info(): { version: string; threads: number; device: string; mkldnn: boolean; cuda: boolean };

@@ -377,10 +377,17 @@ describe.skipIf(unavailable !== undefined)('libtorch kernels equal the cpu backe
   });
 
   describe('errors and fallbacks', () => {
-    it('an index out of range is a JavaScript error naming the kernel and the shapes, not an abort', async () => {
+    it("a libtorch error is a JavaScript error naming the kernel and the shapes, not an abort", async () => {
       await tf.setBackend('torch');
-      expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 7], 'int32'))).toThrow(TorchKernelError);
-      expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 7], 'int32'))).toThrow(/^torch GatherV2 failed for x \[3,2\], indices \[2\]: .*out of range/);
+      // runKernel skips the op's own checks, so the bad axis reaches libtorch
+      const transpose = () => tf.engine().runKernel('Transpose', { x: tf.ones([2, 3]) }, { perm: [0, 2] });
+      expect(transpose).toThrow(TorchKernelError);
+      expect(transpose).toThrow(/^torch Transpose failed for x \[2,3\]: .*[Dd]imension out of range/);
+    });
+
+    it('an index out of range is named as TF.js names it', async () => {
+      await tf.setBackend('torch');
+      expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 7], 'int32'))).toThrow(/GatherV2: the index value 7 is not in \[0, 2\]/);
     });
 
     it('int32 arithmetic and NCHW convolutions fall back to the cpu kernels', async () => {
@@ -431,5 +438,22 @@ describe.skipIf(unavailable !== undefined)('output memory reuse', () => {
     const again = tf.mul(x, 6);
     expect(Array.from(again.dataSync()).every((v) => v === 6)).toBe(true);
     tf.dispose([x, again]);
+  });
+});
+
+describe.skipIf(unavailable !== undefined)('tiling and splitting', () => {
+  it('Tile of floats and ints, and its gradient', async () => {
+    for (const [shape, reps] of [[[3], [4]], [[2, 3], [2, 1]], [[2, 1, 3], [1, 4, 2]]] as const) {
+      await expectSame(() => [tf.tile(tensor([...shape], 1), [...reps]), tf.cast(tf.tile(tf.cast(tf.mul(tensor([...shape], 2), 9), 'int32'), [...reps]), 'float32')], 'Tile');
+    }
+  });
+
+  it('SplitV in equal and given sizes along each axis, Unpack, and concat gradients', async () => {
+    await expectSame(() => tf.split(tensor([4, 6, 2], 1), 2, 0), 'SplitV');
+    await expectSame(() => tf.split(tensor([4, 6, 2], 2), [1, 3, 2], 1), 'SplitV');
+    await expectSame(() => tf.split(tensor([4, 6, 2], 3), [1, -1], -1), 'SplitV');
+    await expectSame(() => tf.unstack(tensor([3, 4, 2], 4), 1), 'Unpack');
+    await expectSame(() => tf.cast(tf.unstack(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32')), 'float32'), 'Unpack');
+    await expectSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], 1).mul(tensor([2, 7], 5)).sum())([tensor([2, 3], 6), tensor([2, 4], 7)]) as tf.Tensor[], 'SplitV');
   });
 });

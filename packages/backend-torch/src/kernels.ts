@@ -21,7 +21,7 @@ export interface KernelContext {
 }
 
 /** A libtorch kernel: its result, or `undefined` for a case it leaves to the cpu kernel (dtype, layout, rank). */
-export type TorchKernel = (context: KernelContext) => TensorInfo | undefined;
+export type TorchKernel = (context: KernelContext) => TensorInfo | TensorInfo[] | undefined;
 
 /** Thrown when libtorch rejects a call: names the kernel and the shapes it got. */
 export class TorchKernelError extends Error {
@@ -353,6 +353,44 @@ const addN: TorchKernel = ({ inputs, backend, torch }) => {
   return output(backend, [...parts[0]!.shape], 'float32', out);
 };
 
+/** float32 or int32 values this backend can hand to libtorch, with a fresh output array of `length`. */
+function floatOrInt(backend: TorchBackend, info: TensorInfo): { values: Float32Array | Int32Array; make: (length: number) => Float32Array | Int32Array } | undefined {
+  const values = dataOf(backend, info);
+  if (info.dtype === 'float32' && values instanceof Float32Array) return { values, make: (length) => backend.floats(length) };
+  if (info.dtype === 'int32' && values instanceof Int32Array) return { values, make: (length) => backend.ints(length) };
+  return undefined;
+}
+
+const tile: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const { reps } = attrs as { reps: number[] };
+  const typed = floatOrInt(backend, x!);
+  if (typed === undefined || x!.shape.length === 0 || reps.length !== x!.shape.length || sizeOf(x!.shape) === 0) return undefined;
+  const outShape = x!.shape.map((size, axis) => size * reps[axis]!);
+  if (sizeOf(outShape) === 0) return undefined;
+  const out = typed.make(sizeOf(outShape));
+  call('Tile', { x: x!.shape }, () => torch.tile(typed.values, x!.shape, reps, out, outShape));
+  return output(backend, outShape, x!.dtype, out);
+};
+
+/** Pieces along an axis into arrays of their own (SplitV; Unpack drops the axis from each piece's shape). */
+function pieces(kernel: 'SplitV' | 'Unpack'): (context: KernelContext) => TensorInfo[] | undefined {
+  return ({ inputs, attrs, backend, torch }) => {
+    const { x, value } = named(inputs);
+    const input = (x ?? value)!;
+    const typed = floatOrInt(backend, input);
+    if (typed === undefined || input.shape.length === 0 || sizeOf(input.shape) === 0) return undefined;
+    const axis = util.parseAxisParam((attrs as { axis: number }).axis, input.shape)[0]!;
+    let sizes: number[];
+    if (kernel === 'Unpack') sizes = new Array<number>(input.shape[axis]!).fill(1);
+    else sizes = backend_util.prepareSplitSize(input, (attrs as { numOrSizeSplits: number | number[] }).numOrSizeSplits, axis);
+    const shapes = sizes.map((size) => (kernel === 'Unpack' ? input.shape.filter((_, a) => a !== axis) : input.shape.map((length, a) => (a === axis ? size : length))));
+    const outs = shapes.map((shape) => typed.make(sizeOf(shape)));
+    call(kernel, { x: input.shape }, () => torch.split(typed.values, input.shape, axis, sizes, outs, shapes));
+    return outs.map((out, i) => output(backend, shapes[i]!, input.dtype, out));
+  };
+}
+
 // --- pooling and normalization ----------------------------------------------------------------------------
 
 function poolParameters(info: backend_util.Conv2DInfo): number[] {
@@ -462,6 +500,9 @@ export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   GatherV2: gather,
   UnsortedSegmentSum: unsortedSegmentSum,
   AddN: addN,
+  Tile: tile,
+  SplitV: pieces('SplitV'),
+  Unpack: pieces('Unpack'),
   MaxPool: pool('max'),
   AvgPool: pool('avg'),
   MaxPoolGrad: maxPoolGrad,

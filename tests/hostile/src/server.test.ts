@@ -32,7 +32,7 @@ describe('kindling serve under hostile clients', () => {
     expect(existsSync(join(bundle, 'kindling.json'))).toBe(true);
   });
 
-  it('a 7000×7000 PNG is answered under 300 MB peak while /health answers within 100 ms', async () => {
+  it('a 7000×7000 PNG is answered with under 100 MB above the resident memory at start while /health answers within 100 ms', async () => {
     const png = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: { r: 40, g: 90, b: 200 } } }).png({ compressionLevel: 9 }).toBuffer();
     expect(png.byteLength).toBeLessThan(1_000_000);
     const server = await startServer([bundle, '--port', '0']);
@@ -56,7 +56,8 @@ describe('kindling serve under hostile clients', () => {
       done = true;
       await pinger;
       const after = await memoryOf(server.child.pid!);
-      expect(after.peak, `started at ${start.now.toFixed(0)} MB`).toBeLessThan(300);
+      // relative to the start: the backend's own libraries (libtorch on torch) are resident before any request
+      expect(after.peak - start.now, `started at ${start.now.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB`).toBeLessThan(100);
       // answered within 100 ms while the pictures are decoded (a tenth of the pings may meet another test's load on a 2-core CI machine)
       latencies.sort((a, b) => a - b);
       expect(latencies[Math.floor(latencies.length * 0.9)]).toBeLessThan(100);
