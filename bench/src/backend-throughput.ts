@@ -71,7 +71,7 @@ export async function benchBackendThroughput(): Promise<void> {
   for (const [backend, steps, warmup] of plan) {
     let report: BackendReport;
     try {
-      report = await initBackend({ backend, log: false, wasmThreads: benchThreads() });
+      report = await initBackend({ backend, log: false, threads: benchThreads() });
     } catch (error) {
       rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
       continue;

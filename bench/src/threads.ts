@@ -1,6 +1,6 @@
 import { initBackend, type BackendName, type BackendReport } from '@kindling/backend/node';
 
-/** Threads for the wasm backend: `KINDLING_BENCH_THREADS=1` for one, default one per core. */
+/** Threads for the torch and wasm backends: `KINDLING_BENCH_THREADS=1` for one, default one per core. */
 export function benchThreads(): number | 'auto' {
   const setting = process.env.KINDLING_BENCH_THREADS;
   return setting === undefined || setting === 'auto' ? 'auto' : Number(setting);
@@ -16,16 +16,15 @@ export function startBenchBackend(): Promise<BackendReport> {
   return initBackend({ backend: benchBackend(), log: false, threads: benchThreads() });
 }
 
-/** How many threads the wasm backend runs on, from its report; undefined for other backends. */
-export function wasmThreadsOf(report: BackendReport): number | undefined {
-  const threads = report.name === 'wasm' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
-  return threads === undefined ? undefined : Number(threads);
-}
-
-/** How many threads the torch or wasm backend runs on, from its report. */
+/** How many threads the torch or wasm backend runs on, from its report; undefined for other backends. */
 function threadsOf(report: BackendReport): number | undefined {
   const threads = report.name === 'wasm' || report.name === 'torch' ? /(\d+) threads?/.exec(report.detail)?.[1] : undefined;
   return threads === undefined ? undefined : Number(threads);
+}
+
+/** How many threads the wasm backend runs on, from its report; undefined for other backends. */
+export function wasmThreadsOf(report: BackendReport): number | undefined {
+  return report.name === 'wasm' ? threadsOf(report) : undefined;
 }
 
 /** The backend a row ran on, with its thread count: `wasm, 2 threads`, `torch, 2 threads`. */

@@ -386,7 +386,7 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
 }
 
 // The max-pool gradient straight on NHWC memory, for windows that do not overlap: each window's first
-// largest value (TF.js's choice) gets the window's gradient. `dx` arrives zeroed (a new JavaScript array).
+// largest value (TF.js's choice) gets the window's gradient. `dx` arrives zeroed (the kernel asks for a zeroed output).
 void MaxPoolGradNhwc(const float* dy, const Shape& dyShape, const float* x, const Shape& xShape, const Pool& pool, float* dx) {
   const int64_t height = xShape[1], width = xShape[2], channels = xShape[3];
   const int64_t outHeight = dyShape[1], outWidth = dyShape[2];

@@ -39,7 +39,7 @@ export interface TorchAddon {
   split(x: Data, shape: Shape, axis: number, sizes: Shape, outs: Data[], outShapes: Shape[]): void;
   setThreads(threads: number): number;
   setDevice(device: string): string;
-  info(): { version: string; threads: number; device: string; mkldnn: boolean; cuda: boolean };
+  info(): { version: string; threads: number; device: string; mkldnn: boolean; cuda: boolean; openBlasOneThread: boolean };
 }
 
 /** Thrown when the addon cannot load; the message says why and what to do, in one line. */

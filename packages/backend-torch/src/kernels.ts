@@ -83,34 +83,36 @@ function asPair(value: number | [number, number] | undefined | null): [number, n
   return typeof value === 'number' ? [value, value] : value;
 }
 
+type Shape4D = [number, number, number, number];
+
+/**
+ * A convolution's geometry from its attributes, or `undefined` for what stays with the cpu kernel: NCHW data,
+ * a rounding mode, an empty input or output.
+ */
+function convGeometry(attrs: NamedAttrMap, xShape: readonly number[], filterShape: readonly number[], depthwise: boolean): backend_util.Conv2DInfo | undefined {
+  const { strides, pad, dataFormat = 'NHWC', dilations, dimRoundingMode } = attrs as {
+    strides: [number, number] | number;
+    pad: 'same';
+    dataFormat?: string;
+    dilations?: [number, number] | number | null;
+    dimRoundingMode?: string;
+  };
+  if (dataFormat !== 'NHWC' || dimRoundingMode !== undefined || xShape.length !== 4 || sizeOf(xShape) === 0) return undefined;
+  const info = backend_util.computeConv2DInfo(xShape as Shape4D, filterShape as Shape4D, strides, asPair(dilations), pad, undefined, depthwise);
+  return sizeOf(info.outShape) === 0 ? undefined : info;
+}
+
 /** Conv2D, DepthwiseConv2dNative and their fused forms (bias and activation applied by libtorch too). */
 function convolution(depthwise: boolean, fused: boolean): TorchKernel {
   const kernel = fused ? (depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D') : depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
   return ({ inputs, attrs, backend, torch }) => {
     const { x, filter, bias, preluActivationWeights } = named(inputs);
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation = 'linear', leakyreluAlpha = 0.2 } = attrs as {
-      strides: [number, number] | number;
-      pad: backend_util.PadInfo['type'] | number | backend_util.ExplicitPadding;
-      dataFormat?: string;
-      dilations?: [number, number] | number;
-      dimRoundingMode?: string;
-      activation?: string;
-      leakyreluAlpha?: number;
-    };
-    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || ACTIVATIONS[activation] === undefined) return undefined;
-    if (!isFloat(backend, x, filter, bias, preluActivationWeights) || x!.shape.length !== 4) return undefined;
+    const { activation = 'linear', leakyreluAlpha = 0.2 } = attrs as { activation?: string; leakyreluAlpha?: number };
+    if (ACTIVATIONS[activation] === undefined || !isFloat(backend, x, filter, bias, preluActivationWeights)) return undefined;
     if (!fused && (bias !== undefined || preluActivationWeights !== undefined)) return undefined;
-    const info = backend_util.computeConv2DInfo(
-      x!.shape as [number, number, number, number],
-      filter!.shape as [number, number, number, number],
-      strides,
-      asPair(dilations),
-      pad as 'same',
-      undefined,
-      depthwise,
-    );
+    const info = convGeometry(attrs, x!.shape, filter!.shape, depthwise);
+    if (info === undefined) return undefined;
     const out = backend.floats(sizeOf(info.outShape));
-    if (out.length === 0 || sizeOf(x!.shape) === 0) return undefined;
     call(kernel, { x: x!.shape, filter: filter!.shape }, () =>
       torch.conv2d(
         dataOf(backend, x!), x!.shape, dataOf(backend, filter!), filter!.shape, out, info.outShape, convParameters(info, depthwise),
@@ -123,49 +125,30 @@ function convolution(depthwise: boolean, fused: boolean): TorchKernel {
   };
 }
 
-function convolutionBackpropInput(depthwise: boolean): TorchKernel {
+/** The gradients of a convolution: with respect to its input (also `conv2dTranspose`) or to its filter. */
+function convolutionGradient(of: 'input' | 'filter', depthwise: boolean): TorchKernel {
+  const kernel = depthwise ? `DepthwiseConv2dNativeBackprop${of === 'input' ? 'Input' : 'Filter'}` : `Conv2DBackprop${of === 'input' ? 'Input' : 'Filter'}`;
   return ({ inputs, attrs, backend, torch }) => {
-    const { dy, filter } = named(inputs);
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, inputShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'same';
-      dataFormat?: string;
-      dilations?: [number, number] | number;
-      dimRoundingMode?: string;
-      inputShape: [number, number, number, number];
-    };
-    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || !isFloat(backend, dy, filter)) return undefined;
-    if (sizeOf(inputShape) === 0 || sizeOf(dy!.shape) === 0) return undefined;
-    const info = backend_util.computeConv2DInfo(inputShape, filter!.shape as [number, number, number, number], strides, asPair(dilations), pad, undefined, depthwise);
-    if (!util.arraysEqual(info.outShape, dy!.shape)) return undefined;
-    const out = backend.floats(sizeOf(inputShape));
-    call(depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput', { dy: dy!.shape, filter: filter!.shape, input: inputShape }, () =>
-      torch.conv2dBackpropInput(dataOf(backend, dy!), dy!.shape, dataOf(backend, filter!), filter!.shape, out, inputShape, convParameters(info, depthwise)),
+    const { x, dy, filter } = named(inputs);
+    const { inputShape, filterShape } = attrs as { inputShape?: Shape4D; filterShape?: Shape4D };
+    const xShape = of === 'input' ? inputShape! : x!.shape;
+    const wShape = of === 'input' ? filter!.shape : filterShape!;
+    if (!isFloat(backend, dy, of === 'input' ? filter : x) || sizeOf(dy!.shape) === 0) return undefined;
+    const info = convGeometry(attrs, xShape, wShape, depthwise);
+    if (info === undefined || !util.arraysEqual(info.outShape, dy!.shape)) return undefined;
+    const parameters = convParameters(info, depthwise);
+    if (of === 'input') {
+      const out = backend.floats(sizeOf(xShape));
+      call(kernel, { dy: dy!.shape, filter: wShape, input: xShape }, () =>
+        torch.conv2dBackpropInput(dataOf(backend, dy!), dy!.shape, dataOf(backend, filter!), wShape, out, xShape, parameters),
+      );
+      return output(backend, [...xShape], 'float32', out);
+    }
+    const out = backend.floats(sizeOf(wShape));
+    call(kernel, { x: xShape, dy: dy!.shape, filter: wShape }, () =>
+      torch.conv2dBackpropFilter(dataOf(backend, x!), xShape, dataOf(backend, dy!), dy!.shape, out, wShape, parameters),
     );
-    return output(backend, [...inputShape], 'float32', out);
-  };
-}
-
-function convolutionBackpropFilter(depthwise: boolean): TorchKernel {
-  return ({ inputs, attrs, backend, torch }) => {
-    const { x, dy } = named(inputs);
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'same';
-      dataFormat?: string;
-      dilations?: [number, number] | number;
-      dimRoundingMode?: string;
-      filterShape: [number, number, number, number];
-    };
-    if ((dataFormat ?? 'NHWC') !== 'NHWC' || dimRoundingMode !== undefined || !isFloat(backend, x, dy)) return undefined;
-    if (sizeOf(x!.shape) === 0 || sizeOf(dy!.shape) === 0) return undefined;
-    const info = backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filterShape, strides, asPair(dilations), pad, undefined, depthwise);
-    if (!util.arraysEqual(info.outShape, dy!.shape)) return undefined;
-    const out = backend.floats(sizeOf(filterShape));
-    call(depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter', { x: x!.shape, dy: dy!.shape, filter: filterShape }, () =>
-      torch.conv2dBackpropFilter(dataOf(backend, x!), x!.shape, dataOf(backend, dy!), dy!.shape, out, filterShape, convParameters(info, depthwise)),
-    );
-    return output(backend, [...filterShape], 'float32', out);
+    return output(backend, [...wShape], 'float32', out);
   };
 }
 
@@ -276,15 +259,22 @@ const softmax: TorchKernel = ({ inputs, attrs, backend, torch }) => {
 
 // --- moving data ------------------------------------------------------------------------------------------
 
+/** float32 or int32 values this backend can hand to libtorch, with a fresh output array of `length`. */
+function floatOrInt(backend: TorchBackend, info: TensorInfo): { values: Float32Array | Int32Array; make: (length: number) => Float32Array | Int32Array } | undefined {
+  const values = dataOf(backend, info);
+  if (info.dtype === 'float32' && values instanceof Float32Array) return { values, make: (length) => backend.floats(length) };
+  if (info.dtype === 'int32' && values instanceof Int32Array) return { values, make: (length) => backend.ints(length) };
+  return undefined;
+}
+
 const transpose: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   const { x } = named(inputs);
   const { perm } = attrs as { perm: number[] };
-  const values = dataOf(backend, x!);
-  const isInt = x!.dtype === 'int32' && values instanceof Int32Array;
-  if ((!isInt && !isFloat(backend, x)) || sizeOf(x!.shape) === 0 || x!.shape.length < 2) return undefined;
+  const typed = floatOrInt(backend, x!);
+  if (typed === undefined || sizeOf(x!.shape) === 0 || x!.shape.length < 2) return undefined;
   const outShape = perm.map((axis) => x!.shape[axis]!);
-  const out = isInt ? backend.ints(values.length) : backend.floats(values.length);
-  call('Transpose', { x: x!.shape }, () => torch.transpose(values, x!.shape, perm, out));
+  const out = typed.make(typed.values.length);
+  call('Transpose', { x: x!.shape }, () => torch.transpose(typed.values, x!.shape, perm, out));
   return output(backend, outShape, x!.dtype, out);
 };
 
@@ -352,14 +342,6 @@ const addN: TorchKernel = ({ inputs, backend, torch }) => {
   call('AddN', { x: parts[0]!.shape }, () => torch.addN(parts.map((part) => dataOf(backend, part)), size, out));
   return output(backend, [...parts[0]!.shape], 'float32', out);
 };
-
-/** float32 or int32 values this backend can hand to libtorch, with a fresh output array of `length`. */
-function floatOrInt(backend: TorchBackend, info: TensorInfo): { values: Float32Array | Int32Array; make: (length: number) => Float32Array | Int32Array } | undefined {
-  const values = dataOf(backend, info);
-  if (info.dtype === 'float32' && values instanceof Float32Array) return { values, make: (length) => backend.floats(length) };
-  if (info.dtype === 'int32' && values instanceof Int32Array) return { values, make: (length) => backend.ints(length) };
-  return undefined;
-}
 
 const tile: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   const { x } = named(inputs);
@@ -484,10 +466,10 @@ export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   FusedConv2D: convolution(false, true),
   DepthwiseConv2dNative: convolution(true, false),
   FusedDepthwiseConv2D: convolution(true, true),
-  Conv2DBackpropInput: convolutionBackpropInput(false),
-  Conv2DBackpropFilter: convolutionBackpropFilter(false),
-  DepthwiseConv2dNativeBackpropInput: convolutionBackpropInput(true),
-  DepthwiseConv2dNativeBackpropFilter: convolutionBackpropFilter(true),
+  Conv2DBackpropInput: convolutionGradient('input', false),
+  Conv2DBackpropFilter: convolutionGradient('filter', false),
+  DepthwiseConv2dNativeBackpropInput: convolutionGradient('input', true),
+  DepthwiseConv2dNativeBackpropFilter: convolutionGradient('filter', true),
   BatchMatMul: matrixProduct(false),
   _FusedMatMul: matrixProduct(true),
   ...Object.fromEntries(Object.keys(BINARY).map((name) => [name, binary(name)])),

@@ -1,25 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { registerTorchBackend, TorchUnavailableError } from './index';
+import { torchSkipReason } from './test-support';
 
-function unavailable(): string | undefined {
-  try {
-    registerTorchBackend({ threads: 2 });
-    return undefined;
-  } catch (error) {
-    if (error instanceof TorchUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-const reason = unavailable();
-if (reason !== undefined) console.warn(`torch memory test skipped: ${reason}`);
+// one libtorch thread: under CI's parallel test processes, spinning OpenMP threads on 2 cores made this 10× slower
+const reason = torchSkipReason('torch memory test', 1);
 
 describe.skipIf(reason !== undefined)('1,000 training steps on torch', () => {
-  // one libtorch thread: under CI's parallel test processes, spinning OpenMP threads on 2 cores made this 10× slower
   it('leave the tensor count and the resident memory flat, and the loss falls', { timeout: 600_000 }, async () => {
     tf.enableProdMode();
-    registerTorchBackend({ threads: 1 });
     await tf.setBackend('torch');
     const model = tf.sequential({
       layers: [

@@ -2,22 +2,11 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { registerTorchBackend, TorchUnavailableError } from './index';
+import { torchSkipReason } from './test-support';
 
 const run = promisify(execFile);
 
-function unavailable(): string | undefined {
-  try {
-    registerTorchBackend();
-    return undefined;
-  } catch (error) {
-    if (error instanceof TorchUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-const reason = unavailable();
-if (reason !== undefined) console.warn(`TF.js's op suite on torch skipped: ${reason}`);
+const reason = torchSkipReason("TF.js's op suite on torch");
 
 describe.skipIf(reason !== undefined)("TF.js's own op test suite (@tensorflow/tfjs-core dist/tests.js)", () => {
   it('passes on the torch backend, but for the exclusions listed with their reasons in tfjs-core-suite/exclusions.cjs', async () => {

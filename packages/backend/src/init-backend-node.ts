@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
-import { activate, defaultLoaders, importOptional, initBackend as initAnyBackend, setTorchKernels, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
+import { activate, defaultLoaders, importOptional, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
 import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
 /** The priority tfjs-backend-wasm registers its backend with. */
@@ -144,8 +144,8 @@ const nodeTorchLoader: BackendLoader = async (options) => {
   registerCpuKernelFixes();
   const info = torch.registerTorchBackend({ threads: threadCount(threads), device: torchDevice });
   await activate('torch');
-  setTorchKernels(info.kernels);
-  return `@kindling/backend-torch, libtorch ${info.version} on ${info.device}${info.mkldnn ? ' with oneDNN' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const detail = `@kindling/backend-torch, libtorch ${info.version} on ${info.device}${info.mkldnn ? ' with oneDNN' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  return { detail, addedKernels: info.kernels };
 };
 
 /**

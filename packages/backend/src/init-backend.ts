@@ -12,9 +12,10 @@ export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /**
  * Loads one backend's module and makes it available to tfjs. Returns a short description of what it
- * loaded (e.g. `@tensorflow/tfjs-node-gpu`), or throws with the reason it cannot run here.
+ * loaded (e.g. `@tensorflow/tfjs-node-gpu`), with the kernels it added when it added some, or throws with the
+ * reason it cannot run here.
  */
-export type BackendLoader = (options: InitBackendOptions) => Promise<string>;
+export type BackendLoader = (options: InitBackendOptions) => Promise<string | { detail: string; addedKernels: string[] }>;
 
 export interface InitBackendOptions {
   /** An explicit backend; when it cannot run, `initBackend` throws instead of falling back. Default: `'auto'`. */
@@ -47,14 +48,6 @@ export interface BackendReport {
   line: string;
 }
 
-/** The kernels the torch loader last registered (set by the Node loader). */
-let torchKernels: string[] = [];
-
-/** Records which kernels libtorch runs, for the report. */
-export function setTorchKernels(names: string[]): void {
-  torchKernels = names;
-}
-
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: string }).code;
@@ -75,7 +68,7 @@ export async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-export const defaultLoaders: Record<BackendName, BackendLoader> = {
+export const defaultLoaders = {
   async tensorflow() {
     const tried: string[] = [];
     for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
@@ -117,7 +110,7 @@ export const defaultLoaders: Record<BackendName, BackendLoader> = {
     await activate('cpu'); // registered by @tensorflow/tfjs itself
     return 'pure JavaScript, slow for training';
   },
-};
+} satisfies Record<BackendName, BackendLoader>;
 
 /**
  * Picks and prepares the TF.js backend: the best one that runs here, in the order
@@ -134,9 +127,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const skipped: BackendReport['skipped'] = [];
 
   for (const name of candidates) {
-    let detail: string;
+    let loaded: Awaited<ReturnType<BackendLoader>>;
     try {
-      detail = await loaders[name](options);
+      loaded = await loaders[name](options);
     } catch (error) {
       const reason = errorMessage(error);
       if (requested !== 'auto') {
@@ -145,7 +138,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason });
       continue;
     }
-    const addedKernels = name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : name === 'torch' ? torchKernels : [];
+    const detail = typeof loaded === 'string' ? loaded : loaded.detail;
+    const addedKernels = typeof loaded !== 'string' ? loaded.addedKernels : name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : [];
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
     if (options.log !== false) (options.log ?? console.info)(line);
