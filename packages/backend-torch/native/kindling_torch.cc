@@ -232,8 +232,13 @@ template <typename F>
 void Map(const at::Tensor& x, at::Tensor& y, F f) {
   const float* in = x.data_ptr<float>();
   float* out = y.data_ptr<float>();
-  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) out[i] = f(in[i]);
+  at::parallel_for(0, x.numel(), 1 << 15, [in, out, f](int64_t begin, int64_t end) {
+    // local, unaliased copies: a value `f` holds (Step's alpha) read through a reference could alias `out`,
+    // and would be reloaded after every store instead of the loop being vectorized
+    const float* __restrict from = in;
+    float* __restrict to = out;
+    const F apply = f;
+    for (int64_t i = begin; i < end; ++i) to[i] = apply(from[i]);
   });
 }
 
