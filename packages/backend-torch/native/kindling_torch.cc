@@ -503,6 +503,131 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// mirrorPad(x, shape, pads [before0, after0, ...], offset, out, outShape): TF's MirrorPad, `offset` 0 for
+// 'reflect' (the edge is not repeated: dcb|abcd|cba) and 1 for 'symmetric' (it is: cba|abcd|dcb). Each padded
+// axis is one index_select with the mirrored positions, so any rank and any (unpadded) layout works.
+Napi::Value MirrorPad(const Napi::CallbackInfo& info) {
+  at::Tensor x = In(info, 0, 1);
+  const Shape pads = ShapeOf(info[2]);
+  const int64_t offset = Int(info, 3);
+  for (int64_t axis = 0; axis < x.dim(); ++axis) {
+    const int64_t before = pads[2 * axis], after = pads[2 * axis + 1], size = x.size(axis);
+    if (before == 0 && after == 0) continue;
+    std::vector<int64_t> positions(before + size + after);
+    for (int64_t i = -before; i < size + after; ++i) {
+      positions[i + before] = i < 0 ? -i - offset : i >= size ? 2 * size - 2 + offset - i : i;
+    }
+    x = at::index_select(x, axis, at::tensor(positions, at::kLong).to(device));
+  }
+  View(info[4], ShapeOf(info[5])).copy_(x);
+  return info.Env().Undefined();
+}
+
+// Where an output pixel's source coordinate lands for a fill mode (TF's image_ops.h, as tfjs-backend-cpu maps it).
+double MapCoordinate(double in, int64_t length, int64_t mode) {
+  const double last = static_cast<double>(length - 1);
+  if (mode == 1) {  // reflect: dcba|abcd|dcba
+    if (in < 0) {
+      if (length <= 1) in = 0;
+      else {
+        const double twice = 2.0 * length;
+        if (in < twice) in = twice * std::trunc(-in / twice) + in;
+        in = in < -length ? in + twice : -in - 1;
+      }
+    } else if (in > last) {
+      if (length <= 1) in = 0;
+      else {
+        const double twice = 2.0 * length;
+        in -= twice * std::trunc(in / twice);
+        if (in >= length) in = twice - in - 1;
+      }
+    }
+    return std::min(std::max(in, 0.0), last);
+  }
+  if (mode == 2) {  // wrap: abcd|abcd|abcd
+    if (in < 0) {
+      if (length <= 1) in = 0;
+      else in += length * (std::trunc(-in / (length - 1)) + 1);
+    } else if (in > last) {
+      if (length <= 1) in = 0;
+      else in -= length * std::trunc(in / (length - 1));
+    }
+    return std::min(std::max(in, 0.0), last);
+  }
+  if (mode == 3) return std::min(std::max(in, 0.0), last);  // nearest
+  return in;  // constant
+}
+
+// transform(image (float32 NHWC), shape, transforms ([1|b, 8]), count, bilinear, fillMode, fillValue, out, outShape):
+// TF.js's Transform (tf.image.transform) with the same arithmetic as its cpu kernel — coordinates in double,
+// JavaScript's rounding — over libtorch's threads, rows in parallel. fillMode: 0 constant, 1 reflect, 2 wrap, 3 nearest.
+Napi::Value Transform(const Napi::CallbackInfo& info) {
+  const Shape shape = ShapeOf(info[1]);
+  const Shape outShape = ShapeOf(info[8]);
+  const float* image = View(info[0], shape).data_ptr<float>();
+  const float* matrices = View(info[2], {Int(info, 3), 8}).data_ptr<float>();
+  const bool perImage = Int(info, 3) > 1, bilinear = Int(info, 4) == 1;
+  const int64_t mode = Int(info, 5);
+  const float fill = static_cast<float>(Double(info, 6));
+  float* out = View(info[7], outShape).data_ptr<float>();
+  const int64_t batch = shape[0], height = shape[1], width = shape[2], channels = shape[3];
+  const int64_t outHeight = outShape[1], outWidth = outShape[2];
+  auto read = [&](int64_t b, int64_t y, int64_t x, int64_t c) -> double {
+    return 0 <= y && y < height && 0 <= x && x < width ? image[((b * height + y) * width + x) * channels + c] : fill;
+  };
+  at::parallel_for(0, batch * outHeight, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t b = row / outHeight, outY = row % outHeight;
+      const float* m = matrices + (perImage ? b * 8 : 0);
+      float* target = out + row * outWidth * channels;
+      for (int64_t outX = 0; outX < outWidth; ++outX) {
+        const double projection = static_cast<double>(m[6]) * outX + static_cast<double>(m[7]) * outY + 1;
+        float* pixel = target + outX * channels;
+        if (projection == 0) {
+          for (int64_t c = 0; c < channels; ++c) pixel[c] = fill;
+          continue;
+        }
+        const double inX = MapCoordinate((static_cast<double>(m[0]) * outX + static_cast<double>(m[1]) * outY + m[2]) / projection, width, mode);
+        const double inY = MapCoordinate((static_cast<double>(m[3]) * outX + static_cast<double>(m[4]) * outY + m[5]) / projection, height, mode);
+        if (!bilinear) {
+          // JavaScript's Math.round: halves go up
+          const int64_t x = static_cast<int64_t>(std::floor(inX + 0.5)), y = static_cast<int64_t>(std::floor(inY + 0.5));
+          for (int64_t c = 0; c < channels; ++c) pixel[c] = static_cast<float>(read(b, y, x, c));
+          continue;
+        }
+        const double yFloor = std::floor(inY), xFloor = std::floor(inX);
+        const int64_t y0 = static_cast<int64_t>(yFloor), x0 = static_cast<int64_t>(xFloor);
+        const double wx1 = inX - xFloor, wx0 = xFloor + 1 - inX, wy1 = inY - yFloor, wy0 = yFloor + 1 - inY;
+        for (int64_t c = 0; c < channels; ++c) {
+          const double top = wx0 * read(b, y0, x0, c) + wx1 * read(b, y0, x0 + 1, c);
+          const double bottom = wx0 * read(b, y0 + 1, x0, c) + wx1 * read(b, y0 + 1, x0 + 1, c);
+          pixel[c] = static_cast<float>(wy0 * top + wy1 * bottom);
+        }
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// slice(x, shape, begin, size, out): the box [begin, begin + size) of x, any viewable type
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  at::Tensor x = In(info, 0, 1);
+  const Shape begin = ShapeOf(info[2]), size = ShapeOf(info[3]);
+  for (int64_t axis = 0; axis < x.dim(); ++axis) {
+    if (begin[axis] != 0 || size[axis] != x.size(axis)) x = x.narrow(axis, begin[axis], size[axis]);
+  }
+  View(info[4], size).copy_(x);
+  return info.Env().Undefined();
+}
+
+// cast(x, out): element by element into out's type (int32 or bool to float32: TF.js's cpu Cast keeps the
+// integers' array under a float32 tensor, which no float kernel could then take)
+Napi::Value Cast(const Napi::CallbackInfo& info) {
+  const Shape flat{static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength())};
+  View(info[1], flat).copy_(In(info[0], flat));
+  return info.Env().Undefined();
+}
+
 // concat([x...], [shape...], axis, out, outShape)
 Napi::Value Concat(const Napi::CallbackInfo& info) {
   Napi::Array data = info[0].As<Napi::Array>(), shapes = info[1].As<Napi::Array>();
@@ -650,6 +775,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("avgPoolGrad", Napi::Function::New<Guarded<AvgPoolGrad>>(env));
   exports.Set("batchNorm", Napi::Function::New<Guarded<BatchNorm>>(env));
   exports.Set("pad", Napi::Function::New<Guarded<Pad>>(env));
+  exports.Set("mirrorPad", Napi::Function::New<Guarded<MirrorPad>>(env));
+  exports.Set("transform", Napi::Function::New<Guarded<Transform>>(env));
+  exports.Set("slice", Napi::Function::New<Guarded<Slice>>(env));
+  exports.Set("cast", Napi::Function::New<Guarded<Cast>>(env));
   exports.Set("concat", Napi::Function::New<Guarded<Concat>>(env));
   exports.Set("gather", Napi::Function::New<Guarded<Gather>>(env));
   exports.Set("segmentSum", Napi::Function::New<Guarded<SegmentSum>>(env));

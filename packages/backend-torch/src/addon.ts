@@ -31,6 +31,12 @@ export interface TorchAddon {
     offset: Data | null, offsetShape: Shape, scale: Data | null, scaleShape: Shape, epsilon: number, out: Data,
   ): void;
   pad(x: Data, shape: Shape, pads: Shape, value: number, out: Data, outShape: Shape): void;
+  slice(x: Data, shape: Shape, begin: Shape, size: Shape, out: Data): void;
+  cast(x: Data, out: Data): void;
+  mirrorPad(x: Data, shape: Shape, pads: Shape, offset: number, out: Data, outShape: Shape): void;
+  transform(
+    image: Data, shape: Shape, transforms: Data, count: number, bilinear: number, fillMode: number, fillValue: number, out: Data, outShape: Shape,
+  ): void;
   concat(parts: Data[], shapes: Shape[], axis: number, out: Data, outShape: Shape): void;
   gather(x: Data, xShape: Shape, indices: Data, count: number, axis: number, out: Data, outShape: Shape): void;
   segmentSum(x: Data, xShape: Shape, ids: Data, segments: number, out: Data): void;

@@ -345,6 +345,71 @@ describe.skipIf(unavailable !== undefined)('libtorch kernels equal the cpu backe
       await expectSame(() => [tf.pad(tensor([2, 3], 1), [[1, 2], [0, 3]], 1.5), tf.pad(tensor([2, 3, 4, 2], 2), [[0, 0], [1, 1], [2, 0], [0, 0]])], 'PadV2');
     });
 
+    it('Slice of floats and ints, any rank, and its gradient', async () => {
+      await expectSame(() => {
+        const x = tensor([3, 5, 4, 2], 1);
+        const ints = tf.cast(tf.mul(tensor([4, 6], 2), 10), 'int32');
+        return [
+          tf.slice(x, [1, 1, 0, 1], [2, 3, 4, 1]),
+          tf.slice(x, [0, 2], [-1, 2]),
+          tf.slice(tensor([7], 3), 2, 4),
+          tf.cast(tf.slice(ints, [1, 2], [3, -1]), 'float32'),
+          tf.grad((v: tf.Tensor) => tf.slice(v, [1, 1, 0, 1], [2, 3, 4, 1]).mul(tensor([2, 3, 4, 1], 4)).sum())(x),
+        ];
+      }, 'Slice');
+    });
+
+    it('Cast of int32 and bool to float32 gives float arrays the float kernels take', async () => {
+      await expectSame(() => {
+        const ints = tf.cast(tf.mul(tensor([3, 4], 1), 10), 'int32');
+        const flags = tf.greater(tensor([3, 4], 2), 0);
+        return [tf.cast(ints, 'float32').mul(0.5), tf.cast(flags, 'float32').add(tensor([3, 4], 3))];
+      }, 'Cast');
+      await tf.setBackend('torch');
+      const before = torchKernelCalls().get('Multiply') ?? 0;
+      tf.tidy(() => tf.cast(tf.tensor1d([1, 2, 3], 'int32'), 'float32').mul(2).dataSync());
+      expect(torchKernelCalls().get('Multiply') ?? 0, 'a product of a cast runs on libtorch').toBeGreaterThan(before);
+    });
+
+    it('MirrorPad, reflect and symmetric, on any rank, with its gradient', async () => {
+      await expectSame(() => {
+        const x = tensor([2, 4, 5, 3], 1);
+        const grid = tensor([3, 4], 2);
+        return [
+          tf.mirrorPad(x, [[0, 0], [3, 3], [4, 4], [0, 0]], 'symmetric'),
+          tf.mirrorPad(x, [[1, 0], [0, 3], [2, 4], [1, 2]], 'reflect'),
+          tf.mirrorPad(grid, [[2, 1], [3, 0]], 'reflect'),
+          tf.mirrorPad(tensor([5], 3), [[5, 4]], 'symmetric'),
+          tf.grad((v: tf.Tensor) => tf.mirrorPad(v as tf.Tensor2D, [[2, 1], [3, 4]], 'symmetric').mul(tensor([6, 11], 4)).sum())(grid),
+        ];
+      }, 'MirrorPad');
+    });
+
+    it('Transform (tf.image.transform): every fill mode, bilinear and nearest, one matrix or one per picture', async () => {
+      const pictures = tensor([3, 6, 7, 2], 1) as tf.Tensor4D;
+      // rotation + zoom + shift, a projective row, a flip, and a pure shift landing on pixel halves
+      const matrices = [
+        [0.9, -0.3, 1.2, 0.35, 0.85, -0.7, 0, 0],
+        [1, 0.1, -0.5, 0.05, 1.1, 0.3, 0.02, -0.03],
+        [-1, 0, 6, 0, 1, 0.5, 0, 0],
+      ];
+      for (const fillMode of ['constant', 'reflect', 'wrap', 'nearest'] as const) {
+        for (const interpolation of ['bilinear', 'nearest'] as const) {
+          for (const outputShape of [undefined, [5, 9] as [number, number]]) {
+            await expectSame(() => {
+              const run = (x: tf.Tensor4D, rows: number[][]) => tf.image.transform(x, tf.tensor2d(rows), interpolation, fillMode, 0.25, outputShape);
+              // tfjs 4.22's cpu kernel transforms only the first picture of a batch: the reference goes one picture at a time
+              const batched = (rows: number[][]) =>
+                tf.getBackend() === 'cpu'
+                  ? tf.concat(tf.split(pictures, 3).map((picture, index) => run(picture as tf.Tensor4D, [rows[rows.length === 1 ? 0 : index]!])))
+                  : run(pictures, rows);
+              return [batched(matrices), batched(matrices.slice(0, 1))];
+            }, 'Transform');
+          }
+        }
+      }
+    });
+
     it('Concat along each axis, with empty parts', async () => {
       for (const axis of [0, 1, 2, -1]) {
         const emptyShape = [2, 3, 4].map((size, a) => (a === (axis + 3) % 3 ? 0 : size));

@@ -1,5 +1,6 @@
 import {
   backend_util,
+  slice_util,
   util,
   type DataType,
   type KernelFunc,
@@ -288,6 +289,66 @@ const padV2: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   return output(backend, outShape, 'float32', out);
 };
 
+const mirrorPad: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
+  if (!isFloat(backend, x) || sizeOf(x!.shape) === 0 || x!.shape.length === 0) return undefined;
+  const offset = mode === 'reflect' ? 0 : 1;
+  // a padding wider than the mirror allows is TF.js's error to name: the cpu kernel's
+  if (paddings.some(([before, after], axis) => before < 0 || after < 0 || before > x!.shape[axis]! - offset || after > x!.shape[axis]! - offset)) return undefined;
+  const outShape = x!.shape.map((size, axis) => paddings[axis]![0] + size + paddings[axis]![1]);
+  const out = backend.floats(sizeOf(outShape));
+  call('MirrorPad', { x: x!.shape }, () => torch.mirrorPad(dataOf(backend, x!), x!.shape, paddings.flat(), offset, out, outShape));
+  return output(backend, outShape, 'float32', out);
+};
+
+const FILL_MODES: Readonly<Record<string, number>> = { constant: 0, reflect: 1, wrap: 2, nearest: 3 };
+
+const transform: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { image, transforms } = named(inputs);
+  const { interpolation, fillMode, fillValue, outputShape } = attrs as unknown as {
+    interpolation: 'nearest' | 'bilinear';
+    fillMode: string;
+    fillValue: number;
+    outputShape?: [number, number] | null;
+  };
+  const mode = FILL_MODES[fillMode];
+  if (!isFloat(backend, image, transforms) || image!.shape.length !== 4 || mode === undefined || (interpolation !== 'nearest' && interpolation !== 'bilinear')) return undefined;
+  const [batch, height, width, channels] = image!.shape as [number, number, number, number];
+  const [outHeight, outWidth] = outputShape ?? [height, width];
+  const outShape = [batch, outHeight, outWidth, channels];
+  const count = transforms!.shape[0]!;
+  if (sizeOf(outShape) === 0 || sizeOf(image!.shape) === 0 || (count !== 1 && count !== batch)) return undefined;
+  const out = backend.floats(sizeOf(outShape));
+  call('Transform', { image: image!.shape, transforms: transforms!.shape }, () =>
+    torch.transform(dataOf(backend, image!), image!.shape, dataOf(backend, transforms!), count, interpolation === 'bilinear' ? 1 : 0, mode, fillValue, out, outShape),
+  );
+  return output(backend, outShape, 'float32', out);
+};
+
+const slice: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const typed = floatOrInt(backend, x!);
+  if (typed === undefined || x!.shape.length === 0) return undefined;
+  const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [start, extent] = slice_util.parseSliceParams(x!, begin, size) as [number[], number[]];
+  slice_util.assertParamsValid(x!, start, extent);
+  if (sizeOf(extent) === 0 || util.arraysEqual(extent, x!.shape)) return undefined; // empty, or the whole: the cpu kernel's shortcuts
+  const out = typed.make(sizeOf(extent));
+  call('Slice', { x: x!.shape }, () => torch.slice(typed.values, x!.shape, start, extent, out));
+  return output(backend, extent, x!.dtype, out);
+};
+
+/** int32 or bool to float32 as a new float array: TF.js's cpu `Cast` keeps the integers' array, which no libtorch float kernel takes. */
+const cast: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const values = dataOf(backend, x!);
+  if ((attrs as { dtype: DataType }).dtype !== 'float32' || (x!.dtype !== 'int32' && x!.dtype !== 'bool') || values instanceof Float32Array || values.length === 0) return undefined;
+  const out = backend.floats(values.length);
+  call('Cast', { x: x!.shape }, () => torch.cast(values, out));
+  return output(backend, [...x!.shape], 'float32', out);
+};
+
 const concat: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   const parts = (inputs as TensorInfo[]).filter((part) => sizeOf(part.shape) > 0);
   if (parts.length < 2 || !isFloat(backend, ...parts)) return undefined;
@@ -478,6 +539,10 @@ export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   Softmax: softmax,
   Transpose: transpose,
   PadV2: padV2,
+  Slice: slice,
+  Cast: cast,
+  MirrorPad: mirrorPad,
+  Transform: transform,
   Concat: concat,
   GatherV2: gather,
   UnsortedSegmentSum: unsortedSegmentSum,
