@@ -10,3 +10,4 @@ export {
 } from './init-backend';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels';
 export { registerCpuKernelFixes } from './cpu-kernel-fixes';
+export { registerGradientFixes } from './gradient-fixes';

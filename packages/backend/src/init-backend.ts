@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
+import { registerGradientFixes } from './gradient-fixes';
 
 /**
  * The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu); `torch` is
@@ -140,6 +141,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     const detail = typeof loaded === 'string' ? loaded : loaded.detail;
     const addedKernels = typeof loaded !== 'string' ? loaded.addedKernels : name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : [];
+    registerGradientFixes();
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
     if (options.log !== false) (options.log ?? console.info)(line);

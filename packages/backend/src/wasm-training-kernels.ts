@@ -363,7 +363,8 @@ function convBackpropInputByTiles(kernels: WasmKernels, dy: TensorInfo, filter: 
 const conv2DBackpropInputConfig: KernelConfig = {
   kernelName: Conv2DBackpropInput,
   backendName: 'wasm',
-  kernelFunc: ({ inputs, attrs, backend }) => {
+  kernelFunc: (args) => {
+    const { inputs, attrs, backend } = args;
     const kernels = new WasmKernels(backend as WasmBackendLike);
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
@@ -374,6 +375,9 @@ const conv2DBackpropInputConfig: KernelConfig = {
       inputShape: [number, number, number, number];
     };
     if (dataFormat === 'NCHW') throw new Error('@kindling/backend: wasm Conv2DBackpropInput supports NHWC only');
+    // a dy that is not the forward output of inputShape (conv2dTranspose asked for an inconsistent size): wasm's own kernel's answer
+    const forward = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    if (forward.outHeight !== dy.shape[1] || forward.outWidth !== dy.shape[2]) return original(Conv2DBackpropInput, args);
     return kernels.finish(convBackpropInput(kernels, dy, filter, inputShape, strides, 1, pad, dimRoundingMode));
   },
 };
@@ -770,6 +774,11 @@ export function registerWasmTrainingKernels(): string[] {
       if (!REPLACED.has(config.kernelName)) continue; // a later wasm release brought its own
       originalKernels.set(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
+      // wasm's kernel binds its native function in `setupFunc` when a wasm backend starts; the fallback needs
+      // that on every backend started after this call too (tf.removeBackend, or registering before setBackend)
+      registerKernel({ ...config, setupFunc: existing.setupFunc, disposeFunc: existing.disposeFunc });
+      registered.push(config.kernelName);
+      continue;
     }
     registerKernel(config);
     registered.push(config.kernelName);
