@@ -132,18 +132,21 @@ export async function benchSegmentation(): Promise<void> {
     let [total, intersection, predictedMembrane, actualMembrane] = [0, 0, 0, 0];
     let position = 0;
     for await (const batch of loader) {
-      const [membrane, actual] = tf.tidy(() => {
+      // the arrays are read outside tf.tidy: tidy walks every element of an array it is handed back
+      const [membraneTensor, truthTensor] = tf.tidy(() => {
         const images = batch.inputs as tf.Tensor4D;
         let mean = averageProbabilities(images, warps);
-        if (originals === undefined) return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]).dataSync(), batch.targets.reshape([-1]).dataSync()];
+        if (originals === undefined) return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]), batch.targets.reshape([-1])];
         const count = images.shape[0];
         const masks = originals.slice(position, position + count);
         position += count;
         mean = tf.image.resizeBilinear(mean, [masks[0]!.height, masks[0]!.width], false, true);
         const truth = new Int32Array(masks.length * masks[0]!.data.length);
         masks.forEach((mask, index) => truth.set(mask.data, index * mask.data.length));
-        return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]).dataSync(), truth];
+        return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]), tf.tensor1d(truth, 'int32')];
       });
+      const [membrane, actual] = [membraneTensor.dataSync(), truthTensor.dataSync()];
+      tf.dispose([membraneTensor, truthTensor]);
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       for (let i = 0; i < actual!.length; i++) {
         const isMembrane = actual![i] === 0;

@@ -483,6 +483,29 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   const Shape shape = ShapeOf(info[1]);
   at::Tensor x = In(info[0], shape);
+  // the usual case, statistics per channel (the last axis): scale and shift per channel, then one pass,
+  // y = x·a + b with a = scale/√(variance + ε) and b = offset − mean·a
+  const int64_t channels = shape.empty() ? 1 : shape.back();
+  auto perChannel = [&](size_t data, size_t shapeAt) {
+    if (info[data].IsNull()) return true;
+    const Shape s = ShapeOf(info[shapeAt]);
+    const int64_t size = SizeOf(s);
+    return size == 1 || (size == channels && !s.empty() && s.back() == channels);
+  };
+  if (!shape.empty() && channels > 0 && perChannel(2, 3) && perChannel(4, 5) && perChannel(6, 7) && perChannel(8, 9)) {
+    auto flat = [&](size_t data, size_t shapeAt) { return In(info[data], ShapeOf(info[shapeAt])).reshape({-1}); };
+    at::Tensor a = at::rsqrt(flat(4, 5) + Double(info, 10));
+    if (!info[8].IsNull()) a = a * flat(8, 9);
+    a = a.expand({channels}).contiguous();
+    at::Tensor b = -flat(2, 3) * a;
+    if (!info[6].IsNull()) b = b + flat(6, 7);
+    b = b.expand({channels}).contiguous();
+    const Shape rows{SizeOf(shape) / channels, channels};
+    at::Tensor out = View(info[11], rows);
+    if (device.is_cpu()) at::addcmul_out(out, b, x.reshape(rows), a);
+    else out.copy_(at::addcmul(b, x.reshape(rows), a));
+    return info.Env().Undefined();
+  }
   at::Tensor y = (x - In(info, 2, 3)) * at::rsqrt(In(info, 4, 5) + Double(info, 10));
   if (!info[8].IsNull()) y = y * In(info, 8, 9);
   if (!info[6].IsNull()) y = y + In(info, 6, 7);

@@ -331,6 +331,15 @@ describe.skipIf(unavailable !== undefined)('libtorch kernels equal the cpu backe
           return tf.batchNorm(x, tensor(parameterShape, 1), variance, tensor(parameterShape, 3), tensor(parameterShape, 4), 0.01);
         }, 'FusedBatchNorm');
       }
+      // no offset or scale, and parameters of mixed shapes
+      await expectSame(() => {
+        const x = tensor([2, 5, 3], 7);
+        return [
+          tf.batchNorm(x, tensor([3], 8), tf.abs(tensor([3], 9))),
+          tf.batchNorm(x, tensor([3], 8), tf.abs(tensor([1], 9)), undefined, tensor([1], 10), 0.1),
+          tf.batchNorm(x, tensor([1], 8), tf.abs(tensor([3], 9)), tensor([3], 11), undefined, 0.1),
+        ];
+      }, 'FusedBatchNorm');
     });
   });
 
