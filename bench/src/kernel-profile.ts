@@ -26,9 +26,9 @@ const TASKS: Task[] = [
     loss: 'categoricalCrossentropy',
   },
   {
-    name: 'segmentation: U-Net, 128×128×1, batch 4',
-    model: () => unet({ inputShape: [128, 128, 1], classes: 2 }),
-    batch: () => ({ x: tf.randomUniform([4, 128, 128, 1]), y: tf.oneHot(tf.randomUniform([4, 128, 128], 0, 2, 'int32'), 2) }),
+    name: 'segmentation: U-Net 12-96 (the ISBI recipe), 256×256×1 crops, batch 2',
+    model: () => unet({ inputShape: [256, 256, 1], classes: 2, widths: [12, 24, 48, 96] }),
+    batch: () => ({ x: tf.randomUniform([2, 256, 256, 1]), y: tf.oneHot(tf.randomUniform([2, 256, 256], 0, 2, 'int32'), 2) }),
     loss: 'categoricalCrossentropy',
   },
   {
@@ -96,6 +96,10 @@ export async function benchKernelProfile(): Promise<void> {
     const javascript = [...times].filter(([name]) => report.name === 'torch' && !native.has(name)).reduce((sum, [, ms]) => sum + ms, 0);
     console.log(`### ${task.name}: ${stepMs.toFixed(1)} ms a step (profiled), kernels ${(total / steps).toFixed(1)} ms${report.name === 'torch' ? `, ${((100 * javascript) / total).toFixed(1)}% of it in JavaScript kernels` : ''}\n`);
     printTable(['kernel', 'ms a step', 'share of kernel time', 'runs in'], rows);
+    if (report.name === 'torch') {
+      const largest = [...times].filter(([name]) => !native.has(name)).sort((a, b) => b[1] - a[1]).slice(0, 4);
+      console.log(`largest JavaScript kernels: ${largest.map(([name, ms]) => `${name} ${((100 * ms) / total).toFixed(1)}%`).join(', ') || 'none'}`);
+    }
     console.log('');
     tf.dispose([...(Array.isArray(x) ? x : [x]), y]);
     model.dispose();

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@kindling/backend/node';
-import { benchThreads } from './threads';
+import { backendLabel, startBenchBackend } from './threads';
 import { TensorDataLoader } from '@kindling/data';
 import { adam, crossEntropyLoss, Learner } from '@kindling/learner';
 import { printTable } from './table';
@@ -57,8 +56,8 @@ const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.f
 
 /** The Learner's overhead over tf.LayersModel.fit: same model, data, optimizer and backend, alternating runs. */
 export async function benchLearnerOverhead(): Promise<void> {
-  console.log('\n## Learner overhead over tf.LayersModel.fit (small CNN, 32×32×1, batch 32, Adam, wasm)\n');
-  await initBackend({ backend: 'wasm', log: false, wasmThreads: benchThreads() });
+  const report = await startBenchBackend();
+  console.log(`\n## Learner overhead over tf.LayersModel.fit (small CNN, 32×32×1, batch 32, Adam, ${backendLabel(report)})\n`);
   const x = tf.randomUniform([BATCHES * BATCH_SIZE, 32, 32, 1], 0, 1, 'float32', 5);
   const y = tf.randomUniform([BATCHES * BATCH_SIZE], 0, 10, 'int32', 6);
   const raw: number[] = [];

@@ -14,6 +14,14 @@ const number = (name: string, integer = false) => (value: string) => {
   return parsed;
 };
 
+/** A whole number of at least 1, or `auto` (sized by the data). */
+const numberOrAuto = (name: string) => (value: string): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const parsed = number(name, true)(value);
+  if (parsed < 1) throw new InvalidArgumentError(`${name} must be at least 1, or auto`);
+  return parsed;
+};
+
 /** A finished run whose model does not beat the trivial answer exits with status 3 (its bundle is kept). */
 function exitWhenNoBetter(result: { beatsBaseline?: boolean }): void {
   if (result.beatsBaseline === false) process.exitCode = NO_BETTER_THAN_BASELINE;
@@ -178,10 +186,10 @@ train
   .option('--test <file>', 'a test file with the same columns, scored once after training')
   .option('--layers <sizes>', 'hidden layer widths, comma separated', '200,100')
   .option('--dropout <rate>', 'dropout after each hidden layer', number('--dropout'), 0.1)
-  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 5)
+  .option('--epochs <n>', 'epochs to train (default auto: enough for 600 steps, 5–100 epochs)', numberOrAuto('--epochs'), 'auto')
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
   .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
-  .option('--batch-size <n>', 'rows per batch', number('--batch-size', true), 256)
+  .option('--batch-size <n>', 'rows per batch (default auto: about 32 batches an epoch, 16–256 rows)', numberOrAuto('--batch-size'), 'auto')
   .option('--valid-pct <share>', 'share of rows held out for validation', number('--valid-pct'), 0.2)
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')

@@ -4,7 +4,7 @@ import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
-import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, type Metric } from '@kindling/learner';
+import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, saveBest, trainingBudget, type Metric } from '@kindling/learner';
 import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { TabularPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
@@ -27,10 +27,12 @@ export interface TrainTabularOptions extends BackendFlags, CheckpointFlags {
   test?: string;
   layers: string;
   dropout: number;
-  epochs: number;
+  /** Epochs, or `auto` (the default): enough for a minimum number of steps on this table's size. */
+  epochs: number | 'auto';
   lr: number;
   wd: number;
-  batchSize: number;
+  /** Rows per batch, or `auto` (the default): sized by the table. */
+  batchSize: number | 'auto';
   validPct: number;
   seed: number;
   out: string;
@@ -141,15 +143,18 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     seed: options.seed,
   });
   const metrics: Metric[] = classification ? [accuracy()] : [rmse(), mae()];
+  const budget = trainingBudget({ items: split.train.length, epochs: options.epochs === 'auto' ? undefined : options.epochs, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize });
+  // the weights of the epoch with the lowest validation loss are the ones kept (a small table overfits late in a long run)
+  const best = saveBest({ monitor: 'validLoss' });
   const learner = new Learner({
     model,
     data: {
-      train: new TensorDataLoader(train.inputs, train.targets!, { batchSize: options.batchSize, shuffle: true, seed: options.seed, dropLast: true }),
+      train: new TensorDataLoader(train.inputs, train.targets!, { batchSize: budget.batchSize, shuffle: true, seed: options.seed, dropLast: true }),
       valid: new TensorDataLoader(valid.inputs, valid.targets!, { batchSize: 4096 }),
     },
     loss: classification ? crossEntropyLoss() : mseLoss(),
     metrics,
-    callbacks: options.quiet ? [] : [progressBar()],
+    callbacks: options.quiet ? [best] : [best, progressBar()],
     seed: options.seed,
   });
   let testTensors: ReturnType<typeof tabularTensors> | undefined;
@@ -160,15 +165,19 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       testTensors = tabularTensors(testTable.process(processor), processor);
     }
     say(`${split.train.length} training and ${split.valid.length} validation rows; preprocessing fit on the training rows only`);
-    const resuming = await checkpointing(options, planOf('tabular', file, options));
-    await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
-    const final = finishedEpoch(learner);
+    say(`schedule: ${budget.why}`);
+    const resuming = await checkpointing(options, planOf('tabular', file, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
+    await learner.fitOneCycle(budget.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    const last = finishedEpoch(learner);
+    // the kept weights are the best epoch's (saveBest put them back): its record holds their validation figures
+    const final = learner.recorder.epochs.find((record) => record.epoch === best.bestEpoch) ?? last;
     const names = metrics.map((metric) => metric.name);
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...names, 'seconds'], style: { head: [], border: [] } });
     for (const record of learner.recorder.epochs) {
       table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), ...names.map((name) => record.metrics[name]!.toFixed(4)), record.seconds.toFixed(1)]);
     }
     say(table.toString());
+    if (final !== last) say(`kept the weights of epoch ${final.epoch + 1}, the lowest validation loss (${final.validLoss.toFixed(4)} against ${last.validLoss.toFixed(4)} at the end)`);
     let majorityAccuracy: number | undefined;
     if (classification) {
       const counts = new Map<number, number>();
@@ -189,7 +198,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     const outputDirectory = resolve(options.out);
     const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {
       metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
-      training: { layers, yRange, dropout: options.dropout, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed },
+      training: { layers, yRange, dropout: options.dropout, epochs: budget.epochs, keptEpoch: final.epoch + 1, lr: options.lr, weightDecay: options.wd, batchSize: budget.batchSize, seed: options.seed },
     });
     await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));

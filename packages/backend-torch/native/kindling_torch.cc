@@ -58,14 +58,15 @@ std::string Describe(const Shape& shape) {
   return text + "]";
 }
 
-// A view of a TF.js typed array as a CPU tensor of `shape`, no copy. The array's length must match.
-at::Tensor View(const Napi::Value& value, const Shape& shape) {
+// A view of a TF.js typed array as a CPU tensor of `shape`, no copy. The array's length must match. A uint8
+// array (TF.js's bool) is seen as bytes, or as booleans with `asBool`.
+at::Tensor View(const Napi::Value& value, const Shape& shape, bool asBool = false) {
   Napi::TypedArray array = value.As<Napi::TypedArray>();
   at::ScalarType type;
   switch (array.TypedArrayType()) {
     case napi_float32_array: type = at::kFloat; break;
     case napi_int32_array: type = at::kInt; break;
-    case napi_uint8_array: type = at::kByte; break;
+    case napi_uint8_array: type = asBool ? at::kBool : at::kByte; break;
     default: throw Napi::TypeError::New(value.Env(), "only float32, int32 and bool (uint8) data can be viewed");
   }
   if (static_cast<int64_t>(array.ElementLength()) != SizeOf(shape)) {
@@ -223,6 +224,37 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
     default: throw std::invalid_argument("unknown binary op");
   }
   if (!device.is_cpu()) out.copy_(target);
+  return info.Env().Undefined();
+}
+
+enum Comparison { kGreater = 0, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual, kLogicalAnd, kLogicalOr };
+
+// compare(op, a, aShape, b, bShape, out (bool), outShape): broadcasting comparisons of floats, and logical
+// and/or of bools, into TF.js's bool (one byte of 0 or 1 per value)
+Napi::Value Compare(const Napi::CallbackInfo& info) {
+  const Shape aShape = ShapeOf(info[2]), bShape = ShapeOf(info[4]);
+  at::Tensor a = View(info[1], aShape, true).to(device), b = View(info[3], bShape, true).to(device);
+  at::Tensor out = View(info[5], ShapeOf(info[6]), true);
+  at::Tensor target = device.is_cpu() ? out : at::empty(out.sizes(), a.options().dtype(at::kBool));
+  switch (Int(info, 0)) {
+    case kGreater: at::gt_out(target, a, b); break;
+    case kGreaterEqual: at::ge_out(target, a, b); break;
+    case kLess: at::lt_out(target, a, b); break;
+    case kLessEqual: at::le_out(target, a, b); break;
+    case kEqual: at::eq_out(target, a, b); break;
+    case kNotEqual: at::ne_out(target, a, b); break;
+    case kLogicalAnd: at::logical_and_out(target, a, b); break;
+    case kLogicalOr: at::logical_or_out(target, a, b); break;
+    default: throw std::invalid_argument("unknown comparison");
+  }
+  if (!device.is_cpu()) out.copy_(target);
+  return info.Env().Undefined();
+}
+
+// reverse(x, shape, axes, out): x flipped along each axis, any viewable type
+Napi::Value Reverse(const Napi::CallbackInfo& info) {
+  at::Tensor x = In(info, 0, 1);
+  View(info[3], ShapeOf(info[1])).copy_(at::flip(x, ShapeOf(info[2])));
   return info.Env().Undefined();
 }
 
@@ -689,8 +721,16 @@ Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
 
 // tile(x, shape, reps, out, outShape): any of the viewable types
 Napi::Value Tile(const Napi::CallbackInfo& info) {
-  at::Tensor x = In(info, 0, 1);
-  View(info[3], ShapeOf(info[4])).copy_(x.repeat(ShapeOf(info[2])));
+  const Shape shape = ShapeOf(info[1]), reps = ShapeOf(info[2]);
+  // out seen as [rep0, size0, rep1, size1, ...] is x seen as [1, size0, 1, size1, ...] expanded: one pass
+  // straight into out, no intermediate (x.repeat makes one, then it is copied)
+  Shape unit, interleaved;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    unit.insert(unit.end(), {1, shape[axis]});
+    interleaved.insert(interleaved.end(), {reps[axis], shape[axis]});
+  }
+  at::Tensor x = In(info[0], shape).reshape(unit);
+  View(info[3], ShapeOf(info[4])).view(interleaved).copy_(x.expand(interleaved));
   return info.Env().Undefined();
 }
 
@@ -802,6 +842,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transform", Napi::Function::New<Guarded<Transform>>(env));
   exports.Set("slice", Napi::Function::New<Guarded<Slice>>(env));
   exports.Set("cast", Napi::Function::New<Guarded<Cast>>(env));
+  exports.Set("compare", Napi::Function::New<Guarded<Compare>>(env));
+  exports.Set("reverse", Napi::Function::New<Guarded<Reverse>>(env));
   exports.Set("concat", Napi::Function::New<Guarded<Concat>>(env));
   exports.Set("gather", Napi::Function::New<Guarded<Gather>>(env));
   exports.Set("segmentSum", Napi::Function::New<Guarded<SegmentSum>>(env));

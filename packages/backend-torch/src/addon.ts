@@ -31,6 +31,8 @@ export interface TorchAddon {
     offset: Data | null, offsetShape: Shape, scale: Data | null, scaleShape: Shape, epsilon: number, out: Data,
   ): void;
   pad(x: Data, shape: Shape, pads: Shape, value: number, out: Data, outShape: Shape): void;
+  compare(op: number, a: Data, aShape: Shape, b: Data, bShape: Shape, out: Data, outShape: Shape): void;
+  reverse(x: Data, shape: Shape, axes: Shape, out: Data): void;
   slice(x: Data, shape: Shape, begin: Shape, size: Shape, out: Data): void;
   cast(x: Data, out: Data): void;
   mirrorPad(x: Data, shape: Shape, pads: Shape, offset: number, out: Data, outShape: Shape): void;

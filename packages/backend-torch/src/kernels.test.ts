@@ -354,6 +354,36 @@ describe.skipIf(unavailable !== undefined)('libtorch kernels equal the cpu backe
       await expectSame(() => [tf.pad(tensor([2, 3], 1), [[1, 2], [0, 3]], 1.5), tf.pad(tensor([2, 3, 4, 2], 2), [[0, 0], [1, 1], [2, 0], [0, 0]])], 'PadV2');
     });
 
+    it('comparisons with broadcasting and NaN, logical and/or of bools', async () => {
+      await expectSame(() => {
+        const a = tf.concat([tensor([2, 3, 4], 1), tf.fill([1, 3, 4], Number.NaN)]);
+        const b = tensor([3, 1], 2);
+        const ties = tf.round(tensor([3, 4], 3));
+        return [
+          ...[tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual].map((op) => tf.cast(op(a, b), 'float32')),
+          tf.cast(tf.equal(ties, tf.round(tensor([3, 4], 4))), 'float32'),
+        ];
+      }, 'GreaterEqual');
+      await expectSame(() => {
+        const p = tf.greater(tensor([2, 3, 4], 5), 0);
+        const q = tf.less(tensor([3, 1], 6), 0.5);
+        return [tf.cast(tf.logicalAnd(p, q), 'float32'), tf.cast(tf.logicalOr(p, q), 'float32')];
+      }, 'LogicalAnd');
+    });
+
+    it('Reverse of floats and ints along one or several axes, and its gradient', async () => {
+      await expectSame(() => {
+        const x = tensor([2, 3, 4, 2], 1);
+        return [
+          tf.reverse(x, 2),
+          tf.reverse(x, [1, 2]),
+          tf.reverse(x, [-1, 0]),
+          tf.cast(tf.reverse(tf.cast(tf.mul(tensor([5, 3], 2), 10), 'int32'), 0), 'float32'),
+          tf.grad((v: tf.Tensor) => tf.reverse(v, [1, 2]).mul(tensor([2, 3, 4, 2], 3)).sum())(x),
+        ];
+      }, 'Reverse');
+    });
+
     it('Slice of floats and ints, any rank, and its gradient', async () => {
       await expectSame(() => {
         const x = tensor([3, 5, 4, 2], 1);

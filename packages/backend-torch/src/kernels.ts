@@ -62,7 +62,7 @@ function call(kernel: string, shapes: Record<string, readonly number[]>, work: (
   }
 }
 
-function output(backend: TorchBackend, shape: number[], dtype: DataType, values: Float32Array | Int32Array): TensorInfo {
+function output(backend: TorchBackend, shape: number[], dtype: DataType, values: Data): TensorInfo {
   return backend.output(shape, dtype, values);
 }
 
@@ -205,6 +205,35 @@ function binary(kernel: string): TorchKernel {
     return output(backend, outShape, 'float32', out);
   };
 }
+
+const COMPARISONS: Record<string, number> = { Greater: 0, GreaterEqual: 1, Less: 2, LessEqual: 3, Equal: 4, NotEqual: 5, LogicalAnd: 6, LogicalOr: 7 };
+
+/** Comparisons of two float tensors, and logical and/or of two bool tensors, with broadcasting: a bool result. */
+function comparison(kernel: string): TorchKernel {
+  const op = COMPARISONS[kernel]!;
+  const logical = kernel === 'LogicalAnd' || kernel === 'LogicalOr';
+  return ({ inputs, backend, torch }) => {
+    const { a, b } = named(inputs);
+    const takes = (info: TensorInfo) => (logical ? info.dtype === 'bool' && dataOf(backend, info) instanceof Uint8Array : isFloat(backend, info));
+    if (!takes(a!) || !takes(b!)) return undefined;
+    const outShape = backend_util.assertAndGetBroadcastShape(a!.shape, b!.shape);
+    if (sizeOf(outShape) === 0) return undefined;
+    const out = backend.bools(sizeOf(outShape));
+    call(kernel, { a: a!.shape, b: b!.shape }, () => torch.compare(op, dataOf(backend, a!), a!.shape, dataOf(backend, b!), b!.shape, out, outShape));
+    return output(backend, outShape, 'bool', out);
+  };
+}
+
+const reverse: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x } = named(inputs);
+  const typed = floatOrInt(backend, x!);
+  if (typed === undefined || x!.shape.length === 0 || sizeOf(x!.shape) === 0) return undefined;
+  const axes = util.parseAxisParam((attrs as { dims: number | number[] }).dims, x!.shape);
+  if (axes.length === 0) return undefined;
+  const out = typed.make(typed.values.length);
+  call('Reverse', { x: x!.shape }, () => torch.reverse(typed.values, x!.shape, axes, out));
+  return output(backend, [...x!.shape], x!.dtype, out);
+};
 
 const UNARY: Record<string, number> = {
   Exp: 0, Log: 1, Sqrt: 2, Rsqrt: 3, Square: 4, Neg: 5, Abs: 6, Tanh: 7, Sigmoid: 8, Relu: 9, Relu6: 10, Elu: 11, LeakyRelu: 12,
@@ -535,6 +564,8 @@ export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   _FusedMatMul: matrixProduct(true),
   ...Object.fromEntries(Object.keys(BINARY).map((name) => [name, binary(name)])),
   ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, unary(name)])),
+  ...Object.fromEntries(Object.keys(COMPARISONS).map((name) => [name, comparison(name)])),
+  Reverse: reverse,
   ...Object.fromEntries(Object.keys(REDUCTIONS).map((name) => [name, reduction(name)])),
   Softmax: softmax,
   Transpose: transpose,

@@ -2,7 +2,7 @@ import { type backend_util, type DataId, type DataType, type TensorInfo } from '
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { TorchAddon } from './addon';
 
-type Data = Float32Array | Int32Array;
+type Data = Float32Array | Int32Array | Uint8Array;
 
 /**
  * Output memory libtorch's kernels write into, given back when a tensor is disposed and handed out again for
@@ -85,6 +85,11 @@ export class TorchBackend extends MathBackendCPU {
 
   ints(length: number): Int32Array {
     return new Int32Array(this.outputs.take(length * 4));
+  }
+
+  /** A bool output array (TF.js keeps bools as bytes of 0 or 1). */
+  bools(length: number): Uint8Array {
+    return new Uint8Array(this.outputs.take(length));
   }
 
   /** A tensor holding a libtorch kernel's output; its memory goes back to the pool when it is disposed. */

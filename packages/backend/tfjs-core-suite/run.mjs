@@ -24,6 +24,8 @@ const bundle =
 mkdirSync(dirname(bundle), { recursive: true });
 await build({
   entryPoints: [join(here, `setup-${backend}.cjs`)],
+  // aliases resolve from this package, wherever the script is started from
+  absWorkingDir: join(here, '..'),
   bundle: true,
   platform: 'node',
   format: 'cjs',

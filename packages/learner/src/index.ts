@@ -12,6 +12,8 @@ export { accuracy, dice, errorRate, f1Score, iou, mae, mse, precision, r2Score, 
 export type { ClassMetricOptions, Metric, PerClassMetric } from './metrics';
 export { combinedCosine, combineSchedules, cosineSchedule, oneCycleSchedules, paramScheduler } from './schedule';
 export type { OneCycleOptions, Schedule } from './schedule';
+export { trainingBudget } from './training-budget';
+export type { TrainingBudget, TrainingBudgetOptions } from './training-budget';
 export type { LrFindOptions, LrFindResult } from './lr-finder';
 export { updateBatchNorm } from './batch-norm';
 export type { UpdateBatchNormOptions } from './batch-norm';

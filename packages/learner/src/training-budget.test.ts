@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { trainingBudget } from './training-budget';
+
+describe('trainingBudget', () => {
+  it('gives a small table small batches and enough epochs for the minimum steps', () => {
+    const small = trainingBudget({ items: 560 });
+    expect(small.batchSize).toBe(16);
+    expect(small.epochs).toBe(18); // 35 steps an epoch, 600 steps
+    expect(small.steps).toBeGreaterThanOrEqual(600);
+    expect(small.why).toContain('560 training items');
+  });
+
+  it('keeps big data at the largest batch and the fewest epochs', () => {
+    const big = trainingBudget({ items: 26_048 });
+    expect(big.batchSize).toBe(256);
+    expect(big.epochs).toBe(6);
+    expect(trainingBudget({ items: 1_000_000 }).epochs).toBe(5);
+  });
+
+  it('keeps what the user chose, and says so', () => {
+    const chosen = trainingBudget({ items: 560, batchSize: 64, epochs: 3 });
+    expect([chosen.batchSize, chosen.epochs, chosen.steps]).toEqual([64, 3, 24]);
+    expect(chosen.why).toContain('(--batch-size)');
+    expect(chosen.why).toContain('(--epochs)');
+    expect(trainingBudget({ items: 560, batchSize: 64 }).epochs).toBe(75);
+  });
+
+  it('never asks for a batch larger than the data, nor more epochs than the bound', () => {
+    const tiny = trainingBudget({ items: 6 });
+    expect(tiny.batchSize).toBe(6);
+    expect(tiny.epochs).toBe(100);
+    expect(() => trainingBudget({ items: 0 })).toThrow(/at least one item/);
+  });
+});
