@@ -1,5 +1,6 @@
 import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
+import { benchDefaults } from './defaults';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchKernelProfile } from './kernel-profile';
 import { benchLearnerOverhead } from './learner-overhead';
@@ -20,6 +21,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   segmentation: benchSegmentation,
   server: benchServer,
   profile: benchKernelProfile,
+  defaults: benchDefaults,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

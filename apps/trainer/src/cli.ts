@@ -22,6 +22,14 @@ const numberOrAuto = (name: string) => (value: string): number | 'auto' => {
   return parsed;
 };
 
+/** A rate from 0 to below 1, or `auto`. */
+const rateOrAuto = (name: string) => (value: string): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const parsed = number(name)(value);
+  if (parsed < 0 || parsed >= 1) throw new InvalidArgumentError(`${name} must be from 0 to below 1, or auto`);
+  return parsed;
+};
+
 /** A finished run whose model does not beat the trivial answer exits with status 3 (its bundle is kept). */
 function exitWhenNoBetter(result: { beatsBaseline?: boolean }): void {
   if (result.beatsBaseline === false) process.exitCode = NO_BETTER_THAN_BASELINE;
@@ -185,8 +193,9 @@ train
   .option('--task <task>', 'classification or regression (default: inferred from the target)')
   .option('--test <file>', 'a test file with the same columns, scored once after training')
   .option('--layers <sizes>', 'hidden layer widths, comma separated', '200,100')
-  .option('--dropout <rate>', 'dropout after each hidden layer', number('--dropout'), 0.1)
-  .option('--epochs <n>', 'epochs to train (default auto: enough for 600 steps, 5–100 epochs)', numberOrAuto('--epochs'), 'auto')
+  .option('--dropout <rate>', 'dropout after each hidden layer (default auto: 0.5 under 5,000 training rows, else 0.1)', rateOrAuto('--dropout'), 'auto')
+  .option('--linear', 'add a linear path from the features to the output beside the hidden layers (wide and deep)', false)
+  .option('--epochs <n>', 'epochs to train (default auto: enough for 200 steps, 5–100 epochs)', numberOrAuto('--epochs'), 'auto')
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
   .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
   .option('--batch-size <n>', 'rows per batch (default auto: about 32 batches an epoch, 16–256 rows)', numberOrAuto('--batch-size'), 'auto')

@@ -54,6 +54,25 @@ describe('kindling train tabular', () => {
     expect(result.testMetrics!.accuracy!).toBeGreaterThan(0.8);
   }, 120_000);
 
+  it('sizes a small table\'s run by its rows with the defaults: small batches, enough epochs, more dropout', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-small-'));
+    const { rows } = generateTable({ rows: 500, seed: 12 });
+    writeFileSync(join(root, 'small.csv'), toCsv(rows));
+    // the CLI's defaults, as a user runs it first: no schedule, layer or dropout flags
+    const defaults = { backend: 'wasm', layers: '200,100', dropout: 'auto', epochs: 'auto', lr: 1e-2, wd: 0.1, batchSize: 'auto', validPct: 0.2, seed: 1, out: join(root, 'out'), quiet: true } as const;
+    const result = await trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income' });
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    // 400 training rows: batches of 16, 25 steps an epoch, 8 epochs for at least 200 steps (5 epochs of 256 rows were 5 steps)
+    expect(manifest.training).toMatchObject({ batchSize: 16, epochs: 8, dropout: 0.5, linear: false });
+    const { rows: fresh } = generateTable({ rows: 600, seed: 13 });
+    writeFileSync(join(root, 'fresh.csv'), toCsv(fresh));
+    const predictions = await predict(join(root, 'out'), [join(root, 'fresh.csv')], { backend: 'wasm', quiet: true });
+    const correct = predictions.filter((prediction, index) => (prediction.prediction as { label: string }).label === fresh[index]!.income).length / fresh.length;
+    const majority = Math.max(...['<=50K', '>50K'].map((label) => fresh.filter((row) => row.income === label).length / fresh.length));
+    expect(result.beatsBaseline).toBe(true);
+    expect(correct).toBeGreaterThan(majority + 0.1);
+  }, 120_000);
+
   it('regresses a numeric target', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-regression-'));
     const { rows } = generateTable({ rows: 1500, seed: 4 });

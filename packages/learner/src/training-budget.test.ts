@@ -5,15 +5,15 @@ describe('trainingBudget', () => {
   it('gives a small table small batches and enough epochs for the minimum steps', () => {
     const small = trainingBudget({ items: 560 });
     expect(small.batchSize).toBe(16);
-    expect(small.epochs).toBe(18); // 35 steps an epoch, 600 steps
-    expect(small.steps).toBeGreaterThanOrEqual(600);
+    expect(small.epochs).toBe(6); // 35 steps an epoch, 200 steps
+    expect(small.steps).toBeGreaterThanOrEqual(200);
     expect(small.why).toContain('560 training items');
   });
 
   it('keeps big data at the largest batch and the fewest epochs', () => {
     const big = trainingBudget({ items: 26_048 });
     expect(big.batchSize).toBe(256);
-    expect(big.epochs).toBe(6);
+    expect(big.epochs).toBe(5);
     expect(trainingBudget({ items: 1_000_000 }).epochs).toBe(5);
   });
 
@@ -22,7 +22,7 @@ describe('trainingBudget', () => {
     expect([chosen.batchSize, chosen.epochs, chosen.steps]).toEqual([64, 3, 24]);
     expect(chosen.why).toContain('(--batch-size)');
     expect(chosen.why).toContain('(--epochs)');
-    expect(trainingBudget({ items: 560, batchSize: 64 }).epochs).toBe(75);
+    expect(trainingBudget({ items: 560, batchSize: 64 }).epochs).toBe(25);
   });
 
   it('never asks for a batch larger than the data, nor more epochs than the bound', () => {

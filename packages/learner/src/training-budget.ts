@@ -10,7 +10,7 @@ export interface TrainingBudgetOptions {
   batchBounds?: readonly [number, number];
   /** Items per step the chosen batch size aims at: about `items / batchesPerEpoch`. Default 32. */
   batchesPerEpoch?: number;
-  /** Optimizer steps the run should take at least. Default 600. */
+  /** Optimizer steps the run should take at least. Default 200. */
   minSteps?: number;
   /** Fewest and most epochs chosen. Default 5 and 100. */
   epochBounds?: readonly [number, number];
@@ -31,7 +31,7 @@ export interface TrainingBudget {
  * optimizer steps (within `epochBounds`). A value the user gave is kept, and the reason says so.
  */
 export function trainingBudget(options: TrainingBudgetOptions): TrainingBudget {
-  const { items, batchesPerEpoch = 32, minSteps = 600 } = options;
+  const { items, batchesPerEpoch = 32, minSteps = 200 } = options;
   const [minBatch, maxBatch] = options.batchBounds ?? [16, 256];
   const [minEpochs, maxEpochs] = options.epochBounds ?? [5, 100];
   if (!Number.isInteger(items) || items < 1) throw new RangeError(`a training budget needs at least one item; got ${items}`);

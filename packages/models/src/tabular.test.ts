@@ -21,6 +21,31 @@ describe('tabularModel', () => {
 });
 
 describeEachBackend('tabular training', () => {
+  it('adds a linear path from the features to the output when asked (wide and deep)', () => {
+    const options = { cardinalities: [3, 10], continuous: 2, outputs: 2, layers: [8], seed: 1 };
+    const deep = tabularModel(options);
+    const wide = tabularModel({ ...options, linear: true });
+    expect(() => deep.getLayer('linear')).toThrow();
+    // the features (3 + 6 embedding values, 2 numbers) go straight to the 2 outputs
+    expect(wide.getLayer('linear').getWeights().map((weight) => weight.shape)).toEqual([[11, 2], [2]]);
+    const inputs = [tf.tensor2d([[0, 3], [2, 9]], [2, 2], 'int32'), tf.tensor2d([[0.5, -1], [2, 0.1]])];
+    const answer = () => (wide.predict(inputs) as tf.Tensor).arraySync() as number[][];
+    const before = answer();
+    // the linear path contributes: setting its weights changes the answer by exactly its output (bias 1, 0)
+    tf.tidy(() => wide.getLayer('linear').setWeights([tf.zeros([11, 2]), tf.tensor1d([1, 0])]));
+    const zeroed = answer();
+    tf.tidy(() => wide.getLayer('linear').setWeights([tf.zeros([11, 2]), tf.tensor1d([0, 0])]));
+    const without = answer();
+    zeroed.forEach((row, index) => {
+      expect(row[0]! - without[index]![0]!).toBeCloseTo(1, 5);
+      expect(row[1]! - without[index]![1]!).toBeCloseTo(0, 5);
+    });
+    expect(before).not.toEqual(without);
+    tf.dispose(inputs);
+    deep.dispose();
+    wide.dispose();
+  });
+
   it('beats the majority class by a margin on the generated income table, and predicts the same after saving', async () => {
     const before = tf.memory().numTensors;
     const { rows } = generateTable({ rows: 2000, seed: 3 });

@@ -76,6 +76,12 @@ export interface TabularModelOptions {
   embeddingSizes?: number[];
   /** Regression only: squash the output into this range with a scaled sigmoid. */
   yRange?: [number, number];
+  /**
+   * A linear path beside the hidden layers ("wide and deep"): the features also go straight to the output
+   * through one dense layer, added to the hidden layers' answer. Small tables, where a logistic regression is
+   * hard to beat, gain most. Default false.
+   */
+  linear?: boolean;
   seed?: number;
 }
 
@@ -85,7 +91,7 @@ export interface TabularModelOptions {
  * only where the table has them: `categorical` `[batch, nCat]` int32 and `continuous` `[batch, nCont]`.
  */
 export function tabularModel(options: TabularModelOptions): tf.LayersModel {
-  const { cardinalities, continuous, outputs, layers = [200, 100], dropout = 0, embeddingDropout = 0, yRange, seed = 0 } = options;
+  const { cardinalities, continuous, outputs, layers = [200, 100], dropout = 0, embeddingDropout = 0, yRange, linear = false, seed = 0 } = options;
   if (cardinalities.length === 0 && continuous === 0) throw new Error('tabularModel: the table has no input columns');
   const sizes = options.embeddingSizes ?? cardinalities.map(embeddingSize);
   const inputs: tf.SymbolicTensor[] = [];
@@ -102,7 +108,8 @@ export function tabularModel(options: TabularModelOptions): tf.LayersModel {
     inputs.push(numbers);
     parts.push(tf.layers.batchNormalization({ name: 'continuous_bn', momentum: 0.9 }).apply(numbers) as tf.SymbolicTensor);
   }
-  let x = parts.length === 1 ? parts[0]! : (tf.layers.concatenate({ name: 'features' }).apply(parts) as tf.SymbolicTensor);
+  const features = parts.length === 1 ? parts[0]! : (tf.layers.concatenate({ name: 'features' }).apply(parts) as tf.SymbolicTensor);
+  let x = features;
   layers.forEach((units, index) => {
     const rate = Array.isArray(dropout) ? (dropout[index] ?? 0) : dropout;
     x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 + index }), name: `hidden_${index + 1}` }).apply(x) as tf.SymbolicTensor;
@@ -110,6 +117,10 @@ export function tabularModel(options: TabularModelOptions): tf.LayersModel {
     if (rate > 0) x = tf.layers.dropout({ rate, seed: seed + 20 + index, name: `hidden_${index + 1}_dropout` }).apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.dense({ units: outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }), name: 'output' }).apply(x) as tf.SymbolicTensor;
+  if (linear) {
+    const direct = tf.layers.dense({ units: outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 98 }), name: 'linear' }).apply(features) as tf.SymbolicTensor;
+    x = tf.layers.add({ name: 'wide_and_deep' }).apply([x, direct]) as tf.SymbolicTensor;
+  }
   if (yRange) x = new RangeSigmoid({ low: yRange[0], high: yRange[1], name: 'range' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs, outputs: x, name: 'tabular' });
 }

@@ -107,8 +107,10 @@ describeEachBackend('training callbacks', () => {
     // A learning rate far too high makes later epochs worse than an early one.
     const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [best, spy] });
     await learner.fit(6, { lr: 0.5 });
+    expect(learner.recorder.epochs).toHaveLength(6); // the history stays whole: only the weights go back
     const losses = learner.recorder.epochs.map((e) => e.validLoss);
     expect(best.best).toBe(Math.min(...losses));
+    expect(best.bestEpoch).toBeLessThan(5); // a later epoch was worse, so the test means something
     expect(weightValues(model)).toEqual(bestWeights);
     learner.dispose();
     model.dispose();

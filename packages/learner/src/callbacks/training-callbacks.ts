@@ -92,8 +92,11 @@ export function saveBest(options: MonitorOptions & { store?: CheckpointStore; re
     },
     afterFit(learner) {
       if (restoreAtEnd && snapshot !== undefined) {
+        // the weights (and optimizer) go back to the best epoch's; the run's history and counters stay whole
         const { epoch, trainIteration } = learner;
+        const history = learner.recorder.toJSON();
         learner.restoreState(snapshot);
+        learner.recorder.loadJSON(history);
         Object.assign(learner, { epoch, trainIteration });
       }
     },
