@@ -40,7 +40,8 @@ describe('kindling train under bad input', () => {
     writeFileSync(join(root, 'two.csv'), 'a,b,y\n1,2,x\n3,4,z\n');
     expectOneLineError(await kindling(['train', 'tabular', 'two.csv', '--target', 'y', '--backend', 'cpu'], { cwd: root }), /two\.csv: 2 rows: too few to train on some and hold out others/);
     writeFileSync(join(root, 'small.csv'), toCsv(generateTable({ rows: 80, seed: 2 }).rows));
-    const small = await kindling(['train', 'tabular', 'small.csv', '--target', 'income', '--backend', 'cpu', '--out', 'out'], { cwd: root });
+    // a batch size larger than the table (the schedule's own choice would fit it)
+    const small = await kindling(['train', 'tabular', 'small.csv', '--target', 'income', '--batch-size', '256', '--epochs', '5', '--backend', 'cpu', '--out', 'out'], { cwd: root });
     expect(small.code, small.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.training.batchSize).toBe(256); // 64 training rows: one smaller batch an epoch, not none
