@@ -22,6 +22,26 @@ describe('tabular schema', () => {
     expect(inferTabularSchema(rows, { target: 'income', categorical: ['age'], maxCardinality: 2 }).categorical).toEqual(['age', 'job', 'grade']);
   });
 
+  it('makes a whole-numbered column that is mostly one value both continuous and categorical', () => {
+    // 300 people: gain is 0 for 210 and one of 25 amounts for the rest (3.6 people each); balance is spiky too
+    // but not whole; visits has 60 distinct whole values and no value for more than a few rows
+    const table = Array.from({ length: 300 }, (_, index) => ({
+      gain: index < 210 ? '0' : String(1000 + (index % 25) * 37),
+      balance: index < 210 ? '0' : (index * 1.5).toFixed(2),
+      visits: String(index % 60),
+      label: index % 3 === 0 ? 'yes' : 'no',
+    }));
+    const schema = inferTabularSchema(table, { target: 'label' });
+    expect(schema.continuous).toEqual(['gain', 'balance', 'visits']);
+    expect(schema.categorical).toEqual(['gain']);
+    // mostly one value, but under half: a number only
+    const half = table.map((row, index) => ({ ...row, gain: index < 135 ? '0' : String(1000 + (index % 25) * 37) }));
+    expect(inferTabularSchema(half, { target: 'label' }).categorical).toEqual([]);
+    // mostly one value, but the others each once (amounts nearly unique per row): a number only
+    const unique = table.map((row, index) => ({ ...row, gain: index < 210 ? '0' : String(1000 + index * 37) }));
+    expect(inferTabularSchema(unique, { target: 'label' }).categorical).toEqual([]);
+  });
+
   it('names a wrong column and an all-missing column', () => {
     expect(() => inferTabularSchema(rows, { target: 'salary', source: 'people.csv' })).toThrow("people.csv: no column 'salary' (columns: age, job, hours, joined, grade, income)");
     const empty = rows.map((row) => ({ ...row, notes: '?' }));

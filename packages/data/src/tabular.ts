@@ -74,10 +74,19 @@ function columnsOf(rows: readonly TableRow[]): string[] {
   return rows.length === 0 ? [] : Object.keys(rows[0]!);
 }
 
+/** A whole-numbered column whose commonest value is at least this share of its values is also categorical. */
+const SPIKE_SHARE = 0.5;
+/** …when it has at most this many distinct values (the size of its embedding table)… */
+const MAX_SPIKE_CATEGORIES = 1000;
+/** …and its other values come this many times each, on average. */
+const MIN_RECURRENCE = 3;
+
 /**
  * Decides what each column is: the target and the task, categorical, continuous and date inputs.
  * Explicit lists win; other columns are inferred from their values (numbers with few distinct whole
- * values are categorical, other numbers continuous, ISO dates are dates, anything else categorical).
+ * values are categorical, other numbers continuous — and categorical too when whole, mostly one value and
+ * the others recurring —
+ * ISO dates are dates, anything else categorical).
  */
 export function inferTabularSchema(rows: readonly TableRow[], options: InferSchemaOptions): TabularSchema {
   const source = options.source ?? 'table';
@@ -101,14 +110,27 @@ export function inferTabularSchema(rows: readonly TableRow[], options: InferSche
     const present = rows.map((row) => row[name]).filter((value) => !isMissing(value, missing));
     const numbers = present.map(toNumber);
     const numeric = present.length > 0 && numbers.every(Number.isFinite);
-    const distinct = new Set(present.map(text)).size;
-    return { present, numeric, whole: numeric && numbers.every(Number.isInteger), distinct };
+    const counts = new Map<string, number>();
+    for (const value of present) counts.set(text(value), (counts.get(text(value)) ?? 0) + 1);
+    const commonest = Math.max(0, ...counts.values());
+    // how many rows each value other than the commonest has, on average: a category needs its value to recur
+    const othersPerValue = counts.size > 1 ? (present.length - commonest) / (counts.size - 1) : 0;
+    return { present, numeric, whole: numeric && numbers.every(Number.isInteger), distinct: counts.size, commonestShare: present.length === 0 ? 0 : commonest / present.length, othersPerValue };
   };
   for (const name of columns) {
     if (explicit.has(name)) continue;
     const column = describeColumn(name);
     if (column.present.length === 0) throw new DataError(`every value is missing; pass it in 'ignore' or fill it`, { file: source, field: name });
-    if (column.numeric) (column.whole && column.distinct <= maxCardinality ? schema.categorical : schema.continuous).push(name);
+    if (column.numeric && column.whole && column.distinct <= maxCardinality) schema.categorical.push(name);
+    else if (column.numeric) {
+      schema.continuous.push(name);
+      // a count or amount that is mostly one value (capital gain: 0 for 92% of people) is also a category: each
+      // value gets an embedding of its own beside the number, thresholds a network finds hard from one input
+      // (Adult: 85.7% → 87.4%, the gradient-boosting peer's 87.2%; bench/README.md, `defaults`)
+      // — when its other values recur (3 rows each on average), so an amount that is nearly unique per row is not
+      // made a vocabulary that grows with the table
+      if (column.whole && column.commonestShare >= SPIKE_SHARE && column.distinct <= MAX_SPIKE_CATEGORIES && column.othersPerValue >= MIN_RECURRENCE) schema.categorical.push(name);
+    }
     else if (column.present.every((value) => value instanceof Date || DATE.test(text(value)))) schema.dates.push(name);
     else schema.categorical.push(name);
   }
