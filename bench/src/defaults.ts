@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readIdxFile } from '@kindling/data/node';
+import sharp from 'sharp';
 import { datasetsRoot } from './fashion-mnist';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
@@ -46,6 +48,66 @@ function kindlingDefaults(train: string, test: string, out: string): { accuracy:
   return { accuracy: manifest.metrics.test.accuracy, schedule: `${epochs} epochs, batch ${batchSize}, dropout ${dropout}` };
 }
 
+const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+
+/** `perClass` pictures of each class from an IDX split, drawn by a seeded generator. */
+async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: number): Promise<{ pixels: Uint8Array; labels: Uint8Array }> {
+  const root = join(datasetsRoot(), 'image', 'fashion-mnist');
+  const images = (await readIdxFile(join(root, `${prefix}-images-idx3-ubyte.gz`))).data as Uint8Array;
+  const labels = (await readIdxFile(join(root, `${prefix}-labels-idx1-ubyte.gz`))).data as Uint8Array;
+  const chosen = FASHION_CLASSES.flatMap((_, label) => sample([...labels.keys()].filter((index) => labels[index] === label), perClass, seed + label));
+  const pixels = new Uint8Array(chosen.length * 784);
+  chosen.forEach((index, k) => pixels.set(images.subarray(index * 784, (index + 1) * 784), k * 784));
+  return { pixels, labels: Uint8Array.from(chosen, (index) => labels[index]!) };
+}
+
+/** Pictures as PNG files in one folder per class. */
+async function writePictures(folder: string, set: { pixels: Uint8Array; labels: Uint8Array }): Promise<void> {
+  for (const name of FASHION_CLASSES) mkdirSync(join(folder, name), { recursive: true });
+  for (let k = 0; k < set.labels.length; k++) {
+    const picture = sharp(Buffer.from(set.pixels.subarray(k * 784, (k + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } });
+    await picture.png().toFile(join(folder, FASHION_CLASSES[set.labels[k]!]!, `${k}.png`));
+  }
+}
+
+/**
+ * Fashion-MNIST with 1,500 training pictures (150 a class) as PNG folders, `kindling train image` with its
+ * defaults scored on 2,000 test pictures (its `valid/` folder), beside an RBF SVM and logistic regression on
+ * the same pixels.
+ */
+async function fashionRow(work: string, peers: boolean): Promise<string[]> {
+  const root = join(work, 'fashion');
+  const train = await fashionDraw('train', 150, 1);
+  const test = await fashionDraw('t10k', 200, 2);
+  await writePictures(join(root, 'train'), train);
+  await writePictures(join(root, 'valid'), test);
+  const out = join(work, 'fashion-out');
+  const flags = (process.env.KINDLING_BENCH_IMAGE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [CLI, 'train', 'image', root, '--out', out, ...flags], { encoding: 'utf8' });
+  if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train image failed: ${result.stderr.trim().split('\n').at(-1)}`);
+  const seconds = (performance.now() - started) / 1000;
+  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number } };
+  let peer: { svm: number; logistic: number } | undefined;
+  if (peers) {
+    const files = ['train.bin', 'train-labels.bin', 'test.bin', 'test-labels.bin'].map((name) => join(work, name));
+    [train.pixels, train.labels, test.pixels, test.labels].forEach((bytes, index) => writeFileSync(files[index]!, bytes));
+    peer = runPythonBaseline<{ svm: number; logistic: number }>('sklearn_pixels.py', [...files, '28']);
+  }
+  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+  const best = peer === undefined ? undefined : Math.max(peer.svm, peer.logistic);
+  const accuracy = manifest.metrics.accuracy;
+  return [
+    'Fashion-MNIST, 1,500 pictures (2,000 test)',
+    percent(accuracy),
+    `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}`,
+    seconds.toFixed(1),
+    peer === undefined ? 'n/a' : `${percent(peer.logistic)} (logistic)`,
+    peer === undefined ? 'n/a' : `${percent(peer.svm)} (RBF SVM)`,
+    best === undefined ? '' : accuracy >= best - 0.01 ? 'yes' : `no (${((accuracy - best) * 100).toFixed(1)} points)`,
+  ];
+}
+
 /**
  * `pnpm bench defaults`: the CLI with its defaults (no tuning flags) on tables nobody tuned it for, each beside
  * scikit-learn's logistic regression and gradient boosting trained on the same file and scored on the same test
@@ -53,47 +115,53 @@ function kindlingDefaults(train: string, test: string, out: string): { accuracy:
  */
 export async function benchDefaults(): Promise<void> {
   const flags = process.env.KINDLING_BENCH_FLAGS ?? '';
-  console.log(`\n## Defaults on data nobody tuned for: \`kindling train tabular <file> --target income --test <file>\`, ${flags === '' ? 'no other flags' : `with ${flags}`}\n`);
-  const folder = join(datasetsRoot(), 'tabular', 'adult');
-  if (!existsSync(join(folder, 'adult-train.csv'))) {
-    console.log(`no Adult data at ${folder} (set KINDLING_DATASETS): skipped`);
-    return;
-  }
+  console.log(`\n## Defaults on data nobody tuned for: \`kindling train <task> <data>\`, ${flags === '' ? 'no tuning flags' : `tables with ${flags}`}\n`);
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
-  const train = adultRows(join(folder, 'adult-train.csv'));
-  const test = adultRows(join(folder, 'adult-test.csv'));
+  const only = process.env.KINDLING_BENCH_DEFAULTS; // `tabular` or `image`: one kind of row
+  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+  const rows: string[][] = [];
   const work = mkdtempSync(join(tmpdir(), 'kindling-defaults-'));
   try {
-    const testFile = join(work, 'test.csv');
-    writeFileSync(testFile, toCsv(test));
-    const sets = [
-      ...[700, 3000].flatMap((count) => [1, 2, 3].map((seed) => ({ name: `Adult, ${count.toLocaleString('en-US')} rows (draw ${seed})`, rows: sample(train, count, seed) }))),
-      { name: `Adult, all ${train.length.toLocaleString('en-US')} rows`, rows: train },
-    ];
-    const rows: string[][] = [];
-    for (const [index, set] of sets.entries()) {
-      const file = join(work, `train-${index}.csv`);
-      writeFileSync(file, toCsv(set.rows));
-      const started = performance.now();
-      const ours = kindlingDefaults(file, testFile, join(work, `out-${index}`));
-      const seconds = (performance.now() - started) / 1000;
-      const peer = peers ? runPythonBaseline<{ logistic: number; boosting: number; majority: number }>('sklearn_table.py', [file, testFile, 'income']) : undefined;
-      const best = peer === undefined ? undefined : Math.max(peer.logistic, peer.boosting);
-      const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
-      rows.push([
-        set.name,
-        percent(ours.accuracy),
-        ours.schedule,
-        seconds.toFixed(1),
-        peer === undefined ? 'n/a' : percent(peer.logistic),
-        peer === undefined ? 'n/a' : percent(peer.boosting),
-        best === undefined ? '' : ours.accuracy >= best - 0.01 ? 'yes' : `no (${((ours.accuracy - best) * 100).toFixed(1)} points)`,
-      ]);
+    const folder = join(datasetsRoot(), 'tabular', 'adult');
+    if (only === 'image') {
+      // tables left out
+    } else if (!existsSync(join(folder, 'adult-train.csv'))) {
+      console.log(`no Adult data at ${folder} (set KINDLING_DATASETS): its rows are skipped`);
+    } else {
+      const train = adultRows(join(folder, 'adult-train.csv'));
+      const test = adultRows(join(folder, 'adult-test.csv'));
+      const testFile = join(work, 'test.csv');
+      writeFileSync(testFile, toCsv(test));
+      const sets = [
+        ...[700, 3000].flatMap((count) => [1, 2, 3].map((seed) => ({ name: `Adult, ${count.toLocaleString('en-US')} rows (draw ${seed})`, rows: sample(train, count, seed) }))),
+        { name: `Adult, all ${train.length.toLocaleString('en-US')} rows`, rows: train },
+      ];
+      for (const [index, set] of sets.entries()) {
+        const file = join(work, `train-${index}.csv`);
+        writeFileSync(file, toCsv(set.rows));
+        const started = performance.now();
+        const ours = kindlingDefaults(file, testFile, join(work, `out-${index}`));
+        const seconds = (performance.now() - started) / 1000;
+        const peer = peers ? runPythonBaseline<{ logistic: number; boosting: number; majority: number }>('sklearn_table.py', [file, testFile, 'income']) : undefined;
+        const best = peer === undefined ? undefined : Math.max(peer.logistic, peer.boosting);
+        rows.push([
+          `${set.name}, scored on all ${test.length.toLocaleString('en-US')} test rows`,
+          percent(ours.accuracy),
+          ours.schedule,
+          seconds.toFixed(1),
+          peer === undefined ? 'n/a' : `${percent(peer.logistic)} (logistic)`,
+          peer === undefined ? 'n/a' : `${percent(peer.boosting)} (boosting)`,
+          best === undefined ? '' : ours.accuracy >= best - 0.01 ? 'yes' : `no (${((ours.accuracy - best) * 100).toFixed(1)} points)`,
+        ]);
+      }
     }
-    console.log(`test rows: all ${test.length.toLocaleString('en-US')} of adult-test.csv\n`);
-    printTable(['training data', 'Kindling defaults (test accuracy)', 'what the defaults chose', 'seconds', 'logistic regression', 'gradient boosting', 'within 1 point of the better peer'], rows);
+    if (only !== 'tabular') {
+      if (existsSync(join(datasetsRoot(), 'image', 'fashion-mnist', 'train-images-idx3-ubyte.gz'))) rows.push(await fashionRow(work, peers));
+      else console.log('no Fashion-MNIST data (set KINDLING_DATASETS): its row is skipped');
+    }
+    printTable(['training data', 'Kindling defaults (test accuracy)', 'what the defaults chose', 'seconds', 'peer', 'peer', 'within 1 point of the better peer'], rows);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
