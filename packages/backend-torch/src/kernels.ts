@@ -323,8 +323,9 @@ const mirrorPad: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
   if (!isFloat(backend, x) || sizeOf(x!.shape) === 0 || x!.shape.length === 0) return undefined;
   const offset = mode === 'reflect' ? 0 : 1;
-  // a padding wider than the mirror allows is TF.js's error to name: the cpu kernel's
-  if (paddings.some(([before, after], axis) => before < 0 || after < 0 || before > x!.shape[axis]! - offset || after > x!.shape[axis]! - offset)) return undefined;
+  // a padding wider than the mirror allows (reflect: size − 1, symmetric: size) is the cpu kernel's to refuse
+  const widest = (axis: number) => x!.shape[axis]! - 1 + offset;
+  if (paddings.some(([before, after], axis) => before < 0 || after < 0 || before > widest(axis) || after > widest(axis))) return undefined;
   const outShape = x!.shape.map((size, axis) => paddings[axis]![0] + size + paddings[axis]![1]);
   const out = backend.floats(sizeOf(outShape));
   call('MirrorPad', { x: x!.shape }, () => torch.mirrorPad(dataOf(backend, x!), x!.shape, paddings.flat(), offset, out, outShape));
