@@ -121,7 +121,8 @@ function fsddRows(work: string): string[][] {
   const rows = FSDD_SPEAKERS.map((speaker) => {
     const out = join(work, `fsdd-${speaker}`);
     const started = performance.now();
-    const result = spawnSync(process.execPath, [CLI, 'train', 'sound', recordings, '--label-regex', '^(\\d+)_', '--valid-regex', `_${speaker}_`, '--out', out], { encoding: 'utf8' });
+    const flags = (process.env.KINDLING_BENCH_SOUND_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+    const result = spawnSync(process.execPath, [CLI, 'train', 'sound', recordings, '--label-regex', '^(\\d+)_', '--valid-regex', `_${speaker}_`, '--out', out, ...flags], { encoding: 'utf8' });
     if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train sound failed: ${result.stderr.trim().split('\n').at(-1)}`);
     const seconds = (performance.now() - started) / 1000;
     const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number } };
@@ -139,8 +140,10 @@ function fsddRows(work: string): string[][] {
  * rows in the same run. Today: UCI Adult subsampled to 700 and 3,000 rows (three draws each) and whole.
  */
 export async function benchDefaults(): Promise<void> {
-  const flags = process.env.KINDLING_BENCH_FLAGS ?? '';
-  console.log(`\n## Defaults on data nobody tuned for: \`kindling train <task> <data>\`, ${flags === '' ? 'no tuning flags' : `tables with ${flags}`}\n`);
+  const added = Object.entries({ tables: process.env.KINDLING_BENCH_FLAGS, pictures: process.env.KINDLING_BENCH_IMAGE_FLAGS, recordings: process.env.KINDLING_BENCH_SOUND_FLAGS })
+    .filter(([, flags]) => flags !== undefined && flags.trim() !== '')
+    .map(([kind, flags]) => `${kind} with ${flags!.trim()}`);
+  console.log(`\n## Defaults on data nobody tuned for: \`kindling train <task> <data>\`, ${added.length === 0 ? 'no tuning flags' : added.join('; ')}\n`);
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');

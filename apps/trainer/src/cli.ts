@@ -108,6 +108,7 @@ train
   .option('--mel-scale <scale>', 'htk or slaney', 'htk')
   .option('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', number('--mfcc', true))
   .option('--no-augment', 'no time shift or noise mixing in training')
+  .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15; default 0: off)', number('--speed'))
   .option('--epochs <n>', 'epochs to train', number('--epochs', true), 10)
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
   .option('--batch-size <n>', 'recordings per batch', number('--batch-size', true), 32)

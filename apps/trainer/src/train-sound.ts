@@ -22,6 +22,8 @@ export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
   melScale: string;
   mfcc?: number;
   augment: boolean;
+  /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower); 0 or undefined: none. */
+  speed?: number;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -81,7 +83,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     validPct: options.validPct,
     batchSize: options.batchSize,
     seed: options.seed,
-    augment: options.augment ? {} : false,
+    augment: options.augment ? { speed: options.speed ?? 0 } : false,
     onError: options.onBadFile as 'stop' | 'skip',
     preprocessing: {
       sampleRate: options.sampleRate,
@@ -105,7 +107,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       model,
       task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment },
+      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: options.speed ?? 0 },
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));

@@ -117,6 +117,28 @@ describe('sound pipeline', () => {
     expect(10 * Math.log10(power(clean) / power(noise))).toBeCloseTo(10, 3);
   });
 
+  it('speed perturbation plays a training clip faster or slower: a tone comes out at its pitch times the drawn speed', () => {
+    const pipeline = new SoundPipeline({ sampleRate: 8000, duration: 1, spectrogram: { nFft: 256, hopLength: 64, mels: 40 }, normalize: 'example' });
+    const samples = pipeline.prepare({ sampleRate: 8000, channels: [tone(600, 8000, 12000)] });
+    /** The mel band holding most energy in the middle frame. */
+    const peakBand = (features: { data: Float32Array; bins: number; frames: number }) => {
+      const row = features.data.subarray(Math.floor(features.frames / 2) * features.bins, (Math.floor(features.frames / 2) + 1) * features.bins);
+      return row.indexOf(Math.max(...row));
+    };
+    const still = { shift: 0, noiseProbability: 0 };
+    const bands = new Set<number>();
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const speed = new Random(seed).uniform(0.8, 1.2); // the first draw the pipeline makes
+      const perturbed = pipeline.features(samples, { random: new Random(seed), augment: { ...still, speed: 0.2 } });
+      const reference = pipeline.features(pipeline.prepare({ sampleRate: 8000, channels: [tone(600 * speed, 8000, 12000)] }));
+      expect(peakBand(perturbed), `speed ${speed.toFixed(3)}`).toBe(peakBand(reference));
+      bands.add(peakBand(perturbed));
+    }
+    expect(bands.size).toBeGreaterThan(1); // the pitch really moved
+    // off by default: the same clip, the same band
+    expect(peakBand(pipeline.features(samples, { random: new Random(1), augment: still }))).toBe(peakBand(pipeline.features(samples)));
+  });
+
   it('gives the same features for a recording resampled from another rate', () => {
     const pipeline = new SoundPipeline({ sampleRate: 8000, duration: 1, spectrogram: { nFft: 256, hopLength: 64, mels: 40 }, normalize: 'example' });
     expect(pipeline.shape).toEqual([126, 40, 1]);

@@ -60,6 +60,12 @@ export interface SoundAugmentOptions {
   snrDb?: [number, number];
   /** Background recordings to mix in (white noise when none). */
   noises?: Float32Array[];
+  /**
+   * Speed perturbation: each training clip played up to this share faster or slower (pitch and tempo together,
+   * as in speech recognition), so a model hears more voices than its speakers'. Default 0 (off): it changes
+   * pitch, which is the label of some tasks (notes, tones).
+   */
+  speed?: number;
 }
 
 /** Everything that turns a recording into the model's input; stored with a trained model. */
@@ -107,7 +113,10 @@ export class SoundPipeline {
   /** Prepared samples to a normalized spectrogram; with `random` (training) crops randomly and augments. */
   features(samples: Float32Array, options: { random?: Random; augment?: SoundAugmentOptions } = {}): Spectrogram {
     const { random, augment } = options;
-    let clip = fitLength(samples, this.length, random);
+    const speed = random && augment?.speed ? random.uniform(1 - augment.speed, 1 + augment.speed) : 1;
+    // played `speed` times faster: the samples taken as recorded at rate × speed, resampled back to the rate
+    const rate = this.preprocessing.sampleRate;
+    let clip = fitLength(speed === 1 ? samples : resample(samples, Math.round(rate * speed), rate), this.length, random);
     if (random && augment) {
       const { shift = 0.1, noiseProbability = 0.5, snrDb = [10, 30], noises } = augment;
       if (shift > 0) clip = timeShift(clip, shift, random);
