@@ -14,6 +14,12 @@ const COLUMNS = ['age', 'workclass', 'fnlwgt', 'education', 'education-num', 'ma
 /** The CLI as a user runs it (`kindling`), built by `pnpm bench`'s build step. */
 const CLI = fileURLToPath(new URL('../../apps/trainer/dist/cli.js', import.meta.url));
 
+/** Flags an environment variable adds to a CLI run, to compare a setting with the defaults. */
+const extraFlags = (variable: string): string[] => (process.env[variable] ?? '').split(' ').filter((flag) => flag !== '');
+
+/** A share as a percentage with one decimal. */
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+
 /** Adult's rows, trimmed, the test file's labels without their trailing period; a header row first. */
 function adultRows(file: string): string[][] {
   return readFileSync(file, 'utf8')
@@ -40,7 +46,7 @@ function sample<T>(rows: readonly T[], count: number, seed: number): T[] {
 /** Runs `kindling train tabular` with no tuning flags; returns its test accuracy and what it chose. */
 function kindlingDefaults(train: string, test: string, out: string): { accuracy: number; schedule: string } {
   // KINDLING_BENCH_FLAGS adds flags, to compare a setting with the defaults (e.g. `--epochs 5 --batch-size 256`)
-  const flags = (process.env.KINDLING_BENCH_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const flags = extraFlags('KINDLING_BENCH_FLAGS');
   const result = spawnSync(process.execPath, [CLI, 'train', 'tabular', train, '--target', 'income', '--test', test, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train tabular failed: ${result.stderr.trim().split('\n').at(-1)}`);
   const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { test: { accuracy: number } }; training: { epochs: number; batchSize: number; dropout: number } };
@@ -82,7 +88,7 @@ async function fashionRow(work: string, peers: boolean): Promise<string[]> {
   await writePictures(join(root, 'train'), train);
   await writePictures(join(root, 'valid'), test);
   const out = join(work, 'fashion-out');
-  const flags = (process.env.KINDLING_BENCH_IMAGE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const flags = extraFlags('KINDLING_BENCH_IMAGE_FLAGS');
   const started = performance.now();
   const result = spawnSync(process.execPath, [CLI, 'train', 'image', root, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train image failed: ${result.stderr.trim().split('\n').at(-1)}`);
@@ -94,7 +100,6 @@ async function fashionRow(work: string, peers: boolean): Promise<string[]> {
     [train.pixels, train.labels, test.pixels, test.labels].forEach((bytes, index) => writeFileSync(files[index]!, bytes));
     peer = runPythonBaseline<{ svm: number; logistic: number }>('sklearn_pixels.py', [...files, '28']);
   }
-  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
   const best = peer === undefined ? undefined : Math.max(peer.svm, peer.logistic);
   const accuracy = manifest.metrics.accuracy;
   return [
@@ -121,7 +126,7 @@ function fsddRows(work: string): string[][] {
   const rows = FSDD_SPEAKERS.map((speaker) => {
     const out = join(work, `fsdd-${speaker}`);
     const started = performance.now();
-    const flags = (process.env.KINDLING_BENCH_SOUND_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+    const flags = extraFlags('KINDLING_BENCH_SOUND_FLAGS');
     const result = spawnSync(process.execPath, [CLI, 'train', 'sound', recordings, '--label-regex', '^(\\d+)_', '--valid-regex', `_${speaker}_`, '--out', out, ...flags], { encoding: 'utf8' });
     if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train sound failed: ${result.stderr.trim().split('\n').at(-1)}`);
     const seconds = (performance.now() - started) / 1000;
@@ -148,7 +153,6 @@ export async function benchDefaults(): Promise<void> {
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
   const only = process.env.KINDLING_BENCH_DEFAULTS; // `tabular`, `image` or `sound`: one kind of row
-  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
   const rows: string[][] = [];
   const work = mkdtempSync(join(tmpdir(), 'kindling-defaults-'));
   try {
