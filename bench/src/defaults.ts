@@ -57,7 +57,7 @@ function kindlingDefaults(train: string, test: string, out: string): { accuracy:
 const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
 
 /** `perClass` pictures of each class from an IDX split, drawn by a seeded generator. */
-async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: number): Promise<{ pixels: Uint8Array; labels: Uint8Array }> {
+async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: number): Promise<PictureSet> {
   const root = join(datasetsRoot(), 'image', 'fashion-mnist');
   const images = (await readIdxFile(join(root, `${prefix}-images-idx3-ubyte.gz`))).data as Uint8Array;
   const labels = (await readIdxFile(join(root, `${prefix}-labels-idx1-ubyte.gz`))).data as Uint8Array;
@@ -67,50 +67,74 @@ async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: num
   return { pixels, labels: Uint8Array.from(chosen, (index) => labels[index]!) };
 }
 
+/** Small grey pictures: `side`² bytes each, one label (an index into `classes`) each. */
+interface PictureSet {
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
 /** Pictures as PNG files in one folder per class. */
-async function writePictures(folder: string, set: { pixels: Uint8Array; labels: Uint8Array }): Promise<void> {
-  for (const name of FASHION_CLASSES) mkdirSync(join(folder, name), { recursive: true });
+async function writePictures(folder: string, set: PictureSet, side: number, classes: readonly string[]): Promise<void> {
+  for (const name of classes) mkdirSync(join(folder, name), { recursive: true });
+  const area = side * side;
   for (let k = 0; k < set.labels.length; k++) {
-    const picture = sharp(Buffer.from(set.pixels.subarray(k * 784, (k + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } });
-    await picture.png().toFile(join(folder, FASHION_CLASSES[set.labels[k]!]!, `${k}.png`));
+    const picture = sharp(Buffer.from(set.pixels.subarray(k * area, (k + 1) * area)), { raw: { width: side, height: side, channels: 1 } });
+    await picture.png().toFile(join(folder, classes[set.labels[k]!]!, `${k}.png`));
   }
 }
 
 /**
- * Fashion-MNIST with 1,500 training pictures (150 a class) as PNG folders, `kindling train image` with its
- * defaults scored on 2,000 test pictures (its `valid/` folder), beside an RBF SVM and logistic regression on
- * the same pixels.
+ * A picture set as PNG folders (`train/` and `valid/`), `kindling train image` with its defaults scored on the
+ * test pictures (its `valid/` folder), beside an RBF SVM and logistic regression on the same pixels.
  */
-async function fashionRow(work: string, peers: boolean): Promise<string[]> {
-  const root = join(work, 'fashion');
-  const train = await fashionDraw('train', 150, 1);
-  const test = await fashionDraw('t10k', 200, 2);
-  await writePictures(join(root, 'train'), train);
-  await writePictures(join(root, 'valid'), test);
-  const out = join(work, 'fashion-out');
+async function pictureRow(work: string, peers: boolean, data: { name: string; key: string; train: PictureSet; test: PictureSet; side: number; classes: readonly string[] }): Promise<string[]> {
+  const root = join(work, data.key);
+  await writePictures(join(root, 'train'), data.train, data.side, data.classes);
+  await writePictures(join(root, 'valid'), data.test, data.side, data.classes);
+  const out = join(work, `${data.key}-out`);
   const flags = extraFlags('KINDLING_BENCH_IMAGE_FLAGS');
   const started = performance.now();
   const result = spawnSync(process.execPath, [CLI, 'train', 'image', root, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train image failed: ${result.stderr.trim().split('\n').at(-1)}`);
   const seconds = (performance.now() - started) / 1000;
-  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number } };
+  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number; flip: boolean } };
   let peer: { svm: number; logistic: number } | undefined;
   if (peers) {
-    const files = ['train.bin', 'train-labels.bin', 'test.bin', 'test-labels.bin'].map((name) => join(work, name));
-    [train.pixels, train.labels, test.pixels, test.labels].forEach((bytes, index) => writeFileSync(files[index]!, bytes));
-    peer = runPythonBaseline<{ svm: number; logistic: number }>('sklearn_pixels.py', [...files, '28']);
+    const files = ['train.bin', 'train-labels.bin', 'test.bin', 'test-labels.bin'].map((name) => join(work, `${data.key}-${name}`));
+    [data.train.pixels, data.train.labels, data.test.pixels, data.test.labels].forEach((bytes, index) => writeFileSync(files[index]!, bytes));
+    peer = runPythonBaseline<{ svm: number; logistic: number }>('sklearn_pixels.py', [...files, String(data.side)]);
   }
   const best = peer === undefined ? undefined : Math.max(peer.svm, peer.logistic);
   const accuracy = manifest.metrics.accuracy;
   return [
-    'Fashion-MNIST, 1,500 pictures (2,000 test)',
+    data.name,
     percent(accuracy),
-    `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}`,
+    `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, flips ${manifest.training.flip ? 'on' : 'off'}`,
     seconds.toFixed(1),
     peer === undefined ? 'n/a' : `${percent(peer.logistic)} (logistic)`,
     peer === undefined ? 'n/a' : `${percent(peer.svm)} (RBF SVM)`,
     best === undefined ? '' : accuracy >= best - 0.01 ? 'yes' : `no (${((accuracy - best) * 100).toFixed(1)} points)`,
   ];
+}
+
+/** Fashion-MNIST with 1,500 training pictures (150 a class) and 2,000 test pictures (200 a class). */
+async function fashionRow(work: string, peers: boolean): Promise<string[]> {
+  const train = await fashionDraw('train', 150, 1);
+  const test = await fashionDraw('t10k', 200, 2);
+  return pictureRow(work, peers, { name: 'Fashion-MNIST, 1,500 pictures (2,000 test)', key: 'fashion', train, test, side: 28, classes: FASHION_CLASSES });
+}
+
+/**
+ * The UCI handwritten digits scikit-learn ships (1,797 pictures of 8×8, no download; `sklearn_digits.py` splits
+ * them 75/25 by class): small pictures of a kind the project never tuned for.
+ */
+async function digitsRow(work: string): Promise<string[]> {
+  runPythonBaseline<{ train: number; test: number }>('sklearn_digits.py', [work]);
+  const read = (name: string) => new Uint8Array(readFileSync(join(work, name)));
+  const train = { pixels: read('train.bin'), labels: read('train-labels.bin') };
+  const test = { pixels: read('test.bin'), labels: read('test-labels.bin') };
+  const classes = Array.from({ length: 10 }, (_, digit) => String(digit));
+  return pictureRow(work, true, { name: `Handwritten digits (scikit-learn's 8×8), ${train.labels.length.toLocaleString('en-US')} pictures (${test.labels.length} test)`, key: 'digits', train, test, side: 8, classes });
 }
 
 const FSDD_SPEAKERS = ['george', 'jackson', 'lucas', 'nicolas', 'yweweler'];
@@ -152,12 +176,14 @@ export async function benchDefaults(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
-  const only = process.env.KINDLING_BENCH_DEFAULTS; // `tabular`, `image` or `sound`: one kind of row
+  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, fashion, digits (image: both), sound
+  const chosen = process.env.KINDLING_BENCH_DEFAULTS?.split(',').flatMap((kind) => (kind.trim() === 'image' ? ['fashion', 'digits'] : [kind.trim()]));
+  const runs = (kind: string) => chosen === undefined || chosen.includes(kind);
   const rows: string[][] = [];
   const work = mkdtempSync(join(tmpdir(), 'kindling-defaults-'));
   try {
     const folder = join(datasetsRoot(), 'tabular', 'adult');
-    if (only !== undefined && only !== 'tabular') {
+    if (!runs('tabular')) {
       // tables left out
     } else if (!existsSync(join(folder, 'adult-train.csv'))) {
       console.log(`no Adult data at ${folder} (set KINDLING_DATASETS): its rows are skipped`);
@@ -189,11 +215,15 @@ export async function benchDefaults(): Promise<void> {
         ]);
       }
     }
-    if (only === undefined || only === 'image') {
+    if (runs('fashion')) {
       if (existsSync(join(datasetsRoot(), 'image', 'fashion-mnist', 'train-images-idx3-ubyte.gz'))) rows.push(await fashionRow(work, peers));
       else console.log('no Fashion-MNIST data (set KINDLING_DATASETS): its row is skipped');
     }
-    if (only === undefined || only === 'sound') {
+    if (runs('digits')) {
+      if (peers) rows.push(await digitsRow(work));
+      else console.log("scikit-learn's digits come with scikit-learn: their row is skipped");
+    }
+    if (runs('sound')) {
       if (existsSync(join(datasetsRoot(), 'audio', 'fsdd', 'recordings'))) rows.push(...fsddRows(work));
       else console.log('no FSDD recordings (set KINDLING_DATASETS): their rows are skipped');
     }

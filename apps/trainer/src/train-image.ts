@@ -24,6 +24,8 @@ export interface TrainImageOptions extends BackendFlags, CheckpointFlags {
   epochs: number;
   lr?: number;
   findLr: boolean;
+  /** Horizontal flips in training: `auto` (default: only when mirroring keeps pictures in their class), `yes` or `no`. */
+  flip?: string;
   batchSize: number;
   arch: string;
   pretrained?: string;
@@ -61,6 +63,8 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   if (widths === undefined && options.pretrained === undefined) {
     throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
   }
+  const flip = options.flip ?? 'auto';
+  if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
   await startBackend(options, options.quiet);
 
   let root = folder;
@@ -78,9 +82,11 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     seed: options.seed,
     validPct: options.validPct,
     onError: options.onBadFile as 'stop' | 'skip',
+    flip: flip === 'auto' ? 'auto' : flip === 'yes',
   });
   say(`${data.train.size} training and ${data.valid.size} validation images in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
+  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}`);
 
   const inputShape: [number, number, number] = [options.size, options.size, 3];
   const model = options.pretrained
@@ -116,6 +122,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         lr,
         batchSize: options.batchSize,
         seed: options.seed,
+        flip: data.flip.on,
       },
     });
     say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);

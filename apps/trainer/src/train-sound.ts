@@ -24,6 +24,8 @@ export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
   augment: boolean;
   /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower); 0 or undefined: none. */
   speed?: number;
+  /** SpecAugment: this many frequency bands and time stretches masked in each training spectrogram (each up to 15% of its axis); 0 or undefined: none. */
+  masks?: number;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -42,6 +44,9 @@ export interface TrainSoundResult {
   classes: string[];
   outputDirectory: string;
 }
+
+/** The widest SpecAugment mask, as a share of its axis. */
+const MASK_WIDTH = 0.15;
 
 /** Where the default sound set is synthesized the first time. */
 export function defaultSoundDirectory(): string {
@@ -83,7 +88,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     validPct: options.validPct,
     batchSize: options.batchSize,
     seed: options.seed,
-    augment: options.augment ? { speed: options.speed ?? 0 } : false,
+    augment: options.augment ? { speed: options.speed ?? 0, masks: { count: options.masks ?? 0, width: MASK_WIDTH } } : false,
     onError: options.onBadFile as 'stop' | 'skip',
     preprocessing: {
       sampleRate: options.sampleRate,
@@ -107,7 +112,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       model,
       task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: options.speed ?? 0 },
+      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: options.speed ?? 0, masks: options.masks ?? 0 },
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as wavefileModule from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { decodeWav, encodeWav, fitLength, hzToMel, melToHz, mixNoise, resample, SoundPipeline, spectrogram, synthesizeSound, type SpectrogramOptions, type WavSampleFormat } from './index';
+import { decodeWav, encodeWav, fitLength, hzToMel, maskSpectrogram, melToHz, mixNoise, resample, SoundPipeline, spectrogram, synthesizeSound, type SpectrogramOptions, type WavSampleFormat } from './index';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from './node';
 
 const torchaudioReference = JSON.parse(readFileSync(new URL('./fixtures/torchaudio-reference.json', import.meta.url), 'utf8')) as {
@@ -137,6 +137,39 @@ describe('sound pipeline', () => {
     expect(bands.size).toBeGreaterThan(1); // the pitch really moved
     // off by default: the same clip, the same band
     expect(peakBand(pipeline.features(samples, { random: new Random(1), augment: still }))).toBe(peakBand(pipeline.features(samples)));
+  });
+
+  it('SpecAugment masks whole frequency bands and time stretches, at most the asked width, only in training', () => {
+    const frames = 40;
+    const bins = 20;
+    const ones = { data: new Float32Array(frames * bins).fill(1), frames, bins };
+    const random = new Random(9);
+    let masked = 0;
+    for (let trial = 0; trial < 50; trial++) {
+      const { data } = maskSpectrogram(ones, { count: 2, width: 0.15 }, random);
+      const zeroBins = Array.from({ length: bins }, (_, bin) => Array.from({ length: frames }, (_, frame) => data[frame * bins + bin]).every((value) => value === 0)).filter(Boolean).length;
+      const zeroFrames = Array.from({ length: frames }, (_, frame) => data.subarray(frame * bins, (frame + 1) * bins).every((value) => value === 0)).filter(Boolean).length;
+      // every zero lies in a wholly masked band or stretch: no stray cell
+      for (let frame = 0; frame < frames; frame++) {
+        for (let bin = 0; bin < bins; bin++) {
+          if (data[frame * bins + bin] !== 0) continue;
+          const bandMasked = Array.from({ length: frames }, (_, f) => data[f * bins + bin]).every((value) => value === 0);
+          const stretchMasked = data.subarray(frame * bins, (frame + 1) * bins).every((value) => value === 0);
+          expect(bandMasked || stretchMasked).toBe(true);
+        }
+      }
+      expect(zeroBins).toBeLessThanOrEqual(2 * Math.floor(bins * 0.15));
+      expect(zeroFrames).toBeLessThanOrEqual(2 * Math.floor(frames * 0.15));
+      masked += zeroBins + zeroFrames;
+    }
+    expect(masked).toBeGreaterThan(50);
+    expect(ones.data.every((value) => value === 1)).toBe(true);
+    const pipeline = new SoundPipeline({ sampleRate: 8000, duration: 0.5, spectrogram: { nFft: 256, hopLength: 64, mels: 20 }, normalize: 'example' });
+    const tone = synthesizeSound('tone', new Random(1), { sampleRate: 8000, duration: 0.5 });
+    const validation = pipeline.features(tone, { augment: { masks: { count: 2, width: 0.15 } } });
+    expect(validation.data.some((value) => value === 0)).toBe(false);
+    const training = pipeline.features(tone, { random: new Random(2), augment: { shift: 0, noiseProbability: 0, masks: { count: 2, width: 0.15 } } });
+    expect(training.data.filter((value) => value === 0).length).toBeGreaterThan(0);
   });
 
   it('gives the same features for a recording resampled from another rate', () => {

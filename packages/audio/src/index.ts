@@ -3,7 +3,7 @@ export type { AudioData, WavSampleFormat } from './wav';
 export { kaiserLowpass, resample } from './resample';
 export { hzToMel, makeWindow, melFilterbank, melToHz, normalizeSpectrogram, PowerSpectrum, spectrogram, SpectrogramMaker, spectrogramStats, spectrogramToRgba } from './spectrogram';
 export type { MelScale, Spectrogram, SpectrogramOptions, SpectrogramStats, WindowKind } from './spectrogram';
-export { fitLength, mixNoise, SoundPipeline, timeShift } from './transforms';
+export { fitLength, maskSpectrogram, mixNoise, SoundPipeline, timeShift } from './transforms';
 export type { SoundAugmentOptions, SoundPreprocessing } from './transforms';
 export { SOUND_CLASSES, synthesizeSound } from './generate';
 export type { SoundClass } from './generate';

@@ -66,6 +66,26 @@ export interface SoundAugmentOptions {
    * pitch, which is the label of some tasks (notes, tones).
    */
   speed?: number;
+  /**
+   * SpecAugment-style masking of the spectrogram: `count` bands of frequency and `count` stretches of time, each
+   * up to `width` of the axis, set to the spectrogram's mean. Default: none.
+   */
+  masks?: { count: number; width: number };
+}
+
+/** Sets up to `count` random bands of bins and `count` random stretches of frames, each at most `width` of its axis, to 0 (a normalized spectrogram's mean). */
+export function maskSpectrogram(spectrogram: Spectrogram, masks: { count: number; width: number }, random: Random): Spectrogram {
+  const { frames, bins } = spectrogram;
+  const data = spectrogram.data.slice();
+  for (let mask = 0; mask < masks.count; mask++) {
+    const binWidth = random.integer(Math.floor(bins * masks.width) + 1);
+    const firstBin = random.integer(bins - binWidth + 1);
+    for (let frame = 0; frame < frames; frame++) data.fill(0, frame * bins + firstBin, frame * bins + firstBin + binWidth);
+    const frameWidth = random.integer(Math.floor(frames * masks.width) + 1);
+    const firstFrame = random.integer(frames - frameWidth + 1);
+    data.fill(0, firstFrame * bins, (firstFrame + frameWidth) * bins);
+  }
+  return { ...spectrogram, data };
 }
 
 /** Everything that turns a recording into the model's input; stored with a trained model. */
@@ -125,8 +145,8 @@ export class SoundPipeline {
         clip = mixNoise(clip, random.uniform(snrDb[0], snrDb[1]), random, noise);
       }
     }
-    const spectrogram = this.maker.compute(clip);
-    return normalizeSpectrogram(spectrogram, this.preprocessing.normalize === 'example' ? undefined : this.preprocessing.normalize);
+    const normalized = normalizeSpectrogram(this.maker.compute(clip), this.preprocessing.normalize === 'example' ? undefined : this.preprocessing.normalize);
+    return random && augment?.masks && augment.masks.count > 0 ? maskSpectrogram(normalized, augment.masks, random) : normalized;
   }
 
   /** Walks one recording through every step: the best debugging aid. */

@@ -14,6 +14,8 @@ export {
 } from './transforms';
 export type { AffineChoice, AugmentOptions, ElasticOptions, ResizeMethod, Stats } from './transforms';
 export { decodeImageInBrowser } from './browser';
+export { mirrorCheck } from './mirror-check';
+export type { MirrorCheck, MirrorCheckInput } from './mirror-check';
 export type { BrowserImageSource } from './browser';
 export { colorizeMask, defaultPalette, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './segmentation';
 export type { Colour, MaskDecodeOptions, MaskMode } from './segmentation';

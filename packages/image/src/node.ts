@@ -18,6 +18,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
+import { mirrorCheck } from './mirror-check';
 import { assertResizeMethod, augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
@@ -91,6 +92,11 @@ export interface ImageFolderOptions {
   seed?: number;
   /** Batch augmentation in training (false turns it off). */
   augment?: AugmentOptions | false;
+  /**
+   * Horizontal flips in training: `auto` (default) measures whether mirroring keeps pictures in their class
+   * (`mirrorCheck`, on a sample of training pictures) and flips only when it does; true or false decides.
+   */
+  flip?: 'auto' | boolean;
   /** Normalization statistics. Default: per-channel mean 0.5, std 0.25. */
   stats?: Stats;
   /** `stop` on the first bad file (default) or `skip` it and report it. */
@@ -103,9 +109,14 @@ export interface ImageDataLoaders {
   vocab: Vocab;
   /** Everything needed to preprocess an image at inference exactly as in training. */
   preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats };
+  /** Whether training flips pictures horizontally, and why (the mirror check's finding with `flip: 'auto'`). */
+  flip: { on: boolean; why: string };
   /** Walks one training file through reading, decoding, resizing and labelling. */
   summary(): Promise<string[]>;
 }
+
+/** At most this many training pictures of a class are decoded for the mirror check. */
+const MIRROR_CHECK_PER_CLASS = 200;
 
 /**
  * The image data block: files under `root` in one folder per class (optionally inside `train/` and
@@ -130,7 +141,39 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   const split = hasSplitFolders ? folderSplitter()(usable.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(usable);
   const pipeline = new Pipeline<string, ArrayItem>([{ name: `decode, resize ${size}×${size} (${method}), ${channels} channel(s)`, run: (file: string) => loadImage(file, { size, method, channels }) }]);
   const load = async (file: string) => ({ input: await pipeline.run(file), target: vocab.encode(label(file), { file }) });
-  const augment = options.augment === false ? undefined : (options.augment ?? {});
+  let augment = options.augment === false ? undefined : (options.augment ?? {});
+  const flip = await decideFlip();
+  if (augment !== undefined && !flip.on && !augment.dihedral) augment = { ...augment, flip: 0 };
+  async function decideFlip(): Promise<{ on: boolean; why: string }> {
+    const asked = options.flip ?? 'auto';
+    if (augment === undefined) return { on: false, why: 'no augmentation' };
+    if (augment.dihedral) return { on: true, why: 'every flip and quarter turn (dihedral augmentation)' };
+    if (asked !== 'auto') return { on: asked && augment.flip !== 0, why: `horizontal flips ${asked && augment.flip !== 0 ? 'on' : 'off'} (asked for)` };
+    // a seeded sample of each class's training pictures, decoded as training decodes them
+    const random = new Random(seed);
+    const byClass = new Map<number, string[]>();
+    for (const index of split.train) {
+      const file = usable[index]!;
+      const target = vocab.encode(label(file), { file });
+      const classFiles = byClass.get(target);
+      if (classFiles === undefined) byClass.set(target, [file]);
+      else classFiles.push(file);
+    }
+    const pictures: Uint8Array[] = [];
+    const targets: number[] = [];
+    for (const [target, classFiles] of byClass) {
+      const chosen = classFiles.length <= MIRROR_CHECK_PER_CLASS ? classFiles : random.shuffle(classFiles).slice(0, MIRROR_CHECK_PER_CLASS);
+      for (const file of chosen) {
+        const picture = await loadImage(file, { size, method, channels }).catch(() => undefined); // a bad file is the loader's to report
+        if (picture === undefined) continue;
+        pictures.push(picture.data);
+        targets.push(target);
+      }
+    }
+    if (pictures.length === 0) return { on: true, why: 'horizontal flips on (no picture to check mirroring on)' };
+    const check = mirrorCheck({ pictures, labels: targets, height: size, width: size, channels });
+    return { on: check.flip, why: check.why };
+  }
   const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
     let images = (batch.inputs as tf.Tensor4D).div(255) as tf.Tensor4D;
     if (training && augment !== undefined) images = augmentBatch(images, augment, random).images;
@@ -154,10 +197,15 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
     valid: make(split.valid, false),
     vocab,
     preprocessing: { size, method, channels, stats },
+    flip,
     async summary() {
       const file = train.options.items[0]!;
       const lines = await pipeline.summary(file);
-      return [...lines, `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`, `batch → Tensor [${batchSize}, ${size}, ${size}, ${channels}] float32, augmented in training, normalized by mean ${stats.mean.map((m) => m.toFixed(3))} std ${stats.std.map((s) => s.toFixed(3))}`];
+      return [
+        ...lines,
+        `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`,
+        `batch → Tensor [${batchSize}, ${size}, ${size}, ${channels}] float32, ${augment === undefined ? 'not augmented' : `augmented in training (${flip.why})`}, normalized by mean ${stats.mean.map((m) => m.toFixed(3))} std ${stats.std.map((s) => s.toFixed(3))}`,
+      ];
     },
   };
 }
