@@ -109,7 +109,7 @@ train
   .option('--mel-scale <scale>', 'htk or slaney', 'htk')
   .option('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', number('--mfcc', true))
   .option('--no-augment', 'no time shift or noise mixing in training')
-  .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15; default 0: off)', number('--speed'))
+  .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class', rateOrAuto('--speed'), 'auto')
   .option('--masks <n>', 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', number('--masks', true))
   .option('--epochs <n>', 'epochs to train', number('--epochs', true), 10)
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)

@@ -22,8 +22,8 @@ export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
   melScale: string;
   mfcc?: number;
   augment: boolean;
-  /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower); 0 or undefined: none. */
-  speed?: number;
+  /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower; 0: none), or `auto` (default): the largest share that keeps clips in their class by the speed check, or none. */
+  speed?: number | 'auto';
   /** SpecAugment: this many frequency bands and time stretches masked in each training spectrogram (each up to 15% of its axis); 0 or undefined: none. */
   masks?: number;
   epochs: number;
@@ -88,7 +88,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     validPct: options.validPct,
     batchSize: options.batchSize,
     seed: options.seed,
-    augment: options.augment ? { speed: options.speed ?? 0, masks: { count: options.masks ?? 0, width: MASK_WIDTH } } : false,
+    augment: options.augment ? { masks: { count: options.masks ?? 0, width: MASK_WIDTH } } : false,
+    speed: options.speed ?? 'auto',
     onError: options.onBadFile as 'stop' | 'skip',
     preprocessing: {
       sampleRate: options.sampleRate,
@@ -98,6 +99,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   });
   say(`${data.train.size} training and ${data.valid.size} validation recordings in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
+  if (options.augment) say(`augmentation: ${data.speed.why}${options.speed === undefined || options.speed === 'auto' ? ' (--speed <share> or 0 to decide)' : ''}`);
 
   const model = resnet({ inputShape: data.pipeline.shape, classes: data.vocab.size, widths, seed: options.seed });
   const learner = classifierLearner(model, data, options);
@@ -112,7 +114,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       model,
       task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: options.speed ?? 0, masks: options.masks ?? 0 },
+      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: data.speed.share, masks: options.masks ?? 0 },
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { SOUND_CLASSES, synthesizeSound } from './generate';
 import { spectrogramToRgba, type Spectrogram } from './spectrogram';
-import { SoundPipeline, type SoundAugmentOptions, type SoundPreprocessing } from './transforms';
+import { SoundPipeline, speedCheck, type SoundAugmentOptions, type SoundPreprocessing } from './transforms';
 import { decodeWav, encodeWav, type AudioData } from './wav';
 
 export const SOUND_EXTENSIONS = ['.wav'];
@@ -43,8 +43,14 @@ export interface SoundFolderOptions {
   validPct?: number;
   batchSize?: number;
   seed?: number;
-  /** Waveform augmentation in training; false turns it off. */
+  /** Waveform augmentation in training; false turns it off. Its `speed` wins over `speed` below. */
   augment?: SoundAugmentOptions | false;
+  /**
+   * Speed perturbation in training when `augment.speed` is not given: `auto` (default) measures how much of it
+   * keeps clips in their class (`speedCheck`, on a sample of training clips) and uses the largest share that
+   * does, or none; a number is the share.
+   */
+  speed?: 'auto' | number;
   onError?: 'stop' | 'skip';
 }
 
@@ -55,9 +61,14 @@ export interface SoundDataLoaders {
   pipeline: SoundPipeline;
   /** Everything needed to preprocess a recording at inference exactly as in training. */
   preprocessing: SoundPreprocessing;
+  /** The speed perturbation training uses (a share, 0 for none), and why (the speed check's finding with `speed: 'auto'`). */
+  speed: { share: number; why: string };
   /** Walks one training file through every step. */
   summary(): Promise<string[]>;
 }
+
+/** At most this many training clips of a class are checked by `speed: 'auto'`. */
+const SPEED_CHECK_PER_CLASS = 100;
 
 export const DEFAULT_SOUND_PREPROCESSING: SoundPreprocessing = {
   sampleRate: 8000,
@@ -92,7 +103,40 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
     }
     return waveform;
   };
-  const augment = options.augment === false ? undefined : (options.augment ?? {});
+  let augment = options.augment === false ? undefined : (options.augment ?? {});
+  const speed = await decideSpeed();
+  if (augment !== undefined) augment = { ...augment, speed: speed.share };
+  async function decideSpeed(): Promise<{ share: number; why: string }> {
+    if (augment === undefined) return { share: 0, why: 'no augmentation' };
+    if (augment.speed !== undefined || typeof options.speed === 'number') {
+      const share = augment.speed ?? (options.speed as number);
+      return { share, why: share > 0 ? `speed perturbation ±${Math.round(share * 100)}% (asked for)` : 'no speed perturbation (asked for)' };
+    }
+    // a seeded sample of each class's training clips, prepared as training prepares them
+    const random = new Random(seed);
+    const byClass = new Map<number, string[]>();
+    for (const index of split.train) {
+      const file = files[index]!;
+      const target = vocab.encode(label(file), { file });
+      const classFiles = byClass.get(target);
+      if (classFiles === undefined) byClass.set(target, [file]);
+      else classFiles.push(file);
+    }
+    const clips: Float32Array[] = [];
+    const targets: number[] = [];
+    for (const [target, classFiles] of byClass) {
+      const chosen = classFiles.length <= SPEED_CHECK_PER_CLASS ? classFiles : random.shuffle(classFiles).slice(0, SPEED_CHECK_PER_CLASS);
+      for (const file of chosen) {
+        const clip = await prepared(file).catch(() => undefined); // a bad file is the loader's to report
+        if (clip === undefined) continue;
+        clips.push(clip);
+        targets.push(target);
+      }
+    }
+    if (clips.length === 0) return { share: 0, why: 'no speed perturbation (no clip to check it on)' };
+    const check = speedCheck(pipeline, clips, targets);
+    return { share: check.speed, why: check.why };
+  }
   const make = (indices: number[], training: boolean) =>
     new ItemDataLoader<string>({
       items: indices.map((index) => files[index]!),
@@ -115,9 +159,15 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
     vocab,
     pipeline,
     preprocessing,
+    speed,
     async summary() {
       const file = train.options.items[0]!;
-      return [`file ${file}`, ...pipeline.summary(await readSound(file), file), `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`];
+      return [
+        `file ${file}`,
+        ...pipeline.summary(await readSound(file), file),
+        `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`,
+        `training: ${augment === undefined ? 'not augmented' : `random crop, time shift, noise, ${speed.why}${augment.masks && augment.masks.count > 0 ? `, ${augment.masks.count} SpecAugment masks` : ''}`}`,
+      ];
     },
   };
 }

@@ -42,12 +42,19 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   if (!(Number.isInteger(fromRate) && Number.isInteger(toRate) && fromRate > 0 && toRate > 0)) {
     throw new RangeError(`resample: sample rates must be positive whole numbers (got ${fromRate} → ${toRate})`);
   }
-  const divisor = gcd(fromRate, toRate);
-  const up = toRate / divisor;
-  const down = fromRate / divisor;
-  if (up === 1 && down === 1) return samples.slice();
-  const nIn = samples.length;
-  const nOut = Math.ceil((nIn * up) / down);
+  return resampleByRatio(samples, toRate, fromRate);
+}
+
+/** Polyphase filters by `up:down`, kept: speed perturbation draws from a few dozen ratios again and again. */
+const filters = new Map<string, { h: Float64Array; preRemove: number }>();
+const MAX_KEPT_FILTERS = 64;
+/** Longer filters (odd ratios such as 8000:9037) are made for each call instead of kept: at most 64 × 800 KB kept. */
+const MAX_KEPT_TAPS = 100_000;
+
+function polyphaseFilter(up: number, down: number): { h: Float64Array; preRemove: number } {
+  const key = `${up}:${down}`;
+  const kept = filters.get(key);
+  if (kept) return kept;
   const maxRate = Math.max(up, down);
   const halfLength = 10 * maxRate;
   const filter = kaiserLowpass(2 * halfLength + 1, 1 / maxRate);
@@ -55,7 +62,22 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   const prePad = down - (halfLength % down);
   const h = new Float64Array(prePad + filter.length);
   for (let i = 0; i < filter.length; i++) h[prePad + i] = filter[i]! * up;
-  const preRemove = Math.floor((halfLength + prePad) / down);
+  const made = { h, preRemove: Math.floor((halfLength + prePad) / down) };
+  if (h.length > MAX_KEPT_TAPS) return made;
+  if (filters.size >= MAX_KEPT_FILTERS) filters.delete(filters.keys().next().value!);
+  filters.set(key, made);
+  return made;
+}
+
+/** `resample` by the ratio `up / down` of output to input samples (whole numbers, reduced here). */
+export function resampleByRatio(samples: Float32Array, upFactor: number, downFactor: number): Float32Array {
+  const divisor = gcd(upFactor, downFactor);
+  const up = upFactor / divisor;
+  const down = downFactor / divisor;
+  if (up === 1 && down === 1) return samples.slice();
+  const nIn = samples.length;
+  const nOut = Math.ceil((nIn * up) / down);
+  const { h, preRemove } = polyphaseFilter(up, down);
   const out = new Float32Array(nOut);
   // y[k] = Σ_i x[i] · h[t − i·up] with t = (k + preRemove) · down, over i where 0 ≤ t − i·up < len(h).
   for (let k = 0; k < nOut; k++) {

@@ -1,5 +1,5 @@
-import { DataError, type Random } from '@kindling/data';
-import { resample } from './resample';
+import { DataError, labelSafety, labelSafetyWhy, type LabelSafety, type Random } from '@kindling/data';
+import { resample, resampleByRatio } from './resample';
 import { normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
 import { toMono, type AudioData } from './wav';
 
@@ -133,10 +133,10 @@ export class SoundPipeline {
   /** Prepared samples to a normalized spectrogram; with `random` (training) crops randomly and augments. */
   features(samples: Float32Array, options: { random?: Random; augment?: SoundAugmentOptions } = {}): Spectrogram {
     const { random, augment } = options;
-    const speed = random && augment?.speed ? random.uniform(1 - augment.speed, 1 + augment.speed) : 1;
-    // played `speed` times faster: the samples taken as recorded at rate × speed, resampled back to the rate
-    const rate = this.preprocessing.sampleRate;
-    let clip = fitLength(speed === 1 ? samples : resample(samples, Math.round(rate * speed), rate), this.length, random);
+    // played `speed` times faster (in steps of 1%, so a few dozen resampling filters serve every clip): the
+    // samples taken as recorded at rate × speed and resampled back to the rate, 100 / percent as many
+    const percent = random && augment?.speed ? Math.round(100 * random.uniform(1 - augment.speed, 1 + augment.speed)) : 100;
+    let clip = fitLength(percent === 100 ? samples : resampleByRatio(samples, 100, percent), this.length, random);
     if (random && augment) {
       const { shift = 0.1, noiseProbability = 0.5, snrDb = [10, 30], noises } = augment;
       if (shift > 0) clip = timeShift(clip, shift, random);
@@ -162,4 +162,51 @@ export class SoundPipeline {
       `normalize (${this.preprocessing.normalize === 'example' ? 'per example' : `mean ${this.preprocessing.normalize.mean.toFixed(2)} std ${this.preprocessing.normalize.std.toFixed(2)}`})`,
     ];
   }
+}
+
+/** The speed shares `speed: 'auto'` tries, largest first. */
+export const SPEED_CANDIDATES = [0.2, 0.15, 0.1, 0.05] as const;
+
+/** A clip's spectrum: its spectrogram averaged over time, less its own mean (so loudness does not count). */
+function averageSpectrum(pipeline: SoundPipeline, clip: Float32Array): Float64Array {
+  const { data, frames, bins } = pipeline.maker.compute(fitLength(clip, pipeline.length));
+  const spectrum = new Float64Array(bins);
+  for (let frame = 0; frame < frames; frame++) for (let bin = 0; bin < bins; bin++) spectrum[bin]! += data[frame * bins + bin]! / frames;
+  let mean = 0;
+  for (const value of spectrum) mean += value / bins;
+  return spectrum.map((value) => value - mean);
+}
+
+export interface SpeedCheck {
+  /** The largest share of `SPEED_CANDIDATES` that keeps clips in their class, or 0. */
+  speed: number;
+  /** One line saying what was measured and decided. */
+  why: string;
+  /** Each share tried, with its measurement. */
+  tried: { speed: number; check: LabelSafety }[];
+}
+
+/**
+ * Whether speed perturbation keeps a clip's label, and how much of it: the rule behind `speed: 'auto'`
+ * (`labelSafety` from `@kindling/data` on each clip's average spectrum and that of the clip played faster or
+ * slower by the share, alternately). Played 20% faster, a spoken digit is still that digit and its spectrum
+ * stays nearer the digit's; a note is another note. Tries `SPEED_CANDIDATES` from the largest and keeps the
+ * first that keeps labels; when none does, no speed perturbation. When the clips themselves are recognised
+ * barely above chance by their class's average spectrum, the check cannot tell and speed perturbation stays
+ * off: it changes pitch, and pitch may be the label.
+ */
+export function speedCheck(pipeline: SoundPipeline, clips: readonly Float32Array[], labels: readonly number[]): SpeedCheck {
+  if (clips.length === 0) throw new RangeError('a speed check needs clips');
+  const examples = clips.map((clip) => averageSpectrum(pipeline, clip));
+  const tried: SpeedCheck['tried'] = [];
+  for (const speed of SPEED_CANDIDATES) {
+    const percent = (index: number) => Math.round(100 * (index % 2 === 0 ? 1 + speed : 1 - speed));
+    const changed = clips.map((clip, index) => averageSpectrum(pipeline, resampleByRatio(clip, 100, percent(index))));
+    const check = labelSafety({ examples, changed, labels }, { examples: 'training clips', changed: `played ${Math.round(speed * 100)}% faster or slower` });
+    tried.push({ speed, check });
+    if (check.keepsLabels === undefined) return { speed: 0, why: labelSafetyWhy('speed perturbation', check, false, 'pitch may be the label'), tried };
+    if (check.keepsLabels) return { speed, why: labelSafetyWhy(`speed perturbation ±${Math.round(speed * 100)}%`, check, true, ''), tried };
+  }
+  const smallest = tried.at(-1)!;
+  return { speed: 0, why: labelSafetyWhy(`speed perturbation (even ±${Math.round(smallest.speed * 100)}%)`, smallest.check, false, ''), tried };
 }
