@@ -108,6 +108,7 @@ train
   .option('--mels <n>', 'mel bands', number('--mels', true), 40)
   .option('--mel-scale <scale>', 'htk or slaney', 'htk')
   .option('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', number('--mfcc', true))
+  .option('--normalize <how>', 'example (each spectrogram by its mean and std) or bands (each band less its mean over time: takes out a voice\'s or a microphone\'s colour)', 'example')
   .option('--no-augment', 'no time shift or noise mixing in training')
   .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class', rateOrAuto('--speed'), 'auto')
   .option('--masks <n>', 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', number('--masks', true))

@@ -21,6 +21,8 @@ export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
   mels: number;
   melScale: string;
   mfcc?: number;
+  /** `example` (each spectrogram by its mean and std) or `bands` (each band by its mean over time). Default example. */
+  normalize?: string;
   augment: boolean;
   /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower; 0: none), or `auto` (default): the largest share that keeps clips in their class by the speed check, or none. */
   speed?: number | 'auto';
@@ -69,6 +71,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   const widths = ARCHITECTURES[options.arch];
   if (widths === undefined) throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
   if (!['htk', 'slaney'].includes(options.melScale)) throw new ConfigError(`--mel-scale must be htk or slaney, not '${options.melScale}'`);
+  const normalize = options.normalize ?? 'example';
+  if (normalize !== 'example' && normalize !== 'bands') throw new ConfigError(`--normalize must be example or bands, not '${normalize}'`);
   if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
   const label = options.labelRegex === undefined ? 'folder' : regex(options.labelRegex, '--label-regex');
   const valid = options.validRegex === undefined ? undefined : regex(options.validRegex, '--valid-regex');
@@ -94,6 +98,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     preprocessing: {
       sampleRate: options.sampleRate,
       duration: options.duration,
+      normalize,
       spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale as MelScale, mfcc: options.mfcc },
     },
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as wavefileModule from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { decodeWav, encodeWav, fitLength, hzToMel, maskSpectrogram, speedCheck, melToHz, mixNoise, resample, SoundPipeline, spectrogram, synthesizeSound, type SpectrogramOptions, type WavSampleFormat } from './index';
+import { decodeWav, encodeWav, fitLength, hzToMel, maskSpectrogram, normalizeBands, speedCheck, melToHz, mixNoise, resample, SoundPipeline, spectrogram, synthesizeSound, type SpectrogramOptions, type WavSampleFormat } from './index';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from './node';
 
 const torchaudioReference = JSON.parse(readFileSync(new URL('./fixtures/torchaudio-reference.json', import.meta.url), 'utf8')) as {
@@ -137,6 +137,26 @@ describe('sound pipeline', () => {
     expect(bands.size).toBeGreaterThan(1); // the pitch really moved
     // off by default: the same clip, the same band
     expect(peakBand(pipeline.features(samples, { random: new Random(1), augment: still }))).toBe(peakBand(pipeline.features(samples)));
+  });
+
+  it('band normalization takes out what stays the same through a clip (a colour per band) and keeps what changes', () => {
+    const frames = 30;
+    const bins = 8;
+    const random = new Random(4);
+    const moving = Float32Array.from({ length: frames * bins }, () => random.normal());
+    const coloured = moving.map((value, i) => value + 10 * Math.sin(i % bins) - 40);
+    const plain = normalizeBands({ data: moving, frames, bins });
+    const fromColoured = normalizeBands({ data: coloured, frames, bins });
+    for (let i = 0; i < plain.data.length; i++) expect(fromColoured.data[i]).toBeCloseTo(plain.data[i]!, 4);
+    for (let bin = 0; bin < bins; bin++) {
+      let mean = 0;
+      for (let frame = 0; frame < frames; frame++) mean += plain.data[frame * bins + bin]! / frames;
+      expect(Math.abs(mean)).toBeLessThan(1e-5);
+    }
+    const std = Math.sqrt(plain.data.reduce((sum, value) => sum + value * value, 0) / plain.data.length);
+    expect(std).toBeCloseTo(1, 5);
+    const pipeline = new SoundPipeline({ sampleRate: 8000, duration: 0.5, spectrogram: { nFft: 256, hopLength: 64, mels: 20 }, normalize: 'bands' });
+    expect(pipeline.summary({ sampleRate: 8000, channels: [synthesizeSound('chirp', random, { sampleRate: 8000, duration: 0.5 })] }).at(-1)).toBe('normalize (each band by its mean over time, then by the std)');
   });
 
   it('SpecAugment masks whole frequency bands and time stretches, at most the asked width, only in training', () => {

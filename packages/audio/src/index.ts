@@ -1,7 +1,7 @@
 export { decodeWav, encodeWav, SAMPLE_RATE_RANGE, toMono } from './wav';
 export type { AudioData, WavSampleFormat } from './wav';
 export { kaiserLowpass, resample } from './resample';
-export { hzToMel, makeWindow, melFilterbank, melToHz, normalizeSpectrogram, PowerSpectrum, spectrogram, SpectrogramMaker, spectrogramStats, spectrogramToRgba } from './spectrogram';
+export { hzToMel, makeWindow, melFilterbank, melToHz, normalizeBands, normalizeSpectrogram, PowerSpectrum, spectrogram, SpectrogramMaker, spectrogramStats, spectrogramToRgba } from './spectrogram';
 export type { MelScale, Spectrogram, SpectrogramOptions, SpectrogramStats, WindowKind } from './spectrogram';
 export { fitLength, maskSpectrogram, mixNoise, SoundPipeline, SPEED_CANDIDATES, speedCheck, timeShift } from './transforms';
 export type { SoundAugmentOptions, SoundPreprocessing, SpeedCheck } from './transforms';

@@ -439,6 +439,26 @@ export function normalizeSpectrogram(spectrogram: Spectrogram, stats?: Spectrogr
   return { ...spectrogram, data };
 }
 
+/**
+ * Each band less its own mean over time, then the whole by its standard deviation: what stays the same all
+ * through a clip (a voice's or a microphone's spectral colour) is taken out, what changes is kept (cepstral
+ * mean normalization, as speech recognition does it).
+ */
+export function normalizeBands(spectrogram: Spectrogram): Spectrogram {
+  const { frames, bins } = spectrogram;
+  const means = new Float64Array(bins);
+  for (let frame = 0; frame < frames; frame++) for (let bin = 0; bin < bins; bin++) means[bin]! += spectrogram.data[frame * bins + bin]! / frames;
+  const data = new Float32Array(spectrogram.data.length);
+  let squares = 0;
+  for (let i = 0; i < data.length; i++) {
+    data[i] = spectrogram.data[i]! - means[i % bins]!;
+    squares += data[i]! * data[i]!;
+  }
+  const std = Math.sqrt(squares / data.length) || 1;
+  for (let i = 0; i < data.length; i++) data[i]! /= std;
+  return { ...spectrogram, data };
+}
+
 const PALETTE = [
   [68, 1, 84],
   [59, 82, 139],

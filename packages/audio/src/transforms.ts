@@ -1,6 +1,6 @@
 import { DataError, labelSafety, labelSafetyWhy, type LabelSafety, type Random } from '@kindling/data';
 import { resample, resampleByRatio } from './resample';
-import { normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
+import { normalizeBands, normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
 import { toMono, type AudioData } from './wav';
 
 /**
@@ -94,8 +94,11 @@ export interface SoundPreprocessing {
   /** Seconds every clip is padded or cropped to. */
   duration: number;
   spectrogram: Omit<SpectrogramOptions, 'sampleRate'>;
-  /** `example`: each spectrogram by its own mean and std; or fixed dataset statistics. */
-  normalize: 'example' | SpectrogramStats;
+  /**
+   * `example`: each spectrogram by its own mean and std; `bands`: each band less its own mean over time, then by
+   * the spectrogram's std (takes a voice's or a microphone's colour out); or fixed dataset statistics.
+   */
+  normalize: 'example' | 'bands' | SpectrogramStats;
   /** Refuse all-silent recordings (default true): they usually mean a broken file. */
   refuseSilence?: boolean;
 }
@@ -145,7 +148,9 @@ export class SoundPipeline {
         clip = mixNoise(clip, random.uniform(snrDb[0], snrDb[1]), random, noise);
       }
     }
-    const normalized = normalizeSpectrogram(this.maker.compute(clip), this.preprocessing.normalize === 'example' ? undefined : this.preprocessing.normalize);
+    const { normalize } = this.preprocessing;
+    const computed = this.maker.compute(clip);
+    const normalized = normalize === 'bands' ? normalizeBands(computed) : normalizeSpectrogram(computed, normalize === 'example' ? undefined : normalize);
     return random && augment?.masks && augment.masks.count > 0 ? maskSpectrogram(normalized, augment.masks, random) : normalized;
   }
 
@@ -159,7 +164,7 @@ export class SoundPipeline {
       `mono${audio.sampleRate === this.preprocessing.sampleRate ? '' : `, resampled to ${this.preprocessing.sampleRate} Hz`} → ${samples.length} samples`,
       `fit to ${this.preprocessing.duration} s (centred) → ${this.length} samples`,
       `spectrogram (n_fft ${options.nFft ?? 512}, hop ${options.hopLength ?? Math.floor((options.winLength ?? options.nFft ?? 512) / 4)}, ${options.mfcc ? `${options.mfcc} MFCCs of ` : ''}${options.mels ?? 64} ${options.melScale ?? 'htk'} mel bands, dB) → [${spectrogram.frames}, ${spectrogram.bins}, 1]`,
-      `normalize (${this.preprocessing.normalize === 'example' ? 'per example' : `mean ${this.preprocessing.normalize.mean.toFixed(2)} std ${this.preprocessing.normalize.std.toFixed(2)}`})`,
+      `normalize (${this.preprocessing.normalize === 'example' ? 'per example' : this.preprocessing.normalize === 'bands' ? 'each band by its mean over time, then by the std' : `mean ${this.preprocessing.normalize.mean.toFixed(2)} std ${this.preprocessing.normalize.std.toFixed(2)}`})`,
     ];
   }
 }
