@@ -49,15 +49,24 @@ export function epochTable(learner: Learner, metrics: string[]): string {
  * with the task, validation metrics and the most confused pairs), `confusion-matrix.png` and `loss.png`.
  * Returns the final validation accuracy, and that of always answering the most common validation class.
  */
-export async function writeClassifierRun(options: { learner: Learner; model: tf.LayersModel; task: TaskSpec & { labels: string[] }; outputDirectory: string; training: Record<string, unknown> }): Promise<{ accuracy: number; majority: { accuracy: number; label: string } }> {
-  const { learner, model, task, outputDirectory, training } = options;
+export async function writeClassifierRun(options: {
+  learner: Learner;
+  model: tf.LayersModel;
+  task: TaskSpec & { labels: string[] };
+  outputDirectory: string;
+  training: Record<string, unknown>;
+  /** The validation accuracy of the answers the bundle gives, when they are not the model's plain ones (test-time augmentation). */
+  servedAccuracy?: number;
+}): Promise<{ accuracy: number; majority: { accuracy: number; label: string } }> {
+  const { learner, model, task, outputDirectory, training, servedAccuracy } = options;
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
-  const metrics = { validLoss: final.validLoss, accuracy: final.metrics.accuracy, mostConfused: interpretation.mostConfused() };
+  const accuracy = servedAccuracy ?? final.metrics.accuracy!;
+  const metrics = { validLoss: final.validLoss, accuracy, ...(servedAccuracy === undefined ? {} : { accuracyWithoutTta: final.metrics.accuracy }), mostConfused: interpretation.mostConfused() };
   await saveBundle(await createBundle(model, task, { metrics, training }), outputDirectory);
   await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
   await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
-  return { accuracy: final.metrics.accuracy!, majority: majorityOf(interpretation.confusionMatrix, task.labels) };
+  return { accuracy, majority: majorityOf(interpretation.confusionMatrix, task.labels) };
 }
 
 /** The run's last word on a classifier: a warning and `false` when it does not beat the most common class. */

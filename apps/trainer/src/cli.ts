@@ -51,6 +51,7 @@ train
   .option('--epochs <n>', 'epochs to train', number('--epochs', true), 15)
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'))
   .option('--find-lr', 'run the learning-rate finder and train at its suggestion', false)
+  .option('--tta', 'test-time augmentation: the bundle answers with the average of each picture and its mirror image (when training flips)', false)
   .option('--flip <when>', 'horizontal flips in training: auto (only when mirrored training pictures stay nearest their own class), yes or no', 'auto')
   .option('--batch-size <n>', 'pictures per batch', number('--batch-size', true), 16)
   .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')

@@ -30,7 +30,7 @@ describe('kindling train image', () => {
     writeFileSync(join(root, 'shapes', 'star', 'broken.png'), 'not a png');
     const before = tf.memory().numTensors;
     await expect(trainImage(join(root, 'shapes'), options(join(root, 'out')))).rejects.toThrow(`${join(root, 'shapes', 'star', 'broken.png')}: cannot decode as an image`);
-    const result = await trainImage(join(root, 'shapes'), { ...options(join(root, 'out')), onBadFile: 'skip' });
+    const result = await trainImage(join(root, 'shapes'), { ...options(join(root, 'out')), onBadFile: 'skip', tta: true });
     expect(result.classes).toEqual(['circle', 'square', 'star', 'triangle']);
     for (const file of ['model.json', 'weights.bin', 'kindling.json', 'confusion-matrix.png', 'loss.png']) {
       expect(existsSync(join(root, 'out', file)), file).toBe(true);
@@ -39,6 +39,10 @@ describe('kindling train image', () => {
     expect(manifest.task.labels).toEqual(result.classes);
     expect(manifest.task.preprocessing).toMatchObject({ size: 24, method: 'crop', channels: 3 });
     expect(manifest.metrics.accuracy).toBe(result.accuracy);
+    // shapes look like themselves in a mirror: flips on, and with --tta the bundle answers by picture and mirror
+    expect(manifest.training).toMatchObject({ flip: true, tta: true });
+    expect(manifest.task.testTimeAugmentation).toBe('mirror');
+    expect(manifest.metrics.accuracyWithoutTta).toBeGreaterThanOrEqual(0);
     // `kindling predict` reads the bundle and answers with the classes for picture files
     const pictures = ['circle/0000.png', 'square/0001.png'].map((file) => join(root, 'shapes', file));
     const answers = await predict(join(root, 'out'), pictures, { backend: 'wasm', quiet: true });
@@ -55,5 +59,6 @@ describe('kindling train image', () => {
     await expect(trainImage('/no/such/folder', options('/tmp/kindling-x'))).rejects.toThrow('/no/such/folder: cannot read the folder: ENOENT');
     await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), method: 'stretch' })).rejects.toThrow("unknown resize method 'stretch'");
     await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), arch: 'vgg' })).rejects.toThrow("unknown --arch 'vgg'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), flip: 'maybe' })).rejects.toThrow("--flip must be auto, yes or no, not 'maybe'");
   });
 });

@@ -2,12 +2,13 @@ import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
-import { assertResizeMethod, type ResizeMethod } from '@kindling/image';
+import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
 import { lrFindChart } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
+import { finishedEpoch } from './outcome';
 import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +27,8 @@ export interface TrainImageOptions extends BackendFlags, CheckpointFlags {
   findLr: boolean;
   /** Horizontal flips in training: `auto` (default: only when mirroring keeps pictures in their class), `yes` or `no`. */
   flip?: string;
+  /** Test-time augmentation: answers average each picture and its mirror image (only when training flips). */
+  tta?: boolean;
   batchSize: number;
   arch: string;
   pretrained?: string;
@@ -111,10 +114,25 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     reportSkipped(data, data.vocab.labels, say);
     say(epochTable(learner, ['accuracy']));
 
+    let servedAccuracy: number | undefined;
+    if (options.tta && !data.flip.on) say('no test-time augmentation: training did not flip pictures, so their mirror images are not their class');
+    else if (options.tta) {
+      const { probabilities, targets } = await learner.tta(mirrorViews);
+      const best = probabilities.argMax(-1);
+      const predicted = (await best.data()) as Int32Array;
+      const actual = await targets.data();
+      best.dispose();
+      probabilities.dispose();
+      targets.dispose();
+      servedAccuracy = predicted.reduce((right, label, index) => right + (label === actual[index] ? 1 : 0), 0) / predicted.length;
+      say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
+    }
+
     const run = await writeClassifierRun({
       learner,
       model,
-      task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+      servedAccuracy,
+      task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
       outputDirectory,
       training: {
         architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
@@ -123,6 +141,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         batchSize: options.batchSize,
         seed: options.seed,
         flip: data.flip.on,
+        tta: servedAccuracy !== undefined,
       },
     });
     say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);

@@ -5,7 +5,7 @@ import { labelSafety, labelSafetyWhy } from './index';
 function twoClasses(): { examples: number[][]; labels: number[] } {
   const examples: number[][] = [];
   const labels: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 60; i++) {
     const wobble = (i % 5) - 2;
     examples.push([10 + wobble, wobble, 0], [0, -wobble, 10 + wobble]);
     labels.push(0, 1);
@@ -20,15 +20,19 @@ describe('labelSafety', () => {
     expect(nudged).toMatchObject({ keepsLabels: true, recognised: 1, recognisedChanged: 1, chance: 0.5, keptMargin: 1 });
     const reversed = labelSafety({ examples, changed: examples.map((vector) => vector.slice().reverse()), labels });
     expect(reversed).toMatchObject({ keepsLabels: false, recognised: 1, recognisedChanged: 0 });
-    expect(labelSafetyWhy('reversal', reversed, false, '')).toBe("reversal off: 40 examples are nearest their class's mean 100% of the time, changed 0% (chance 50%); that keeps 0% of the margin over chance (under 50%: the change moves examples out of their class)");
+    expect(labelSafetyWhy('reversal', reversed, false, '')).toBe("reversal off: 120 examples are nearest their class's mean 100% of the time, changed 0% (chance 50%); that keeps 0% of the margin over chance (under 50%: the change moves examples out of their class)");
   });
 
   it('leaves an example out of its own class mean, and cannot tell when the examples are not recognised', () => {
     // both classes have the mean 1.5; taken without the example, its own class's mean is always the farther one
     const lonely = labelSafety({ examples: [[0], [3], [1], [2]], changed: [[0], [3], [1], [2]], labels: [0, 0, 1, 1] });
     expect(lonely.recognised).toBe(0);
-    expect(lonely.keepsLabels).toBeUndefined();
-    expect(labelSafetyWhy('flips', lonely, true, 'flips stay on')).toMatch(/^flips on: .* too close to chance to judge by \(flips stay on\)$/);
+    expect(lonely).toMatchObject({ keepsLabels: undefined, undecided: 'few examples' });
+    expect(labelSafetyWhy('flips', lonely, true, 'flips stay on')).toMatch(/^flips on: 4 examples .* too few to judge by \(under 100\) \(flips stay on\)$/);
+    const many = Array.from({ length: 30 }, () => [[0], [3], [1], [2]]).flat();
+    const nearChance = labelSafety({ examples: many, changed: many, labels: many.map((_, i) => (i % 4 < 2 ? 0 : 1)) });
+    expect(nearChance).toMatchObject({ keepsLabels: undefined, undecided: 'near chance' });
+    expect(labelSafetyWhy('flips', nearChance, true, 'flips stay on')).toMatch(/too close to chance to judge by \(flips stay on\)$/);
   });
 
   it('refuses mismatched input', () => {

@@ -8,7 +8,8 @@
  * the examples themselves are, both above chance (the commonest class's share). When the change keeps less
  * than half of that margin it moves examples out of their class (a mirrored 3 is no digit; a note played 20%
  * faster is another note) and the augmentation stays off. When the examples themselves are recognised barely
- * above chance (photos, where a class is no single shape) the check cannot tell. Plain TypeScript: the same
+ * above chance (photos, where a class is no single shape), or when there are fewer than 100 examples, the
+ * check cannot tell. Plain TypeScript: the same
  * answer in Node and the browser.
  */
 
@@ -32,10 +33,14 @@ export interface LabelSafety {
   chance: number;
   /** Share of the margin over chance the change keeps (undefined when undecidable). */
   keptMargin?: number;
+  /** Why the check could not tell: too few examples, or examples recognised too close to chance. */
+  undecided?: 'few examples' | 'near chance';
   /** What was measured, in words: `n examples are nearest … x% of the time, changed y% (chance z%)`. */
   measured: string;
 }
 
+/** With fewer examples the shares move too much from one draw to the next to judge a change by. */
+export const MIN_EXAMPLES = 100;
 /** Below this margin over chance the examples' own recognition is too weak to judge a change by. */
 export const UNDECIDABLE_MARGIN = 0.1;
 /** A change must keep at least this share of the margin over chance. */
@@ -92,14 +97,18 @@ export function labelSafety(input: LabelSafetyInput, words: { examples: string; 
   const share = (value: number) => `${(value * 100).toFixed(0)}%`;
   const measured = `${examples.length} ${words.examples} are nearest their class's mean ${share(recognised)} of the time, ${words.changed} ${share(recognisedChanged)} (chance ${share(chance)})`;
   const margin = recognised - chance;
-  if (margin < UNDECIDABLE_MARGIN) return { keepsLabels: undefined, recognised, recognisedChanged, chance, measured };
+  if (examples.length < MIN_EXAMPLES) return { keepsLabels: undefined, recognised, recognisedChanged, chance, measured, undecided: 'few examples' };
+  if (margin < UNDECIDABLE_MARGIN) return { keepsLabels: undefined, recognised, recognisedChanged, chance, measured, undecided: 'near chance' };
   const keptMargin = (recognisedChanged - chance) / margin;
   return { keepsLabels: keptMargin >= KEPT_MARGIN, recognised, recognisedChanged, chance, keptMargin, measured };
 }
 
 /** The decision in one line: `<what> on|off: <measured>; <verb> keeps x% of the margin over chance (…)`. */
 export function labelSafetyWhy(what: string, check: LabelSafety, on: boolean, undecided: string): string {
-  if (check.keepsLabels === undefined) return `${what} ${on ? 'on' : 'off'}: ${check.measured}, too close to chance to judge by (${undecided})`;
+  if (check.keepsLabels === undefined) {
+    const reason = check.undecided === 'few examples' ? `too few to judge by (under ${MIN_EXAMPLES})` : 'too close to chance to judge by';
+    return `${what} ${on ? 'on' : 'off'}: ${check.measured}, ${reason} (${undecided})`;
+  }
   const share = (value: number) => `${(value * 100).toFixed(0)}%`;
   return `${what} ${on ? 'on' : 'off'}: ${check.measured}; that keeps ${share(Math.max(0, check.keptMargin!))} of the margin over chance (${check.keepsLabels ? 'at least' : 'under'} ${share(KEPT_MARGIN)}${check.keepsLabels ? '' : ': the change moves examples out of their class'})`;
 }

@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleFromFiles, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type RawImage } from './index';
+import { bundleFromFiles, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type RawImage } from './index';
 import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from './node';
 import { exampleBundle, exampleInputs } from './testing';
+import { resnet } from '@kindling/models';
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-deploy-'));
 
@@ -90,6 +91,28 @@ describeEachBackend(
       delete state.taskSha256;
       writeFileSync(join(tabular, 'kindling.json'), JSON.stringify(state));
       await expect(loadPredictor(tabular)).rejects.toThrow(/lists 3 target labels but the model answers 2 classes/);
+    });
+
+    it('test-time augmentation (mirror): each answer averages the picture and its mirror image', async () => {
+      const preprocessing = { size: 16, method: 'crop' as const, channels: 3 as const, stats: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
+      const model = resnet({ inputShape: [16, 16, 3], classes: 3, widths: [4, 8], seed: 3 });
+      const labels = ['cat', 'dog', 'fox'];
+      const plain = await loadPredictor(await createBundle(model, { kind: 'image', labels, preprocessing }));
+      const averaging = await loadPredictor(await createBundle(model, { kind: 'image', labels, preprocessing, testTimeAugmentation: 'mirror' }));
+      model.dispose();
+      const data = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => (i * 37) % 256);
+      const mirrored = new Uint8Array(data.length);
+      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) mirrored[(y * 16 + x) * 3 + c] = data[(y * 16 + 15 - x) * 3 + c]!;
+      type Answer = { probabilities: Record<string, number> };
+      const picture = (await plain.predict({ data, width: 16, height: 16 } as never)) as Answer;
+      const mirror = (await plain.predict({ data: mirrored, width: 16, height: 16 } as never)) as Answer;
+      const before = tf.memory().numTensors;
+      const both = (await averaging.predict({ data, width: 16, height: 16 } as never)) as Answer;
+      expect(tf.memory().numTensors).toBe(before);
+      for (const label of labels) expect(both.probabilities[label]).toBeCloseTo((picture.probabilities[label]! + mirror.probabilities[label]!) / 2, 5);
+      expect(picture.probabilities.cat).not.toBeCloseTo(mirror.probabilities.cat!, 5);
+      plain.dispose();
+      averaging.dispose();
     });
 
     it('predicting a thousand times leaves no tensors behind', async () => {

@@ -132,7 +132,19 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   }
 
   async run(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
-    return classify(await softmaxOf(this.model, () => this.preparation!.batch(prepared)), this.task.labels, prepared.length);
+    const batch = () => this.preparation!.batch(prepared);
+    if (this.task.testTimeAugmentation !== 'mirror') return classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length);
+    // the picture and its mirror image, their class probabilities averaged (as training measured it)
+    const both = () => tf.tidy(() => {
+      const pictures = batch();
+      return tf.concat([pictures, tf.reverse(pictures, 2)]);
+    });
+    const probabilities = await softmaxOf(this.model, both);
+    const width = this.task.labels.length;
+    const half = prepared.length * width;
+    const averaged = new Float32Array(half);
+    for (let i = 0; i < half; i++) averaged[i] = (probabilities[i]! + probabilities[half + i]!) / 2;
+    return classify(averaged, this.task.labels, prepared.length);
   }
 
   inputFromJson(value: unknown): ImageInput {

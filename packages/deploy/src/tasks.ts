@@ -16,6 +16,8 @@ export interface ImageTask {
   kind: 'image';
   labels: string[];
   preprocessing: ImagePreprocessing;
+  /** `mirror`: each answer averages the class probabilities of the picture and its mirror image (test-time augmentation). */
+  testTimeAugmentation?: 'mirror';
 }
 
 /** A sound classifier: WAV or samples → log-mel spectrogram → classes. */

@@ -7,6 +7,7 @@ export {
   denormalize,
   drawAffine,
   IMAGENET_STATS,
+  mirrorViews,
   elasticDeform,
   normalize,
   RESIZE_METHODS,

@@ -242,3 +242,8 @@ export function elasticDeform<M extends Uint8Array | undefined>(
   }
   return { image: out, mask: outMask };
 }
+
+/** Test-time augmentation views of a batch `[n, h, w, c]`: the pictures and their mirror images (for `Learner.tta`). */
+export function mirrorViews(images: tf.Tensor): tf.Tensor[] {
+  return [images.clone(), tf.reverse(images, 2)];
+}

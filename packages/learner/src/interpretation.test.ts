@@ -49,6 +49,34 @@ describeEachBackend('interpretation', () => {
     tf.dispose([logits, targets]);
   });
 
+  it('test-time augmentation averages the class probabilities of each view, without leaking tensors', async () => {
+    // the identity "model" again: a view's logits are the view itself
+    const logits = tf.tensor2d([
+      [2, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    const targets = tf.tensor1d([0, 1, 0], 'int32');
+    const identity = fromFunction({ weights: { unused: tf.variable(tf.zeros([1])) } }, (x) => (x as tf.Tensor).clone());
+    const learner = new Learner({ model: identity, data: { train: new TensorDataLoader(logits, targets), valid: new TensorDataLoader(logits, targets, { batchSize: 2 }) }, loss: crossEntropyLoss() });
+    const before = tf.memory().numTensors;
+    // views: the logits and the logits with their columns swapped (a "mirror")
+    const { probabilities, targets: seen } = await learner.tta((inputs) => [inputs.clone(), tf.reverse(inputs, 1)]);
+    const softmax = (row: number[]) => row.map((value) => Math.exp(value) / row.reduce((sum, other) => sum + Math.exp(other), 0));
+    const expected = [
+      [2, 0],
+      [0, 1],
+      [1, 1],
+    ].map((row) => softmax(row).map((value, k) => (value + softmax(row.slice().reverse())[k]!) / 2));
+    const values = (await probabilities.array()) as number[][];
+    values.forEach((row, i) => row.forEach((value, k) => expect(value).toBeCloseTo(expected[i]![k]!, 5)));
+    expect(Array.from(await seen.data())).toEqual([0, 1, 0]);
+    tf.dispose([probabilities, seen]);
+    expect(tf.memory().numTensors).toBe(before);
+    learner.dispose();
+    tf.dispose([logits, targets]);
+  });
+
   it('loss and lr-finder curves render as PNG, and the progress bar draws to a stream', async () => {
     const data = blobLoaders(7);
     const model = mlp(61);

@@ -322,6 +322,33 @@ export class Learner {
     return result;
   }
 
+  /**
+   * Test-time augmentation: each batch's class probabilities (softmax of the model's outputs) averaged over
+   * `views` of its inputs, e.g. the pictures and their mirror images. Over a loader (validation by default),
+   * concatenated; the caller disposes them. `views` returns new tensors; the batch's own are disposed here.
+   */
+  async tta(views: (inputs: tf.Tensor) => tf.Tensor[], loader: DataLoader | undefined = this.data.valid): Promise<{ probabilities: tf.Tensor; targets: tf.Tensor }> {
+    if (loader === undefined) throw new Error('tta: no data to predict on');
+    const probabilities: tf.Tensor[] = [];
+    const targets: tf.Tensor[] = [];
+    for await (const batch of batchesOf(loader)) {
+      if (Array.isArray(batch.inputs)) throw new Error('tta: a model with several inputs has no views');
+      const inputs = batch.inputs as tf.Tensor;
+      probabilities.push(
+        tf.tidy(() => {
+          const each = views(inputs).map((view) => tf.softmax(this.model.forward(view, false)));
+          if (each.length === 0) throw new Error('tta: views gave no inputs');
+          return tf.addN(each).div(each.length);
+        }),
+      );
+      targets.push(batch.targets);
+      tf.dispose(inputs);
+    }
+    const result = { probabilities: tf.concat(probabilities), targets: tf.concat(targets) };
+    tf.dispose([...probabilities, ...targets]);
+    return result;
+  }
+
   /** Trains only the last parameter group (the head); batch-norm layers keep training, as in fastai. */
   freeze(): void {
     this.freezeTo(-1);
