@@ -44,14 +44,43 @@ function sample<T>(rows: readonly T[], count: number, seed: number): T[] {
 }
 
 /** Runs `kindling train tabular` with no tuning flags; returns its test accuracy and what it chose. */
-function kindlingDefaults(train: string, test: string, out: string): { accuracy: number; schedule: string } {
+function kindlingDefaults(train: string, test: string, out: string, target = 'income'): { accuracy: number; schedule: string } {
   // KINDLING_BENCH_FLAGS adds flags, to compare a setting with the defaults (e.g. `--epochs 5 --batch-size 256`)
   const flags = extraFlags('KINDLING_BENCH_FLAGS');
-  const result = spawnSync(process.execPath, [CLI, 'train', 'tabular', train, '--target', 'income', '--test', test, '--out', out, ...flags], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, 'train', 'tabular', train, '--target', target, '--test', test, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train tabular failed: ${result.stderr.trim().split('\n').at(-1)}`);
   const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { test: { accuracy: number } }; training: { epochs: number; batchSize: number; dropout: number } };
   const { epochs, batchSize, dropout } = manifest.training;
   return { accuracy: manifest.metrics.test.accuracy, schedule: `${epochs} epochs, batch ${batchSize}, dropout ${dropout}` };
+}
+
+/**
+ * Small tables scikit-learn ships (breast cancer: 569 tumours, 30 measurements; wine: 178 wines, 13
+ * measurements, 3 cultivars), each split 75/25 by class three times (`sklearn_tables.py`): tables of a kind the
+ * project never tuned for, with the peers on the same files.
+ */
+function smallTableRows(work: string): string[][] {
+  const rows: string[][] = [];
+  for (const seed of [0, 1, 2]) {
+    const files = runPythonBaseline<Record<string, { train: string; test: string; rows: number }>>('sklearn_tables.py', [work, String(seed), 'breast-cancer', 'wine']);
+    for (const [name, set] of Object.entries(files)) {
+      const started = performance.now();
+      const ours = kindlingDefaults(set.train, set.test, join(work, `out-${name}-${seed}`), 'label');
+      const seconds = (performance.now() - started) / 1000;
+      const peer = runPythonBaseline<{ logistic: number; boosting: number }>('sklearn_table.py', [set.train, set.test, 'label']);
+      const best = Math.max(peer.logistic, peer.boosting);
+      rows.push([
+        `${name === 'wine' ? 'Wine' : 'Breast cancer'}, ${set.rows} rows (split ${seed + 1})`,
+        percent(ours.accuracy),
+        ours.schedule,
+        seconds.toFixed(1),
+        `${percent(peer.logistic)} (logistic)`,
+        `${percent(peer.boosting)} (boosting)`,
+        ours.accuracy >= best - 0.01 ? 'yes' : `no (${((ours.accuracy - best) * 100).toFixed(1)} points)`,
+      ]);
+    }
+  }
+  return rows;
 }
 
 const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
@@ -186,7 +215,7 @@ export async function benchDefaults(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
-  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, fashion, digits (image: both), sound, and
+  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, tables, fashion, digits (image: both), sound, and
   // fashion-all (all of Fashion-MNIST, only by name)
   const chosen = process.env.KINDLING_BENCH_DEFAULTS?.split(',').flatMap((kind) => (kind.trim() === 'image' ? ['fashion', 'digits'] : [kind.trim()]));
   const runs = (kind: string) => chosen === undefined || chosen.includes(kind);
@@ -229,6 +258,10 @@ export async function benchDefaults(): Promise<void> {
     if (runs('fashion')) {
       if (existsSync(join(datasetsRoot(), 'image', 'fashion-mnist', 'train-images-idx3-ubyte.gz'))) rows.push(await fashionRow(work, peers));
       else console.log('no Fashion-MNIST data (set KINDLING_DATASETS): its row is skipped');
+    }
+    if (runs('tables')) {
+      if (peers) rows.push(...smallTableRows(work));
+      else console.log("scikit-learn's tables come with scikit-learn: their rows are skipped");
     }
     // all of Fashion-MNIST only when asked for by name (tens of minutes)
     if (chosen?.includes('fashion-all')) rows.push(await fashionAllRow(work));

@@ -53,7 +53,7 @@ export function labelSafety(input: LabelSafetyInput, words: { examples: string; 
   }
   if (examples.length === 0) throw new RangeError('a label-safety check needs examples');
   const length = examples[0]!.length;
-  const classes = Math.max(...labels) + 1;
+  const classes = labels.reduce((most, label) => Math.max(most, label), 0) + 1;
   const sums = Array.from({ length: classes }, () => new Float64Array(length));
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < examples.length; i++) {
@@ -93,7 +93,7 @@ export function labelSafety(input: LabelSafetyInput, words: { examples: string; 
   }
   const recognised = plain / examples.length;
   const recognisedChanged = kept / examples.length;
-  const chance = Math.max(...counts) / examples.length;
+  const chance = counts.reduce((most, count) => Math.max(most, count), 0) / examples.length;
   const share = (value: number) => `${(value * 100).toFixed(0)}%`;
   const measured = `${examples.length} ${words.examples} are nearest their class's mean ${share(recognised)} of the time, ${words.changed} ${share(recognisedChanged)} (chance ${share(chance)})`;
   const margin = recognised - chance;

@@ -94,6 +94,9 @@ describeEachBackend('interpretation', () => {
     expect(width).toBe(640);
     const finder = await learner.lrFind({ iterations: 30 });
     expect(Array.from(renderChartPng(lrFindChart(finder)).subarray(0, 8))).toEqual(PNG_SIGNATURE);
+    // a long run's per-batch series: more points than a function call takes arguments
+    const long = { ...chart, series: [{ ...chart.series[0]!, points: Array.from({ length: 300_000 }, (_, i): [number, number] => [i, 1 / (i + 1)]) }] };
+    expect(Array.from(renderChartPng(long).subarray(0, 8))).toEqual(PNG_SIGNATURE);
     expect(written).toMatch(/epoch 1 {2}train loss \d\.\d{4} {2}valid loss \d\.\d{4}/);
     expect(written).toMatch(/epoch 2\/2 train/);
     learner.dispose();

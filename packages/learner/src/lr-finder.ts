@@ -106,7 +106,7 @@ export async function lrFind(learner: Learner, options: LrFindOptions = {}): Pro
   const end = usable === -1 ? losses.length : Math.max(usable, 2);
   const curveLrs = lrs.slice(0, end);
   const curveLosses = losses.slice(0, end);
-  const minimumIndex = curveLosses.indexOf(Math.min(...curveLosses));
+  const minimumIndex = curveLosses.reduce((best, loss, index) => (loss < curveLosses[best]! ? index : best), 0);
   const suggestions = {
     valley: valley(curveLrs, curveLosses),
     minimum: curveLrs[minimumIndex]! / 10,

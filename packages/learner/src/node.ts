@@ -183,8 +183,9 @@ export function renderChartPng(chart: Chart, width = 640, height = 400): Uint8Ar
   const tx = (x: number) => (chart.logX ? Math.log10(x) : x);
   const xs = points.map(([x]) => tx(x));
   const ys = points.map(([, y]) => y);
-  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  // a loop, not Math.min(...values): a per-batch series of a long run has more points than a call takes arguments
+  const [xMin, xMax] = extent(xs);
+  const [yMin, yMax] = extent(ys);
   const sx = (x: number) => margin.left + ((tx(x) - xMin) / (xMax - xMin || 1)) * (width - margin.left - margin.right);
   const sy = (y: number) => height - margin.bottom - ((y - yMin) / (yMax - yMin || 1)) * (height - margin.top - margin.bottom);
   context.strokeStyle = '#333333';
@@ -248,4 +249,15 @@ export function renderConfusionMatrixPng(classes: string[], matrix: number[][], 
     }),
   );
   return canvas.toBuffer('image/png');
+}
+
+/** The smallest and largest of `values` ([Infinity, -Infinity] when empty), for any number of them. */
+function extent(values: readonly number[]): [number, number] {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  return [low, high];
 }
