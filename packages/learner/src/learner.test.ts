@@ -26,6 +26,21 @@ describeEachBackend('Learner', () => {
     model.dispose();
   });
 
+  it("a kernel the backend lacks is named with the fix (initBackend from @kindling/backend), not tfjs's bare message", async () => {
+    const x = tf.ones([8, 1]);
+    const weights = { w: tf.variable(tf.zeros([1, 1])) };
+    const model = fromFunction({ weights }, () => {
+      throw new Error("Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'");
+    });
+    const learner = new Learner({ model, data: { train: new TensorDataLoader(x, x, { batchSize: 8 }) }, loss: mseLoss() });
+    const failure = await learner.fit(1).catch((error: unknown) => error as Error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe("the 'wasm' backend has no 'Conv2DBackpropFilter' kernel, which training needs: start the backend with initBackend() from @kindling/backend (npm install @kindling/backend), which registers Kindling's kernels, instead of tf.setBackend('wasm')");
+    expect(((failure as Error).cause as Error).message).toMatch(/^Kernel 'Conv2DBackpropFilter' not registered/);
+    learner.dispose();
+    tf.dispose([x, weights.w]);
+  });
+
   it('trains a model written as a plain function of inputs and weights', async () => {
     // y = 3·x − 2 with noise; the model is w·x + b, starting from zero weights.
     const x = tf.linspace(-1, 1, 64).reshape([64, 1]);

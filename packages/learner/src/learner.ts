@@ -183,6 +183,8 @@ export class Learner {
           });
         }
       });
+    } catch (error) {
+      throw explainMissingKernel(error);
     } finally {
       this.removeCallbacks(...extra);
     }
@@ -421,4 +423,19 @@ export function spreadLearningRates(lr: LearningRates, groups: number): number[]
   const [low, high] = lr as [number, number];
   if (groups === 1) return [high];
   return Array.from({ length: groups }, (_, i) => low * (high / low) ** (i / (groups - 1)));
+}
+
+/**
+ * tfjs's "Kernel 'X' not registered for backend 'Y'" says nothing about the fix: training needs kernels (for
+ * gradients) that some backends lack until `initBackend` from `@kindling/backend` registers Kindling's.
+ */
+export function explainMissingKernel(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const missing = /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(error.message);
+  if (missing === null) return error;
+  const [, kernel, backend] = missing;
+  return new Error(
+    `the '${backend}' backend has no '${kernel}' kernel, which training needs: start the backend with initBackend() from @kindling/backend (npm install @kindling/backend), which registers Kindling's kernels, instead of tf.setBackend('${backend}')`,
+    { cause: error },
+  );
 }
