@@ -96,7 +96,7 @@ describeEachBackend(
     it('test-time augmentation (mirror): each answer averages the picture and its mirror image', async () => {
       const preprocessing = { size: 16, method: 'crop' as const, channels: 3 as const, stats: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
       const model = resnet({ inputShape: [16, 16, 3], classes: 3, widths: [4, 8], seed: 3 });
-      const labels = ['cat', 'dog', 'fox'];
+      const labels: readonly string[] = ['cat', 'dog', 'fox']; // a Vocab's labels are readonly, and tasks take them as they are
       const plain = await loadPredictor(await createBundle(model, { kind: 'image', labels, preprocessing }));
       const averaging = await loadPredictor(await createBundle(model, { kind: 'image', labels, preprocessing, testTimeAugmentation: 'mirror' }));
       model.dispose();

@@ -14,7 +14,7 @@ export interface ImagePreprocessing {
 /** A picture classifier: the class names in output order and the preprocessing. */
 export interface ImageTask {
   kind: 'image';
-  labels: string[];
+  labels: readonly string[];
   preprocessing: ImagePreprocessing;
   /** `mirror`: each answer averages the class probabilities of the picture and its mirror image (test-time augmentation). */
   testTimeAugmentation?: 'mirror';
@@ -23,21 +23,21 @@ export interface ImageTask {
 /** A sound classifier: WAV or samples → log-mel spectrogram → classes. */
 export interface SoundTask {
   kind: 'sound';
-  labels: string[];
+  labels: readonly string[];
   preprocessing: SoundPreprocessing;
 }
 
 /** A mouse-movement classifier: a recording cut into windows, each drawn as a picture; windows vote. */
 export interface PointerTask {
   kind: 'pointer';
-  labels: string[];
+  labels: readonly string[];
   preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
 }
 
 /** A class for every pixel; `voidIndex` is the class ignored in training (never predicted as an answer). */
 export interface SegmentationTask {
   kind: 'segmentation';
-  codes: string[];
+  codes: readonly string[];
   voidIndex: number | null;
   palette: Colour[];
   preprocessing: ImagePreprocessing;
@@ -53,8 +53,8 @@ export interface TabularTask {
 export interface CollabTask {
   kind: 'collab';
   model: 'dot' | 'neural';
-  users: string[];
-  items: string[];
+  users: readonly string[];
+  items: readonly string[];
   yRange: [number, number];
   /** Trained on clicks/likes only (the score is a probability of liking). */
   implicit: boolean;
