@@ -115,6 +115,17 @@ describeEachBackend(
       averaging.dispose();
     });
 
+    it('says what it expected: a file path instead of a picture, a row without columns, a file URL with a host', async () => {
+      const image = await loadPredictor(await exampleBundle('image'));
+      await expect(image.predict('photos/cat.png' as never)).rejects.toThrow("got a file path ('photos/cat.png'), not the file's contents: read the file first");
+      await expect(image.predict('%%%' as never)).rejects.toThrow('not valid base64: pass bytes (a Uint8Array or ArrayBuffer) or base64 text');
+      image.dispose();
+      const tabular = await loadPredictor(await exampleBundle('tabular'));
+      await expect(tabular.predict({ age: 30 } as never)).rejects.toThrow(/^row: no column 'education', .*: a row needs the columns the model was trained on \(.*age.*\); give null for a value you do not know$/);
+      tabular.dispose();
+      await expect(loadPredictor('file://out/image')).rejects.toThrow('file://out/image: not a local file URL: write file:///absolute/path (three slashes) or a plain path such as out/image');
+    });
+
     it('predicting a thousand times leaves no tensors behind', async () => {
       const predictor = await loadPredictor(await exampleBundle('image'));
       const inputs = exampleInputs('image', 4);

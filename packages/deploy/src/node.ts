@@ -12,7 +12,15 @@ import type { AnyPredictor, LoadPredictorOptions } from './load-predictor';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
 export function bundleDirectory(location: string): string {
-  const path = location.startsWith('file://') ? fileURLToPath(location) : location;
+  let path = location;
+  if (location.startsWith('file://')) {
+    try {
+      path = fileURLToPath(location);
+    } catch {
+      // file://out/image reads "out" as a host name
+      throw new BundleError(`not a local file URL: write file:///absolute/path (three slashes) or a plain path such as ${location.slice('file://'.length)}`, location);
+    }
+  }
   return basename(path) === BUNDLE_FILES.manifest ? dirname(resolve(path)) : resolve(path);
 }
 

@@ -99,7 +99,11 @@ export function toBytes(value: unknown, field: string): Uint8Array {
     try {
       binary = atob(text);
     } catch {
-      throw new InputError('not valid base64', field);
+      // a file name or path is the commonest string that is not base64: say what to pass instead
+      if (/^(\.{0,2}[\\/]|[a-z]:[\\/]|file:)|\.[a-z0-9]{2,5}$/i.test(text) && text.length < 4096) {
+        throw new InputError(`got a file path ('${text}'), not the file's contents: read the file first (e.g. fs.readFile) and pass its bytes, or base64 text`, field);
+      }
+      throw new InputError('not valid base64: pass bytes (a Uint8Array or ArrayBuffer) or base64 text', field);
     }
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

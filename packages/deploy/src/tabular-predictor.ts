@@ -23,7 +23,13 @@ export class TabularPredictor extends Predictor<TableRow, TabularPrediction, Tab
     for (const [name, value] of Object.entries(input)) {
       if (value !== null && value !== undefined && !['string', 'number', 'boolean'].includes(typeof value) && !(value instanceof Date)) throw new InputError(`must be a string, number, boolean or null, not ${describe(value)}`, name);
     }
-    // processing one row alone names its problems (a bad number, a missing column) before it joins a batch
+    const { schema } = this.processor;
+    const columns = [...schema.categorical, ...schema.continuous, ...schema.dates];
+    const missing = columns.filter((column) => !(column in input));
+    if (missing.length > 0) {
+      throw new InputError(`no column ${missing.map((column) => `'${column}'`).join(', ')}: a row needs the columns the model was trained on (${columns.join(', ')}); give null for a value you do not know`, 'row');
+    }
+    // processing one row alone names its problems (a bad number) before it joins a batch
     this.processor.process([input], { source: 'row', rowNumbers: [1] });
     return input;
   }
