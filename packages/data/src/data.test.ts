@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from './csv';
-import { DataError } from './errors';
+import { ConfigError, DataError } from './errors';
+import type * as Errors from './errors';
 import { parseIdx } from './idx';
 import { columnLabel, parentFolderLabel, regexLabel } from './labellers';
 import { batchesOf, ItemDataLoader, type Batch } from './loaders';
@@ -144,5 +145,25 @@ describeEachBackend('ItemDataLoader', () => {
       { name: 'count', run: (item: { data: Float32Array }) => item.data.length },
     ]);
     expect(await pipeline.summary('a.txt')).toEqual(['input → "a.txt"', 'read → "a.txt:contents"', 'measure → Float32Array [14]', 'count → 14']);
+  });
+});
+
+describe('errors across copies of the package', () => {
+  it('instanceof recognises a DataError or ConfigError made by another copy (CommonJS beside ESM), and subclasses keep their own', async () => {
+    // a second instance of the module: its classes are other objects, as the CommonJS build's are to the ESM build's
+    const specifier = './errors?another-copy'; // a query makes Vite load the module again, as a second copy
+    const copy = (await import(/* @vite-ignore */ specifier)) as typeof Errors;
+    expect(copy.DataError).not.toBe(DataError);
+    const fromCopy = new copy.DataError('bad row', { row: 3 });
+    expect(fromCopy instanceof DataError).toBe(true);
+    expect(new DataError('x') instanceof copy.DataError).toBe(true);
+    expect(new copy.ConfigError('x') instanceof ConfigError).toBe(true);
+    expect(fromCopy instanceof ConfigError).toBe(false);
+    expect(new Error('x') instanceof DataError).toBe(false);
+    expect((null as unknown as object) instanceof DataError).toBe(false);
+    class RowError extends DataError {}
+    expect(new RowError('x') instanceof DataError).toBe(true);
+    expect(new DataError('x') instanceof RowError).toBe(false);
+    expect(new RowError('x') instanceof RowError).toBe(true);
   });
 });

@@ -34,3 +34,24 @@ export class DataError extends Error {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/**
+ * Makes `value instanceof errorClass` recognise errors made by any copy of the package (its CommonJS and ESM
+ * builds, or two installed versions), by a brand registered under `kindling.<key>` instead of class identity:
+ * a downstream `catch (e) { if (e instanceof DataError) … }` works whichever build threw it. Subclasses keep
+ * ordinary `instanceof`.
+ */
+export function recognisedAcrossCopies<T extends abstract new (...args: never[]) => Error>(errorClass: T, key: string): T {
+  const brand = Symbol.for(`kindling.${key}`);
+  Object.defineProperty(errorClass.prototype, brand, { value: true });
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      if (this !== errorClass) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+    },
+  });
+  return errorClass;
+}
+
+recognisedAcrossCopies(DataError, 'DataError');
+recognisedAcrossCopies(ConfigError, 'ConfigError');

@@ -1,4 +1,4 @@
-export { ConfigError, DataError } from './errors';
+export { ConfigError, DataError, recognisedAcrossCopies } from './errors';
 export type { DataLocation } from './errors';
 export { Vocab } from './vocab';
 export { deriveSeed, Random } from './random';

@@ -1,3 +1,5 @@
+import { recognisedAcrossCopies } from '@kindling/data';
+
 /**
  * A bundle that cannot be used as it is: a missing or tampered file, a format from a newer Kindling, a
  * task this version does not know. The message names the bundle (and the file) and says what to do.
@@ -29,3 +31,6 @@ export class InputError extends Error {
     super(field === undefined ? message : `${field}: ${message}`, options);
   }
 }
+
+recognisedAcrossCopies(BundleError, 'BundleError');
+recognisedAcrossCopies(InputError, 'InputError');

@@ -1,3 +1,4 @@
+import { recognisedAcrossCopies } from '@kindling/data';
 import type { Learner } from './learner';
 
 /**
@@ -59,3 +60,6 @@ export class CancelError extends Error {
     super(`${scope} cancelled: ${reason}`);
   }
 }
+
+// a callback built against another copy of the learner (CommonJS beside ESM) still cancels this loop
+recognisedAcrossCopies(CancelError, 'CancelError');
