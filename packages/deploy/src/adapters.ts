@@ -1,6 +1,7 @@
 import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError } from './errors';
-import { loadPredictor as predictorFor, type AnyPredictor, type LoadPredictorOptions } from './load-predictor';
+import { loadPredictor as predictorFor, type LoadPredictorOptions, type PredictorFor } from './load-predictor';
+import type { TaskKind } from './tasks';
 
 /**
  * Where bundles live, keyed by URL scheme (as tfjs keys its IO handlers): `memory://`, `http(s)://`
@@ -75,8 +76,8 @@ export function bundleStore(adapters: readonly BundleAdapter[]) {
       await adapter.save(bundle, url);
     },
     /** A predictor from a bundle or the location of one. */
-    async loadPredictor(source: Bundle | string, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
-      return predictorFor(typeof source === 'string' ? await adapterFor(source).load(source) : source, { source: typeof source === 'string' ? source : undefined, ...options });
+    async loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
+      return predictorFor<K>(typeof source === 'string' ? await adapterFor(source).load(source) : source, { source: typeof source === 'string' ? source : undefined, ...options });
     },
   };
 }

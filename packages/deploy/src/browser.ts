@@ -6,7 +6,8 @@ import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './a
 import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError, InputError } from './errors';
 import type { ImageDecoder, RawImage } from './image-predictor';
-import type { AnyPredictor, LoadPredictorOptions } from './load-predictor';
+import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
+import type { TaskKind } from './tasks';
 
 const DATABASE = 'kindling-bundles';
 const STORE = 'bundles';
@@ -138,8 +139,8 @@ export async function loadBundle(url: string): Promise<Bundle> {
 export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = browserStore.saveBundle;
 
 /** A predictor from a bundle or its location; image inputs may be files, Blobs, images or canvases. */
-export function loadPredictor(source: Bundle | string, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
-  return browserStore.loadPredictor(typeof source === 'string' ? absolute(source) : source, { decodeImage: decodeImageInBrowser, ...options });
+export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
+  return browserStore.loadPredictor<K>(typeof source === 'string' ? absolute(source) : source, { decodeImage: decodeImageInBrowser, ...options });
 }
 
 /** A relative URL (`./models/shapes/`) against the page, so bundles can sit beside the app. */

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleFromFiles, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type RawImage } from './index';
+import { BundleError, bundleFromFiles, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type Classification, type RawImage } from './index';
 import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from './node';
 import { exampleBundle, exampleInputs } from './testing';
 import { resnet } from '@kindling/models';
@@ -124,6 +124,19 @@ describeEachBackend(
       await expect(tabular.predict({ age: 30 } as never)).rejects.toThrow(/^row: no column 'education', .*: a row needs the columns the model was trained on \(.*age.*\); give null for a value you do not know$/);
       tabular.dispose();
       await expect(loadPredictor('file://out/image')).rejects.toThrow('file://out/image: not a local file URL: write file:///absolute/path (three slashes) or a plain path such as out/image');
+    });
+
+    it('loadPredictor narrows to the kind asked for, and refuses a bundle of another kind', async () => {
+      const directory = join(temporary(), 'bundle');
+      await saveToDisk(await exampleBundle('image'), directory);
+      const image = await loadPredictor(directory, { kind: 'image' });
+      const [picture] = exampleInputs('image', 1) as RawImage[];
+      // typed as the image predictor's answer: no instanceof needed (this line does not compile with the union)
+      const answer: Classification = await image.predict(picture!);
+      expect(['cat', 'dog', 'fox']).toContain(answer.label);
+      image.dispose();
+      await expect(loadPredictor(directory, { kind: 'tabular' })).rejects.toThrow(`${directory}: this is a bundle of kind 'image', not 'tabular'`);
+      await expect(loadPredictor(directory, { kind: 'tabular' })).rejects.toBeInstanceOf(BundleError);
     });
 
     it('predicting a thousand times leaves no tensors behind', async () => {

@@ -14,6 +14,6 @@ export type { PointerClassification, PointerInput } from './pointer-predictor';
 export { TabularPredictor } from './tabular-predictor';
 export { CollabPredictor } from './collab-predictor';
 export type { CollabAnswer, CollabQuery } from './collab-predictor';
-export type { AnyPredictor, LoadPredictorOptions } from './load-predictor';
+export type { AnyPredictor, LoadPredictorOptions, PredictorByKind, PredictorFor } from './load-predictor';
 export { bundleFileUrl, bundleStore, httpAdapter, loadBundle, loadPredictor, memoryAdapter, saveBundle } from './adapters';
 export type { BundleAdapter } from './adapters';

@@ -8,7 +8,8 @@ import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './a
 import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { ImageDecoder } from './image-predictor';
-import type { AnyPredictor, LoadPredictorOptions } from './load-predictor';
+import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
+import type { TaskKind } from './tasks';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
 export function bundleDirectory(location: string): string {
@@ -71,6 +72,6 @@ export const loadBundle = nodeStore.loadBundle;
 export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = nodeStore.saveBundle;
 
 /** A predictor from a bundle or its location; image inputs may be file bytes (decoded with sharp). */
-export function loadPredictor(source: Bundle | string, options: LoadPredictorOptions = {}): Promise<AnyPredictor> {
-  return nodeStore.loadPredictor(source, { decodeImage: decodeImageWithSharp, ...options });
+export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
+  return nodeStore.loadPredictor<K>(source, { decodeImage: decodeImageWithSharp, ...options });
 }
