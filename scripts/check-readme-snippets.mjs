@@ -1,0 +1,55 @@
+// Every ```ts block of every package README compiles as a module of its own, strict, against the built
+// packages (as a downstream project sees them). Each block is written to `packages/<name>/.snippets/` (ignored
+// by git) and type-checked with the repository's compiler options and top-level await. Run by `pnpm lint`
+// after the build; prints each failing block's README line and the compiler's message.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+let blocks = 0;
+let failures = 0;
+for (const folder of readdirSync(join(root, 'packages'))) {
+  const directory = join(root, 'packages', folder);
+  const readme = join(directory, 'README.md');
+  if (!existsSync(readme)) continue;
+  const lines = readFileSync(readme, 'utf8').split('\n');
+  const snippets = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== '```ts') continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && lines[end].trim() !== '```') end++;
+    snippets.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
+    i = end;
+  }
+  if (snippets.length === 0) continue;
+  const out = join(directory, '.snippets');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  const files = snippets.map((snippet, index) => {
+    const file = `readme-line-${snippet.line}.ts`;
+    // `export {}` makes each block a module (top-level await, no clashes between blocks)
+    writeFileSync(join(out, file), `${snippet.code}\nexport {};\n`);
+    return { ...snippet, file, index };
+  });
+  writeFileSync(
+    join(out, 'tsconfig.json'),
+    JSON.stringify({ extends: '../../../tsconfig.base.json', compilerOptions: { noEmit: true, module: 'ESNext', target: 'ES2022', noUnusedLocals: false }, include: ['*.ts'] }, null, 2),
+  );
+  blocks += files.length;
+  const result = spawnSync(process.execPath, [tsc, '-p', join(out, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', cwd: out });
+  if (result.status !== 0) {
+    for (const line of result.stdout.split('\n').filter((text) => /error TS/.test(text))) {
+      const match = /^readme-line-(\d+)\.ts\((\d+),\d+\): (.*)$/.exec(line.trim());
+      failures++;
+      console.error(match ? `packages/${folder}/README.md:${Number(match[1]) + Number(match[2]) - 1}: ${match[3]}` : `packages/${folder}: ${line.trim()}`);
+    }
+  }
+}
+if (failures > 0) {
+  console.error(`${failures} compile error(s) in README snippets`);
+  process.exit(1);
+}
+console.log(`README snippets: all ${blocks} compile`);
