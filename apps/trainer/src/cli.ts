@@ -113,7 +113,7 @@ train
   .option('--no-augment', 'no time shift or noise mixing in training')
   .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class', rateOrAuto('--speed'), 'auto')
   .option('--masks <n>', 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', number('--masks', true))
-  .option('--epochs <n>', 'epochs to train', number('--epochs', true), 10)
+  .option('--epochs <n>', 'epochs to train (default auto: enough for 1,200 steps, 10–40 epochs)', numberOrAuto('--epochs'), 'auto')
   .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
   .option('--batch-size <n>', 'recordings per batch', number('--batch-size', true), 32)
   .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')

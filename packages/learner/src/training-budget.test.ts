@@ -23,6 +23,10 @@ describe('trainingBudget', () => {
     expect(chosen.why).toContain('(--batch-size)');
     expect(chosen.why).toContain('(--epochs)');
     expect(trainingBudget({ items: 560, batchSize: 64 }).epochs).toBe(25);
+    // the sound command's schedule: its default batch, 1,200 steps, 10–40 epochs (2,000 recordings: 20 epochs)
+    const sound = trainingBudget({ items: 2000, batchSize: 32, batchSource: 'the default', minSteps: 1200, epochBounds: [10, 40] });
+    expect([sound.batchSize, sound.epochs, sound.steps]).toEqual([32, 20, 1240]);
+    expect(sound.why).toBe('2000 training items → batch 32 (the default), 20 epochs (at least 1200 steps, within 10–40 epochs): 1240 steps');
   });
 
   it('never asks for a batch larger than the data, nor more epochs than the bound', () => {

@@ -4,6 +4,8 @@ export interface TrainingBudgetOptions {
   items: number;
   /** A batch size the user chose; otherwise one is sized from `items`. */
   batchSize?: number;
+  /** Where a given `batchSize` came from, for the reason in words. Default `--batch-size`. */
+  batchSource?: string;
   /** Epochs the user chose; otherwise enough for `minSteps`. */
   epochs?: number;
   /** Smallest and largest batch size chosen. Default 16 and 256. */
@@ -39,7 +41,7 @@ export function trainingBudget(options: TrainingBudgetOptions): TrainingBudget {
   const batchSize = options.batchSize ?? Math.min(maxBatch, Math.max(minBatch, sized), items);
   const stepsPerEpoch = Math.max(1, Math.floor(items / batchSize));
   const epochs = options.epochs ?? Math.min(maxEpochs, Math.max(minEpochs, Math.ceil(minSteps / stepsPerEpoch)));
-  const batchWhy = options.batchSize === undefined ? `batch ${batchSize} (about ${batchesPerEpoch} batches an epoch, within ${minBatch}–${maxBatch})` : `batch ${batchSize} (--batch-size)`;
+  const batchWhy = options.batchSize === undefined ? `batch ${batchSize} (about ${batchesPerEpoch} batches an epoch, within ${minBatch}–${maxBatch})` : `batch ${batchSize} (${options.batchSource ?? '--batch-size'})`;
   const epochWhy = options.epochs === undefined ? `${epochs} epochs (at least ${minSteps} steps, within ${minEpochs}–${maxEpochs} epochs)` : `${epochs} epochs (--epochs)`;
   return { batchSize, epochs, steps: epochs * stepsPerEpoch, why: `${items} training items → ${batchWhy}, ${epochWhy}: ${epochs * stepsPerEpoch} steps` };
 }
