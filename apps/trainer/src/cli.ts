@@ -181,7 +181,7 @@ train
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (images: string | undefined, masks: string | undefined, options) => {
-    await trainSegment(images, masks, options);
+    exitWhenNoBetter(await trainSegment(images, masks, options));
   });
 
 train

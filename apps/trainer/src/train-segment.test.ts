@@ -30,6 +30,10 @@ describe('kindling train segment', () => {
     const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 120, size: 32, seed: 3 });
     const result = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), epochs: 8 });
     expect(result.pixelAccuracy).toBeGreaterThan(0.75); // background alone is about 0.7 of the pixels
+    expect(result.beatsBaseline).toBe(true);
+    // a run that cannot learn (one epoch at a vanishing rate) is flagged: no better than every pixel 'background'
+    const untrained = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'untrained')), codes: join(scenes, 'codes.txt'), epochs: 1, lr: 1e-9 });
+    expect(untrained.beatsBaseline).toBe(false);
     expect(Object.keys(result.dicePerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.task.codes).toHaveLength(4);

@@ -10,7 +10,7 @@ import { progressBar, renderChartPng, writeFileAtomic } from '@kindling/learner/
 import { unet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
-import { finishedEpoch } from './outcome';
+import { beatsBaseline, finishedEpoch } from './outcome';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -42,6 +42,8 @@ export interface TrainSegmentOptions extends BackendFlags, CheckpointFlags {
 
 export interface TrainSegmentResult {
   pixelAccuracy: number;
+  /** False when the model does not beat giving every pixel the most common class. */
+  beatsBaseline: boolean;
   meanIoU: number;
   dicePerClass: Record<string, number>;
   outputDirectory: string;
@@ -153,7 +155,9 @@ export async function trainSegment(images: string | undefined, masks: string | u
     // what the model sees and says, for one validation picture
     const paletteForDisplay = palette ?? defaultPalette(codes.length);
     let picture: { pixels: Uint8Array; mask: Uint8Array } | undefined;
+    const pixelCounts = new Array<number>(codes.length).fill(0); // validation pixels per class, for the baseline
     for await (const batch of data.valid) {
+      for (const value of await batch.targets.data()) if (value !== ignoreIndex && value >= 0 && value < codes.length) pixelCounts[value]!++;
       if (picture === undefined) {
         const [pixels, mask] = tf.tidy(() => {
           const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
@@ -180,7 +184,10 @@ export async function trainSegment(images: string | undefined, masks: string | u
     await saveBundle(bundle, outputDirectory);
     await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
     say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
-    return { pixelAccuracy: final.metrics.pixelAccuracy!, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+    const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
+    const counted = pixelCounts.reduce((sum, count) => sum + count, 0);
+    const beats = beatsBaseline({ metric: 'validation pixel accuracy', model: final.metrics.pixelAccuracy!, baseline: counted === 0 ? 0 : pixelCounts[commonest]! / counted, baselineName: `giving every pixel the class '${codes[commonest]}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` });
+    return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();
