@@ -51,7 +51,7 @@ export interface TrainSoundResult {
 
 /**
  * Steps `--epochs auto` trains for at least. Measured on the Free Spoken Digit Dataset with each speaker held out
- * (2,000 training recordings, batch 32): 10 epochs (620 steps) averaged 74.5%, 20 epochs (1,240 steps) more; see
+ * (2,000 training recordings, batch 32): 10 epochs (620 steps) averaged 74.5%, 20 epochs (1,240 steps) 83.6%; see
  * bench/README.md.
  */
 const SOUND_MIN_STEPS = 1200;
