@@ -3,7 +3,7 @@ import { startBackend, type BackendFlags } from './backend-flags';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
-import { lrFindChart } from '@kindling/learner';
+import { lrFindChart, trainingBudget } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel } from '@kindling/models/node';
@@ -22,14 +22,16 @@ export const ARCHITECTURES: Record<string, number[]> = {
 export interface TrainImageOptions extends BackendFlags, CheckpointFlags {
   size: number;
   method: string;
-  epochs: number;
+  /** Epochs, or `auto`: enough for 1,000 steps, 5–40 epochs. */
+  epochs: number | 'auto';
   lr?: number;
   findLr: boolean;
   /** Horizontal flips in training: `auto` (default: only when mirroring keeps pictures in their class), `yes` or `no`. */
   flip?: string;
   /** Test-time augmentation: answers average each picture and its mirror image (only when training flips). */
   tta?: boolean;
-  batchSize: number;
+  /** Pictures per batch, or `auto`: about 32 batches an epoch, 16–128 pictures. */
+  batchSize: number | 'auto';
   arch: string;
   pretrained?: string;
   cutAt?: string;
@@ -47,6 +49,18 @@ export interface TrainImageResult {
   classes: string[];
   outputDirectory: string;
   lr: number;
+}
+
+/** The image schedule: `auto` batch and epochs sized by the training pictures (at least 1,000 steps). */
+function imageBudget(items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) {
+  return trainingBudget({
+    items,
+    batchSize: options.batchSize === 'auto' ? undefined : options.batchSize,
+    epochs: options.epochs === 'auto' ? undefined : options.epochs,
+    batchBounds: [16, 128],
+    minSteps: 1000,
+    epochBounds: [5, 40],
+  });
 }
 
 /** Where the default image set is drawn the first time `pnpm start` runs. */
@@ -81,7 +95,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   const data = await imageFolderDataLoaders(resolve(root), {
     size: options.size,
     method: options.method as ResizeMethod,
-    batchSize: options.batchSize,
+    batchSize: options.batchSize === 'auto' ? (items) => imageBudget(items, options).batchSize : options.batchSize,
     seed: options.seed,
     validPct: options.validPct,
     onError: options.onBadFile as 'stop' | 'skip',
@@ -89,6 +103,8 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   });
   say(`${data.train.size} training and ${data.valid.size} validation images in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (!options.quiet) for (const line of await data.summary()) say(`  ${line}`);
+  const budget = imageBudget(data.train.size, options); // the same sizing the data block used for its batches
+  say(`schedule: ${budget.why}`);
   say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}`);
 
   const inputShape: [number, number, number] = [options.size, options.size, 3];
@@ -105,10 +121,10 @@ export async function trainImage(folder: string | undefined, options: TrainImage
       await writeFileAtomic(join(outputDirectory, 'lr-find.png'), renderChartPng(lrFindChart(found)));
       say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
     }
-    if (options.pretrained) await learner.fineTune(options.epochs, lr);
+    if (options.pretrained) await learner.fineTune(budget.epochs, lr);
     else {
-      const resuming = await checkpointing(options, planOf('image', folder, options));
-      await learner.fitOneCycle(options.epochs, lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+      const resuming = await checkpointing(options, planOf('image', folder, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
+      await learner.fitOneCycle(budget.epochs, lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     }
 
     reportSkipped(data, data.vocab.labels, say);
@@ -136,9 +152,9 @@ export async function trainImage(folder: string | undefined, options: TrainImage
       outputDirectory,
       training: {
         architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
-        epochs: options.epochs,
+        epochs: budget.epochs,
         lr,
-        batchSize: options.batchSize,
+        batchSize: budget.batchSize,
         seed: options.seed,
         flip: data.flip.on,
         tta: servedAccuracy !== undefined,

@@ -167,6 +167,9 @@ describeEachBackend('the image folder data block', () => {
     }
     const again = await imageFolderDataLoaders(root, { size: 24, batchSize: 8, seed: 1 });
     expect(again.valid.options.items).toEqual(data.valid.options.items);
+    // a batch size sized by the number of training pictures (the CLI's --batch-size auto)
+    const sized = await imageFolderDataLoaders(root, { size: 24, batchSize: (items) => items / 4, seed: 1 });
+    expect(sized.train.batchSize).toBe(8);
   });
 
   it('names an empty class folder, refuses a single class, and skips a corrupt file when asked', async () => {

@@ -86,7 +86,8 @@ export interface ImageFolderOptions {
   size?: number;
   method?: ResizeMethod;
   channels?: 1 | 3;
-  batchSize?: number;
+  /** Pictures per batch, or a function of the number of training pictures that sizes it. Default 64. */
+  batchSize?: number | ((trainingItems: number) => number);
   /** Share held out when the folder has no train/valid split. Default 0.2. */
   validPct?: number;
   seed?: number;
@@ -124,7 +125,7 @@ const MIRROR_CHECK_PER_CLASS = 200;
  * the backend.
  */
 export async function imageFolderDataLoaders(root: string, options: ImageFolderOptions = {}): Promise<ImageDataLoaders> {
-  const { size = 64, method = 'crop', channels = 3, batchSize = 64, validPct = 0.2, seed = 42, onError = 'stop' } = options;
+  const { size = 64, method = 'crop', channels = 3, validPct = 0.2, seed = 42, onError = 'stop' } = options;
   if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new ConfigError(`image size must be a whole number from 8 to 1024, not ${size}`);
   assertResizeMethod(method);
   const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
@@ -139,6 +140,7 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   const vocab = Vocab.fromLabels(labels);
   if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs a folder per class, at least two`);
   const split = hasSplitFolders ? folderSplitter()(usable.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(usable);
+  const batchSize = typeof options.batchSize === 'function' ? options.batchSize(split.train.length) : (options.batchSize ?? 64);
   const pipeline = new Pipeline<string, ArrayItem>([{ name: `decode, resize ${size}×${size} (${method}), ${channels} channel(s)`, run: (file: string) => loadImage(file, { size, method, channels }) }]);
   const load = async (file: string) => ({ input: await pipeline.run(file), target: vocab.encode(label(file), { file }) });
   let augment = options.augment === false ? undefined : (options.augment ?? {});
