@@ -1,5 +1,5 @@
 /** Node-only sound helpers: reading WAV files, PNG spectrograms, the sound folder data block, the generated set. */
-import { ConfigError, DataError, functionSplitter, ItemDataLoader, parentFolderLabel, randomSplitter, Random, regexLabel, Vocab, type Labeller } from '@kindling/data';
+import { ConfigError, DataError, functionSplitter, ItemDataLoader, parentFolderLabel, randomSplitter, Random, regexLabel, samplePerClass, Vocab, type Labeller } from '@kindling/data';
 import { folderItems } from '@kindling/data/node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -113,25 +113,14 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
       return { share, why: share > 0 ? `speed perturbation ±${Math.round(share * 100)}% (asked for)` : 'no speed perturbation (asked for)' };
     }
     // a seeded sample of each class's training clips, prepared as training prepares them
-    const random = new Random(seed);
-    const byClass = new Map<number, string[]>();
-    for (const index of split.train) {
-      const file = files[index]!;
-      const target = vocab.encode(label(file), { file });
-      const classFiles = byClass.get(target);
-      if (classFiles === undefined) byClass.set(target, [file]);
-      else classFiles.push(file);
-    }
+    const chosen = samplePerClass(split.train.map((index) => files[index]!), (file) => vocab.encode(label(file), { file }), SPEED_CHECK_PER_CLASS, seed);
     const clips: Float32Array[] = [];
     const targets: number[] = [];
-    for (const [target, classFiles] of byClass) {
-      const chosen = classFiles.length <= SPEED_CHECK_PER_CLASS ? classFiles : random.shuffle(classFiles).slice(0, SPEED_CHECK_PER_CLASS);
-      for (const file of chosen) {
-        const clip = await prepared(file).catch(() => undefined); // a bad file is the loader's to report
-        if (clip === undefined) continue;
-        clips.push(clip);
-        targets.push(target);
-      }
+    for (const { item: file, label: target } of chosen) {
+      const clip = await prepared(file).catch(() => undefined); // a bad file is the loader's to report
+      if (clip === undefined) continue;
+      clips.push(clip);
+      targets.push(target);
     }
     if (clips.length === 0) return { share: 0, why: 'no speed perturbation (no clip to check it on)' };
     const check = speedCheck(pipeline, clips, targets);

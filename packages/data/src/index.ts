@@ -19,5 +19,5 @@ export { cleanLabel, DEFAULT_MISSING, generateTable, inferTabularSchema, Tabular
 export { TableColumns } from './table-columns';
 export type { TableColumnsOptions } from './table-columns';
 export type { ColumnKind, GeneratedTable, InferSchemaOptions, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './tabular';
-export { KEPT_MARGIN, labelSafety, labelSafetyWhy, MIN_EXAMPLES, UNDECIDABLE_MARGIN } from './label-safety';
+export { KEPT_MARGIN, labelSafety, labelSafetyWhy, MIN_EXAMPLES, samplePerClass, UNDECIDABLE_MARGIN } from './label-safety';
 export type { LabelSafety, LabelSafetyInput } from './label-safety';

@@ -1,3 +1,5 @@
+import { Random } from './random';
+
 /**
  * Whether an augmentation keeps examples in their class, measured on the training examples themselves: the rule
  * behind Kindling's `auto` augmentation defaults (image flips, sound speed perturbation).
@@ -101,6 +103,22 @@ export function labelSafety(input: LabelSafetyInput, words: { examples: string; 
   if (margin < UNDECIDABLE_MARGIN) return { keepsLabels: undefined, recognised, recognisedChanged, chance, measured, undecided: 'near chance' };
   const keptMargin = (recognisedChanged - chance) / margin;
   return { keepsLabels: keptMargin >= KEPT_MARGIN, recognised, recognisedChanged, chance, keptMargin, measured };
+}
+
+/**
+ * At most `perClass` items of each class, drawn by a seeded generator (all of a class that has fewer), with their
+ * class: the sample a label-safety check measures on, so that a big class does not decide alone.
+ */
+export function samplePerClass<T>(items: readonly T[], classOf: (item: T) => number, perClass: number, seed: number): { item: T; label: number }[] {
+  const byClass = new Map<number, T[]>();
+  for (const item of items) {
+    const label = classOf(item);
+    const members = byClass.get(label);
+    if (members === undefined) byClass.set(label, [item]);
+    else members.push(item);
+  }
+  const random = new Random(seed);
+  return [...byClass].flatMap(([label, members]) => (members.length <= perClass ? members : random.shuffle(members).slice(0, perClass)).map((item) => ({ item, label })));
 }
 
 /** The decision in one line: `<what> on|off: <measured>; <verb> keeps x% of the margin over chance (…)`. */

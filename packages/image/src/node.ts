@@ -9,6 +9,7 @@ import {
   Pipeline,
   Random,
   randomSplitter,
+  samplePerClass,
   Vocab,
   type ArrayItem,
   type Batch,
@@ -152,25 +153,14 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
     if (augment.dihedral) return { on: true, why: 'every flip and quarter turn (dihedral augmentation)' };
     if (asked !== 'auto') return { on: asked && augment.flip !== 0, why: `horizontal flips ${asked && augment.flip !== 0 ? 'on' : 'off'} (asked for)` };
     // a seeded sample of each class's training pictures, decoded as training decodes them
-    const random = new Random(seed);
-    const byClass = new Map<number, string[]>();
-    for (const index of split.train) {
-      const file = usable[index]!;
-      const target = vocab.encode(label(file), { file });
-      const classFiles = byClass.get(target);
-      if (classFiles === undefined) byClass.set(target, [file]);
-      else classFiles.push(file);
-    }
+    const chosen = samplePerClass(split.train.map((index) => usable[index]!), (file) => vocab.encode(label(file), { file }), MIRROR_CHECK_PER_CLASS, seed);
     const pictures: Uint8Array[] = [];
     const targets: number[] = [];
-    for (const [target, classFiles] of byClass) {
-      const chosen = classFiles.length <= MIRROR_CHECK_PER_CLASS ? classFiles : random.shuffle(classFiles).slice(0, MIRROR_CHECK_PER_CLASS);
-      for (const file of chosen) {
-        const picture = await loadImage(file, { size, method, channels }).catch(() => undefined); // a bad file is the loader's to report
-        if (picture === undefined) continue;
-        pictures.push(picture.data);
-        targets.push(target);
-      }
+    for (const { item: file, label: target } of chosen) {
+      const picture = await loadImage(file, { size, method, channels }).catch(() => undefined); // a bad file is the loader's to report
+      if (picture === undefined) continue;
+      pictures.push(picture.data);
+      targets.push(target);
     }
     if (pictures.length === 0) return { on: true, why: 'horizontal flips on (no picture to check mirroring on)' };
     const check = mirrorCheck({ pictures, labels: targets, height: size, width: size, channels });
