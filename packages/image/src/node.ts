@@ -117,8 +117,9 @@ export interface ImageDataLoaders {
   summary(): Promise<string[]>;
 }
 
-/** At most this many training pictures of a class are decoded for the mirror check. */
+/** At most this many training pictures of a class are decoded for the mirror check, at most this many pixels a side. */
 const MIRROR_CHECK_PER_CLASS = 200;
+const MIRROR_CHECK_SIDE = 32;
 
 /**
  * The image data block: files under `root` in one folder per class (optionally inside `train/` and
@@ -153,17 +154,19 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
     if (augment.dihedral) return { on: true, why: 'every flip and quarter turn (dihedral augmentation)' };
     if (asked !== 'auto') return { on: asked && augment.flip !== 0, why: `horizontal flips ${asked && augment.flip !== 0 ? 'on' : 'off'} (asked for)` };
     // a seeded sample of each class's training pictures, decoded as training decodes them
+    const checkSize = Math.min(size, MIRROR_CHECK_SIDE);
     const chosen = samplePerClass(split.train.map((index) => usable[index]!), (file) => vocab.encode(label(file), { file }), MIRROR_CHECK_PER_CLASS, seed);
     const pictures: Uint8Array[] = [];
     const targets: number[] = [];
     for (const { item: file, label: target } of chosen) {
-      const picture = await loadImage(file, { size, method, channels }).catch(() => undefined); // a bad file is the loader's to report
+      // at most 32 pixels a side: mirroring is as plain there, and a 224-pixel set stays a few MB and seconds
+      const picture = await loadImage(file, { size: checkSize, method, channels }).catch(() => undefined); // a bad file is the loader's to report
       if (picture === undefined) continue;
       pictures.push(picture.data);
       targets.push(target);
     }
     if (pictures.length === 0) return { on: true, why: 'horizontal flips on (no picture to check mirroring on)' };
-    const check = mirrorCheck({ pictures, labels: targets, height: size, width: size, channels });
+    const check = mirrorCheck({ pictures, labels: targets, height: checkSize, width: checkSize, channels });
     return { on: check.flip, why: check.why };
   }
   const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
