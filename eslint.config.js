@@ -14,7 +14,7 @@ const backendModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'packages/backend-torch/build/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**'] },
+  { ignores: ['**/dist/**', 'packages/backend-torch/build/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**', '**/.snippets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

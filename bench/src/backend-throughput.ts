@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { initBackend, type BackendName, type BackendReport } from '@kindling/backend/node';
-import { backendLabel, benchThreads, wasmThreadsOf } from './threads';
+import { backendLabel, benchGpuAdapter, benchThreads, wasmThreadsOf } from './threads';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
 
@@ -65,13 +65,14 @@ export async function benchBackendThroughput(): Promise<void> {
   const plan: Array<[BackendName, number, number]> = [
     ['tensorflow', 20, 3],
     ['torch', 20, 3],
+    ['webgpu', 20, 3], // a hardware adapter, or the one KINDLING_BENCH_GPU_ADAPTER names
     ['wasm', 10, 2],
     ['cpu', 1, 0], // ~0.3 img/s: one batch of 32 already takes about two minutes
   ];
   for (const [backend, steps, warmup] of plan) {
     let report: BackendReport;
     try {
-      report = await initBackend({ backend, log: false, threads: benchThreads() });
+      report = await initBackend({ backend, log: false, threads: benchThreads(), gpuAdapter: benchGpuAdapter() });
     } catch (error) {
       rows.push([backend, 'not available', '', (error as Error).message.replace(/^.*cannot run here: /, '')]);
       continue;

@@ -62,9 +62,11 @@ export async function benchPointer(): Promise<void> {
     let position = 0;
     let correct = 0;
     for await (const batch of data.valid) {
-      const probabilities = tf.tidy(() => tf.softmax(model.predict(batch.inputs as tf.Tensor) as tf.Tensor)).arraySync() as number[][];
-      const targets = batch.targets.arraySync() as number[];
-      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      // asynchronous reads: a synchronous one cannot run on WebGPU in Node
+      const softmax = tf.tidy(() => tf.softmax(model.predict(batch.inputs as tf.Tensor) as tf.Tensor));
+      const probabilities = (await softmax.array()) as number[][];
+      const targets = (await batch.targets.array()) as number[];
+      tf.dispose([softmax, batch.inputs as tf.Tensor, batch.targets]);
       probabilities.forEach((row, index) => {
         const file = items[position++]!.file;
         const sum = votes.get(file) ?? new Float64Array(row.length);

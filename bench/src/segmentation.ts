@@ -145,7 +145,7 @@ export async function benchSegmentation(): Promise<void> {
         masks.forEach((mask, index) => truth.set(mask.data, index * mask.data.length));
         return [mean.slice([0, 0, 0, 0], [-1, -1, -1, 1]), tf.tensor1d(truth, 'int32')];
       });
-      const [membrane, actual] = [membraneTensor.dataSync(), truthTensor.dataSync()];
+      const [membrane, actual] = [await membraneTensor.data(), await truthTensor.data()];
       tf.dispose([membraneTensor, truthTensor]);
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       for (let i = 0; i < actual!.length; i++) {

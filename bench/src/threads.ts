@@ -11,9 +11,18 @@ export function benchBackend(): BackendName | 'auto' {
   return (process.env.KINDLING_BENCH_BACKEND as BackendName | undefined) ?? 'auto';
 }
 
-/** Starts the benchmark's backend (`KINDLING_BENCH_BACKEND`, `KINDLING_BENCH_THREADS`) without a log line. */
+/**
+ * The WebGPU adapter a benchmark may use, by part of its name: `KINDLING_BENCH_GPU_ADAPTER=nvidia`. Unset, webgpu
+ * runs only on a hardware adapter; naming a software one (SwiftShader) measures it, labelled as software.
+ */
+export function benchGpuAdapter(): string | undefined {
+  const setting = process.env.KINDLING_BENCH_GPU_ADAPTER?.trim();
+  return setting === undefined || setting === '' ? undefined : setting;
+}
+
+/** Starts the benchmark's backend (`KINDLING_BENCH_BACKEND`, `KINDLING_BENCH_THREADS`, `KINDLING_BENCH_GPU_ADAPTER`) without a log line. */
 export function startBenchBackend(): Promise<BackendReport> {
-  return initBackend({ backend: benchBackend(), log: false, threads: benchThreads() });
+  return initBackend({ backend: benchBackend(), log: false, threads: benchThreads(), gpuAdapter: benchGpuAdapter() });
 }
 
 /** How many threads the torch or wasm backend runs on, from its report; undefined for other backends. */
@@ -27,8 +36,14 @@ export function wasmThreadsOf(report: BackendReport): number | undefined {
   return report.name === 'wasm' ? threadsOf(report) : undefined;
 }
 
-/** The backend a row ran on, with its thread count: `wasm, 2 threads`, `torch, 2 threads`. */
+/**
+ * The backend a row ran on, with its thread count or its GPU: `wasm, 2 threads`, `torch, 2 threads`,
+ * `webgpu on NVIDIA H200`, `webgpu on SwiftShader driver 5.0.0 (software, not a GPU figure)`.
+ */
 export function backendLabel(report: BackendReport): string {
+  if (report.adapter !== undefined) {
+    return `${report.name} on ${report.adapter.name}${report.adapter.software ? ' (software, not a GPU figure)' : ''}`;
+  }
   const threads = threadsOf(report);
   return threads === undefined ? report.name : `${report.name}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { join } from 'node:path';
 import { beatsBaseline, finishedEpoch, majorityOf } from './outcome';
+import { runningOn } from './backend-flags';
 
 /** The Learner every classifier command trains: body and head split for fine-tuning, cross-entropy, accuracy, a progress bar. */
 export function classifierLearner(model: tf.LayersModel, data: { train: DataLoader; valid?: DataLoader }, options: { quiet?: boolean; seed: number }): Learner {
@@ -16,7 +17,7 @@ export function classifierLearner(model: tf.LayersModel, data: { train: DataLoad
     data,
     loss: crossEntropyLoss(),
     metrics: [accuracy()],
-    callbacks: options.quiet ? [] : [progressBar()],
+    callbacks: options.quiet ? [] : [progressBar({ device: runningOn() })],
     seed: options.seed,
   });
 }

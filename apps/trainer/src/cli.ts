@@ -61,8 +61,6 @@ train
   .option('--valid-pct <share>', 'share of pictures held out when there are no train/ and valid/ folders', number('--valid-pct'), 0.2)
   .option('--on-bad-file <what>', 'stop at an unreadable picture, or skip it and report it', 'stop')
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/image')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
@@ -88,8 +86,6 @@ train
   .option('--valid-pct <share>', 'share of ratings held out', number('--valid-pct'), 0.1)
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/collab')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
@@ -121,8 +117,6 @@ train
   .option('--valid-pct <share>', 'share held out when there is no --valid-regex', number('--valid-pct'), 0.2)
   .option('--on-bad-file <what>', 'stop at an unreadable recording, or skip it and report it', 'stop')
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/sound')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
@@ -146,8 +140,6 @@ train
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--valid-pct <share>', 'share of samples held out', number('--valid-pct'), 0.2)
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/pointer')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (folder: string | undefined, options) => {
@@ -176,8 +168,6 @@ train
   .option('--validate-every <n>', 'validate every n-th epoch and the last only', number('--validate-every', true))
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/segment')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (images: string | undefined, masks: string | undefined, options) => {
@@ -207,8 +197,6 @@ train
   .option('--valid-pct <share>', 'share of rows held out for validation', number('--valid-pct'), 0.2)
   .option('--seed <n>', 'random seed', number('--seed', true), 42)
   .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
   .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
   .action(async (file: string | undefined, options) => {
@@ -222,8 +210,6 @@ program
   .argument('<inputs...>', 'files, or JSON such as \'{"user": "1", "item": "50"}\'')
   .option('--json', 'one JSON object per line', false)
   .option('--out <dir>', 'segmentation: write each mask as a coloured PNG here')
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .action(async (bundle: string, inputs: string[], options) => {
     await predict(bundle, inputs, options);
   });
@@ -245,13 +231,19 @@ program
   .option('--token <secret>', 'require Authorization: Bearer <secret> on /predict, /info and /metrics (or set KINDLING_TOKEN)')
   .option('--rate-limit <n>', 'at most n /predict requests a minute from one address (then 429 with Retry-After)', number('--rate-limit', true))
   .option('--cors <origins>', "web pages allowed to call the server, comma separated (e.g. https://app.example), or '*'")
-  .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-  .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
   .action(async (bundle: string, options) => {
     await serveBundle(bundle, options);
   });
 
 // `--debug` anywhere (or KINDLING_DEBUG=1): errors come with their stack; otherwise one line naming the file, row or flag
+/** The flags every command shares: which backend runs, on how many threads, on which GPU. */
+for (const command of [...train.commands, ...program.commands.filter((command) => command !== train)]) {
+  command
+    .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
+    .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
+    .option('--gpu-adapter <name>', 'the WebGPU adapter, by part of its name (nvidia, radeon, SwiftShader); a software adapter runs only when named');
+}
+
 const argv = process.argv.filter((argument) => argument !== '--debug');
 const debug = argv.length !== process.argv.length || ['1', 'true'].includes(process.env.KINDLING_DEBUG ?? '');
 program.addHelpText('after', '\nAdd --debug (or set KINDLING_DEBUG=1) to see the stack of an error.');

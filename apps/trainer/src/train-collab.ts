@@ -1,5 +1,5 @@
 import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
-import { startBackend, type BackendFlags } from './backend-flags';
+import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
@@ -75,7 +75,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     },
     loss: mseLoss(),
     metrics: [mse(), rmse()],
-    callbacks: options.quiet ? [] : [progressBar()],
+    callbacks: options.quiet ? [] : [progressBar({ device: runningOn() })],
     seed: options.seed,
   });
   try {
@@ -88,14 +88,15 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
       table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.metrics.mse!.toFixed(4), record.metrics.rmse!.toFixed(4), record.seconds.toFixed(1)]);
     }
     say(table.toString());
-    const recommender = new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels });
+    // read once, asynchronously: a synchronous read stalls a GPU, and cannot run on WebGPU in Node
+    const recommender = await new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels }).ready();
     if (options.model === 'dot') {
       const { highest, lowest } = recommender.itemBiases(5);
       say(`most liked, after accounting for who rates them: ${highest.map((entry) => entry.item).join(', ')}`);
       say(`least liked: ${lowest.map((entry) => entry.item).join(', ')}`);
     }
     const firstUser = ratings.users.labels[0]!;
-    say(`top 5 for user ${firstUser}: ${recommender.recommend(firstUser, 5).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
+    say(`top 5 for user ${firstUser}: ${(await recommender.recommendAsync(firstUser, 5)).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
     const outputDirectory = resolve(options.out);
     const bundle = await createBundle(
       model,

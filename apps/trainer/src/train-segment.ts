@@ -1,5 +1,5 @@
 import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
-import { startBackend, type BackendFlags } from './backend-flags';
+import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
@@ -126,7 +126,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
     loss,
     metrics: [accuracy({ ignoreIndex, name: 'pixelAccuracy' }), iou({ ignoreIndex }), diceMetric],
     callbacks: [
-      ...(options.quiet ? [] : [progressBar()]),
+      ...(options.quiet ? [] : [progressBar({ device: runningOn() })]),
       ...(options.average ? [averageWeights()] : []),
       ...(options.validateEvery !== undefined && options.validateEvery > 1 ? [validateEvery(options.validateEvery)] : []),
     ],
@@ -159,13 +159,15 @@ export async function trainSegment(images: string | undefined, masks: string | u
     for await (const batch of data.valid) {
       for (const value of await batch.targets.data()) if (value !== ignoreIndex && value >= 0 && value < codes.length) pixelCounts[value]!++;
       if (picture === undefined) {
-        const [pixels, mask] = tf.tidy(() => {
+        const [shown, predicted] = tf.tidy(() => {
           const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
           const { mean, std } = data.preprocessing.stats;
-          const shown = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
-          return [shown.dataSync(), (model.predict(first) as tf.Tensor).argMax(-1).dataSync()];
+          const pixels = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
+          return [pixels, (model.predict(first) as tf.Tensor).argMax(-1)];
         });
-        picture = { pixels: Uint8Array.from(pixels!), mask: Uint8Array.from(mask!) };
+        // asynchronous reads: a synchronous one cannot run on WebGPU in Node
+        picture = { pixels: Uint8Array.from(await shown!.data()), mask: Uint8Array.from(await predicted!.data()) };
+        tf.dispose([shown!, predicted!]);
       }
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
     }

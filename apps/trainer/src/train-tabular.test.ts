@@ -2,6 +2,7 @@ import { generateTable } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { swiftShaderAvailability } from '@kindling/backend/node';
 import { describe, expect, it } from 'vitest';
 import { predict } from './predict';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
@@ -98,4 +99,19 @@ describe('kindling train tabular', () => {
     await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
     await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income', threads: 9 })).rejects.toThrow('--threads must be a whole number from 1 to 8, not 9');
   }, 60_000);
+
+  const webgpu = swiftShaderAvailability();
+  it.runIf(webgpu.available)('trains and predicts on Node WebGPU through Dawn (SwiftShader, named), past the majority baseline', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-webgpu-'));
+    // few, large batches: every kernel call is slow on a software adapter
+    const onGpu = { ...options(join(root, 'out')), backend: 'webgpu', gpuAdapter: 'swiftshader', epochs: 3, batchSize: 512 };
+    const result = await trainTabular(undefined, onGpu);
+    expect(result.metrics.accuracy!).toBeGreaterThan(result.majorityAccuracy! + 0.1);
+    const { rows: fresh } = generateTable({ rows: 50, seed: 32 });
+    const [first] = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })], { backend: 'webgpu', gpuAdapter: 'swiftshader', quiet: true });
+    const onCpu = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })], { backend: 'cpu', quiet: true });
+    const probabilities = (answer: typeof first) => Object.values((answer!.prediction as { probabilities: Record<string, number> }).probabilities);
+    probabilities(first).forEach((value, index) => expect(value).toBeCloseTo(probabilities(onCpu[0])[index]!, 4));
+  }, 300_000);
+  if (!webgpu.available) it.skip(`on Node WebGPU: ${webgpu.reason}`, () => undefined);
 });

@@ -1,5 +1,5 @@
 import { checkpointing, planOf, type CheckpointFlags } from './checkpointing';
-import { startBackend, type BackendFlags } from './backend-flags';
+import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
@@ -162,7 +162,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     },
     loss: classification ? crossEntropyLoss() : mseLoss(),
     metrics,
-    callbacks: options.quiet ? [] : [progressBar()],
+    callbacks: options.quiet ? [] : [progressBar({ device: runningOn() })],
     seed: options.seed,
   });
   let testTensors: ReturnType<typeof tabularTensors> | undefined;
@@ -201,7 +201,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       say(`test set (${testTensors.targets!.shape[0]} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
     }
     const predictor = new TabularPredictor(model, processor);
-    say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify(predictor.predict(example))}`);
+    say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify((await predictor.predictBatchAsync([example]))[0])}`);
 
     const outputDirectory = resolve(options.out);
     const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {

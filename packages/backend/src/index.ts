@@ -8,6 +8,7 @@ export {
   type BackendReport,
   type InitBackendOptions,
 } from './init-backend';
+export type { GpuAdapterReport } from './webgpu-adapter';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels';
 export { registerCpuKernelFixes } from './cpu-kernel-fixes';
 export { registerGradientFixes } from './gradient-fixes';

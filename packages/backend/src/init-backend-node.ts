@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 import { activate, defaultLoaders, importOptional, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
+import { nodeWebGpuLoader } from './webgpu-node';
 import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
 /** The priority tfjs-backend-wasm registers its backend with. */
@@ -150,7 +151,8 @@ const nodeTorchLoader: BackendLoader = async (options) => {
 
 /**
  * `initBackend` for Node: the same choice and report, with libtorch (`@kindling/backend-torch`, when installed
- * and built) and the wasm backend on several threads (`threads`, default one per core up to 8), which tfjs
+ * and built), WebGPU through Dawn (the optional peer `webgpu`, on a hardware adapter or the one `gpuAdapter`
+ * names) and the wasm backend on several threads (`threads`, default one per core up to 8), which tfjs
  * alone runs on one thread in Node.
  */
 export async function initBackend(options: NodeInitBackendOptions = {}): Promise<BackendReport> {
@@ -160,5 +162,5 @@ export async function initBackend(options: NodeInitBackendOptions = {}): Promise
   if (wasmThreadsTimeout !== undefined && !(Number.isFinite(wasmThreadsTimeout) && wasmThreadsTimeout > 0)) {
     throw new BackendError(`wasmThreadsTimeout must be a positive number of milliseconds; got ${String(wasmThreadsTimeout)}`);
   }
-  return initAnyBackend({ ...options, loaders: { wasm: nodeWasmLoader, torch: nodeTorchLoader, ...options.loaders } });
+  return initAnyBackend({ ...options, loaders: { wasm: nodeWasmLoader, torch: nodeTorchLoader, webgpu: nodeWebGpuLoader, ...options.loaders } });
 }

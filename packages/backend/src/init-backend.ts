@@ -3,6 +3,7 @@ import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 import { registerGradientFixes } from './gradient-fixes';
+import { adapterDetail, adapterMatches, describeAdapter, startedWebGpu, startWebGpuBackend, type GpuAdapterReport, type GpuLike } from './webgpu-adapter';
 
 /**
  * The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu); `torch` is
@@ -16,7 +17,9 @@ export type BackendName = (typeof BACKEND_ORDER)[number];
  * loaded (e.g. `@tensorflow/tfjs-node-gpu`), with the kernels it added when it added some, or throws with the
  * reason it cannot run here.
  */
-export type BackendLoader = (options: InitBackendOptions) => Promise<string | { detail: string; addedKernels: string[] }>;
+export type BackendLoader = (
+  options: InitBackendOptions,
+) => Promise<string | { detail: string; addedKernels: string[]; adapter?: GpuAdapterReport }>;
 
 export interface InitBackendOptions {
   /** An explicit backend; when it cannot run, `initBackend` throws instead of falling back. Default: `'auto'`. */
@@ -25,6 +28,12 @@ export interface InitBackendOptions {
   order?: readonly BackendName[];
   /** Replaces how a backend is loaded (tests inject loaders to exercise the selection logic). */
   loaders?: Partial<Record<BackendName, BackendLoader>>;
+  /**
+   * The WebGPU adapter to use, by part of its name (any case): `'nvidia'`, `'SwiftShader'`. A software adapter
+   * (SwiftShader, llvmpipe) runs only when named here: it is correct but usually slower than wasm. In Node the
+   * name picks among the adapters Dawn finds; a browser offers one adapter, which the name must match.
+   */
+  gpuAdapter?: string;
   /** Where the wasm backend's `.wasm` files are served from (browser builds); see tfjs `setWasmPaths`. */
   wasmPaths?: string | Record<string, string>;
   /**
@@ -43,6 +52,8 @@ export interface BackendReport {
   detail: string;
   /** The better backends that were skipped, each with why. */
   skipped: Array<{ name: BackendName; reason: string }>;
+  /** The WebGPU adapter, when the backend is webgpu: its name, vendor, and whether it is a software fallback. */
+  adapter?: GpuAdapterReport;
   /** Kernels Kindling registered for this backend: training kernels (wasm), fixes for wrong answers (cpu), libtorch's (torch). */
   addedKernels: string[];
   /** The report as one readable line. */
@@ -69,6 +80,12 @@ export async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** Why a software adapter was passed over, and how to use it anyway. */
+export function softwareOnly(report: GpuAdapterReport): string {
+  const name = report.architecture || report.name;
+  return `only a software adapter, ${report.name}, usually slower than wasm; name it to use it (gpuAdapter '${name}', --gpu-adapter ${name})`;
+}
+
 export const defaultLoaders = {
   async tensorflow() {
     const tried: string[] = [];
@@ -86,18 +103,30 @@ export const defaultLoaders = {
   async torch() {
     throw new Error('libtorch runs only in Node (`@kindling/backend/node` with `@kindling/backend-torch`)');
   },
-  async webgpu() {
-    const navigatorLike = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-    if (navigatorLike?.gpu === undefined) {
+  async webgpu(options) {
+    const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+    if (gpu === undefined) {
       throw new Error(
         typeof (globalThis as { window?: unknown }).window === 'undefined'
           ? 'no WebGPU outside a browser'
           : 'this browser offers no navigator.gpu',
       );
     }
-    await import('@tensorflow/tfjs-backend-webgpu');
-    await activate('webgpu');
-    return '@tensorflow/tfjs-backend-webgpu';
+    const running = startedWebGpu();
+    if (running !== undefined) {
+      await activate('webgpu');
+      return { detail: running.detail, addedKernels: [], adapter: running.adapter };
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter === null) throw new Error('the browser offers no WebGPU adapter');
+    const report = describeAdapter(adapter);
+    if (options.gpuAdapter !== undefined && !adapterMatches(report, options.gpuAdapter)) {
+      throw new Error(`the browser's adapter is ${report.name}, not '${options.gpuAdapter}'`);
+    }
+    if (report.software && options.gpuAdapter === undefined) throw new Error(softwareOnly(report));
+    const detail = adapterDetail(report, '@tensorflow/tfjs-backend-webgpu');
+    await startWebGpuBackend(adapter, report, detail);
+    return { detail, addedKernels: [], adapter: report };
   },
   async wasm(options) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -140,12 +169,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       continue;
     }
     const detail = typeof loaded === 'string' ? loaded : loaded.detail;
+    const adapter = typeof loaded === 'string' ? undefined : loaded.adapter;
     const addedKernels = typeof loaded !== 'string' ? loaded.addedKernels : name === 'wasm' ? registerWasmTrainingKernels() : name === 'cpu' ? registerCpuKernelFixes() : [];
     registerGradientFixes();
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
     if (options.log !== false) (options.log ?? console.info)(line);
-    return { name, detail, skipped, addedKernels, line };
+    return { name, detail, skipped, addedKernels, line, ...(adapter === undefined ? {} : { adapter }) };
   }
   throw new BackendError(
     `no TF.js backend could start: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`,

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe } from 'vitest';
 import { type BackendName } from './init-backend';
 import { initBackend } from './init-backend-node';
+import { swiftShaderAvailability } from './webgpu-node';
 
 /** Whether `@kindling/backend-torch` is installed here with its libtorch addon built. */
 export function torchBuilt(): boolean {
@@ -16,13 +17,41 @@ export function torchBuilt(): boolean {
   }
 }
 
+/** The WebGPU adapter the suites run on: `KINDLING_TEST_GPU_ADAPTER`, else SwiftShader (software, in CI). */
+export function testGpuAdapter(): string {
+  const named = globalThis.process?.env?.KINDLING_TEST_GPU_ADAPTER?.trim();
+  return named === undefined || named === '' ? 'SwiftShader' : named;
+}
+
+let webgpuSkipNoted = false;
+
+/** Whether the suites can run on Node WebGPU here; says once why not, when not. */
+function webgpuTestable(): boolean {
+  if (globalThis.process?.env?.KINDLING_TEST_GPU_ADAPTER?.trim()) return true;
+  const availability = swiftShaderAvailability();
+  if (availability.available) return true;
+  if (!webgpuSkipNoted) {
+    webgpuSkipNoted = true;
+    console.warn(`kindling: the webgpu runs of the backend suites are skipped: ${availability.reason}`);
+  }
+  return false;
+}
+
 /**
  * The backends a backend-agnostic suite runs on. `KINDLING_TEST_BACKENDS=cpu,wasm` (comma separated)
- * overrides the default: `cpu`, `wasm`, and `torch` where its addon is built.
+ * overrides the default: `cpu`, `wasm`, `torch` where its addon is built, and `webgpu` (Node WebGPU through
+ * Dawn, on SwiftShader or the adapter `KINDLING_TEST_GPU_ADAPTER` names) where that can start.
  */
 export function testBackends(): BackendName[] {
   const fromEnvironment = globalThis.process?.env?.KINDLING_TEST_BACKENDS;
-  if (fromEnvironment === undefined || fromEnvironment.trim() === '') return torchBuilt() ? ['cpu', 'wasm', 'torch'] : ['cpu', 'wasm'];
+  if (fromEnvironment === undefined || fromEnvironment.trim() === '') {
+    return [
+      'cpu',
+      'wasm',
+      ...(torchBuilt() ? (['torch'] as const) : []),
+      ...(webgpuTestable() ? (['webgpu'] as const) : []),
+    ];
+  }
   return fromEnvironment.split(',').map((name) => name.trim() as BackendName);
 }
 
@@ -39,7 +68,7 @@ export function describeEachBackend(
     describe(`${title} [${backend}]`, () => {
       beforeAll(async () => {
         // wasm on one thread, as tfjs starts it in Node: the suites check answers, not speed
-        await initBackend({ backend, log: false, wasmThreads: 1 });
+        await initBackend({ backend, log: false, wasmThreads: 1, ...(backend === 'webgpu' ? { gpuAdapter: testGpuAdapter() } : {}) });
       });
       suite(backend);
     });

@@ -72,17 +72,17 @@ describeEachBackend('resizing and augmentation', () => {
       const fromSharp = await loadImage(png, { size: 20, method });
       expect(fromSharp.shape).toEqual([20, 20, 3]);
       const reference = resizeImage(original, 20, method);
-      expect(meanAbsoluteDifference(fromSharp.data, reference.dataSync()), method).toBeLessThan(2);
+      expect(meanAbsoluteDifference(fromSharp.data, await reference.data()), method).toBeLessThan(2);
       reference.dispose();
     }
     original.dispose();
   });
 
-  it('a flip moves a pixel to its mirror, and a mask gets the same geometry as its image', () => {
+  it('a flip moves a pixel to its mirror, and a mask gets the same geometry as its image', async () => {
     const image = tf.buffer([1, 8, 8, 1]);
     image.set(1, 0, 2, 1, 0);
     const flipped = applyAffine(image.toTensor() as tf.Tensor4D, [{ flip: true, angle: 0, zoom: 1, shiftX: 0, shiftY: 0 }]);
-    const values = flipped.dataSync();
+    const values = await flipped.data();
     expect(values[2 * 8 + 6]).toBeCloseTo(1, 5);
     expect(values[2 * 8 + 1]).toBeCloseTo(0, 5);
     flipped.dispose();
@@ -90,19 +90,21 @@ describeEachBackend('resizing and augmentation', () => {
     const picture = tf.tidy(() => tf.zeros([4, 32, 32, 1]).add(tf.pad(tf.ones([4, 10, 10, 1]), [[0, 0], [5, 17], [12, 10], [0, 0]])));
     const mask = tf.tidy(() => picture.toInt().toFloat());
     const { images, masks } = augmentBatch(picture as tf.Tensor4D, { maxRotate: 30, maxZoom: 1.3, maxLighting: 0, flip: 0.5, probability: 1 }, new Random(5), mask as tf.Tensor4D);
-    const agreement = tf.tidy(() => images.greater(0.5).equal(masks!.greater(0.5)).toFloat().mean().dataSync()[0]!);
+    const agreeing = tf.tidy(() => images.greater(0.5).equal(masks!.greater(0.5)).toFloat().mean());
+    const agreement = (await agreeing.data())[0]!;
+    agreeing.dispose();
     expect(agreement).toBeGreaterThan(0.97);
-    const maskValues = new Set(Array.from(masks!.dataSync()));
+    const maskValues = new Set(Array.from(await masks!.data()));
     expect([...maskValues].every((v) => v === 0 || v === 1)).toBe(true); // nearest-neighbour keeps class indices
     tf.dispose([picture, mask, images, masks!]);
   });
 
-  it('dihedral augmentation: the eight flips and quarter turns, each an exact permutation of the pixels', () => {
+  it('dihedral augmentation: the eight flips and quarter turns, each an exact permutation of the pixels', async () => {
     // a 6×6 picture with every pixel distinct: each symmetry must move (x, y) exactly where the group says
     const picture = tf.tidy(() => tf.range(0, 36).reshape([1, 6, 6, 1]).tile([64, 1, 1, 1]) as tf.Tensor4D);
     const choices = drawAffine(64, { dihedral: true, maxRotate: 0, maxZoom: 1 }, new Random(9));
     const images = applyAffine(picture, choices);
-    const values = images.dataSync();
+    const values = await images.data();
     const seen = new Set<string>();
     choices.forEach((choice, index) => {
       seen.add(`${choice.flip}${choice.flipVertical}${choice.transpose}`);

@@ -46,13 +46,14 @@ export interface Stats {
 /** ImageNet channel statistics for images scaled to [0, 1], as pretrained models expect. */
 export const IMAGENET_STATS: Stats = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
-/** Per-channel mean and standard deviation of a batch `[b, h, w, c]` (for dataset statistics). */
-export function computeStats(images: tf.Tensor4D): Stats {
+/** Per-channel mean and standard deviation of a batch `[b, h, w, c]` (for dataset statistics), read asynchronously. */
+export async function computeStats(images: tf.Tensor4D): Promise<Stats> {
   const [mean, variance] = tf.tidy(() => {
     const moments = tf.moments(images, [0, 1, 2]);
     return [moments.mean, moments.variance];
   });
-  const stats = { mean: Array.from(mean!.dataSync()), std: Array.from(variance!.dataSync(), (v) => Math.sqrt(v) || 1) };
+  // asynchronous reads: a synchronous one stalls WebGL and cannot run on WebGPU in Node
+  const stats = { mean: Array.from(await mean!.data()), std: Array.from(await variance!.data(), (v) => Math.sqrt(v) || 1) };
   tf.dispose([mean!, variance!]);
   return stats;
 }

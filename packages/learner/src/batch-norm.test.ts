@@ -24,7 +24,7 @@ describeEachBackend('updateBatchNorm', () => {
       [0, 8],
     ];
     const loader = new TensorDataLoader(tf.tensor2d(rows), tf.zeros([6]), { batchSize: 2, shuffle: false });
-    const kernelBefore = body.getLayer('linear').getWeights()[0]!.dataSync().slice();
+    const kernelBefore = await body.getLayer('linear').getWeights()[0]!.data();
     const seen = await updateBatchNorm(fromLayersModel(model), loader);
     expect(seen).toBe(3);
     // per batch, per column: mean and (biased) variance; the statistics are their plain means
@@ -35,16 +35,16 @@ describeEachBackend('updateBatchNorm', () => {
     const expectedMean = [0, 1].map((c) => mean(batches.map((batch) => mean(column(batch, c)))));
     const expectedVariance = [0, 1].map((c) => mean(batches.map((batch) => variance(column(batch, c)))));
     const [, , innerMean, innerVariance] = body.getLayer('inner_bn').getWeights();
-    expect(Array.from(innerMean!.dataSync())).toEqual(expectedMean.map((value) => expect.closeTo(value, 4)));
-    expect(Array.from(innerVariance!.dataSync())).toEqual(expectedVariance.map((value) => expect.closeTo(value, 3)));
+    expect(Array.from(await innerMean!.data())).toEqual(expectedMean.map((value) => expect.closeTo(value, 4)));
+    expect(Array.from(await innerVariance!.data())).toEqual(expectedVariance.map((value) => expect.closeTo(value, 3)));
     // the outer layer sees the inner one's training-mode output: per batch, mean 0 and variance ≈ 1
     const [, , outerMean, outerVariance] = model.getLayer('outer_bn').getWeights();
-    for (const value of outerMean!.dataSync()) expect(value).toBeCloseTo(0, 4);
-    for (const value of outerVariance!.dataSync()) expect(value).toBeGreaterThan(0.95);
+    for (const value of await outerMean!.data()) expect(value).toBeCloseTo(0, 4);
+    for (const value of await outerVariance!.data()) expect(value).toBeGreaterThan(0.95);
     // the rates are put back, the other weights untouched
     expect((body.getLayer('inner_bn') as unknown as { momentum: number }).momentum).toBe(0.9);
     expect((model.getLayer('outer_bn') as unknown as { momentum: number }).momentum).toBe(0.7);
-    expect(Array.from(body.getLayer('linear').getWeights()[0]!.dataSync())).toEqual(Array.from(kernelBefore));
+    expect(Array.from(await body.getLayer('linear').getWeights()[0]!.data())).toEqual(Array.from(kernelBefore));
     model.dispose();
     tf.dispose([loader.inputs as tf.Tensor, loader.targets]);
   });

@@ -36,7 +36,7 @@ describeEachBackend('checkpoint and resume', () => {
     const resumed = mlp(999); // other random weights: everything must come from the checkpoint
     const learner = await train(resumed, [checkpoint(store)], store);
     expect(learner.recorder.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4]);
-    expect(weightValues(resumed)).toEqual(weightValues(uninterrupted));
+    expect(await weightValues(resumed)).toEqual(await weightValues(uninterrupted));
     tf.dispose([uninterrupted, crashing, resumed].flatMap((m) => m.weights.map((w) => w.read())));
     data.dispose();
   });

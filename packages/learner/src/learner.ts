@@ -375,16 +375,21 @@ export class Learner {
     return this.model.parameterGroups().flat();
   }
 
-  /** A snapshot of weights, optimizer and progress (for checkpoints and to undo an lr search). */
-  saveState(): TrainingState {
+  /**
+   * A snapshot of weights, optimizer and progress (for checkpoints and to undo an lr search), read from the
+   * backend asynchronously: a synchronous read stalls WebGL and cannot run on WebGPU in Node.
+   */
+  async saveState(): Promise<TrainingState> {
+    const weights = this.model.weights();
+    const values = await Promise.all(weights.map((weight) => weight.data<'float32'>()));
     return {
       format: 'kindling-checkpoint@1',
       epoch: this.epoch,
       epochs: this.epochs,
       trainIteration: this.trainIteration,
       randomState: this.random.state,
-      weights: this.model.weights().map((weight) => ({ shape: weight.shape.slice(), values: Float32Array.from(weight.dataSync()) })),
-      optimizer: this.optimizer.save(this.parameters()),
+      weights: weights.map((weight, index) => ({ shape: weight.shape.slice(), values: Float32Array.from(values[index]!) })),
+      optimizer: await this.optimizer.save(this.parameters()),
       history: this.recorder.toJSON(),
     };
   }

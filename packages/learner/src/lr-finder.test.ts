@@ -9,7 +9,7 @@ describeEachBackend('lrFind', () => {
     const data = blobLoaders(3, 16);
     const model = mlp(21);
     const learner = new Learner({ model, data, loss: crossEntropyLoss() });
-    const before = weightValues(model);
+    const before = await weightValues(model);
     const initial = await learner.validate();
     const result = await learner.lrFind({ startLr: 1e-6, endLr: 100, iterations: 100 });
     // exponential: constant ratio between consecutive rates
@@ -22,7 +22,7 @@ describeEachBackend('lrFind', () => {
     expect(result.suggested).toBeLessThan(1);
     expect(result.suggestions.minimum).toBeGreaterThan(1e-5);
     expect(result.suggestions.minimum).toBeLessThan(1);
-    expect(weightValues(model)).toEqual(before);
+    expect(await weightValues(model)).toEqual(before);
     expect(learner.recorder.losses).toHaveLength(0);
     // training at the suggestion works
     await learner.fitOneCycle(4, result.suggested);

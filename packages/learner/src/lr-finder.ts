@@ -66,7 +66,7 @@ export async function lrFind(learner: Learner, options: LrFindOptions = {}): Pro
   const { startLr = 1e-7, endLr = 10, iterations = 100, stopOnDivergence = true } = options;
   const perEpoch = learner.iterationsPerEpoch;
   if (perEpoch === undefined || perEpoch === 0) throw new Error('lrFind needs a training DataLoader with a length');
-  const saved = learner.saveState();
+  const saved = await learner.saveState();
   const history = learner.recorder.toJSON();
   const lrs: number[] = [];
   const losses: number[] = [];

@@ -99,20 +99,30 @@ describeEachBackend('metrics match hand-computed values', () => {
     expect(await floatRun(r2Score())).toBeCloseTo(1 - (squared * 4) / total, 6);
   });
 
-  it('losses: cross-entropy with ignore index and class weights, MSE and Dice', () => {
-    tf.tidy(() => {
+  it('losses: cross-entropy with ignore index and class weights, MSE and Dice', async () => {
+    const logSoftmax = (row: number[], k: number) => row[k]! - Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+    const expected = -(logSoftmax([2, 0], 0) + logSoftmax([0, 1], 1)) / 2;
+    const weighted = -(1 * logSoftmax([2, 0], 0) + 3 * logSoftmax([0, 1], 1)) / 4;
+    const losses = tf.tidy(() => {
       const z = tf.tensor2d([[2, 0], [0, 1], [1, 1]]);
       const y = tf.tensor1d([0, 1, 255], 'int32');
-      const logSoftmax = (row: number[], k: number) => row[k]! - Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
-      const expected = -(logSoftmax([2, 0], 0) + logSoftmax([0, 1], 1)) / 2;
-      expect(crossEntropyLoss({ ignoreIndex: 255 })(y, z).dataSync()[0]).toBeCloseTo(expected, 5);
-      const weighted = -(1 * logSoftmax([2, 0], 0) + 3 * logSoftmax([0, 1], 1)) / 4;
-      expect(crossEntropyLoss({ ignoreIndex: 255, classWeights: [1, 3] })(y, z).dataSync()[0]).toBeCloseTo(weighted, 5);
-      expect(mseLoss()(tf.tensor1d([1, 2]), tf.tensor1d([2, 4])).dataSync()[0]).toBeCloseTo(2.5, 6);
       // perfect confident prediction → Dice loss near 0; the opposite → near 1
       const perfect = tf.tensor2d([[20, -20], [-20, 20]]);
-      expect(diceLoss({ smooth: 0 })(tf.tensor1d([0, 1], 'int32'), perfect).dataSync()[0]).toBeCloseTo(0, 4);
-      expect(diceLoss({ smooth: 0 })(tf.tensor1d([1, 0], 'int32'), perfect).dataSync()[0]).toBeCloseTo(1, 4);
+      return [
+        crossEntropyLoss({ ignoreIndex: 255 })(y, z),
+        crossEntropyLoss({ ignoreIndex: 255, classWeights: [1, 3] })(y, z),
+        mseLoss()(tf.tensor1d([1, 2]), tf.tensor1d([2, 4])),
+        diceLoss({ smooth: 0 })(tf.tensor1d([0, 1], 'int32'), perfect),
+        diceLoss({ smooth: 0 })(tf.tensor1d([1, 0], 'int32'), perfect),
+      ];
     });
+    const [crossEntropy, weightedCrossEntropy, mse, diceRight, diceWrong] = await Promise.all(losses.map(async (loss) => (await loss.data())[0]!));
+    tf.dispose(losses);
+    expect(crossEntropy).toBeCloseTo(expected, 5);
+    expect(weightedCrossEntropy).toBeCloseTo(weighted, 5);
+    expect(mse).toBeCloseTo(2.5, 6);
+    expect(diceRight).toBeCloseTo(0, 4);
+    expect(diceWrong).toBeCloseTo(1, 4);
   });
+
 });

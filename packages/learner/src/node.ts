@@ -130,9 +130,14 @@ export function fileCheckpointStore(path: string): CheckpointStore {
   };
 }
 
-/** A terminal progress bar per pass, with live loss, items/s and ETA, and a line per epoch. */
-export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDigits?: number } = {}): Callback {
+/**
+ * A terminal progress bar per pass, with live loss, items/s and ETA, and a line per epoch. `device` names
+ * what computes (say, `webgpu on NVIDIA H200`) at the end of the bar.
+ */
+export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDigits?: number; device?: string } = {}): Callback {
   const stream = options.stream ?? process.stderr;
+  // cli-progress reads {names} in its format: braces in a device name are kept out of it
+  const device = options.device === undefined ? '' : ` on ${options.device.replace(/[{}]/g, '')}`;
   let bar: SingleBar | undefined;
   let phase = '';
   const finish = () => {
@@ -147,7 +152,7 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
         bar = new SingleBar(
           {
             stream,
-            format: `epoch ${event.epoch + 1}/${event.epochs} ${event.phase} [{bar}] {value}/{total} loss {loss} {speed} items/s eta {eta}s`,
+            format: `epoch ${event.epoch + 1}/${event.epochs} ${event.phase} [{bar}] {value}/{total} loss {loss} {speed} items/s eta {eta}s${device}`,
             barsize: 24,
             hideCursor: false,
             clearOnComplete: true,

@@ -9,7 +9,7 @@ function parameterOf(variable: tf.Variable): Parameter {
 }
 
 describeEachBackend('optimizers', () => {
-  it('AdamW matches the update rule by hand over two steps, with decoupled weight decay', () => {
+  it('AdamW matches the update rule by hand over two steps, with decoupled weight decay', async () => {
     const w = tf.variable(tf.tensor1d([1, -2]));
     const optimizer = adam({ lr: 0.1, momentum: 0.9, squareMomentum: 0.99, epsilon: 1e-5, weightDecay: 0.5 });
     optimizer.setGroupCount(1);
@@ -26,14 +26,14 @@ describeEachBackend('optimizers', () => {
       v = v.map((vi, i) => 0.99 * vi + 0.01 * g[i]! ** 2);
       expected = expected.map((p, i) => p * (1 - 0.1 * 0.5) - (0.1 * (m[i]! / (1 - 0.9 ** step))) / (Math.sqrt(v[i]! / (1 - 0.99 ** step)) + 1e-5));
     });
-    const actual = Array.from(w.dataSync());
+    const actual = Array.from(await w.data());
     expect(actual[0]).toBeCloseTo(expected[0]!, 5);
     expect(actual[1]).toBeCloseTo(expected[1]!, 5);
     optimizer.dispose();
     w.dispose();
   });
 
-  it('SGD with momentum, and a frozen parameter does not move', () => {
+  it('SGD with momentum, and a frozen parameter does not move', async () => {
     const w = tf.variable(tf.tensor1d([1]));
     const frozen = tf.variable(tf.tensor1d([5]));
     const optimizer = sgd({ lr: 0.1, momentum: 0.5 });
@@ -44,8 +44,8 @@ describeEachBackend('optimizers', () => {
       tf.dispose(Object.values(gradients));
     }
     // velocity 1 then 1.5: w = 1 − 0.1 − 0.15
-    expect(w.dataSync()[0]).toBeCloseTo(0.75, 6);
-    expect(frozen.dataSync()[0]).toBe(5);
+    expect((await w.data())[0]).toBeCloseTo(0.75, 6);
+    expect((await frozen.data())[0]).toBe(5);
     optimizer.dispose();
     tf.dispose([w, frozen]);
   });

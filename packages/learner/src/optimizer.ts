@@ -78,19 +78,17 @@ export abstract class Optimizer {
     });
   }
 
-  save(parameters: Parameter[]): OptimizerState {
-    return {
-      kind: this.kind,
-      hyper: this.hyper.map((group) => ({ ...group })),
-      slots: parameters.map((parameter) => {
+  /** The optimizer's state, read from the backend without blocking it (a synchronous read stalls a GPU). */
+  async save(parameters: Parameter[]): Promise<OptimizerState> {
+    const slots = await Promise.all(
+      parameters.map(async (parameter) => {
         const slot = this.slots.get(parameter.variable);
         if (slot === undefined) return null;
-        return {
-          step: slot.step,
-          tensors: slot.tensors.map((tensor) => ({ shape: tensor.shape, values: tensor.dataSync() as Float32Array })),
-        };
+        const values = await Promise.all(slot.tensors.map((tensor) => tensor.data<'float32'>()));
+        return { step: slot.step, tensors: slot.tensors.map((tensor, index) => ({ shape: tensor.shape, values: values[index]! })) };
       }),
-    };
+    );
+    return { kind: this.kind, hyper: this.hyper.map((group) => ({ ...group })), slots };
   }
 
   load(parameters: Parameter[], state: OptimizerState): void {

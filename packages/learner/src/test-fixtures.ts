@@ -48,6 +48,7 @@ export function blobLoaders(seed = 1, batchSize = 32): { train: TensorDataLoader
 }
 
 /** The model's weights as plain arrays, in creation order (stable when layers are frozen). */
-export function weightValues(model: tf.LayersModel): number[][] {
-  return stableWeights(model).map((weight) => Array.from(weight.read().dataSync()));
+export async function weightValues(model: tf.LayersModel): Promise<number[][]> {
+  // asynchronous reads: the suites also run on WebGPU in Node, where a synchronous one cannot
+  return Promise.all(stableWeights(model).map(async (weight) => Array.from(await weight.read().data())));
 }

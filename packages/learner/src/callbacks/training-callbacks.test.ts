@@ -75,9 +75,9 @@ describeEachBackend('training callbacks', () => {
     let expected: number[][] | undefined;
     const spy = {
       order: 66,
-      afterStep: (learner: Learner) => {
+      afterStep: async (learner: Learner) => {
         if (learner.trainIteration < 16) return; // 4 epochs × 8 steps: the second half starts at step 16
-        const now = weightValues(model);
+        const now = await weightValues(model);
         expected = expected === undefined ? now : expected.map((mean, i) => mean.map((value, j) => 0.8 * value + 0.2 * now[i]![j]!));
       },
     };
@@ -85,7 +85,7 @@ describeEachBackend('training callbacks', () => {
     await learner.fit(4, { lr: 0.05 });
     const last = learner.recorder.epochs.at(-1)!;
     expect(average.updates).toBe(16);
-    const final = weightValues(model);
+    const final = await weightValues(model);
     final.forEach((values, i) => values.forEach((value, j) => expect(value).toBeCloseTo(expected![i]![j]!, 5)));
     // the batch-norm moving mean (weight 4 of 6) was averaged as well, not left at its last value
     expect(stableWeightNames(model)[4]).toContain('moving_mean');
@@ -103,7 +103,12 @@ describeEachBackend('training callbacks', () => {
     const model = mlp(43);
     let bestWeights: number[][] = [];
     const best = saveBest({ monitor: 'validLoss' });
-    const spy = { order: 80, afterEpoch: (l: Learner) => void (best.bestEpoch === l.epoch && (bestWeights = weightValues(model))) };
+    const spy = {
+      order: 80,
+      afterEpoch: async (l: Learner) => {
+        if (best.bestEpoch === l.epoch) bestWeights = await weightValues(model);
+      },
+    };
     // A learning rate far too high makes later epochs worse than an early one.
     const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [best, spy] });
     await learner.fit(6, { lr: 0.5 });
@@ -111,7 +116,7 @@ describeEachBackend('training callbacks', () => {
     const losses = learner.recorder.epochs.map((e) => e.validLoss);
     expect(best.best).toBe(Math.min(...losses));
     expect(best.bestEpoch).toBeLessThan(5); // a later epoch was worse, so the test means something
-    expect(weightValues(model)).toEqual(bestWeights);
+    expect(await weightValues(model)).toEqual(bestWeights);
     learner.dispose();
     model.dispose();
     data.dispose();
@@ -123,9 +128,9 @@ describeEachBackend('training callbacks', () => {
     const norms: number[] = [];
     const measure = {
       order: 30,
-      beforeStep(l: Learner) {
+      async beforeStep(l: Learner) {
         const norm = tf.tidy(() => tf.addN(Object.values(l.gradients!).map((g) => g.square().sum())).sqrt());
-        norms.push(norm.dataSync()[0]!);
+        norms.push((await norm.data())[0]!);
         norm.dispose();
       },
     };
@@ -142,10 +147,10 @@ describeEachBackend('training callbacks', () => {
     const data = blobLoaders(6);
     const model = mlp(53);
     const learner = new Learner({ model: fromLayersModel(model, { splitAt: 1 }), data, loss: crossEntropyLoss(), metrics: [accuracy()] });
-    const [bodyBefore, , headBefore] = weightValues(model);
+    const [bodyBefore, , headBefore] = await weightValues(model);
     learner.freeze();
     await learner.fit(1, { lr: 1e-2 });
-    const [bodyFrozen, , headTrained] = weightValues(model);
+    const [bodyFrozen, , headTrained] = await weightValues(model);
     expect(bodyFrozen).toEqual(bodyBefore);
     expect(headTrained).not.toEqual(headBefore);
     learner.unfreeze();
@@ -154,7 +159,7 @@ describeEachBackend('training callbacks', () => {
       lrMult: 10,
       callbacks: [{ afterFit: (l) => void lrs.push(l.optimizer.hyper.map((h) => h.lr)) }],
     });
-    expect(weightValues(model)[0]).not.toEqual(bodyFrozen);
+    expect((await weightValues(model))[0]).not.toEqual(bodyFrozen);
     // unfrozen: the body trains 10× slower than the head
     expect(lrs.at(-1)![1]! / lrs.at(-1)![0]!).toBeCloseTo(10, 6);
     expect(learner.recorder.epochs.at(-1)!.metrics.accuracy).toBeGreaterThan(0.85);

@@ -87,7 +87,7 @@ export function saveBest(options: MonitorOptions & { store?: CheckpointStore; re
       if (value === undefined || !improved(monitor, value, callback.best!, minDelta)) return;
       callback.best = value;
       callback.bestEpoch = learner.epoch;
-      snapshot = learner.saveState();
+      snapshot = await learner.saveState();
       await store?.save(snapshot);
     },
     afterFit(learner) {
@@ -165,7 +165,7 @@ export function checkpoint(store: CheckpointStore, options: { every?: number } =
     name: 'checkpoint',
     order: 75,
     async afterEpoch(learner) {
-      if ((learner.epoch + 1) % every === 0 || learner.epoch === learner.epochs - 1) await store.save(learner.saveState());
+      if ((learner.epoch + 1) % every === 0 || learner.epoch === learner.epochs - 1) await store.save(await learner.saveState());
     },
   };
 }
@@ -233,11 +233,11 @@ export function gradientClipping(maxNorm = 1): Callback {
   return {
     name: 'gradientClipping',
     order: 20,
-    beforeStep(learner) {
+    async beforeStep(learner) {
       const gradients = learner.gradients!;
       const names = Object.keys(gradients);
       const norm = tf.tidy(() => tf.addN(names.map((name) => gradients[name]!.square().sum())).sqrt());
-      const value = norm.dataSync()[0]!;
+      const value = (await norm.data())[0]!;
       norm.dispose();
       if (!(value > maxNorm)) return;
       const scale = maxNorm / value;
