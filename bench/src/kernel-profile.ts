@@ -51,8 +51,8 @@ const TASKS: Task[] = [
 /** Kernels the torch backend runs on libtorch (every other kernel runs the cpu backend's JavaScript). */
 async function torchKernels(): Promise<Set<string>> {
   try {
-    const torch = (await import('@kindling/backend-torch')) as { TORCH_KERNELS: Record<string, unknown> };
-    return new Set(Object.keys(torch.TORCH_KERNELS));
+    const torch = (await import('@kindling/backend-torch')) as { TORCH_KERNEL_NAMES: readonly string[] };
+    return new Set(torch.TORCH_KERNEL_NAMES);
   } catch {
     return new Set();
   }

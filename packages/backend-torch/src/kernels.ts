@@ -551,7 +551,7 @@ const fusedBatchNorm: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   return output(backend, [...x!.shape], 'float32', out);
 };
 
-/** The kernels libtorch runs, by TF.js kernel name. Every other kernel is the cpu backend's. */
+/** @internal The kernels libtorch runs, by TF.js kernel name (their implementations; see TORCH_KERNEL_NAMES). */
 export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   Conv2D: convolution(false, false),
   FusedConv2D: convolution(false, true),
@@ -596,3 +596,6 @@ export function withFallback(kernel: TorchKernel, cpu: KernelFunc, torch: TorchA
     return result ?? cpu(args);
   };
 }
+
+/** The TF.js kernels libtorch runs, by name. Every other kernel is the cpu backend's. */
+export const TORCH_KERNEL_NAMES: readonly string[] = Object.freeze(Object.keys(TORCH_KERNELS));

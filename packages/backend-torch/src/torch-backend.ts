@@ -68,7 +68,9 @@ class OutputPool {
 export class TorchBackend extends MathBackendCPU {
   private readonly outputs: OutputPool;
 
+  /** @internal made by registerTorchBackend */
   constructor(
+    /** @internal the addon's functions */
     readonly torch: TorchAddon,
     poolBytes: number,
   ) {
@@ -92,7 +94,7 @@ export class TorchBackend extends MathBackendCPU {
     return new Uint8Array(this.outputs.take(length));
   }
 
-  /** A tensor holding a libtorch kernel's output; its memory goes back to the pool when it is disposed. */
+  /** @internal A tensor holding a libtorch kernel's output; its memory goes back to the pool when it is disposed. */
   output(shape: number[], dtype: DataType, values: Data): TensorInfo {
     const info = this.makeTensorInfo(shape, dtype, values);
     this.outputs.own(values.buffer as ArrayBuffer);

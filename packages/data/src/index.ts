@@ -18,6 +18,6 @@ export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, 
 export { cleanLabel, DEFAULT_MISSING, generateTable, inferTabularSchema, TabularProcessor, tabularTensors } from './tabular';
 export { TableColumns } from './table-columns';
 export type { TableColumnsOptions } from './table-columns';
-export type { ColumnKind, GeneratedTable, InferSchemaOptions, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './tabular';
+export type { ColumnKind, GeneratedTable, InferSchemaOptions, RowContext, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './tabular';
 export { KEPT_MARGIN, labelSafety, labelSafetyWhy, MIN_EXAMPLES, samplePerClass, UNDECIDABLE_MARGIN } from './label-safety';
 export type { LabelSafety, LabelSafetyInput } from './label-safety';

@@ -6,7 +6,7 @@ export { TASK_KINDS } from './tasks';
 export { classify, Predictor } from './predictor';
 export type { Classification } from './predictor';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
-export type { ImageDecoder, ImageInput, RawImage, SegmentationResult } from './image-predictor';
+export type { ImageDecoder, ImageInput, ImageLimits, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';
 export type { SoundInput } from './sound-predictor';
 export { PointerPredictor } from './pointer-predictor';

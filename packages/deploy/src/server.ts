@@ -126,7 +126,11 @@ function jsonSafe(value: unknown): unknown {
 }
 
 /** The server `createServer` gives: Fastify, plus its batcher and its status (the figures behind /health and /metrics). */
-export type PredictionServer = FastifyInstance & { batcher?: MicroBatcher<unknown, unknown>; status(): ServerStatus };
+export type PredictionServer = FastifyInstance & {
+  /** @internal the micro-batcher of prediction requests (tests read its counts) */
+  batcher?: MicroBatcher<unknown, unknown>;
+  status(): ServerStatus;
+};
 
 /** The server, not yet listening (`app.inject` for tests, `app.listen` to serve; or use {@link serve}). */
 export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<PredictionServer> {

@@ -37,6 +37,7 @@ interface Slot {
 export abstract class Optimizer {
   abstract readonly kind: string;
   hyper: HyperParameters[] = [];
+  /** @internal each parameter's state tensors (moments, velocity) */
   protected readonly slots = new Map<tf.Variable, Slot>();
 
   constructor(readonly defaults: HyperParameters) {}
@@ -55,6 +56,7 @@ export abstract class Optimizer {
   }
 
   protected abstract slotCount(): number;
+  /** @internal one parameter's update from its gradient and state */
   protected abstract update(parameter: tf.Variable, gradient: tf.Tensor, slot: Slot, hyper: HyperParameters): void;
 
   /** Applies one step to every parameter that has a gradient. */
@@ -123,6 +125,7 @@ export class Adam extends Optimizer {
     return 2;
   }
 
+  /** @internal */
   protected update(parameter: tf.Variable, gradient: tf.Tensor, slot: Slot, hyper: HyperParameters): void {
     const [average, squareAverage] = slot.tensors as [tf.Variable, tf.Variable];
     const { lr, momentum, squareMomentum, epsilon, weightDecay } = hyper;
@@ -144,6 +147,7 @@ export class Sgd extends Optimizer {
     return this.defaults.momentum > 0 ? 1 : 0;
   }
 
+  /** @internal */
   protected update(parameter: tf.Variable, gradient: tf.Tensor, slot: Slot, hyper: HyperParameters): void {
     const { lr, momentum, weightDecay } = hyper;
     let direction: tf.Tensor = gradient;

@@ -7,7 +7,7 @@ export function embeddingSize(cardinality: number): number {
   return Math.min(600, Math.round(1.6 * cardinality ** 0.56));
 }
 
-interface CategoricalEmbeddingsConfig {
+export interface CategoricalEmbeddingsConfig {
   cardinalities: number[];
   sizes: number[];
   seed?: number;

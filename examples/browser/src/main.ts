@@ -1,0 +1,27 @@
+// A downstream web page (bundled for the browser, no Node built-ins): starts the best backend the browser
+// has, loads an image bundle written by `kindling train image` (or the Node example) from a URL, and answers
+// for a picture the visitor chooses. Serve the bundle's folder beside the page as `model/`.
+import { initBackend } from '@kindling/backend';
+import { loadPredictor } from '@kindling/deploy/browser';
+
+const status = document.querySelector<HTMLParagraphElement>('#status')!;
+const input = document.querySelector<HTMLInputElement>('#picture')!;
+const answer = document.querySelector<HTMLParagraphElement>('#answer')!;
+
+async function start(): Promise<void> {
+  // the wasm backend's .wasm files: copy them from @tensorflow/tfjs-backend-wasm/dist to the page's wasm/ folder
+  const report = await initBackend({ wasmPaths: new URL('wasm/', location.href).href, log: false });
+  status.textContent = `TensorFlow.js runs on ${report.name} (${report.detail})`;
+  const predictor = await loadPredictor(new URL('model/', location.href).href, { kind: 'image' });
+  input.disabled = false;
+  input.addEventListener('change', async () => {
+    const file = input.files?.[0];
+    if (file === undefined) return;
+    const prediction = await predictor.predict(new Uint8Array(await file.arrayBuffer()));
+    answer.textContent = `${prediction.label} (${(prediction.confidence * 100).toFixed(1)}%)`;
+  });
+}
+
+start().catch((error: unknown) => {
+  status.textContent = `could not start: ${error instanceof Error ? error.message : String(error)}`;
+});

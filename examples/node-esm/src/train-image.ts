@@ -1,0 +1,38 @@
+// A downstream Node project (ESM, strict TypeScript) composing its own image pipeline from the published
+// packages: pictures in a folder per class → data loaders → a small ResNet → the Learner → a bundle →
+// a predictor that answers for a picture's bytes.
+import { initBackend } from '@kindling/backend/node';
+import { createBundle } from '@kindling/deploy';
+import { loadPredictor, saveBundle } from '@kindling/deploy/node';
+import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
+import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
+import { HEAD_LAYER, resnet } from '@kindling/models';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const epochs = Number(process.env.EPOCHS ?? 5);
+const workspace = await mkdtemp(join(tmpdir(), 'kindling-example-'));
+
+const report = await initBackend(); // the best backend here, said in one line
+// Your own pictures work the same: a folder with one sub-folder per class.
+const pictures = await generateShapesDataset(join(workspace, 'shapes'), { perClass: 24, size: 32, seed: 7 });
+const data = await imageFolderDataLoaders(pictures, { size: 32, batchSize: 16, seed: 7 });
+console.log((await data.summary()).join('\n'));
+
+const model = resnet({ inputShape: [32, 32, 3], classes: data.vocab.size, widths: [8, 16], seed: 7 });
+const learner = new Learner({ model: fromLayersModel(model, { splitAt: HEAD_LAYER }), data, loss: crossEntropyLoss(), metrics: [accuracy()], seed: 7 });
+await learner.fitOneCycle(epochs, 1e-2);
+const last = learner.recorder.epochs.at(-1)!;
+console.log(`${epochs} epoch(s) on ${report.name}: validation accuracy ${(last.metrics.accuracy! * 100).toFixed(1)}%`);
+
+const bundleFolder = join(workspace, 'bundle');
+const task = { kind: 'image' as const, labels: [...data.vocab.labels], preprocessing: data.preprocessing };
+await saveBundle(await createBundle(model, task, { metrics: { accuracy: last.metrics.accuracy! } }), bundleFolder);
+learner.dispose();
+model.dispose();
+
+const predictor = await loadPredictor(bundleFolder, { kind: 'image' });
+const answer = await predictor.predict(await readFile(join(pictures, 'circle', '0000.png')));
+console.log(`circle/0000.png → ${answer.label} (${(answer.confidence * 100).toFixed(1)}%)`);
+predictor.dispose();

@@ -1,0 +1,101 @@
+// The consumer test: Kindling as a downstream project meets it. Packs every publishable package (as `pnpm
+// publish` would: `workspace:` ranges become versions), installs the tarballs into copies of `examples/` in a
+// temporary folder outside the workspace, type-checks each strictly (node16 for the Node ones, bundler for the
+// browser one), runs the Node ones for one epoch on their tiny data, bundles the browser one for the browser
+// (esbuild fails on any Node built-in), and reports the size of that browser-only install and the native
+// binaries in it. Run by `.ci/run` after the build; `node scripts/consumer-test.mjs`.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const keep = process.argv.includes('--keep');
+const work = mkdtempSync(join(tmpdir(), 'kindling-consumer-'));
+const tarballs = join(work, 'tarballs');
+mkdirSync(tarballs);
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options, env: { ...process.env, ...options.env } });
+  if (result.status !== 0) {
+    const where = options.cwd === undefined ? '' : ` in ${relative(work, options.cwd) || work}`;
+    throw new Error(`${command} ${args.join(' ')}${where} failed (${result.status}):\n${result.stdout}\n${result.stderr}`.trim());
+  }
+  return result.stdout;
+}
+
+const step = (text) => console.log(`consumer: ${text}`);
+
+try {
+  // 1. pack what a release publishes: the libraries and the CLI
+  const publishable = [...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)), join(root, 'apps', 'trainer')].filter((folder) => {
+    const manifest = join(folder, 'package.json');
+    return existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).private !== true;
+  });
+  const packed = {};
+  for (const folder of publishable) {
+    const { name, version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: folder });
+    const file = readdirSync(tarballs).find((entry) => entry === `${name.replace('@', '').replace('/', '-')}-${version}.tgz`);
+    if (file === undefined) throw new Error(`pnpm pack wrote no tarball for ${name}`);
+    packed[name] = join(tarballs, file);
+  }
+  step(`packed ${Object.keys(packed).length} packages`);
+
+  // 2. each example, installed from the tarballs only (the packages among themselves too, through overrides)
+  const overrides = Object.fromEntries(Object.entries(packed).map(([name, file]) => [name, `file:${file}`]));
+  const examples = {};
+  for (const example of ['node-esm', 'node-cjs', 'browser']) {
+    const folder = join(work, example);
+    cpSync(join(root, 'examples', example), folder, { recursive: true, filter: (source) => !/node_modules|dist/.test(relative(join(root, 'examples'), source)) });
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    for (const name of Object.keys(manifest.dependencies)) if (name in packed) manifest.dependencies[name] = `file:${packed[name]}`;
+    manifest.pnpm = { overrides };
+    writeFileSync(join(folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    examples[example] = folder;
+  }
+
+  // 3. the Node examples: strict type-check (node16), build, one epoch each
+  for (const example of ['node-esm', 'node-cjs']) {
+    const folder = examples[example];
+    run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: folder });
+    run(process.execPath, [join(folder, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: folder });
+    const entry = readdirSync(join(folder, 'dist')).find((file) => file.endsWith('.js'));
+    const output = run(process.execPath, [join('dist', entry)], { cwd: folder, env: { EPOCHS: '1' } });
+    if (!/validation accuracy \d+(\.\d+)?%/.test(output) || !/→/.test(output)) throw new Error(`${example} ran but did not train and answer:\n${output}`);
+    step(`${example}: type-checks (node16, strict), trains one epoch and answers — ${output.trim().split('\n').at(-1)}`);
+  }
+
+  // 4. the browser example: a production install (no bundler: the size is what a page's project pulls in),
+  // strict type-check (bundler resolution, DOM), bundled for the browser
+  const browser = examples.browser;
+  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--prod', '--config.confirmModulesPurge=false'], { cwd: browser });
+  const sizeOf = (path) => {
+    const stat = lstatSync(path, { throwIfNoEntry: false }); // pnpm links packages to each other: count each file once
+    if (stat === undefined || stat.isSymbolicLink()) return 0;
+    if (!stat.isDirectory()) return stat.size;
+    return readdirSync(path).reduce((sum, entry) => sum + sizeOf(join(path, entry)), 0);
+  };
+  const natives = [];
+  const findNatives = (path) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) findNatives(full);
+      else if (entry.name.endsWith('.node')) natives.push(relative(join(browser, 'node_modules', '.pnpm'), full).split('/node_modules/')[0]);
+    }
+  };
+  findNatives(join(browser, 'node_modules', '.pnpm'));
+  const megabytes = sizeOf(join(browser, 'node_modules', '.pnpm')) / 1024 / 1024;
+  step(`browser: a production install of @kindling/backend and @kindling/deploy with @tensorflow/tfjs is ${megabytes.toFixed(0)} MB, native binaries from ${natives.length === 0 ? 'no package' : [...new Set(natives)].join(', ')}`);
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  run(process.execPath, [tsc, '-p', '.'], { cwd: browser });
+  const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
+  run(existsSync(esbuild) ? esbuild : 'esbuild', ['src/main.ts', '--bundle', '--platform=browser', '--format=esm', '--outfile=dist/main.js', '--log-level=warning'], { cwd: browser });
+  // esbuild, bundling for the browser, fails on an import of a Node built-in no package maps away
+  const bundle = readFileSync(join(browser, 'dist', 'main.js'), 'utf8');
+  step(`browser: type-checks (bundler, strict, DOM) and bundles for the browser with no Node built-in (${(bundle.length / 1024 / 1024).toFixed(1)} MB unminified)`);
+  if (process.env.KINDLING_CONSUMER_REPORT) writeFileSync(process.env.KINDLING_CONSUMER_REPORT, JSON.stringify({ browserInstallMegabytes: Math.round(megabytes), nativeBinaries: [...new Set(natives)] }, null, 2));
+} finally {
+  if (keep) console.log(`consumer: kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
