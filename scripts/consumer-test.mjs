@@ -86,7 +86,8 @@ try {
   };
   findNatives(join(browser, 'node_modules', '.pnpm'));
   const megabytes = sizeOf(join(browser, 'node_modules', '.pnpm')) / 1024 / 1024;
-  step(`browser: a production install of @kindling/backend and @kindling/deploy with @tensorflow/tfjs is ${megabytes.toFixed(0)} MB, native binaries from ${natives.length === 0 ? 'no package' : [...new Set(natives)].join(', ')}`);
+  if (natives.length > 0) throw new Error(`a browser-only install pulls native binaries: ${[...new Set(natives)].join(', ')}`);
+  step(`browser: a production install of @kindling/backend and @kindling/deploy with @tensorflow/tfjs is ${megabytes.toFixed(0)} MB, with no native binary`);
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   run(process.execPath, [tsc, '-p', '.'], { cwd: browser });
   const esbuild = join(root, 'node_modules', '.bin', 'esbuild');

@@ -65,8 +65,8 @@ export async function writeClassifierRun(options: {
   const accuracy = servedAccuracy ?? final.metrics.accuracy!;
   const metrics = { validLoss: final.validLoss, accuracy, ...(servedAccuracy === undefined ? {} : { accuracyWithoutTta: final.metrics.accuracy }), mostConfused: interpretation.mostConfused() };
   await saveBundle(await createBundle(model, task, { metrics, training }), outputDirectory);
-  await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
-  await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+  await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), await renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+  await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
   return { accuracy, majority: majorityOf(interpretation.confusionMatrix, task.labels) };
 }
 

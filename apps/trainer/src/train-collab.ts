@@ -104,7 +104,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
       { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
     );
     await saveBundle(bundle, outputDirectory);
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
     say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
     const baseline = meanBaselineRmse(split.train.map((index) => examples.target[index]!), split.valid.map((index) => examples.target[index]!));
     const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) });

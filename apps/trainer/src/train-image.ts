@@ -118,7 +118,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     if (options.findLr) {
       const found = await learner.lrFind();
       lr = found.suggested;
-      await writeFileAtomic(join(outputDirectory, 'lr-find.png'), renderChartPng(lrFindChart(found)));
+      await writeFileAtomic(join(outputDirectory, 'lr-find.png'), await renderChartPng(lrFindChart(found)));
       say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
     }
     if (options.pretrained) await learner.fineTune(budget.epochs, lr);

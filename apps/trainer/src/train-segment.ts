@@ -184,7 +184,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
       },
     );
     await saveBundle(bundle, outputDirectory);
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), renderChartPng(lossChart(learner)));
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
     say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
     const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
     const counted = pixelCounts.reduce((sum, count) => sum + count, 0);

@@ -1,9 +1,8 @@
 /** Node-only sound helpers: reading WAV files, PNG spectrograms, the sound folder data block, the generated set. */
 import { ConfigError, DataError, functionSplitter, ItemDataLoader, parentFolderLabel, randomSplitter, Random, regexLabel, samplePerClass, Vocab, type Labeller } from '@kindling/data';
-import { folderItems } from '@kindling/data/node';
+import { folderItems, optionalPeer } from '@kindling/data/node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import sharp from 'sharp';
 import { SOUND_CLASSES, synthesizeSound } from './generate';
 import { spectrogramToRgba, type Spectrogram } from './spectrogram';
 import { SoundPipeline, speedCheck, type SoundAugmentOptions, type SoundPreprocessing } from './transforms';
@@ -22,9 +21,13 @@ export async function readSound(path: string): Promise<AudioData> {
   return decodeWav(bytes, path);
 }
 
+/** sharp, an optional peer, loaded when a spectrogram is first written as a picture. */
+const loadSharp = async () => (await optionalPeer('sharp', '@kindling/audio/node (spectrograms as PNG)', () => import('sharp'))).default;
+
 /** A spectrogram as a PNG a person can look at (time left to right, low frequencies at the bottom). */
 export async function renderSpectrogramPng(spectrogram: Spectrogram, options: { scale?: number } = {}): Promise<Uint8Array> {
   const { scale = 4 } = options;
+  const sharp = await loadSharp();
   const { data, width, height } = spectrogramToRgba(spectrogram);
   return new Uint8Array(
     await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })

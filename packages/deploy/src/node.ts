@@ -1,6 +1,6 @@
 /** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
 import { loadImage } from '@kindling/image/node';
-import { writeFileAtomic } from '@kindling/learner/node';
+import { writeFileAtomic } from '@kindling/data/node';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,4 @@
 /** Node-only image loading (sharp) and the generated default image set (@napi-rs/canvas). */
-import { createCanvas } from '@napi-rs/canvas';
 import {
   ConfigError,
   DataError,
@@ -15,10 +14,10 @@ import {
   type Batch,
 } from '@kindling/data';
 import { folderItems } from '@kindling/data/node';
+import { loadCanvas, loadSharp } from './peers';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import sharp from 'sharp';
 import { mirrorCheck } from './mirror-check';
 import { assertResizeMethod, augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
@@ -48,6 +47,7 @@ export async function loadImage(input: string | Uint8Array, options: LoadImageOp
   const { size, method = 'crop', channels = 3, maxPixels = 50_000_000, maxSide } = options;
   assertResizeMethod(method);
   const file = typeof input === 'string' ? input : 'image bytes';
+  const sharp = await loadSharp();
   try {
     let image = sharp(input, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true }).rotate();
     image = channels === 1 ? image.grayscale() : image.removeAlpha().toColourspace('srgb');
@@ -80,6 +80,7 @@ function convertChannels(pixels: Uint8Array, from: number, to: number): Uint8Arr
 /** Encodes `[h, w, c]` bytes as PNG. */
 export async function encodePng(image: ArrayItem): Promise<Uint8Array> {
   const [height, width, channels] = image.shape as [number, number, 1 | 2 | 3 | 4];
+  const sharp = await loadSharp();
   return new Uint8Array(await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width, height, channels } }).png().toBuffer());
 }
 
@@ -235,6 +236,7 @@ export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;
  */
 export async function generateShapesDataset(directory: string, options: { perClass?: number; size?: number; seed?: number } = {}): Promise<string> {
   const { perClass = 120, size = 64, seed = 1 } = options;
+  const { createCanvas } = await loadCanvas();
   const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
   await rm(staging, { recursive: true, force: true });
   const random = new Random(seed);

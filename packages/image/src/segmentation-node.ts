@@ -4,7 +4,7 @@ import { folderItems } from '@kindling/data/node';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './peers';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
 import { augmentBatch, elasticDeform, normalize, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
@@ -25,6 +25,7 @@ export interface LoadMaskOptions {
 export async function loadMask(file: string, options: LoadMaskOptions): Promise<{ data: Uint8Array; width: number; height: number }> {
   const { size, method = 'crop', mode } = options;
   let decoded;
+  const sharp = await loadSharp();
   try {
     let image = sharp(file, { failOn: 'error' });
     if (mode !== 'palette') image = image.extractChannel(0);
@@ -105,6 +106,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation pictures; both need some`);
 
   const decode = async (image: string) => {
+    const sharp = await loadSharp();
     const mask = maskFor(image);
     const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
     if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
@@ -168,6 +170,7 @@ function cropSquare(data: Uint8Array, size: number, channels: number, top: numbe
 }
 
 async function metadataOf(file: string): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   try {
     const { width, height } = await sharp(file).metadata();
     return { width: width ?? 0, height: height ?? 0 };
@@ -195,6 +198,7 @@ export const SCENE_CODES = ['background', 'circle', 'square', 'triangle'];
  * computed directly (no anti-aliasing), so the mask is exactly the drawn shapes.
  */
 export async function generateSegmentationDataset(directory: string, options: { count?: number; size?: number; seed?: number } = {}): Promise<string> {
+  const sharp = await loadSharp();
   const { count = 200, size = 64, seed = 1 } = options;
   const staging = join(dirname(directory), `.${basename(directory)}-${process.pid}-${Date.now()}`);
   await rm(staging, { recursive: true, force: true });

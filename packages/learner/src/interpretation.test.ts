@@ -43,7 +43,7 @@ describeEachBackend('interpretation', () => {
     const [top] = interpretation.topLosses(1);
     expect(top).toMatchObject({ index: 1, actual: 'cat', predicted: 'dog' });
     expect(top!.loss).toBeCloseTo(-(0 - Math.log(Math.exp(5) + 2)), 4);
-    const png = renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix);
+    const png = await renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix);
     expect(Array.from(png.subarray(0, 8))).toEqual(PNG_SIGNATURE);
     learner.dispose();
     tf.dispose([logits, targets]);
@@ -88,15 +88,15 @@ describeEachBackend('interpretation', () => {
     const chart = lossChart(learner);
     expect(chart.series[0]!.points).toHaveLength(2 * data.train.length);
     expect(chart.series[2]!.points).toHaveLength(2);
-    const png = renderChartPng(chart);
+    const png = await renderChartPng(chart);
     expect(Array.from(png.subarray(0, 8))).toEqual(PNG_SIGNATURE);
     const width = new DataView(png.buffer, png.byteOffset).getUint32(16);
     expect(width).toBe(640);
     const finder = await learner.lrFind({ iterations: 30 });
-    expect(Array.from(renderChartPng(lrFindChart(finder)).subarray(0, 8))).toEqual(PNG_SIGNATURE);
+    expect(Array.from((await renderChartPng(lrFindChart(finder))).subarray(0, 8))).toEqual(PNG_SIGNATURE);
     // a long run's per-batch series: more points than a function call takes arguments
     const long = { ...chart, series: [{ ...chart.series[0]!, points: Array.from({ length: 300_000 }, (_, i): [number, number] => [i, 1 / (i + 1)]) }] };
-    expect(Array.from(renderChartPng(long).subarray(0, 8))).toEqual(PNG_SIGNATURE);
+    expect(Array.from((await renderChartPng(long)).subarray(0, 8))).toEqual(PNG_SIGNATURE);
     expect(written).toMatch(/epoch 1 {2}train loss \d\.\d{4} {2}valid loss \d\.\d{4}/);
     expect(written).toMatch(/epoch 2\/2 train/);
     learner.dispose();

@@ -1,50 +1,23 @@
 /**
  * Node-only parts of the Learner: checkpoints on disk, a terminal progress bar, charts as PNG files.
- * Kept behind `@kindling/learner/node` so a browser bundle never pulls in `fs` or a canvas.
+ * Kept behind `@kindling/learner/node` so a browser bundle never pulls in `fs` or a canvas; the canvas
+ * (@napi-rs/canvas) is an optional peer, loaded when a chart is first drawn.
  */
-import { createCanvas } from '@napi-rs/canvas';
+import { optionalPeer, removeStaleTemporaries, writeFileAtomic } from '@kindling/data/node';
 import { SingleBar } from 'cli-progress';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Callback } from './events';
 import type { Chart } from './interpretation';
 import type { CheckpointStore, TrainingState } from './learner';
 import type { SavedTensor } from './optimizer';
 import { progress } from './callbacks/training-callbacks';
 
+export { writeFileAtomic };
+
 const MAGIC = 'KINDLCKP';
 
-/** The start of the names of `path`'s temporary files (`.name.`), so leftovers of a killed write can be found. */
-function temporaryPrefix(path: string): string {
-  return `.${basename(path)}.`;
-}
-
-/** Removes temporary files of earlier writes to `path` that were killed before their rename. */
-async function removeStaleTemporaries(path: string): Promise<void> {
-  const prefix = temporaryPrefix(path);
-  const mine = `${prefix}${process.pid}-`;
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name.startsWith(prefix) && name.endsWith('.tmp') && !name.startsWith(mine)).map((name) => rm(join(dirname(path), name), { force: true })));
-}
-
-/** Writes `data` to `path` atomically: a temporary file beside it, flushed to disk, then renamed over. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `${temporaryPrefix(path)}${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
+/** @napi-rs/canvas, an optional peer, loaded when a chart is first drawn. */
+const loadCanvas = () => optionalPeer('@napi-rs/canvas', '@kindling/learner/node (drawing charts as PNG)', () => import('@napi-rs/canvas'));
 
 /** Packs a training state into one buffer: magic, JSON header, then the tensors' float32 data. */
 export function encodeCheckpoint(state: TrainingState): Uint8Array {
@@ -178,7 +151,8 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
 /** Renders a chart (loss, schedule, lr finder) to PNG bytes with a real canvas. */
-export function renderChartPng(chart: Chart, width = 640, height = 400): Uint8Array {
+export async function renderChartPng(chart: Chart, width = 640, height = 400): Promise<Uint8Array> {
+  const { createCanvas } = await loadCanvas();
   const canvas = createCanvas(width, height);
   const context = canvas.getContext('2d');
   context.fillStyle = '#ffffff';
@@ -224,7 +198,8 @@ export function renderChartPng(chart: Chart, width = 640, height = 400): Uint8Ar
 }
 
 /** Renders a confusion matrix to PNG bytes: rows are actual classes, columns predicted. */
-export function renderConfusionMatrixPng(classes: string[], matrix: number[][], cell = 48): Uint8Array {
+export async function renderConfusionMatrixPng(classes: string[], matrix: number[][], cell = 48): Promise<Uint8Array> {
+  const { createCanvas } = await loadCanvas();
   const labelWidth = Math.max(80, ...classes.map((name) => name.length * 7 + 16));
   const size = labelWidth + classes.length * cell + 16;
   const canvas = createCanvas(size, size + 24);

@@ -1,9 +1,8 @@
 /** Node-only pointer helpers: reading recordings from disk, PNG pictures, the pointer data block, the generated set. */
 import { ConfigError, DataError, ItemDataLoader, parentFolderLabel, randomSplitter, Random, Vocab, functionSplitter } from '@kindling/data';
-import { folderItems } from '@kindling/data/node';
+import { folderItems, optionalPeer } from '@kindling/data/node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import sharp from 'sharp';
 import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
 import { rasterChannels, rasterize, type RasterOptions } from './rasterize';
 import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
@@ -27,8 +26,12 @@ export async function readRecordingFile(path: string): Promise<PointerRecording>
   throw new DataError('neither a Kindling pointer recording (JSON) nor a Balabit CSV (header record timestamp,client timestamp,button,state,x,y)', { file: path });
 }
 
+/** sharp, an optional peer, loaded when a picture is first written. */
+const loadSharp = async () => (await optionalPeer('sharp', '@kindling/pointer/node (pictures as PNG)', () => import('sharp'))).default;
+
 /** A rasterized sample as a PNG a person can look at; a six-channel (`fit: 'both'`) one shows its two pictures side by side. */
 export async function renderPointerPng(image: Float32Array, size: number, options: { scale?: number } = {}): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const { scale = 4 } = options;
   const views = image.length / (size * size * 3);
   if (views !== 1 && views !== 2) throw new RangeError(`renderPointerPng: a ${size}×${size} picture has 3 or 6 channels, not ${image.length / (size * size)}`);

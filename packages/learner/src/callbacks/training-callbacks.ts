@@ -249,14 +249,27 @@ export function gradientClipping(maxNorm = 1): Callback {
   };
 }
 
-/** Gives the event loop a turn after every `every` batches, so a page stays responsive while training. */
-export function yieldToEventLoop(every = 1): Callback {
+/**
+ * Gives the event loop a turn after every `every` batches, or once `{ milliseconds }` have passed since the last
+ * turn, so a page stays responsive while training — and, in Node, timers, signals, servers and the garbage
+ * collector's own tasks run: a backend whose kernels run synchronously (torch, cpu) otherwise keeps the loop
+ * busy for a whole epoch. In Node the turn is a `setImmediate` (a `setTimeout` waits at least a millisecond).
+ */
+export function yieldToEventLoop(every: number | { milliseconds: number } = 1): Callback {
   let count = 0;
+  let last = performance.now();
+  const turn = typeof setImmediate === 'function' ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
   return {
     name: 'yieldToEventLoop',
     order: 100,
     async afterBatch() {
-      if (++count % every === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      if (typeof every === 'number') {
+        if (++count % every === 0) await turn();
+        return;
+      }
+      if (performance.now() - last < every.milliseconds) return;
+      await turn();
+      last = performance.now();
     },
   };
 }
