@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
-import { activate, defaultLoaders, importOptional, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
+import { activate, defaultLoaders, importInstalled, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
 import { nodeWebGpuLoader } from './webgpu-node';
 import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
@@ -134,14 +134,7 @@ interface TorchModule {
  */
 const nodeTorchLoader: BackendLoader = async (options) => {
   const { threads, torchDevice } = options as NodeInitBackendOptions;
-  let torch: TorchModule;
-  try {
-    torch = (await importOptional('@kindling/backend-torch')) as TorchModule;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error('@kindling/backend-torch is not installed');
-    throw error;
-  }
+  const torch = (await importInstalled('@kindling/backend-torch', '@kindling/backend-torch is not installed')) as TorchModule;
   registerCpuKernelFixes();
   const info = torch.registerTorchBackend({ threads: threadCount(threads), device: torchDevice });
   await activate('torch');

@@ -74,6 +74,17 @@ export async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
 }
 
+/** Imports an optional peer; when it is not installed, throws `missing` (the reason the report gives). */
+export async function importInstalled(name: string, missing: string): Promise<unknown> {
+  try {
+    return await importOptional(name);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(missing);
+    throw error;
+  }
+}
+
 export async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialize the '${name}' backend`);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { activate, importOptional, softwareOnly, type BackendLoader } from './init-backend';
+import { activate, importInstalled, softwareOnly, type BackendLoader } from './init-backend';
 import { adapterDetail, describeAdapter, startedWebGpu, startWebGpuBackend, type AdapterLike, type GpuLike } from './webgpu-adapter';
 
 /** Dawn for Node, the npm package `webgpu` (an optional peer). */
@@ -130,14 +130,7 @@ export const nodeWebGpuLoader: BackendLoader = async (options) => {
     return { detail: running.detail, addedKernels: [], adapter: running.adapter };
   }
   const wanted = options.gpuAdapter?.trim() === '' ? undefined : options.gpuAdapter;
-  let dawn: DawnModule;
-  try {
-    dawn = (await importOptional('webgpu')) as DawnModule;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error('the optional peer `webgpu` (Dawn for Node) is not installed');
-    throw error;
-  }
+  const dawn = (await importInstalled('webgpu', 'the optional peer `webgpu` (Dawn for Node) is not installed')) as DawnModule;
   if (wanted !== undefined && /swiftshader/i.test(wanted) && !process.env.VK_ICD_FILENAMES && existsSync(CHROMIUM_SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = CHROMIUM_SWIFTSHADER_ICD;
   }
