@@ -89,6 +89,7 @@ describe('checkpoint files', () => {
     const full = JSON.parse(readFileSync(join(directory, 'full.json'), 'utf8'));
     const resumed = JSON.parse(readFileSync(join(directory, 'resume.json'), 'utf8'));
     expect(resumed.epochs).toBe(5);
+    expect(full.weights).toHaveLength(4); // the weights themselves, not an empty object standing for them
     expect(resumed.weights).toEqual(full.weights);
   }, 120_000);
 });
