@@ -3,7 +3,7 @@ import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 import { registerGradientFixes } from './gradient-fixes';
-import { adapterDetail, adapterMatches, describeAdapter, startedWebGpu, startWebGpuBackend, type GpuAdapterReport, type GpuLike } from './webgpu-adapter';
+import { adapterDetail, adapterMatches, describeAdapter, resumeStartedWebGpu, startWebGpuBackend, type GpuAdapterReport, type GpuLike } from './webgpu-adapter';
 
 /**
  * The backends Kindling knows, best first. `tensorflow` is libtensorflow through tfjs-node(-gpu); `torch` is
@@ -123,11 +123,8 @@ export const defaultLoaders = {
           : 'this browser offers no navigator.gpu',
       );
     }
-    const running = startedWebGpu();
-    if (running !== undefined) {
-      await activate('webgpu');
-      return { detail: running.detail, addedKernels: [], adapter: running.adapter };
-    }
+    const running = await resumeStartedWebGpu();
+    if (running !== undefined) return running;
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter === null) throw new Error('the browser offers no WebGPU adapter');
     const report = describeAdapter(adapter);

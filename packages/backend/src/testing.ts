@@ -17,17 +17,22 @@ export function torchBuilt(): boolean {
   }
 }
 
+/** The adapter `KINDLING_TEST_GPU_ADAPTER` names, if it names one. */
+function namedTestAdapter(): string | undefined {
+  const named = globalThis.process?.env?.KINDLING_TEST_GPU_ADAPTER?.trim();
+  return named === undefined || named === '' ? undefined : named;
+}
+
 /** The WebGPU adapter the suites run on: `KINDLING_TEST_GPU_ADAPTER`, else SwiftShader (software, in CI). */
 export function testGpuAdapter(): string {
-  const named = globalThis.process?.env?.KINDLING_TEST_GPU_ADAPTER?.trim();
-  return named === undefined || named === '' ? 'SwiftShader' : named;
+  return namedTestAdapter() ?? 'SwiftShader';
 }
 
 let webgpuSkipNoted = false;
 
 /** Whether the suites can run on Node WebGPU here; says once why not, when not. */
 function webgpuTestable(): boolean {
-  if (globalThis.process?.env?.KINDLING_TEST_GPU_ADAPTER?.trim()) return true;
+  if (namedTestAdapter() !== undefined) return true;
   const availability = swiftShaderAvailability();
   if (availability.available) return true;
   if (!webgpuSkipNoted) {

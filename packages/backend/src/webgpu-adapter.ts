@@ -62,10 +62,17 @@ interface WebGpuModule {
 
 let started: { adapter: GpuAdapterReport; detail: string } | undefined;
 
-/** The adapter the webgpu backend started on in this process, if it has. */
-export function startedWebGpu(): { adapter: GpuAdapterReport; detail: string } | undefined {
+/**
+ * When the webgpu backend already started in this process (tfjs starts a backend once), makes it the active one
+ * again and gives the loader's answer for it; otherwise undefined.
+ */
+export async function resumeStartedWebGpu(): Promise<{ detail: string; addedKernels: string[]; adapter: GpuAdapterReport } | undefined> {
   const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;
-  return started !== undefined && registry !== undefined && 'webgpu' in registry ? started : undefined;
+  if (started === undefined || registry === undefined || !('webgpu' in registry)) return undefined;
+  const ok = await tf.setBackend('webgpu');
+  if (!ok) throw new Error(`tfjs could not switch back to the webgpu backend on ${started.adapter.name}`);
+  await tf.ready();
+  return { detail: started.detail, addedKernels: [], adapter: started.adapter };
 }
 
 /**

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { activate, importInstalled, softwareOnly, type BackendLoader } from './init-backend';
-import { adapterDetail, describeAdapter, startedWebGpu, startWebGpuBackend, type AdapterLike, type GpuLike } from './webgpu-adapter';
+import { importInstalled, softwareOnly, type BackendLoader } from './init-backend';
+import { adapterDetail, describeAdapter, resumeStartedWebGpu, startWebGpuBackend, type AdapterLike, type GpuLike } from './webgpu-adapter';
 
 /** Dawn for Node, the npm package `webgpu` (an optional peer). */
 interface DawnModule {
@@ -13,6 +13,8 @@ interface DawnModule {
 
 /** The Vulkan driver file of Debian's Chromium for SwiftShader, a software adapter (correct, slow). */
 export const CHROMIUM_SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const NO_VULKAN_LOADER = 'no Vulkan loader (libvulkan.so.1; on Debian: apt-get install libvulkan1)';
 
 const LIBRARY_FOLDERS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib'];
 
@@ -39,7 +41,7 @@ export function dawnInstalled(): boolean {
  */
 export function swiftShaderAvailability(): { available: true } | { available: false; reason: string } {
   if (!dawnInstalled()) return { available: false, reason: 'the optional peer `webgpu` (Dawn) is not installed' };
-  if (!vulkanLoaderFound()) return { available: false, reason: 'no Vulkan loader (libvulkan.so.1; on Debian: apt-get install libvulkan1)' };
+  if (!vulkanLoaderFound()) return { available: false, reason: NO_VULKAN_LOADER };
   const icd = process.env.VK_ICD_FILENAMES;
   if (icd !== undefined && icd !== '') {
     return /swiftshader/i.test(icd) ? { available: true } : { available: false, reason: `VK_ICD_FILENAMES names no SwiftShader driver (${icd})` };
@@ -82,7 +84,7 @@ async function requestDawnAdapter(dawn: DawnModule, wanted: string | undefined):
 }
 
 function noAdapter(): string {
-  if (!vulkanLoaderFound()) return 'no Vulkan loader (libvulkan.so.1; on Debian: apt-get install libvulkan1)';
+  if (!vulkanLoaderFound()) return NO_VULKAN_LOADER;
   return process.platform === 'linux' ? 'Vulkan found no GPU driver' : 'Dawn found no adapter';
 }
 
@@ -124,11 +126,8 @@ function explainSynchronousReads(): void {
  * driver when `VK_ICD_FILENAMES` is not set.
  */
 export const nodeWebGpuLoader: BackendLoader = async (options) => {
-  const running = startedWebGpu();
-  if (running !== undefined) {
-    await activate('webgpu');
-    return { detail: running.detail, addedKernels: [], adapter: running.adapter };
-  }
+  const running = await resumeStartedWebGpu();
+  if (running !== undefined) return running;
   const wanted = options.gpuAdapter?.trim() === '' ? undefined : options.gpuAdapter;
   const dawn = (await importInstalled('webgpu', 'the optional peer `webgpu` (Dawn for Node) is not installed')) as DawnModule;
   if (wanted !== undefined && /swiftshader/i.test(wanted) && !process.env.VK_ICD_FILENAMES && existsSync(CHROMIUM_SWIFTSHADER_ICD)) {
