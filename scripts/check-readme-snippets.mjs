@@ -1,4 +1,4 @@
-// Every ```ts block of every package README compiles as a module of its own, strict, against the built
+// Every ```ts block of every package README (the libraries and the CLI) compiles as a module of its own, strict, against the built
 // packages (as a downstream project sees them). Each block is written to `packages/<name>/.snippets/` (ignored
 // by git) and type-checked with the repository's compiler options and top-level await. Run by `pnpm lint`
 // after the build; prints each failing block's README line and the compiler's message.
@@ -10,8 +10,10 @@ const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 let blocks = 0;
 let failures = 0;
-for (const folder of readdirSync(join(root, 'packages'))) {
-  const directory = join(root, 'packages', folder);
+// the libraries and the CLI package (its programmatic entry)
+const folders = [...readdirSync(join(root, 'packages')).map((folder) => join('packages', folder)), join('apps', 'trainer')];
+for (const folder of folders) {
+  const directory = join(root, folder);
   const readme = join(directory, 'README.md');
   if (!existsSync(readme)) continue;
   const lines = readFileSync(readme, 'utf8').split('\n');
@@ -44,7 +46,7 @@ for (const folder of readdirSync(join(root, 'packages'))) {
     for (const line of result.stdout.split('\n').filter((text) => /error TS/.test(text))) {
       const match = /^readme-line-(\d+)\.ts\((\d+),\d+\): (.*)$/.exec(line.trim());
       failures++;
-      console.error(match ? `packages/${folder}/README.md:${Number(match[1]) + Number(match[2]) - 1}: ${match[3]}` : `packages/${folder}: ${line.trim()}`);
+      console.error(match ? `${folder}/README.md:${Number(match[1]) + Number(match[2]) - 1}: ${match[3]}` : `${folder}: ${line.trim()}`);
     }
   }
 }

@@ -45,7 +45,7 @@ try {
   // 2. each example, installed from the tarballs only (the packages among themselves too, through overrides)
   const overrides = Object.fromEntries(Object.entries(packed).map(([name, file]) => [name, `file:${file}`]));
   const examples = {};
-  for (const example of ['node-esm', 'node-cjs', 'browser']) {
+  for (const example of ['node-esm', 'node-cjs', 'cli', 'browser']) {
     const folder = join(work, example);
     cpSync(join(root, 'examples', example), folder, { recursive: true, filter: (source) => !/node_modules|dist/.test(relative(join(root, 'examples'), source)) });
     const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
@@ -55,8 +55,9 @@ try {
     examples[example] = folder;
   }
 
-  // 3. the Node examples: strict type-check (node16), build, one epoch each
-  for (const example of ['node-esm', 'node-cjs']) {
+  // 3. the Node examples: strict type-check (node16), build, one epoch each (cli: the kindling command line, its bin
+  // and its programmatic entry runKindling)
+  for (const example of ['node-esm', 'node-cjs', 'cli']) {
     const folder = examples[example];
     run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: folder });
     run(process.execPath, [join(folder, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: folder });
@@ -64,6 +65,11 @@ try {
     const output = run(process.execPath, [join('dist', entry)], { cwd: folder, env: { EPOCHS: '1' } });
     if (!/validation accuracy \d+(\.\d+)?%/.test(output) || !/→/.test(output)) throw new Error(`${example} ran but did not train and answer:\n${output}`);
     step(`${example}: type-checks (node16, strict), trains one epoch and answers — ${output.trim().split('\n').at(-1)}`);
+    if (example === 'cli') {
+      const help = run(join(folder, 'node_modules', '.bin', 'kindling'), ['train', 'image', '--help'], { cwd: folder });
+      if (!/--size <pixels>/.test(help)) throw new Error(`the installed kindling bin did not print its help:\n${help}`);
+      step('cli: the installed `kindling` bin runs');
+    }
   }
 
   // 4. the browser example: a production install (no bundler: the size is what a page's project pulls in),

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runKindling } from './index';
+
+/** Runs the command line as a function and keeps what it wrote to standard error and output. */
+async function run(argv: string[]): Promise<{ status: number; errors: string; output: string }> {
+  const errors: string[] = [];
+  const output: string[] = [];
+  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void errors.push(parts.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void output.push(parts.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (errors.push(String(chunk)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+  const status = await runKindling(argv);
+  vi.restoreAllMocks();
+  return { status, errors: errors.join(''), output: output.join('') };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('runKindling, the command line as a function', () => {
+  it('returns 0 after the help, without exiting the process', async () => {
+    const result = await run(['train', 'tabular', '--help']);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain('--target <column>');
+  });
+
+  it('returns 1 for a bad flag or an unknown command, with what was wrong', async () => {
+    const badFlag = await run(['train', 'tabular', '--epochs', 'x']);
+    expect(badFlag.status).toBe(1);
+    expect(badFlag.errors).toContain('--epochs must be a whole number');
+    const unknown = await run(['bogus']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.errors).toContain("unknown command 'bogus'");
+  });
+
+  it('returns 1 with one line naming the file when a run fails, and the stack only with --debug', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'kindling-run-')), 'missing.csv');
+    const plain = await run(['train', 'tabular', missing, '--target', 'y']);
+    expect(plain.status).toBe(1);
+    expect(plain.errors.trim().split('\n')).toEqual([`kindling: ${missing}: no such file (expected a CSV file)`]);
+    const debug = await run(['train', 'tabular', missing, '--target', 'y', '--debug']);
+    expect(debug.status).toBe(1);
+    expect(debug.errors).toMatch(/\n\s+at /);
+  });
+
+  it('trains a tiny table and returns 3 when the model is no better than the majority class, keeping the bundle', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-run-'));
+    const file = join(root, 'noise.csv');
+    // the target is independent of the feature and 70% one class: nothing beats answering the majority
+    const rows = Array.from({ length: 120 }, (_, index) => `${(index * 37) % 11},${index % 10 < 7 ? 'a' : 'b'}`);
+    writeFileSync(file, ['x,y', ...rows].join('\n'));
+    const out = join(root, 'out');
+    const result = await run(['train', 'tabular', file, '--target', 'y', '--epochs', '2', '--backend', 'cpu', '--out', out]);
+    expect(result.status).toBe(3);
+    expect(result.errors + result.output).toMatch(/majority|most common/i);
+    expect(JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')).task.kind).toBe('tabular');
+  });
+});
