@@ -110,6 +110,18 @@ struct Conv {
   }
 };
 
+// The trailing rows and columns of `x` (NCHW, as libtorch receives it: padded when the padding is asymmetric)
+// that a strided convolution with an `outHeight`×`outWidth` output never reads. libtorch hands them to oneDNN as a
+// negative right padding, which libtorch 1.13's oneDNN mishandles in its filter gradient for few channels (heap
+// corruption: the 1×1 stride-2 shortcut of a ResNet on 48×48×8). Cropping them changes no result.
+at::Tensor ReadPart(const at::Tensor& x, int64_t outHeight, int64_t outWidth, int64_t kernelHeight, int64_t kernelWidth, const Conv& conv) {
+  const auto padding = conv.Padding();
+  const int64_t rows = (outHeight - 1) * conv.stride[0] + (kernelHeight - 1) * conv.dilation[0] + 1 - padding[0];
+  const int64_t columns = (outWidth - 1) * conv.stride[1] + (kernelWidth - 1) * conv.dilation[1] + 1 - padding[1];
+  if (rows >= x.size(2) && columns >= x.size(3)) return x;
+  return x.narrow(2, 0, std::min(rows, x.size(2))).narrow(3, 0, std::min(columns, x.size(3)));
+}
+
 // [strideH, strideW, top, bottom, left, right, dilationH, dilationW, depthwise]
 Conv ConvOf(const Napi::Value& value) {
   const Shape p = ShapeOf(value);
@@ -135,8 +147,9 @@ void Activate(at::Tensor& y, int64_t activation, double alpha, const at::Tensor&
 // conv2d(x, xShape, filter, filterShape, out, outShape, conv, bias|null, biasShape, activation, alpha, preluWeights|null, preluShape)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Conv conv = ConvOf(info[6]);
-  at::Tensor x = conv.Pad(Nchw(In(info, 0, 1)));
   at::Tensor filter = In(info, 2, 3);
+  const Shape outShape = ShapeOf(info[5]);  // NHWC
+  at::Tensor x = ReadPart(conv.Pad(Nchw(In(info, 0, 1))), outShape[1], outShape[2], filter.size(0), filter.size(1), conv);
   at::Tensor weight = Weight(filter, conv.depthwise).contiguous(at::MemoryFormat::ChannelsLast);
   const int64_t groups = conv.depthwise ? filter.size(2) : 1;
   c10::optional<at::Tensor> bias;
@@ -148,7 +161,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (bias.has_value() && !plainBias) y = y + *bias;
   at::Tensor prelu = info[11].IsNull() ? at::Tensor() : In(info, 11, 12);
   Activate(y, Int(info, 9), Double(info, 10), prelu);
-  View(info[4], ShapeOf(info[5])).copy_(y);
+  View(info[4], outShape).copy_(y);
   return info.Env().Undefined();
 }
 
@@ -163,19 +176,22 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   // only the input's shape matters to this gradient
   const Shape padded{dxShape[0], dxShape[3], dxShape[1] + (conv.Symmetric() ? 0 : conv.top + conv.bottom),
                      dxShape[2] + (conv.Symmetric() ? 0 : conv.left + conv.right)};
-  at::Tensor input = at::empty(padded, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
+  at::Tensor input = ReadPart(at::empty(padded, dy.options().memory_format(at::MemoryFormat::ChannelsLast)), dy.size(2), dy.size(3),
+                              filter.size(0), filter.size(1), conv);
   auto grads = at::convolution_backward(dy, input, weight, c10::nullopt, conv.stride, conv.Padding(), conv.dilation, false,
                                         {0, 0}, groups, {true, false, false});
-  Nchw(View(info[4], dxShape)).copy_(conv.Unpad(std::get<0>(grads)));
+  // the rows and columns the convolution never read have no gradient
+  at::Tensor dx = at::constant_pad_nd(std::get<0>(grads), {0, padded[3] - input.size(3), 0, padded[2] - input.size(2)});
+  Nchw(View(info[4], dxShape)).copy_(conv.Unpad(dx));
   return info.Env().Undefined();
 }
 
 // conv2dBackpropFilter(x, xShape, dy, dyShape, out (dFilter), filterShape, conv)
 Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   const Conv conv = ConvOf(info[6]);
-  at::Tensor x = conv.Pad(Nchw(In(info, 0, 1)));
   at::Tensor dy = Nchw(In(info, 2, 3));
   const Shape filterShape = ShapeOf(info[5]);
+  at::Tensor x = ReadPart(conv.Pad(Nchw(In(info, 0, 1))), dy.size(2), dy.size(3), filterShape[0], filterShape[1], conv);
   at::Tensor out = View(info[4], filterShape);
   at::Tensor outWeight = Weight(out, conv.depthwise);  // a view of the output's memory in libtorch's layout
   at::Tensor weight = at::empty(outWeight.sizes(), dy.options().memory_format(at::MemoryFormat::ChannelsLast));

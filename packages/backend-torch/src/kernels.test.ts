@@ -99,6 +99,19 @@ describe.skipIf(unavailable !== undefined)('libtorch kernels equal the cpu backe
       });
     }
 
+    it("strided convolutions that never read the input's last rows and columns (a ResNet's stride-2 shortcut on 48×48×8: libtorch 1.13's oneDNN corrupted the heap there)", async () => {
+      for (const [index, [kernelSize, pad]] of ([[1, 'valid'], [3, 'valid'], [1, [[0, 0], [0, 1], [0, 1], [0, 0]]]] as const).entries()) {
+        const work: Work = () => {
+          const input = tensor([4, 48, 48, 8], index) as tf.Tensor4D;
+          const weights = tensor([kernelSize, kernelSize, 8, 16], index + 100) as tf.Tensor4D;
+          const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, pad as 'valid').square().sum();
+          const [dx, dw] = tf.grads(f)([input, weights]);
+          return [tf.conv2d(input, weights, 2, pad as 'valid'), dx!, dw!];
+        };
+        await expectSame(work, 'Conv2D');
+      }
+    });
+
     it('depthwise conv2d with channel multipliers, strides, dilations and paddings, and its gradients', async () => {
       let index = 0;
       for (const pad of ['same', 'valid', [[0, 0], [1, 2], [2, 1], [0, 0]]] as const) {
