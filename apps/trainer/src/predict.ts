@@ -51,8 +51,14 @@ async function readInputs(predictor: AnyPredictor, argument: string): Promise<Ar
   }
 }
 
+/** One line per answer; an answer the bundle marks "not sure" says so first, with the reason. */
 function summary(prediction: unknown): string {
   const value = prediction as Record<string, unknown>;
+  const answer = plainSummary(value);
+  return typeof value.notSure === 'string' ? `not sure (${value.notSure}); best guess ${answer}` : answer;
+}
+
+function plainSummary(value: Record<string, unknown>): string {
   if (typeof value.label === 'string' && typeof value.confidence === 'number') return `${value.label} (${(value.confidence * 100).toFixed(1)}%)${typeof value.windows === 'number' ? ` from ${value.windows} window(s)` : ''}`;
   if (value.kind === 'classification') {
     const probabilities = value.probabilities as Record<string, number>;
@@ -65,7 +71,7 @@ function summary(prediction: unknown): string {
     const coverage = Object.entries(value.coverage as Record<string, number>).filter(([, share]) => share > 0);
     return coverage.map(([code, share]) => `${code} ${(share * 100).toFixed(1)}%`).join(', ');
   }
-  return JSON.stringify(prediction);
+  return JSON.stringify(value);
 }
 
 /** `kindling predict <bundle> <input...>`: loads a bundle and prints its answer for each input. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { generateShapesDataset } from '@kindling/image/node';
+import { encodePng, generateShapesDataset } from '@kindling/image/node';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,13 @@ describe('kindling train image', () => {
       expect(result.classes).toContain(label);
       expect(Object.values(probabilities).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
     }
+    // the bundle knows its training pictures: a white page is answered, but marked "not sure"
+    expect(manifest.task.familiarity.ranges.level[0]).toBeLessThan(manifest.task.familiarity.ranges.level[1]);
+    expect(manifest.metrics.notSure.share).toBeGreaterThanOrEqual(0);
+    const white = join(root, 'white.png');
+    writeFileSync(white, await encodePng({ data: new Uint8Array(40 * 40 * 3).fill(255), shape: [40, 40, 3] }));
+    const [blank] = await predict(join(root, 'out'), [white], { backend: 'wasm', quiet: true });
+    expect((blank!.prediction as { notSure?: string }).notSure).toMatch(/^unlike the training inputs: its (level|contrast|detail) /);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 

@@ -9,7 +9,7 @@ import { resnet, transferModel } from '@kindling/models';
 import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
 import { finishedEpoch } from './outcome';
-import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -160,6 +160,8 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         tta: servedAccuracy !== undefined,
       },
     });
+    const doubt = notSureLine(run.notSure);
+    if (doubt !== undefined) say(doubt);
     say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     say(`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`);
     return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory, lr };

@@ -9,7 +9,7 @@ import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } fr
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { classifierLearner, epochTable, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainPointerOptions extends BackendFlags, CheckpointFlags {
@@ -110,6 +110,8 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), options.size));
+    const doubt = notSureLine(run.notSure);
+    if (doubt !== undefined) say(doubt);
     say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory };
   } finally {

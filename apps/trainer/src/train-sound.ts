@@ -9,7 +9,7 @@ import { resnet } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, writeClassifierRun } from './classifier-report';
+import { classifierLearner, epochTable, reportSkipped, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
 import { ARCHITECTURES } from './train-image';
 
 export interface TrainSoundOptions extends BackendFlags, CheckpointFlags {
@@ -134,6 +134,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
+    const doubt = notSureLine(run.notSure);
+    if (doubt !== undefined) say(doubt);
     say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
     return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run), classes: data.vocab.labels.slice(), outputDirectory };
   } finally {

@@ -223,7 +223,12 @@ export class TableColumns {
       for (let k = 0; k < count; k++) squares += (values[k]! - average) ** 2;
       for (let k = count; k < rows.length; k++) squares += (fill - average) ** 2;
       const std = Math.sqrt(squares / Math.max(1, rows.length - 1));
-      return { name, fill, mean: average, std: std > 0 ? std : 1, indicator };
+      let [min, max] = [Infinity, -Infinity];
+      for (let k = 0; k < count; k++) {
+        if (values[k]! < min) min = values[k]!;
+        if (values[k]! > max) max = values[k]!;
+      }
+      return { name, fill, mean: average, std: std > 0 ? std : 1, indicator, min, max };
     });
     const categorical: TabularProcessorState['categorical'] = inputs.categorical.map(({ name, value }) => {
       const labels = new Set<string>();

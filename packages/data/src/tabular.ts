@@ -159,8 +159,11 @@ export interface TabularProcessorState {
   missing: string[];
   /** Each categorical input (including `_na` indicators and date parts) with its vocabulary; index 0 is `#na#`. */
   categorical: Array<{ name: string; labels: string[] }>;
-  /** Each continuous input with its fill value (training median) and normalization. */
-  continuous: Array<{ name: string; fill: number; mean: number; std: number; indicator: boolean }>;
+  /**
+   * Each continuous input with its fill value (training median) and normalization, and the smallest and largest
+   * value in training (absent from processors fitted before Kindling 0.2).
+   */
+  continuous: Array<{ name: string; fill: number; mean: number; std: number; indicator: boolean; min?: number; max?: number }>;
   /** Classification: the target's labels. Regression: none. */
   targetLabels?: string[];
 }
@@ -251,7 +254,8 @@ export class TabularProcessor {
       const filled = indicator ? [...values, ...new Array<number>(rows.length - values.length).fill(fill)] : values;
       const average = mean(filled);
       const std = Math.sqrt(filled.reduce((sum, value) => sum + (value - average) ** 2, 0) / Math.max(1, filled.length - 1));
-      return { name, fill, mean: average, std: std > 0 ? std : 1, indicator };
+      const [min, max] = values.reduce(([low, high], value) => [Math.min(low, value), Math.max(high, value)], [Infinity, -Infinity]);
+      return { name, fill, mean: average, std: std > 0 ? std : 1, indicator, min, max };
     });
     const categorical: TabularProcessorState['categorical'] = categoricalNames.map((name) => {
       const labels = new Set<string>();

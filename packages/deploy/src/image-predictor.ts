@@ -2,6 +2,7 @@ import { normalize, resizeImage } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
+import { describeValues, doubtOf, type InputDescriptors } from './familiarity';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
@@ -116,8 +117,8 @@ export class ImagePreparation {
   }
 }
 
-/** A picture → its class. */
-export class ImagePredictor extends Predictor<ImageInput, Classification, { features: Float32Array }, ImageTask> {
+/** A picture → its class (marked `notSure` when the bundle knows its training pictures and this one is unlike them, or too uncertain). */
+export class ImagePredictor extends Predictor<ImageInput, Classification, { features: Float32Array; descriptors?: InputDescriptors }, ImageTask> {
   readonly kind = 'image';
   private preparation?: ImagePreparation;
 
@@ -127,11 +128,22 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
     return this;
   }
 
-  prepare(input: ImageInput): Promise<{ features: Float32Array }> {
-    return (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+  async prepare(input: ImageInput): Promise<{ features: Float32Array; descriptors?: InputDescriptors }> {
+    const { features } = await (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+    if (this.task.familiarity === undefined) return { features };
+    const { size, channels } = this.task.preprocessing;
+    return { features, descriptors: describeValues(features, [size, size, channels]) };
   }
 
-  async run(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
+  async run(prepared: ReadonlyArray<{ features: Float32Array; descriptors?: InputDescriptors }>): Promise<Classification[]> {
+    const answers = await this.classifyPictures(prepared);
+    return answers.map((answer, index) => {
+      const notSure = doubtOf(this.task.familiarity, prepared[index]!.descriptors, answer.confidence);
+      return notSure === undefined ? answer : { ...answer, notSure };
+    });
+  }
+
+  private async classifyPictures(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
     const batch = () => this.preparation!.batch(prepared);
     if (this.task.testTimeAugmentation !== 'mirror') return classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length);
     // the picture and its mirror image, their class probabilities averaged (as training measured it)

@@ -5,6 +5,8 @@ export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, Segmentati
 export { TASK_KINDS } from './tasks';
 export { classify, Predictor } from './predictor';
 export type { Classification } from './predictor';
+export { describeValues, doubtOf, familiarityOf } from './familiarity';
+export type { Familiarity, InputDescriptors } from './familiarity';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
 export type { ImageDecoder, ImageInput, ImageLimits, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';
@@ -12,6 +14,7 @@ export type { SoundInput } from './sound-predictor';
 export { PointerPredictor } from './pointer-predictor';
 export type { PointerClassification, PointerInput } from './pointer-predictor';
 export { TabularPredictor } from './tabular-predictor';
+export type { TabularAnswer } from './tabular-predictor';
 export { CollabPredictor } from './collab-predictor';
 export type { CollabAnswer, CollabQuery } from './collab-predictor';
 export type { AnyPredictor, LoadPredictorOptions, PredictorByKind, PredictorFor } from './load-predictor';

@@ -2,6 +2,7 @@ import { checkRecording, cleanEvents, parseRecording, rasterChannels, rasterize,
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
+import { describeValues, doubtOf, unfamiliar } from './familiarity';
 import type { PointerTask } from './tasks';
 
 /** A recording (object or its JSON text). */
@@ -42,8 +43,19 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
       const mean = new Float32Array(classes);
       for (let w = 0; w < windows.length; w++) for (let k = 0; k < classes; k++) mean[k]! += values[(start + w) * classes + k]! / windows.length;
       start += windows.length;
-      return { ...classify(mean, this.task.labels, 1)[0]!, windows: windows.length };
+      const answer = { ...classify(mean, this.task.labels, 1)[0]!, windows: windows.length };
+      const notSure = this.doubt(windows, answer.confidence, [size, size, channels]);
+      return notSure === undefined ? answer : { ...answer, notSure };
     });
+  }
+
+  /** "Not sure" when most windows are unlike the training ones when drawn, or the answer is too uncertain. */
+  private doubt(windows: readonly Float32Array[], confidence: number, shape: [number, number, number]): string | undefined {
+    const { familiarity } = this.task;
+    if (familiarity === undefined) return undefined;
+    const reasons = windows.map((picture) => unfamiliar(familiarity, describeValues(picture, shape))).filter((reason) => reason !== undefined);
+    if (reasons.length * 2 > windows.length) return windows.length === 1 ? reasons[0] : `${reasons.length} of ${windows.length} windows are ${reasons[0]!}`;
+    return doubtOf(familiarity, undefined, confidence);
   }
 
   inputFromJson(value: unknown): PointerInput {

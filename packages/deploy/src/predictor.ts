@@ -8,6 +8,11 @@ export interface Classification {
   label: string;
   confidence: number;
   probabilities: Record<string, number>;
+  /**
+   * Set when the answer is not worth trusting, saying why: the input is unlike every training input, or the
+   * model is less sure than held-out answers had to be to be right (bundles with a `familiarity` only).
+   */
+  notSure?: string;
 }
 
 /**

@@ -2,6 +2,7 @@ import { decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
+import { describeValues, doubtOf } from './familiarity';
 import type { SoundTask } from './tasks';
 
 /** WAV bytes (or base64), mono samples with their rate, or decoded channels. */
@@ -38,7 +39,13 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     const [frames, bins] = this.pipeline.shape;
     const joined = new Float32Array(prepared.length * frames * bins);
     prepared.forEach((features, index) => joined.set(features, index * frames * bins));
-    return classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length);
+    const answers = classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length);
+    if (this.task.familiarity === undefined) return answers;
+    // marked "not sure" when the spectrogram is unlike the training ones, or the answer too uncertain
+    return answers.map((answer, index) => {
+      const notSure = doubtOf(this.task.familiarity, describeValues(prepared[index]!, [frames, bins, 1]), answer.confidence);
+      return notSure === undefined ? answer : { ...answer, notSure };
+    });
   }
 
   inputFromJson(value: unknown): SoundInput {

@@ -1,4 +1,4 @@
-import { TabularProcessor, type TableRow } from '@kindling/data';
+import { DEFAULT_MISSING, TabularProcessor, type TableRow } from '@kindling/data';
 import { TabularPredictor as RowPredictor, type TabularPrediction } from '@kindling/models';
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from './bundle';
@@ -6,8 +6,17 @@ import { InputError } from './errors';
 import { describe, isRecord, Predictor } from './predictor';
 import type { TabularTask } from './tasks';
 
+/**
+ * A tabular answer. `notSure` says why it is not worth trusting when the row holds a number outside the range
+ * seen in training or a category never seen there (bundles written by Kindling 0.2 or later).
+ */
+export type TabularAnswer = TabularPrediction & { notSure?: string };
+
+const MISSING = new Set(DEFAULT_MISSING);
+const isAbsent = (value: TableRow[string]) => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value)) || (typeof value === 'string' && MISSING.has(value.trim()));
+
 /** A table row (column name → value) → a class with probabilities, or a value. */
-export class TabularPredictor extends Predictor<TableRow, TabularPrediction, TableRow, TabularTask> {
+export class TabularPredictor extends Predictor<TableRow, TabularAnswer, { row: TableRow; notSure?: string }, TabularTask> {
   readonly kind = 'tabular';
   readonly processor: TabularProcessor;
   private readonly rows: RowPredictor;
@@ -18,7 +27,7 @@ export class TabularPredictor extends Predictor<TableRow, TabularPrediction, Tab
     this.rows = new RowPredictor(model, this.processor);
   }
 
-  async prepare(input: TableRow): Promise<TableRow> {
+  async prepare(input: TableRow): Promise<{ row: TableRow; notSure?: string }> {
     if (!isRecord(input)) throw new InputError(`expected a row object { "column": value, … }, got ${describe(input)}`, 'row');
     for (const [name, value] of Object.entries(input)) {
       if (value !== null && value !== undefined && !['string', 'number', 'boolean'].includes(typeof value) && !(value instanceof Date)) throw new InputError(`must be a string, number, boolean or null, not ${describe(value)}`, name);
@@ -31,11 +40,32 @@ export class TabularPredictor extends Predictor<TableRow, TabularPrediction, Tab
     }
     // processing one row alone names its problems (a bad number) before it joins a batch
     this.processor.process([input], { source: 'row', rowNumbers: [1] });
-    return input;
+    const notSure = this.unseen(input);
+    return notSure === undefined ? { row: input } : { row: input, notSure };
   }
 
-  async run(prepared: readonly TableRow[]): Promise<TabularPrediction[]> {
-    return this.rows.predictBatchAsync(prepared, { source: 'rows' });
+  /** The values of a row that training never saw: numbers out of the training range, unknown categories. */
+  private unseen(row: TableRow): string | undefined {
+    const { state } = this.processor;
+    const reasons: string[] = [];
+    for (const column of state.continuous) {
+      const value = row[column.name];
+      if (column.min === undefined || column.max === undefined || isAbsent(value) || value instanceof Date) continue;
+      const number = Number(value);
+      if (number < column.min || number > column.max) reasons.push(`${column.name} ${number} is outside the ${column.min} to ${column.max} seen in training`);
+    }
+    for (const column of state.categorical) {
+      const value = row[column.name];
+      if (isAbsent(value) || !(column.name in row)) continue;
+      const text = value instanceof Date ? value.toISOString() : String(value).trim();
+      if (!column.labels.includes(text)) reasons.push(`${column.name} '${text}' never appeared in training`);
+    }
+    return reasons.length === 0 ? undefined : `unlike the training rows: ${reasons.join('; ')}`;
+  }
+
+  async run(prepared: ReadonlyArray<{ row: TableRow; notSure?: string }>): Promise<TabularAnswer[]> {
+    const answers = await this.rows.predictBatchAsync(prepared.map((item) => item.row), { source: 'rows' });
+    return answers.map((answer, index) => (prepared[index]!.notSure === undefined ? answer : { ...answer, notSure: prepared[index]!.notSure }));
   }
 
   inputFromJson(value: unknown): TableRow {

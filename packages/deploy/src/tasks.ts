@@ -2,6 +2,7 @@ import type { SoundPreprocessing } from '@kindling/audio';
 import type { TabularProcessorState } from '@kindling/data';
 import type { Colour, ResizeMethod, Stats } from '@kindling/image';
 import type { RasterOptions, WindowOptions } from '@kindling/pointer';
+import type { Familiarity } from './familiarity';
 
 /** How a picture becomes the model's input: decoded, resized to a square, scaled to [0, 1], normalized. */
 export interface ImagePreprocessing {
@@ -18,6 +19,8 @@ export interface ImageTask {
   preprocessing: ImagePreprocessing;
   /** `mirror`: each answer averages the class probabilities of the picture and its mirror image (test-time augmentation). */
   testTimeAugmentation?: 'mirror';
+  /** What the training pictures looked like, for answers marked "not sure" (written by `kindling train`). */
+  familiarity?: Familiarity;
 }
 
 /** A sound classifier: WAV or samples → log-mel spectrogram → classes. */
@@ -25,6 +28,8 @@ export interface SoundTask {
   kind: 'sound';
   labels: readonly string[];
   preprocessing: SoundPreprocessing;
+  /** What the training spectrograms looked like, for answers marked "not sure". */
+  familiarity?: Familiarity;
 }
 
 /** A mouse-movement classifier: a recording cut into windows, each drawn as a picture; windows vote. */
@@ -32,6 +37,8 @@ export interface PointerTask {
   kind: 'pointer';
   labels: readonly string[];
   preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+  /** What the training windows looked like when drawn, for answers marked "not sure". */
+  familiarity?: Familiarity;
 }
 
 /** A class for every pixel; `voidIndex` is the class ignored in training (never predicted as an answer). */

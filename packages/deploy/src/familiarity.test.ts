@@ -1,0 +1,81 @@
+import { Random } from '@kindling/data';
+import { resnet } from '@kindling/models';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { calibrateConfidence, describeValues, doubtOf, familiarityOf, type InputDescriptors } from './familiarity';
+import { createBundle, loadPredictor, type RawImage, type TabularAnswer } from './index';
+import { exampleBundle, exampleInputs } from './testing';
+
+/** A grey 16×16 picture: dark noise around `level` (0–255). */
+function picture(random: Random, level: number, spread = 30): RawImage {
+  const data = new Uint8Array(16 * 16);
+  for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, Math.round(level + (random.next() - 0.5) * 2 * spread)));
+  return { data, width: 16, height: 16, channels: 1 };
+}
+
+describe('familiarity: "not sure" for inputs unlike the training ones and uncertain answers', () => {
+  it('describes an input by its mean, standard deviation and neighbour differences', () => {
+    // 2×2, one channel: [0 2; 4 6]
+    const described = describeValues([0, 2, 4, 6], [2, 2, 1]);
+    expect(described.level).toBe(3);
+    expect(described.contrast).toBeCloseTo(Math.sqrt(5), 10);
+    expect(described.detail).toBe((2 + 4 + 2 + 4) / 4); // across: |2-0|, |6-4|; down: |4-0|, |6-2|
+  });
+
+  it('calibrates the confidence under which held-out answers were mostly wrong', () => {
+    // the 10 least sure answers: 2 right; above 0.6 all right
+    const confidences = [0.2, 0.25, 0.3, 0.32, 0.35, 0.4, 0.45, 0.5, 0.55, 0.58, 0.6, 0.7, 0.8, 0.9, 0.95];
+    const correct = [false, false, true, false, false, false, true, false, false, false, true, true, true, true, true];
+    expect(calibrateConfidence(confidences, correct)).toBe(0.6);
+    // a model whose least sure answers are still mostly right has no such level
+    expect(calibrateConfidence(confidences, confidences.map(() => true))).toBeUndefined();
+    // two wrong answers among the least sure are not a level, nor are fewer than 10 answers
+    expect(calibrateConfidence(confidences, confidences.map((_, index) => index > 1))).toBeUndefined();
+    expect(calibrateConfidence([0.3, 0.4, 0.5, 0.6, 0.9, 0.95], [false, false, false, false, true, true])).toBeUndefined();
+    // a model wrong everywhere: every answer is unsure
+    expect(calibrateConfidence(confidences, confidences.map(() => false))).toBe(1);
+  });
+
+  it('takes the 0.5th to 99.5th percentile of the training descriptors, widened by 5%', () => {
+    const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index }));
+    const { ranges, minConfidence } = familiarityOf(training);
+    expect(ranges.level[0]).toBeCloseTo(5 - 0.05 * 990, 6);
+    expect(ranges.level[1]).toBeCloseTo(995 + 0.05 * 990, 6);
+    expect(ranges.contrast).toEqual([1, 1]);
+    expect(minConfidence).toBeUndefined();
+    expect(doubtOf({ ranges }, { level: 500, contrast: 1, detail: 1000 }, 0.9)).toBeUndefined();
+    expect(doubtOf({ ranges }, { level: 2000, contrast: 1, detail: 1000 }, 0.9)).toMatch(/^unlike the training inputs: its level 2000 is outside the -44\.5 to 1045 of theirs$/);
+    expect(doubtOf({ ranges, minConfidence: 0.6 }, { level: 500, contrast: 1, detail: 1000 }, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
+  });
+
+  it('an image predictor marks a picture unlike its dark training pictures "not sure", and not one like them', async () => {
+    const random = new Random(7);
+    const preprocessing = { size: 16, method: 'squish' as const, channels: 1 as const, stats: { mean: [0.2], std: [0.2] } };
+    // the descriptors of the training pictures as the model sees them (normalized), as `kindling train` records them
+    const normalized = (image: RawImage) => Float32Array.from(image.data, (value) => (value / 255 - 0.2) / 0.2);
+    const familiarity = familiarityOf(Array.from({ length: 200 }, () => describeValues(normalized(picture(random, 40)), [16, 16, 1])));
+    const model = resnet({ inputShape: [16, 16, 1], classes: 2, widths: [4], seed: 1 });
+    const bundle = await createBundle(model, { kind: 'image', labels: ['a', 'b'], preprocessing, familiarity }, { metrics: {} });
+    model.dispose();
+    const predictor = await loadPredictor(bundle);
+    const before = tf.memory().numTensors;
+    const [dark, white] = await predictor.predictBatch([picture(random, 40), picture(random, 230, 5)]);
+    expect(dark!.notSure).toBeUndefined();
+    expect(white!.notSure).toMatch(/^unlike the training inputs: its level [\d.]+ is outside/);
+    expect(['a', 'b']).toContain(white!.label); // the answer is still there, marked
+    expect(tf.memory().numTensors).toBe(before);
+    predictor.dispose();
+  });
+
+  it('a tabular predictor names the numbers outside the training range and the categories never seen', async () => {
+    const predictor = await loadPredictor(await exampleBundle('tabular'));
+    const [row] = exampleInputs('tabular', 1) as Array<Record<string, string | number | null>>;
+    const usual = (await predictor.predict(row!)) as TabularAnswer;
+    expect(usual.notSure).toBeUndefined();
+    const odd = (await predictor.predict({ ...row!, age: -5, hours_per_week: 99_999, region: 'atlantis' })) as TabularAnswer;
+    expect(odd.notSure).toMatch(/^unlike the training rows: age -5 is outside the \d+ to \d+ seen in training; hours_per_week 99999 is outside .*; region 'atlantis' never appeared in training$/);
+    // a missing value is not unusual
+    expect(((await predictor.predict({ ...row!, age: null })) as TabularAnswer).notSure).toBeUndefined();
+    predictor.dispose();
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * "Not sure": a classifier answers every input with some class, a photograph given to a model of clothes
+ * sketches too. A bundle can carry what its training inputs looked like and how sure its held-out answers had to
+ * be to be right; the predictors then flag an answer that is not worth trusting instead of only giving it.
+ */
+
+/** Three numbers that describe a model input (`[height, width, channels]` values, as the model sees them). */
+export interface InputDescriptors {
+  /** The mean value (a picture's brightness, a spectrogram's loudness). */
+  level: number;
+  /** The standard deviation of the values. */
+  contrast: number;
+  /** The mean absolute difference between neighbouring values, across and down (texture, detail). */
+  detail: number;
+}
+
+export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level', 'contrast', 'detail'];
+
+/**
+ * What the training inputs looked like and how sure held-out answers had to be: stored in a classifier's task
+ * (`familiarity`) by `kindling train`, read by the predictors.
+ */
+export interface Familiarity {
+  /** Per descriptor, the range that held the training inputs (their 0.5th to 99.5th percentile, widened by 5% of it on each side). */
+  ranges: Record<keyof InputDescriptors, [number, number]>;
+  /** Answers less sure than this are "not sure": below it, held-out answers were more often wrong than right. */
+  minConfidence?: number;
+}
+
+/** The descriptors of one input laid out `[height, width, channels]`. */
+export function describeValues(values: ArrayLike<number>, shape: readonly [number, number, number]): InputDescriptors {
+  const [height, width, channels] = shape;
+  const count = height * width * channels;
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += values[i]!;
+  const level = sum / count;
+  let squares = 0;
+  for (let i = 0; i < count; i++) squares += (values[i]! - level) ** 2;
+  let differences = 0;
+  let pairs = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        const here = values[(y * width + x) * channels + c]!;
+        if (x + 1 < width) {
+          differences += Math.abs(values[(y * width + x + 1) * channels + c]! - here);
+          pairs++;
+        }
+        if (y + 1 < height) {
+          differences += Math.abs(values[((y + 1) * width + x) * channels + c]! - here);
+          pairs++;
+        }
+      }
+    }
+  }
+  return { level, contrast: Math.sqrt(squares / count), detail: pairs === 0 ? 0 : differences / pairs };
+}
+
+function percentile(sorted: readonly number[], share: number): number {
+  const position = share * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+}
+
+/**
+ * The confidence under which held-out answers were mostly wrong: of the answers in order of confidence, the least
+ * sure ones with the most more wrong than right among them (at least 3 more: a stray mistake or two is not a
+ * level). None with fewer than 10 held-out answers, or when no such group exists.
+ */
+export function calibrateConfidence(confidences: ArrayLike<number>, correct: ArrayLike<boolean>): number | undefined {
+  const count = confidences.length;
+  if (count < 10) return undefined;
+  const order = Array.from({ length: count }, (_, index) => index).sort((a, b) => confidences[a]! - confidences[b]!);
+  let [net, best, below] = [0, 0, 0];
+  order.forEach((index, position) => {
+    net += correct[index] ? -1 : 1; // wrong minus right among the position + 1 least sure
+    if (net > best) [best, below] = [net, position + 1];
+  });
+  if (best < 3) return undefined;
+  return below < count ? confidences[order[below]!]! : 1;
+}
+
+/** A bundle's familiarity from the descriptors of its training inputs and, optionally, its held-out answers. */
+export function familiarityOf(training: readonly InputDescriptors[], heldOut?: { confidences: ArrayLike<number>; correct: ArrayLike<boolean> }): Familiarity {
+  if (training.length === 0) throw new Error('familiarityOf needs the descriptors of at least one training input');
+  const ranges = Object.fromEntries(
+    DESCRIPTOR_NAMES.map((name) => {
+      const sorted = training.map((descriptors) => descriptors[name]).sort((a, b) => a - b);
+      const [low, high] = [percentile(sorted, 0.005), percentile(sorted, 0.995)];
+      const margin = 0.05 * (high - low);
+      return [name, [low - margin, high + margin]];
+    }),
+  ) as Familiarity['ranges'];
+  const minConfidence = heldOut === undefined ? undefined : calibrateConfidence(heldOut.confidences, heldOut.correct);
+  return minConfidence === undefined ? { ranges } : { ranges, minConfidence };
+}
+
+const format = (value: number) => (Math.abs(value) >= 100 || value === 0 ? value.toFixed(0) : value.toPrecision(3));
+
+/** Why an input is unlike every training input (a descriptor out of its range), or undefined. */
+export function unfamiliar(familiarity: Familiarity | undefined, descriptors: InputDescriptors): string | undefined {
+  if (familiarity === undefined) return undefined;
+  for (const name of DESCRIPTOR_NAMES) {
+    const [low, high] = familiarity.ranges[name];
+    const value = descriptors[name];
+    if (!(value >= low && value <= high)) return `unlike the training inputs: its ${name} ${format(value)} is outside the ${format(low)} to ${format(high)} of theirs`;
+  }
+  return undefined;
+}
+
+/** Why an answer is not worth trusting (an unfamiliar input, or too little confidence), or undefined. */
+export function doubtOf(familiarity: Familiarity | undefined, descriptors: InputDescriptors | undefined, confidence: number): string | undefined {
+  if (familiarity === undefined) return undefined;
+  const unlike = descriptors === undefined ? undefined : unfamiliar(familiarity, descriptors);
+  if (unlike !== undefined) return unlike;
+  if (familiarity.minConfidence !== undefined && confidence < familiarity.minConfidence) {
+    return `too unsure: ${(confidence * 100).toFixed(0)}% for its best answer, and below ${(familiarity.minConfidence * 100).toFixed(0)}% held-out answers were more often wrong than right`;
+  }
+  return undefined;
+}
