@@ -84,11 +84,39 @@ export function prepareRatings(rows: ReadonlyArray<Record<string, string>>, opti
 
 export interface GeneratedRatings {
   rows: Array<Record<string, string>>;
+  /** Every item's title (its id in `rows`), by item number: a title a person can read, with a word of its genre. */
+  items: string[];
   /** The genre (taste group) of every item and the favourite genre of every user, as planted. */
   itemGenre: number[];
   userFavourite: number[];
   /** The variance of the noise added: the best mean squared error any model can reach. */
   noiseVariance: number;
+}
+
+/** Words for the generated items' titles, a pair of lists per genre (the first eight genres; later ones are numbered). */
+const TITLE_WORDS: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [
+  [['Silent', 'Hidden', 'Midnight', 'Crimson', 'Locked', 'Last', 'Quiet', 'Broken'], ['Witness', 'Alibi', 'Key', 'Letter', 'Room', 'Clue', 'Verdict', 'Cipher']],
+  [['Accidental', 'Lucky', 'Awkward', 'Happy', 'Wild', 'Borrowed', 'Big', 'Second'], ['Wedding', 'Holiday', 'Neighbours', 'Roommate', 'Plan', 'Weekend', 'Road Trip', 'Reunion']],
+  [['Distant', 'Red', 'Frozen', 'Outer', 'Dark', 'Silver', 'Lost', 'Final'], ['Orbit', 'Planet', 'Station', 'Nebula', 'Signal', 'Frontier', 'Moon', 'Voyage']],
+  [['Summer', 'Paper', 'Paris', 'Secret', 'Winter', 'Golden', 'Sweet', 'Endless'], ['Kiss', 'Letters', 'Promise', 'Hearts', 'Dance', 'Vows', 'Garden', 'Serenade']],
+  [['Dusty', 'Lone', 'Iron', 'High', 'Copper', 'Rattlesnake', 'Long', 'Black'], ['Canyon', 'Rider', 'Trail', 'Saloon', 'Sheriff', 'Ranch', 'Creek', 'Outlaw']],
+  [['Hollow', 'Cursed', 'Pale', 'Whispering', 'Rotten', 'Nameless', 'Cold', 'Shadow'], ['House', 'Woods', 'Doll', 'Cellar', 'Choir', 'Lake', 'Mask', 'Chapel']],
+  [['Tiny', 'Brave', 'Magic', 'Flying', 'Clever', 'Little', 'Sleepy', 'Jolly'], ['Dragon', 'Robot', 'Fox', 'Kingdom', 'Balloon', 'Turtle', 'Island', 'Penguin']],
+  [['Deep', 'Ancient', 'Unseen', 'Untamed', 'Urban', 'Arctic', 'Living', 'Vanishing'], ['Oceans', 'Empires', 'Forests', 'Cities', 'Rivers', 'Deserts', 'Machines', 'Skies']],
+];
+
+/**
+ * The title of generated item `index` of `genre` (the k-th item of a genre gets the k-th pair of its words, then
+ * sequels: "Silent Witness 2"), unique among the items; genres past the eighth are "Title <index>".
+ */
+function itemTitle(index: number, genre: number, genres: number): string {
+  const words = TITLE_WORDS[genre];
+  if (words === undefined) return `Title ${index}`;
+  const [first, second] = words;
+  const k = Math.floor(index / genres);
+  const pairs = first.length * second.length;
+  const sequel = Math.floor(k / pairs) + 1;
+  return `${first[k % first.length]} ${second[Math.floor(k / first.length) % second.length]}${sequel > 1 ? ` ${sequel}` : ''}`;
 }
 
 /**
@@ -100,6 +128,7 @@ export function generateRatings(options: { users?: number; items?: number; ratin
   const random = new Random(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
   const itemGenre = Array.from({ length: items }, (_, i) => i % genres);
+  const titles = itemGenre.map((genre, i) => itemTitle(i, genre, genres));
   const itemBias = Array.from({ length: items }, () => gaussian() * 0.4);
   const userFavourite = Array.from({ length: users }, () => random.integer(genres));
   const userTaste = userFavourite.map((favourite) => Array.from({ length: genres }, (_, g) => (g === favourite ? 1.2 : -0.4) + gaussian() * 0.2));
@@ -112,9 +141,9 @@ export function generateRatings(options: { users?: number; items?: number; ratin
     if (seen.has(u * items + i)) continue;
     seen.add(u * items + i);
     const value = 3 + userBias[u]! + itemBias[i]! + userTaste[u]![itemGenre[i]!]! + gaussian() * noise;
-    rows.push({ user: `u${u}`, item: `i${i}`, rating: value.toFixed(4) });
+    rows.push({ user: `u${u}`, item: titles[i]!, rating: value.toFixed(4) });
   }
-  return { rows, itemGenre, userFavourite, noiseVariance: noise * noise };
+  return { rows, items: titles, itemGenre, userFavourite, noiseVariance: noise * noise };
 }
 
 /**
@@ -154,6 +183,7 @@ export function generateInteractions(options: { users?: number; items?: number; 
   const { users = 200, items = 120, perUser = 20, genres = 4, loyalty = 0.8, seed = 7 } = options;
   const random = new Random(seed);
   const itemGenre = Array.from({ length: items }, (_, i) => i % genres);
+  const titles = itemGenre.map((genre, i) => itemTitle(i, genre, genres));
   const userFavourite = Array.from({ length: users }, () => random.integer(genres));
   const rows: Array<Record<string, string>> = [];
   for (let u = 0; u < users; u++) {
@@ -163,9 +193,9 @@ export function generateInteractions(options: { users?: number; items?: number; 
       const candidates = itemGenre.flatMap((g, i) => (g === genre ? [i] : []));
       picked.add(candidates[random.integer(candidates.length)]!);
     }
-    for (const i of picked) rows.push({ user: `u${u}`, item: `i${i}` });
+    for (const i of picked) rows.push({ user: `u${u}`, item: titles[i]! });
   }
-  return { rows, itemGenre, userFavourite };
+  return { rows, items: titles, itemGenre, userFavourite };
 }
 
 /** (user, item, target) examples as arrays: ratings, or picks with sampled non-picks. */
