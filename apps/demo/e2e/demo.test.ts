@@ -1,18 +1,18 @@
 /**
  * The demo end to end in headless Chromium, which offers WebGPU on SwiftShader (a software adapter, so the
- * page runs wasm unless the adapter is named): every view predicts what Node predicts with the same bundle,
+ * page runs wasm unless the adapter is named): every view predicts what Node predicts with the same bundle for
+ * its one-click samples (held out from the real data its model was trained on),
  * WebGPU too when named, a gesture drawn with the mouse gets an answer, and a two-class model
  * trained in the page from drawn examples is exported and read back in Node. Screenshots go to
  * artifacts/.
  */
-import { encodeWav, synthesizeSound } from '@kindling/audio';
 import { initBackend } from '@kindling/backend';
-import { generateTable, Random, type TableRow } from '@kindling/data';
+import { Random, type TableRow } from '@kindling/data';
 import { loadPredictor } from '@kindling/deploy/node';
-import { generateSegmentationDataset, generateShapesDataset } from '@kindling/image/node';
-import { serializeRecording, synthesizePointer } from '@kindling/pointer';
+import { encodePng } from '@kindling/image/node';
+import { parseRecording } from '@kindling/pointer';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,11 +22,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = process.env.KINDLING_CHROMIUM ?? '/usr/bin/chromium';
 const demo = new URL('..', import.meta.url).pathname;
-const models = join(demo, 'dist', 'models');
+const site = join(demo, 'dist');
+const models = join(site, 'models');
 const artifacts = join(demo, 'artifacts');
 const TOLERANCE = 2e-3; // the page's backend against wasm in Node: float32 kernels that add in other orders
 
 type Prediction = { label?: string; probabilities?: Record<string, number>; [key: string]: unknown };
+type Sample = { file?: string; row?: Record<string, string | number | null>; truth?: string };
+
+/** What `pnpm --filter @kindling/demo models` wrote beside the bundles: per view, its data, score and samples. */
+const about = (): Record<string, { score: { metric: string; value: number }; samples: Sample[] }> => JSON.parse(readFileSync(join(models, 'about.json'), 'utf8'));
+const sampleFile = (sample: Sample): Uint8Array => new Uint8Array(readFileSync(join(site, sample.file!)));
+
+/** Clicks a view's sample button and returns the page's answer for it. */
+async function trySample(page: Page, view: string, sample: Sample, answer: string): Promise<Prediction> {
+  const previous = (await page.getAttribute(answer, 'data-prediction')) ?? undefined;
+  await page.locator(`#${view}-samples button[data-sample="${sample.file}"]`).click();
+  return answerOf(page, answer, previous);
+}
 
 function expectClose(inPage: Prediction, inNode: Prediction, what: string): void {
   expect(inPage.label, `${what}: label`).toBe(inNode.label);
@@ -71,6 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
   let browser: Browser;
   let page: Page;
   const inputs = mkdtempSync(join(tmpdir(), 'kindling-demo-e2e-'));
+  const wasmFiles: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(demo, 'dist', 'index.html'))) throw new Error(`no built demo in ${join(demo, 'dist')}: run pnpm --filter demo build first`);
@@ -84,6 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    page.on('request', (request) => void (request.url().endsWith('.wasm') && wasmFiles.push(request.url().split('/').at(-1)!)));
     await page.goto(server.resolvedUrls!.local[0]!);
     await page.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
   });
@@ -98,60 +113,73 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     expect(await page.textContent('#backend-status')).toMatch(/runs on wasm .*not webgpu: only a software adapter/);
   });
 
-  it('on WebGPU when the software adapter is named (?gpu-adapter=swiftshader): a shape gets the answer Node gives', async () => {
+  it('is served cross-origin isolated, so wasm runs its threaded build, on as many threads as tfjs gives the machine', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(wasmFiles.some((file) => file.startsWith('tfjs-backend-wasm-threaded-simd'))).toBe(true);
+    // tfjs-backend-wasm runs half the logical cores (at most 8): more than one thread from 4 cores up
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(/(\d+) threads?/.exec((await page.textContent('#backend-status'))!)?.[1]);
+    expect(threads).toBe(Math.min(8, Math.max(1, Math.floor(cores / 2))));
+    if (cores >= 4) expect(threads).toBeGreaterThan(1);
+  });
+
+  it('on WebGPU when the software adapter is named (?gpu-adapter=swiftshader): a sample picture gets the answer Node gives', async () => {
     const named = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     named.on('pageerror', (error) => console.error(`page error: ${error.message}`));
     await named.goto(`${server.resolvedUrls!.local[0]!}?gpu-adapter=swiftshader`);
     await named.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
     expect(await named.getAttribute('#backend-status', 'data-backend')).toBe('webgpu');
     expect(await named.textContent('#backend-status')).toMatch(/runs on webgpu .*a software adapter/);
-    const shapes = await generateShapesDataset(join(inputs, 'shapes-webgpu'), { perClass: 1, size: 48, seed: 78 });
     await openView(named, 'image');
+    const sample = about().image!.samples[0]!;
+    const inPage = await trySample(named, 'image', sample, '#image-answer');
     const node = await loadPredictor(join(models, 'image'));
-    await named.setInputFiles('#image-file', join(shapes, 'square/0000.png'));
-    const inPage = await answerOf(named, '#image-answer');
-    const { readFile } = await import('node:fs/promises');
-    expectClose(inPage, (await node.predict(new Uint8Array(await readFile(join(shapes, 'square/0000.png'))) as never)) as Prediction, 'square on webgpu');
+    expectClose(inPage, (await node.predict(sampleFile(sample) as never)) as Prediction, `${sample.file} on webgpu`);
     node.dispose();
     await named.close();
   });
 
-  it('pictures: the answer for a shape matches Node', async () => {
-    const shapes = await generateShapesDataset(join(inputs, 'shapes'), { perClass: 2, size: 48, seed: 77 });
+  it('pictures: the held-out samples get the answers Node gives, and most are right', async () => {
     await openView(page, 'image');
+    const { samples, score } = about().image!;
+    expect(await page.textContent('#panel-image .about')).toContain(`${(score.value * 100).toFixed(1)}%`);
     const node = await loadPredictor(join(models, 'image'));
-    for (const file of ['circle/0000.png', 'star/0001.png']) {
-      const previous = (await page.getAttribute('#image-answer', 'data-prediction')) ?? undefined;
-      await page.setInputFiles('#image-file', join(shapes, file));
-      const inPage = await answerOf(page, '#image-answer', previous);
-      const { readFile } = await import('node:fs/promises');
-      expectClose(inPage, (await node.predict(new Uint8Array(await readFile(join(shapes, file))) as never)) as Prediction, file);
-    }
+    // three samples through the page, every sample in Node: the committed model is as good as its score says
+    for (const sample of samples.slice(0, 3)) expectClose(await trySample(page, 'image', sample, '#image-answer'), (await node.predict(sampleFile(sample) as never)) as Prediction, sample.file!);
+    let right = 0;
+    for (const sample of samples) right += ((await node.predict(sampleFile(sample) as never)) as Prediction).label === sample.truth ? 1 : 0;
+    expect(right / samples.length).toBeGreaterThan(0.7);
+    // a blank white page is nothing like the training pictures: answered, but marked "not sure"
+    const blank = join(inputs, 'white.png');
+    writeFileSync(blank, await encodePng({ data: new Uint8Array(96 * 96 * 3).fill(255), shape: [96, 96, 3] }));
+    const previous = (await page.getAttribute('#image-answer', 'data-prediction')) ?? undefined;
+    await page.setInputFiles('#image-file', blank);
+    const unsure = await answerOf(page, '#image-answer', previous);
+    expect(unsure.notSure).toMatch(/^unlike the training inputs/);
+    expect(await page.textContent('#image-answer')).toMatch(/^Not sure — best guess/);
+    expectClose(unsure, (await node.predict(new Uint8Array(readFileSync(blank)) as never)) as Prediction, 'white.png');
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'image.png'), fullPage: true });
   });
 
-  it('sounds: the answer for a WAV file matches Node', async () => {
-    const wav = encodeWav({ sampleRate: 16000, channels: [synthesizeSound('chirp', new Random(4), { sampleRate: 16000, duration: 1 })] });
-    writeFileSync(join(inputs, 'chirp.wav'), wav);
+  it('sounds: the held-out spoken digits get the answers Node gives, and most are right', async () => {
     await openView(page, 'sound');
-    await page.setInputFiles('#sound-file', join(inputs, 'chirp.wav'));
-    const inPage = await answerOf(page, '#sound-answer');
+    const { samples } = about().sound!;
     const node = await loadPredictor(join(models, 'sound'));
-    expectClose(inPage, (await node.predict(wav as never)) as Prediction, 'chirp.wav');
-    expect(inPage.label).toBe('chirp');
+    for (const sample of samples.slice(0, 2)) expectClose(await trySample(page, 'sound', sample, '#sound-answer'), (await node.predict(sampleFile(sample) as never)) as Prediction, sample.file!);
+    let right = 0;
+    for (const sample of samples) right += ((await node.predict(sampleFile(sample) as never)) as Prediction).label === sample.truth ? 1 : 0;
+    expect(right / samples.length).toBeGreaterThan(0.7);
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'sound.png'), fullPage: true });
   });
 
-  it('mouse movements: a recording file matches Node, and a gesture drawn with the mouse gets an answer', async () => {
-    const recording = { format: 'kindling-pointer@1' as const, ...synthesizePointer('human', new Random(12)) };
-    writeFileSync(join(inputs, 'session.json'), serializeRecording(recording));
+  it('mouse movements: a sample session matches Node, and a gesture drawn with the mouse gets an answer', async () => {
     await openView(page, 'mouse');
-    await page.setInputFiles('#mouse-file', join(inputs, 'session.json'));
-    const inPage = await answerOf(page, '#mouse-answer');
+    const sample = about().mouse!.samples[0]!;
+    const inPage = await trySample(page, 'mouse', sample, '#mouse-answer');
     const node = await loadPredictor(join(models, 'pointer'));
-    expectClose(inPage, (await node.predict(recording as never)) as Prediction, 'session.json');
+    expectClose(inPage, (await node.predict(parseRecording(readFileSync(join(site, sample.file!), 'utf8'), sample.file!) as never)) as Prediction, sample.file!);
     node.dispose();
     const before = await page.getAttribute('#mouse-answer', 'data-prediction');
     await draw(page, '#mouse-pad', [[40, 250], [120, 90], [260, 200], [380, 60]]);
@@ -160,40 +188,40 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     await page.screenshot({ path: join(artifacts, 'mouse.png'), fullPage: true });
   });
 
-  it('segmentation: the mask for a scene matches Node', async () => {
-    const scenes = await generateSegmentationDataset(join(inputs, 'scenes'), { count: 2, size: 48, seed: 9 });
-    const file = join(scenes, 'images', '0001.png');
+  it('segmentation: the mask of a held-out section matches Node', async () => {
     await openView(page, 'segmentation');
-    await page.setInputFiles('#segmentation-file', file);
-    const inPage = (await answerOf(page, '#segmentation-answer')) as { mask: number[]; coverage: Record<string, number> };
+    const sample = about().segmentation!.samples[0]!;
+    const inPage = (await trySample(page, 'segmentation', sample, '#segmentation-answer')) as unknown as { mask: number[]; coverage: Record<string, number> };
     const node = await loadPredictor(join(models, 'segmentation'));
-    const { readFile } = await import('node:fs/promises');
-    const inNode = (await node.predict(new Uint8Array(await readFile(file)) as never)) as { mask: Uint8Array };
+    const inNode = (await node.predict(sampleFile(sample) as never)) as { mask: Uint8Array };
     const same = inPage.mask.filter((value, index) => value === inNode.mask[index]).length / inNode.mask.length;
     expect(same).toBeGreaterThan(0.99);
-    expect(Object.keys(inPage.coverage).length).toBeGreaterThan(1);
+    expect(Object.values(inPage.coverage).filter((share) => share > 0.05).length).toBe(2); // membranes and cells, both
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'segmentation.png'), fullPage: true });
   });
 
-  it('tables: the answer follows the form and matches Node for the same row', async () => {
+  it('tables: a sample row fills the form, and the answer matches Node for the same row', async () => {
     await openView(page, 'tabular');
-    const { rows } = generateTable({ rows: 1, seed: 42 });
-    const { income: _, ...row } = rows[0]!;
-    for (const [column, value] of Object.entries(row)) {
-      const field = `#field-${column}`;
-      if ((await page.locator(field).evaluate((element) => element.tagName)) === 'SELECT') await page.selectOption(field, value);
-      else await page.fill(field, value);
-    }
-    const typed: TableRow = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value]));
-    // the answer for the whole filled-in row, not for a form half filled in
+    const sample = about().tabular!.samples.at(-1)!;
+    const index = about().tabular!.samples.length - 1;
+    await page.locator('#tabular-samples button.sample').nth(index).click();
+    const row = sample.row!;
+    // the answer for the whole sample row, not for a form half filled in
     await page.waitForFunction((expected) => {
       const asked = JSON.parse(document.getElementById('tabular-answer')?.dataset.row ?? '{}') as Record<string, unknown>;
-      return Object.entries(expected).every(([column, value]) => String(asked[column]) === value);
+      return Object.entries(expected).every(([column, value]) => String(asked[column] ?? '') === String(value ?? ''));
     }, row);
     const inPage = JSON.parse((await page.getAttribute('#tabular-answer', 'data-prediction'))!) as Prediction;
     const node = await loadPredictor(join(models, 'tabular'));
-    expectClose(inPage, (await node.predict(typed as never)) as Prediction, 'row');
+    expectClose(inPage, (await node.predict(row as TableRow as never)) as Prediction, 'sample row');
+    expect(inPage.notSure).toBeUndefined();
+    // an age no one in the census had: answered, but marked "not sure", naming the field
+    await page.fill('#field-age', '-5');
+    await page.waitForFunction(() => (JSON.parse(document.getElementById('tabular-answer')?.dataset.row ?? '{}') as { age?: unknown }).age === -5);
+    const odd = JSON.parse((await page.getAttribute('#tabular-answer', 'data-prediction'))!) as Prediction;
+    expect(odd.notSure).toMatch(/age -5 is outside the \d+ to \d+ seen in training/);
+    expect(await page.textContent('#tabular-answer')).toMatch(/^Not sure/);
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'tabular.png'), fullPage: true });
   });
@@ -221,6 +249,34 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     expect(similar.items.map((entry) => entry.item)).toEqual(similarInNode.items.map((entry) => entry.item));
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'recommend.png'), fullPage: true });
+  });
+
+  it('fits a phone (390×844): no view scrolls sideways; screenshots of each', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    phone.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await phone.goto(server.resolvedUrls!.local[0]!);
+    await phone.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
+    for (const view of ['image', 'sound', 'mouse', 'segmentation', 'tabular', 'recommend', 'teach']) {
+      await openView(phone, view);
+      const first = about()[view]?.samples[0];
+      if (first?.file !== undefined) await phone.locator(`#${view}-samples button.sample`).first().click();
+      await phone.waitForTimeout(300);
+      const widths = await phone.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
+      expect(widths.page, `${view}: the page is wider than the phone`).toBeLessThanOrEqual(widths.screen);
+      await phone.screenshot({ path: join(artifacts, `phone-${view}.png`), fullPage: true });
+    }
+    await phone.close();
+  });
+
+  it('draws on the pad from the keyboard: arrows move, Space held down draws, and the answer follows', async () => {
+    await openView(page, 'mouse');
+    const before = (await page.getAttribute('#mouse-answer', 'data-prediction')) ?? undefined;
+    await page.focus('#mouse-pad');
+    await page.keyboard.down(' ');
+    for (const key of ['ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowRight', 'ArrowUp', 'ArrowUp', 'ArrowLeft']) await page.keyboard.press(key);
+    await page.keyboard.up(' ');
+    const answer = await answerOf(page, '#mouse-answer', before);
+    expect(['bot', 'human']).toContain(answer.label);
   });
 
   it('teach it: trains a two-class gesture model in the page, recognises new drawings, and exports a bundle Node reads', async () => {

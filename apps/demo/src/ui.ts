@@ -15,9 +15,20 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Pa
   return element;
 }
 
-/** The answer as text, and as JSON in `data-prediction` (what the end-to-end tests read). */
+/**
+ * The answer as text, and as JSON in `data-prediction` (what the end-to-end tests read). An answer the bundle
+ * marks `notSure` reads "Not sure", with the best guess and the reason beside it.
+ */
 export function showAnswer(output: HTMLElement, text: string, prediction: unknown): void {
-  output.textContent = text;
+  const notSure = typeof prediction === 'object' && prediction !== null && typeof (prediction as { notSure?: unknown }).notSure === 'string' ? (prediction as { notSure: string }).notSure : undefined;
+  output.classList.toggle('not-sure', notSure !== undefined);
+  if (notSure === undefined) {
+    output.textContent = text;
+    delete output.dataset.notSure;
+  } else {
+    output.replaceChildren('Not sure', el('span', { className: 'guess' }, ` — best guess ${text}`), el('small', { className: 'reason' }, notSure));
+    output.dataset.notSure = notSure;
+  }
   output.dataset.prediction = JSON.stringify(prediction, (_, value) => (ArrayBuffer.isView(value) ? Array.from(value as Uint8Array) : value));
   output.dispatchEvent(new CustomEvent('prediction', { bubbles: true }));
 }
@@ -57,7 +68,7 @@ export function drawPixels(canvas: HTMLCanvasElement, pixels: ArrayLike<number>,
   canvas.width = width;
   canvas.height = height;
   canvas.style.width = `${width * scale}px`;
-  canvas.style.height = `${height * scale}px`;
+  canvas.style.height = 'auto'; // the canvas's own shape; narrower on a phone (max-width: 100%)
   canvas.getContext('2d')!.putImageData(image, 0, 0);
 }
 

@@ -1,11 +1,11 @@
 import type { ImagePredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
-import { MODELS, percent, resizedPixels, snapshot } from './shared';
+import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 
 /** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
 export async function imageView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/image/`)) as ImagePredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/image/`) as Promise<ImagePredictor>, aboutOf('image')]);
   const { preprocessing, labels } = predictor.task;
   const original = el('img', { className: 'preview', alt: 'the picture you chose' });
   const small = el('canvas', { className: 'pixels', role: 'img', 'aria-label': `what the model sees: the picture at ${preprocessing.size}×${preprocessing.size}` });
@@ -40,8 +40,16 @@ export async function imageView(panel: HTMLElement): Promise<void> {
   }, 'Use the camera');
   const take = el('button', { type: 'button', disabled: true, onclick: () => run(snapshot(video)) }, 'Take a picture');
 
+  const samples = sampleButtons('image-samples', about.samples, (sample) => sample.truth ?? 'a picture', async (sample) => {
+    const blob = await sampleBytes(sample);
+    original.src = URL.createObjectURL(blob);
+    await run(blob);
+  });
+
   panel.append(
-    el('p', {}, `A ResNet trained by \`kindling train image\` on generated shapes: ${labels.join(', ')}. Give it a picture.`),
+    el('p', {}, `A ResNet trained by \`kindling train image\` tells ${labels.length} kinds of things apart: ${labels.join(', ')}. Give it a picture.`),
+    aboutLine(about),
+    samples,
     el('div', { className: 'row' },
       el('div', {},
         filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'image-file', onFiles: ([file]) => {

@@ -3,11 +3,11 @@ import { loadPredictor } from '@kindling/deploy/browser';
 import { cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording } from '@kindling/pointer';
 import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
 import { createPad } from './pad';
-import { MODELS, percent } from './shared';
+import { aboutLine, aboutOf, MODELS, percent, sampleBytes, sampleButtons } from './shared';
 
 /** Mouse movements: move and click in a pad, see the picture the model sees and whether it looks human. */
 export async function mouseView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/pointer/`)) as PointerPredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/pointer/`) as Promise<PointerPredictor>, aboutOf('mouse')]);
   const { labels, preprocessing } = predictor.task;
   const size = preprocessing.raster.size ?? 64;
   const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the recording drawn as the model sees it: lines coloured by speed, acceleration and direction, circles for clicks' });
@@ -30,7 +30,15 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
   const pad = createPad({ id: 'mouse-pad', label: 'drawing pad: move the mouse and click inside it', onStroke: () => void run(pad.recording()) });
 
   panel.append(
-    el('p', {}, `Movements become pictures — lines coloured by speed, acceleration and direction, clicks as circles — read by an image model trained on generated sessions (${labels.join(' vs ')}). Move and click in the pad a few times.`),
+    el('p', {}, `Movements become pictures — lines coloured by speed, acceleration and direction, clicks as circles — read by an image model (${labels.join(' vs ')}). Move and click in the pad a few times.`),
+    aboutLine(about),
+    sampleButtons('mouse-samples', about.samples, (sample) => `a ${sample.truth ?? 'recorded'} session`, async (sample) => {
+      try {
+        await run(parseRecording(await (await sampleBytes(sample)).text(), sample.file!));
+      } catch (error) {
+        showError(answer, error);
+      }
+    }),
     el('div', { className: 'row' },
       el('div', {}, pad.element, el('p', {},
         el('button', { type: 'button', onclick: () => void run(pad.recording()) }, 'Predict'), ' ',

@@ -1,11 +1,11 @@
 import type { CollabPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { clearError, el, showAnswer, showError } from '../ui';
-import { MODELS } from './shared';
+import { aboutLine, aboutOf, MODELS } from './shared';
 
 /** Recommendations: tick a few items you like (a new user: cold start), or ask for items like one. */
 export async function recommendView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/collab/`)) as CollabPredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/collab/`) as Promise<CollabPredictor>, aboutOf('recommend')]);
   const { items, users } = predictor.task;
   const filter = el('input', { type: 'search', id: 'item-filter', placeholder: 'filter items', 'aria-label': 'filter the items' });
   const list = el('fieldset', { className: 'items', id: 'item-list' }, el('legend', {}, 'Items you like'));
@@ -39,9 +39,11 @@ export async function recommendView(panel: HTMLElement): Promise<void> {
   };
 
   const shown = 80;
+  // by title, numbers in order ("Silent Witness 2" before "Silent Witness 10")
+  const sorted = [...items].sort(new Intl.Collator('en', { numeric: true }).compare);
   const render = () => {
     const query = filter.value.trim().toLowerCase();
-    const matching = items.filter((item) => item.toLowerCase().includes(query)).slice(0, shown);
+    const matching = sorted.filter((item) => item.toLowerCase().includes(query)).slice(0, shown);
     list.replaceChildren(
       el('legend', {}, `Items you like (${items.length} in all${matching.length === shown ? `, first ${shown} shown: filter to find others` : ''})`),
       ...matching.map((item) =>
@@ -57,7 +59,8 @@ export async function recommendView(panel: HTMLElement): Promise<void> {
   render();
 
   panel.append(
-    el('p', {}, `Collaborative filtering trained by \`kindling train collab\` on ${users.length} users' generated ratings of ${items.length} items. Someone new is described by what they like: their taste is the mean of those items' factors.`),
+    el('p', {}, `Collaborative filtering trained by \`kindling train collab\` on ${users.length} users' generated ratings of ${items.length} generated titles (users favour some genres; the model is not told which title is which genre). Someone new is described by what they like: their taste is the mean of those items' factors.`),
+    aboutLine(about),
     el('div', { className: 'row' }, el('div', {}, filter, list), el('div', {}, answer, results, similarAnswer, similarList)),
   );
   await recommend();

@@ -2,22 +2,22 @@ import type { SegmentationPredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { colorizeMask, overlayMask } from '@kindling/image';
 import { clearError, drawPixels, el, filePicker, showAnswer, showError } from '../ui';
-import { MODELS, percent, resizedPixels } from './shared';
+import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons } from './shared';
 
 /** Segmentation: a class for every pixel, shown as coloured regions over the picture. */
 export async function segmentationView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/segmentation/`)) as SegmentationPredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/segmentation/`) as Promise<SegmentationPredictor>, aboutOf('segmentation')]);
   const { codes, palette, preprocessing } = predictor.task;
-  const scale = Math.max(2, Math.floor(256 / preprocessing.size));
+  const scale = Math.max(1, Math.floor(256 / preprocessing.size));
   const overlay = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the picture with each pixel coloured by its class' });
   const mask = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the predicted classes alone' });
   const answer = el('output', { id: 'segmentation-answer', className: 'answer', 'aria-live': 'polite' });
   const legend = el('ul', { className: 'bars', 'aria-label': 'classes and their share of the picture' });
 
-  const run = async (file: File) => {
+  const run = async (file: Blob, name: string) => {
     clearError(answer);
     try {
-      const raw = await decodeImageInBrowser(file, file.name);
+      const raw = await decodeImageInBrowser(file, name);
       const prediction = await predictor.predict(raw);
       const { size } = preprocessing;
       drawPixels(overlay, overlayMask(await resizedPixels(raw, preprocessing), prediction.mask, palette), size, size, { scale });
@@ -31,9 +31,17 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
   };
 
   panel.append(
-    el('p', {}, `A U-Net trained by \`kindling train segment\` on generated scenes gives every pixel a class: ${codes.join(', ')}.`),
+    el('p', {}, `A U-Net trained by \`kindling train segment\` gives every pixel a class: ${codes.join(', ')}.`),
+    aboutLine(about),
+    sampleButtons('segmentation-samples', about.samples, (sample) => `section ${sample.file!.split('/').at(-1)!.replace(/\.png$/, '')}`, async (sample) => {
+      try {
+        await run(await sampleBytes(sample), sample.file!);
+      } catch (error) {
+        showError(answer, error);
+      }
+    }),
     el('div', { className: 'row' },
-      filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'segmentation-file', onFiles: ([file]) => void run(file!) }),
+      filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'segmentation-file', onFiles: ([file]) => void run(file!, file!.name) }),
       el('figure', {}, overlay, el('figcaption', {}, 'classes over the picture')),
       el('figure', {}, mask, el('figcaption', {}, 'classes')),
       el('div', {}, answer, legend),

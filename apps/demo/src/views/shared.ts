@@ -1,4 +1,5 @@
 import { pixelsToChannels, type ImagePreprocessing, type RawImage } from '@kindling/deploy';
+import { el } from '../ui';
 import { resizeImage } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 
@@ -53,4 +54,60 @@ export async function recordMicrophone(seconds: number): Promise<{ samples: Floa
   } finally {
     for (const track of stream.getTracks()) track.stop();
   }
+}
+
+/** One sample input of a view, from the held-out part of its data (`samples/<view>/…`, or a table row). */
+export interface Sample {
+  /** The file, relative to the site. */
+  file?: string;
+  /** A table row (the tabular view). */
+  row?: Record<string, string | number | null>;
+  /** The true answer, when the data has one. */
+  truth?: string;
+}
+
+/** What a view's model was trained on, under which licence, and how it scores on data it did not see. */
+export interface ViewAbout {
+  data: string;
+  licence: string;
+  source?: string;
+  trainedOn: string;
+  heldOut: string;
+  score: { metric: string; value: number };
+  samples: Sample[];
+}
+
+let abouts: Promise<Record<string, ViewAbout>> | undefined;
+
+/** The record `pnpm --filter @kindling/demo models` writes beside the bundles (models/about.json). */
+export async function aboutOf(view: string): Promise<ViewAbout> {
+  abouts ??= fetch(`${MODELS}/about.json`).then((response) => {
+    if (!response.ok) throw new Error(`cannot read ${MODELS}/about.json (${response.status})`);
+    return response.json() as Promise<Record<string, ViewAbout>>;
+  });
+  const about = (await abouts)[view];
+  if (about === undefined) throw new Error(`models/about.json says nothing of the ${view} view: run pnpm --filter @kindling/demo models ${view}`);
+  return about;
+}
+
+/** "Trained on … (licence); on held-out …: accuracy 89.1%." with a link to the data. */
+export function aboutLine(about: ViewAbout): HTMLElement {
+  const score = about.score.metric === 'MSE' ? about.score.value.toFixed(3) : percent(about.score.value);
+  return el('p', { className: 'about' },
+    'Data: ', about.source === undefined ? about.data : el('a', { href: about.source, rel: 'noopener' }, about.data), ` — licence ${about.licence}. `,
+    `Trained on ${about.trainedOn}; on ${about.heldOut}, which it never saw, its ${about.score.metric} is ${score}.`);
+}
+
+/** One-click sample inputs: a button per sample (`data-sample` holds its file), in a group named for the view. */
+export function sampleButtons(id: string, samples: readonly Sample[], name: (sample: Sample, index: number) => string, pick: (sample: Sample) => void | Promise<void>): HTMLElement {
+  return el('div', { className: 'samples', id, role: 'group', 'aria-label': 'samples held out from training' },
+    el('span', {}, 'Try a sample: '),
+    ...samples.map((sample, index) => el('button', { type: 'button', className: 'sample', dataset: { sample: sample.file ?? String(index) }, onclick: () => void pick(sample) }, name(sample, index))));
+}
+
+/** A sample's bytes (fetched from the site). */
+export async function sampleBytes(sample: Sample): Promise<Blob> {
+  const response = await fetch(`./${sample.file!}`);
+  if (!response.ok) throw new Error(`cannot read the sample ${sample.file} (${response.status})`);
+  return response.blob();
 }

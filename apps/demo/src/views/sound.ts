@@ -2,11 +2,11 @@ import { decodeWav, spectrogramToRgba, type AudioData } from '@kindling/audio';
 import type { SoundPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { clearError, el, filePicker, renderBars, showAnswer, showError } from '../ui';
-import { MODELS, percent, recordMicrophone } from './shared';
+import { aboutLine, aboutOf, MODELS, percent, recordMicrophone, sampleBytes, sampleButtons } from './shared';
 
 /** Sounds: record from the microphone or choose a WAV; see its spectrogram and the prediction. */
 export async function soundView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/sound/`)) as SoundPredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/sound/`) as Promise<SoundPredictor>, aboutOf('sound')]);
   const { labels, preprocessing } = predictor.task;
   const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the spectrogram the model sees (time left to right, pitch upwards)' });
   const answer = el('output', { id: 'sound-answer', className: 'answer', 'aria-live': 'polite' });
@@ -20,7 +20,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
       picture.width = rgba.width;
       picture.height = rgba.height;
       picture.style.width = `${rgba.width * 3}px`;
-      picture.style.height = `${rgba.height * 3}px`;
+      picture.style.height = 'auto';
       picture.getContext('2d')!.putImageData(new ImageData(rgba.data as Uint8ClampedArray<ArrayBuffer>, rgba.width, rgba.height), 0, 0);
       const prediction = await predictor.predict(input);
       showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
@@ -47,8 +47,24 @@ export async function soundView(panel: HTMLElement): Promise<void> {
     },
   }, 'Record from the microphone');
 
+  const player = el('audio', { controls: true, hidden: true, 'aria-label': 'the sample you chose' });
+  const sampleGroup = sampleButtons('sound-samples', about.samples, (sample) => sample.truth === undefined ? 'a recording' : `“${sample.truth}”`, async (sample) => {
+    try {
+      const blob = await sampleBytes(sample);
+      player.src = URL.createObjectURL(blob);
+      player.hidden = false;
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      await run(decodeWav(bytes, sample.file!), bytes);
+    } catch (error) {
+      showError(answer, error);
+    }
+  });
+
   panel.append(
     el('p', {}, `Sounds become pictures: a log-mel spectrogram (${preprocessing.spectrogram.mels ?? 64} mel bands at ${preprocessing.sampleRate} Hz, ${preprocessing.duration} s), read by an image model. Classes: ${labels.join(', ')}.`),
+    aboutLine(about),
+    sampleGroup,
+    player,
     el('div', { className: 'row' },
       el('div', {},
         filePicker({ label: 'Choose a WAV file', accept: '.wav,audio/wav', id: 'sound-file', onFiles: async ([file]) => {

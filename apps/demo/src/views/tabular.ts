@@ -2,11 +2,11 @@ import type { TableRow } from '@kindling/data';
 import type { TabularPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { clearError, el, renderBars, showAnswer, showError } from '../ui';
-import { MODELS, percent } from './shared';
+import { aboutLine, aboutOf, MODELS, percent, sampleButtons, type Sample } from './shared';
 
 /** A table row as a form; the prediction follows every change. */
 export async function tabularView(panel: HTMLElement): Promise<void> {
-  const predictor = (await loadPredictor(`${MODELS}/tabular/`)) as TabularPredictor;
+  const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/tabular/`) as Promise<TabularPredictor>, aboutOf('tabular')]);
   const { schema, state } = predictor.processor;
   const answer = el('output', { id: 'tabular-answer', className: 'answer', 'aria-live': 'polite' });
   const bars = el('ul', { className: 'bars', 'aria-label': 'probability of each answer' });
@@ -49,8 +49,19 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
   form.addEventListener('input', () => void run());
   form.addEventListener('change', () => void run());
 
+  // a sample row fills the form (a value the model never saw in training becomes "(missing)", as it would for the model)
+  const fill = (sample: Sample) => {
+    for (const [column, field] of fields) {
+      const value = sample.row?.[column];
+      field.value = value === null || value === undefined ? '' : String(value);
+    }
+    void run();
+  };
+
   panel.append(
-    el('p', {}, `A tabular model trained by \`kindling train tabular\` on a generated income table predicts '${schema.target}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
+    el('p', {}, `A tabular model trained by \`kindling train tabular\` predicts '${schema.target}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
+    aboutLine(about),
+    sampleButtons('tabular-samples', about.samples, (sample, index) => `person ${index + 1}${sample.truth === undefined ? '' : ` (${sample.truth})`}`, fill),
     el('div', { className: 'row' }, form, el('div', {}, answer, bars)),
   );
   await run();
