@@ -36,15 +36,19 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(calibrateConfidence(confidences, confidences.map(() => false))).toBe(1);
   });
 
-  it('takes the 0.5th to 99.5th percentile of the training descriptors, widened by 5%', () => {
+  it('takes the 0.1st to 99.9th percentile of the training descriptors, widened by a tenth, and never less than rounding', () => {
     const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index }));
     const { ranges, minConfidence } = familiarityOf(training);
-    expect(ranges.level[0]).toBeCloseTo(5 - 0.05 * 990, 6);
-    expect(ranges.level[1]).toBeCloseTo(995 + 0.05 * 990, 6);
-    expect(ranges.contrast).toEqual([1, 1]);
+    const margin = 0.1 * 998 + 1e-4 * (1 + 999);
+    expect(ranges.level[0]).toBeCloseTo(1 - margin, 6);
+    expect(ranges.level[1]).toBeCloseTo(999 + margin, 6);
+    // a descriptor every input shares (normalized per example) still lets float error through
+    expect(ranges.contrast[0]).toBeCloseTo(1 - 2e-4, 10);
+    expect(ranges.contrast[1]).toBeCloseTo(1 + 2e-4, 10);
+    expect(doubtOf({ ranges }, { level: 500, contrast: 1 + 1e-7, detail: 1000 }, 0.9)).toBeUndefined();
     expect(minConfidence).toBeUndefined();
     expect(doubtOf({ ranges }, { level: 500, contrast: 1, detail: 1000 }, 0.9)).toBeUndefined();
-    expect(doubtOf({ ranges }, { level: 2000, contrast: 1, detail: 1000 }, 0.9)).toMatch(/^unlike the training inputs: its level 2000 is outside the -44\.5 to 1045 of theirs$/);
+    expect(doubtOf({ ranges }, { level: 2000, contrast: 1, detail: 1000 }, 0.9)).toMatch(/^unlike the training inputs: its level 2000 is outside the -98\.9 to 1099 of theirs$/);
     expect(doubtOf({ ranges, minConfidence: 0.6 }, { level: 500, contrast: 1, detail: 1000 }, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
   });
 
@@ -57,7 +61,7 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     const model = resnet({ inputShape: [16, 16, 1], classes: 2, widths: [4], seed: 1 });
     const bundle = await createBundle(model, { kind: 'image', labels: ['a', 'b'], preprocessing, familiarity }, { metrics: {} });
     model.dispose();
-    const predictor = await loadPredictor(bundle);
+    const predictor = await loadPredictor(bundle, { kind: 'image' });
     const before = tf.memory().numTensors;
     const [dark, white] = await predictor.predictBatch([picture(random, 40), picture(random, 230, 5)]);
     expect(dark!.notSure).toBeUndefined();
@@ -68,14 +72,14 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
   });
 
   it('a tabular predictor names the numbers outside the training range and the categories never seen', async () => {
-    const predictor = await loadPredictor(await exampleBundle('tabular'));
+    const predictor = await loadPredictor(await exampleBundle('tabular'), { kind: 'tabular' });
     const [row] = exampleInputs('tabular', 1) as Array<Record<string, string | number | null>>;
-    const usual = (await predictor.predict(row!)) as TabularAnswer;
+    const usual: TabularAnswer = await predictor.predict(row!);
     expect(usual.notSure).toBeUndefined();
-    const odd = (await predictor.predict({ ...row!, age: -5, hours_per_week: 99_999, region: 'atlantis' })) as TabularAnswer;
+    const odd: TabularAnswer = await predictor.predict({ ...row!, age: -5, hours_per_week: 99_999, region: 'atlantis' });
     expect(odd.notSure).toMatch(/^unlike the training rows: age -5 is outside the \d+ to \d+ seen in training; hours_per_week 99999 is outside .*; region 'atlantis' never appeared in training$/);
     // a missing value is not unusual
-    expect(((await predictor.predict({ ...row!, age: null })) as TabularAnswer).notSure).toBeUndefined();
+    expect((await predictor.predict({ ...row!, age: null })).notSure).toBeUndefined();
     predictor.dispose();
   });
 });

@@ -21,7 +21,7 @@ export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level',
  * (`familiarity`) by `kindling train`, read by the predictors.
  */
 export interface Familiarity {
-  /** Per descriptor, the range that held the training inputs (their 0.5th to 99.5th percentile, widened by 5% of it on each side). */
+  /** Per descriptor, the range that held the training inputs (their 0.1st to 99.9th percentile, widened by a tenth of it on each side). */
   ranges: Record<keyof InputDescriptors, [number, number]>;
   /** Answers less sure than this are "not sure": below it, held-out answers were more often wrong than right. */
   minConfidence?: number;
@@ -87,8 +87,10 @@ export function familiarityOf(training: readonly InputDescriptors[], heldOut?: {
   const ranges = Object.fromEntries(
     DESCRIPTOR_NAMES.map((name) => {
       const sorted = training.map((descriptors) => descriptors[name]).sort((a, b) => a - b);
-      const [low, high] = [percentile(sorted, 0.005), percentile(sorted, 0.995)];
-      const margin = 0.05 * (high - low);
+      const [low, high] = [percentile(sorted, 0.001), percentile(sorted, 0.999)];
+      // a tenth of the range on each side, and never less than rounding (a descriptor that normalization fixes,
+      // such as the level of a spectrogram normalized per example, is the same up to float error in every input)
+      const margin = 0.1 * (high - low) + 1e-4 * (1 + Math.max(Math.abs(low), Math.abs(high)));
       return [name, [low - margin, high + margin]];
     }),
   ) as Familiarity['ranges'];
