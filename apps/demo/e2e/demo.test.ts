@@ -70,6 +70,14 @@ async function draw(page: Page, selector: string, points: Array<[number, number]
   await page.mouse.up();
 }
 
+/** Draws a recording's moves again in the teach pad (test mode) and returns the page's answer. */
+async function predictDrawing(page: Page, recording: { events: Array<{ x: number; y: number; type: string }> }): Promise<Prediction> {
+  const previous = (await page.getAttribute('#teach-answer', 'data-prediction')) ?? undefined;
+  const points = recording.events.filter((event) => event.type === 'move' || event.type === 'down').map((event): [number, number] => [event.x, event.y]);
+  await draw(page, '#teach-pad', points.filter((_, index) => index % 3 === 0 || index === points.length - 1));
+  return answerOf(page, '#teach-answer', previous);
+}
+
 const circle = (random: Random): Array<[number, number]> => {
   const [cx, cy, r] = [210 + random.uniform(-40, 40), 150 + random.uniform(-25, 25), random.uniform(60, 100)];
   return Array.from({ length: 25 }, (_, k) => [cx + r * Math.cos((k / 24) * 2 * Math.PI), cy + r * Math.sin((k / 24) * 2 * Math.PI)]);
@@ -289,11 +297,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
       }
     }
     expect(await page.locator('.class-card').nth(0).textContent()).toMatch(/6 examples/);
+    // an example removed with a click, and another drawn in its place
+    await page.locator('.class-card').nth(0).locator('.thumb').last().click();
+    expect(await page.locator('.class-card').nth(0).textContent()).toMatch(/5 examples/);
+    await draw(page, '#teach-pad', circle(random));
+    await page.locator('.class-card').nth(0).locator('.add-example').click();
+    expect(await page.locator('.class-card').nth(0).textContent()).toMatch(/6 examples/);
+    await page.fill('#teach-epochs', '16');
     await page.click('#teach-train');
     // the page stays responsive while it trains: the tabs answer and the status keeps changing
     await page.waitForSelector('#teach-status:has-text("training: epoch")', { timeout: 60_000 });
     expect(await page.evaluate(() => document.getElementById('teach-status')!.textContent)).toMatch(/training: epoch/);
     await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 240_000 });
+    // one example in four was held out: 1 of each class
+    expect(await page.textContent('#teach-status')).toMatch(/trained on 10 examples of 2 classes .*accuracy on the 2 held-out examples \d+(\.\d)?%/);
     await page.screenshot({ path: join(artifacts, 'teach-trained.png'), fullPage: true });
 
     const answers: Prediction[] = [];
@@ -326,6 +343,76 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     const printed = execFileSync(process.execPath, [cli, 'predict', downloads, join(inputs, 'drawing.json'), '--json', '--backend', 'wasm'], { encoding: 'utf8' });
     expectClose(JSON.parse(printed.trim().split('\n').at(-1)!).prediction, answers[1]!, 'kindling predict');
     await page.screenshot({ path: join(artifacts, 'teach-tested.png'), fullPage: true });
+
+    // kept in this browser; switching what to teach starts over; the saved model opens again and answers the same
+    await page.click('#teach-save');
+    await page.waitForSelector('#teach-status:has-text("saved in this browser")');
+    await page.selectOption('#teach-kind', 'pictures');
+    expect(await page.textContent('#teach-answer')).toBe('');
+    expect(await page.locator('#teach-classes .class-card').count()).toBe(2);
+    expect(await page.locator('#teach-classes').textContent()).not.toMatch(/[1-9]\d* examples? /);
+    expect(await page.locator('#panel-teach svg.chart > *').count()).toBe(0);
+    await page.click('#teach-open');
+    await page.waitForSelector('#teach-status:has-text("opened the model saved in this browser")');
+    expect(await page.inputValue('#teach-kind')).toBe('gestures');
+    const reopened = await predictDrawing(page, lastDrawing);
+    const downloaded = await loadPredictor(downloads);
+    expectClose(reopened, (await downloaded.predict(JSON.parse((await page.getAttribute('#teach-answer', 'data-input'))!) as never)) as Prediction, 'the reopened model');
+    downloaded.dispose();
+
+    // a long training stops when asked, and keeps what it learned so far
+    await page.uncheck('#teach-test-mode');
+    for (const [index, shape] of [circle, zigzag].entries()) {
+      for (let example = 0; example < 4; example++) {
+        await draw(page, '#teach-pad', shape(random));
+        await page.locator('.class-card').nth(index).locator('.add-example').click();
+      }
+    }
+    await page.fill('#teach-epochs', '200');
+    await page.click('#teach-train');
+    await page.waitForSelector('#teach-status:has-text("training: epoch 2 ")', { timeout: 60_000 });
+    await page.click('#teach-stop');
+    await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 60_000 });
+    expect(await page.textContent('#teach-status')).toMatch(/^stopped after \d+ of 200 epochs; trained on 6 examples/);
+  });
+
+  it('teach it, pictures: a burst of camera pictures per class, trained, then tested live from the camera', async () => {
+    await openView(page, 'teach');
+    await page.selectOption('#teach-kind', 'pictures');
+    for (const index of [0, 1]) {
+      await page.locator('.class-card').nth(index).locator('.add-burst').click();
+      await page.waitForFunction((card) => /10 examples/.test(document.querySelectorAll('.class-card')[card]!.textContent ?? ''), index, { timeout: 30_000 });
+    }
+    await page.fill('#teach-epochs', '2');
+    await page.click('#teach-train');
+    await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 120_000 });
+    expect(await page.textContent('#teach-status')).toMatch(/trained on 16 examples of 2 classes .*accuracy on the 4 held-out examples/);
+    await page.evaluate(() => {
+      (window as unknown as { taught: number }).taught = 0;
+      document.getElementById('teach-answer')!.addEventListener('prediction', () => (window as unknown as { taught: number }).taught++);
+    });
+    await page.check('#teach-live');
+    await page.waitForFunction(() => (window as unknown as { taught: number }).taught >= 2, undefined, { timeout: 30_000 });
+    await page.uncheck('#teach-live');
+    await page.screenshot({ path: join(artifacts, 'teach-pictures.png'), fullPage: true });
+    await page.selectOption('#teach-kind', 'gestures'); // starts over, and stops the camera
+    expect(await page.locator('#panel-teach video').isHidden()).toBe(true);
+  });
+
+  it('pictures: the camera answers live, frame after frame, until stopped', async () => {
+    await openView(page, 'image');
+    await page.click('#image-camera');
+    await page.evaluate(() => {
+      (window as unknown as { answers: number }).answers = 0;
+      document.getElementById('image-answer')!.addEventListener('prediction', () => (window as unknown as { answers: number }).answers++);
+    });
+    await page.check('#image-live');
+    await page.waitForFunction(() => (window as unknown as { answers: number }).answers >= 3, undefined, { timeout: 30_000 });
+    await page.click('#image-camera'); // stops the camera and the live answers
+    const stopped = await page.evaluate(() => (window as unknown as { answers: number }).answers);
+    await page.waitForTimeout(1200);
+    expect(await page.evaluate(() => (window as unknown as { answers: number }).answers)).toBeLessThanOrEqual(stopped + 1);
+    expect(await page.isChecked('#image-live')).toBe(false);
   });
 });
 

@@ -20,6 +20,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Pa
  * marks `notSure` reads "Not sure", with the best guess and the reason beside it.
  */
 export function showAnswer(output: HTMLElement, text: string, prediction: unknown): void {
+  endWork(output);
   const notSure = typeof prediction === 'object' && prediction !== null && typeof (prediction as { notSure?: unknown }).notSure === 'string' ? (prediction as { notSure: string }).notSure : undefined;
   output.classList.toggle('not-sure', notSure !== undefined);
   if (notSure === undefined) {
@@ -34,9 +35,22 @@ export function showAnswer(output: HTMLElement, text: string, prediction: unknow
 }
 
 export function showError(output: HTMLElement, error: unknown): void {
+  endWork(output);
   output.textContent = error instanceof Error ? error.message : String(error);
   output.classList.add('error');
   output.dataset.error = output.textContent;
+}
+
+/** An answer on its way: the output says "working…" beside its last answer (and is aria-busy) until the next one. */
+export function startWork(output: HTMLElement): void {
+  clearError(output);
+  output.classList.add('busy');
+  output.setAttribute('aria-busy', 'true');
+}
+
+function endWork(output: HTMLElement): void {
+  output.classList.remove('busy');
+  output.removeAttribute('aria-busy');
 }
 
 export function clearError(output: HTMLElement): void {

@@ -1,6 +1,6 @@
 import type { ImagePredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
-import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 
 /** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
@@ -14,7 +14,7 @@ export async function imageView(panel: HTMLElement): Promise<void> {
   const video = el('video', { autoplay: true, playsInline: true, muted: true, width: 240, hidden: true, 'aria-label': 'camera' });
 
   const run = async (source: Blob | HTMLCanvasElement) => {
-    clearError(answer);
+    startWork(answer);
     try {
       const raw = await decodeImageInBrowser(source, source instanceof File ? source.name : 'picture');
       drawPixels(small, await resizedPixels(raw, preprocessing), preprocessing.size, preprocessing.size, { scale: Math.max(2, Math.floor(160 / preprocessing.size)) });
@@ -26,19 +26,46 @@ export async function imageView(panel: HTMLElement): Promise<void> {
     }
   };
 
+  // live: a frame every 500 ms while the box is ticked (the next waits for the last answer)
+  let live: number | undefined;
+  const stopLive = () => {
+    if (live !== undefined) clearInterval(live);
+    live = undefined;
+    liveBox.checked = false;
+  };
   const camera = el('button', {
     type: 'button',
+    id: 'image-camera',
     onclick: async () => {
       try {
+        if (!video.hidden) {
+          stopLive();
+          for (const track of (video.srcObject as MediaStream | null)?.getTracks() ?? []) track.stop();
+          video.srcObject = null;
+          video.hidden = true;
+          take.disabled = liveBox.disabled = true;
+          camera.textContent = 'Use the camera';
+          return;
+        }
         video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
         video.hidden = false;
-        take.disabled = false;
+        take.disabled = liveBox.disabled = false;
+        camera.textContent = 'Stop the camera';
       } catch (error) {
         showError(answer, new Error(`no camera here (${(error as Error).message})`));
       }
     },
   }, 'Use the camera');
   const take = el('button', { type: 'button', disabled: true, onclick: () => run(snapshot(video)) }, 'Take a picture');
+  const liveBox = el('input', { type: 'checkbox', id: 'image-live', disabled: true, onchange: () => {
+    if (!liveBox.checked) return stopLive();
+    let busy = false;
+    live = window.setInterval(() => {
+      if (busy || video.videoWidth === 0) return;
+      busy = true;
+      void run(snapshot(video)).finally(() => (busy = false));
+    }, 500);
+  } });
 
   const samples = sampleButtons('image-samples', about.samples, (sample) => sample.truth ?? 'a picture', async (sample) => {
     const blob = await sampleBytes(sample);
@@ -56,7 +83,7 @@ export async function imageView(panel: HTMLElement): Promise<void> {
           original.src = URL.createObjectURL(file!);
           void run(file!);
         } }),
-        el('p', {}, camera, ' ', take),
+        el('p', {}, camera, ' ', take, ' ', el('label', { htmlFor: 'image-live', style: 'display: inline' }, liveBox, ' live')),
         video,
       ),
       el('figure', {}, original, el('figcaption', {}, 'your picture')),

@@ -1,7 +1,7 @@
 import type { PointerPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording } from '@kindling/pointer';
-import { clearError, drawPixels, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
 import { createPad } from './pad';
 import { aboutLine, aboutOf, MODELS, percent, sampleBytes, sampleButtons } from './shared';
 
@@ -15,7 +15,7 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
   const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
 
   const run = async (recording: PointerRecording) => {
-    clearError(answer);
+    startWork(answer);
     try {
       const { events } = cleanEvents(recording.events, recording.screen);
       const first = samplesOf(events, preprocessing.window)[0] ?? events;

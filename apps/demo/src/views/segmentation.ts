@@ -1,7 +1,7 @@
 import type { SegmentationPredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { colorizeMask, overlayMask } from '@kindling/image';
-import { clearError, drawPixels, el, filePicker, showAnswer, showError } from '../ui';
+import { drawPixels, el, filePicker, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons } from './shared';
 
 /** Segmentation: a class for every pixel, shown as coloured regions over the picture. */
@@ -15,7 +15,7 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
   const legend = el('ul', { className: 'bars', 'aria-label': 'classes and their share of the picture' });
 
   const run = async (file: Blob, name: string) => {
-    clearError(answer);
+    startWork(answer);
     try {
       const raw = await decodeImageInBrowser(file, name);
       const prediction = await predictor.predict(raw);

@@ -1,7 +1,7 @@
 import { decodeWav, spectrogramToRgba, type AudioData } from '@kindling/audio';
 import type { SoundPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { clearError, el, filePicker, renderBars, showAnswer, showError } from '../ui';
+import { el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, recordMicrophone, sampleBytes, sampleButtons } from './shared';
 
 /** Sounds: record from the microphone or choose a WAV; see its spectrogram and the prediction. */
@@ -13,7 +13,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
   const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
 
   const run = async (audio: AudioData, input: Uint8Array | { samples: Float32Array; sampleRate: number }) => {
-    clearError(answer);
+    startWork(answer);
     try {
       const spectrogram = predictor.pipeline.features(predictor.pipeline.prepare(audio, 'recording'));
       const rgba = spectrogramToRgba(spectrogram);
@@ -46,6 +46,33 @@ export async function soundView(panel: HTMLElement): Promise<void> {
       }
     },
   }, 'Record from the microphone');
+  // live: one recording after another, each answered, until stopped
+  let listening = false;
+  let round = 0; // a loop left over from an earlier start ends instead of running beside the new one
+  const listen = el('button', {
+    type: 'button',
+    id: 'sound-listen',
+    'aria-pressed': 'false',
+    onclick: async () => {
+      listening = !listening;
+      listen.setAttribute('aria-pressed', String(listening));
+      listen.textContent = listening ? 'Stop listening' : 'Listen continuously';
+      record.disabled = listening;
+      const mine = ++round;
+      while (listening && mine === round) {
+        try {
+          const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
+          if (listening && mine === round) await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
+        } catch (error) {
+          showError(answer, new Error(`cannot record here (${(error as Error).message})`));
+          listening = false;
+          listen.setAttribute('aria-pressed', 'false');
+          listen.textContent = 'Listen continuously';
+          record.disabled = false;
+        }
+      }
+    },
+  }, 'Listen continuously');
 
   const player = el('audio', { controls: true, hidden: true, 'aria-label': 'the sample you chose' });
   const sampleGroup = sampleButtons('sound-samples', about.samples, (sample) => sample.truth === undefined ? 'a recording' : `“${sample.truth}”`, async (sample) => {
@@ -75,7 +102,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
             showError(answer, error);
           }
         } }),
-        el('p', {}, record),
+        el('p', {}, record, ' ', listen),
       ),
       el('figure', {}, picture, el('figcaption', {}, 'what the model sees')),
       el('div', {}, answer, bars),

@@ -1,7 +1,7 @@
 import type { TableRow } from '@kindling/data';
 import type { TabularPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { clearError, el, renderBars, showAnswer, showError } from '../ui';
+import { el, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, sampleButtons, type Sample } from './shared';
 
 /** A table row as a form; the prediction follows every change. */
@@ -30,7 +30,7 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
   let pending = 0;
   const run = async () => {
     const ticket = ++pending;
-    clearError(answer);
+    startWork(answer);
     try {
       const asked = row();
       const prediction = await predictor.predict(asked);

@@ -1,7 +1,7 @@
-import { SoundPipeline, decodeWav, type SoundPreprocessing } from '@kindling/audio';
+import { SoundPipeline, decodeWav, spectrogramToRgba, type SoundPreprocessing, type Spectrogram } from '@kindling/audio';
 import { TensorDataLoader } from '@kindling/data';
 import { createBundle, ImagePreparation, type AnyPredictor, type Bundle, type ImagePreprocessing, type TaskSpec } from '@kindling/deploy';
-import { decodeImageInBrowser, downloadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+import { decodeImageInBrowser, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { HEAD_LAYER, resnet } from '@kindling/models';
 import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } from '@kindling/pointer';
@@ -15,6 +15,13 @@ type Kind = 'gestures' | 'pictures' | 'sounds';
 const RASTER: RasterOptions = { size: 32, fit: 'bbox' };
 const PICTURES: ImagePreprocessing = { size: 32, method: 'crop', channels: 3, stats: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
 const SOUNDS: SoundPreprocessing = { sampleRate: 16000, duration: 1, spectrogram: { nFft: 512, hopLength: 160, mels: 40 }, normalize: 'example' };
+/** Each class needs this many examples: one in every four is held out to measure the model's accuracy. */
+const MIN_EXAMPLES = 4;
+const HELD_OUT_EVERY = 4;
+/** Where "Save in this browser" keeps the bundle. */
+const SAVED = 'indexeddb://taught';
+/** Pictures a burst takes from the camera, and the pause between them. */
+const BURST = { pictures: 10, milliseconds: 150 };
 
 interface Example {
   features: Float32Array;
@@ -28,6 +35,8 @@ interface TaughtClass {
   thumbs: HTMLElement;
   count: HTMLElement;
 }
+
+const KIND_OF_TASK: Record<TaskSpec['kind'], Kind | undefined> = { pointer: 'gestures', image: 'pictures', sound: 'sounds', segmentation: undefined, tabular: undefined, collab: undefined };
 
 /** The model input shape and the bundle's task for what is being taught. */
 function taskFor(kind: Kind, labels: string[]): { shape: [number, number, number]; task: TaskSpec } {
@@ -49,10 +58,20 @@ function thumbnail(pixels: ArrayLike<number>, floats: boolean): HTMLCanvasElemen
   return canvas;
 }
 
+/** A spectrogram as a small picture (time left to right, pitch upwards), as the Sounds view draws it. */
+function spectrogramThumbnail(spectrogram: Spectrogram): HTMLCanvasElement {
+  const rgba = spectrogramToRgba(spectrogram);
+  const canvas = el('canvas', { className: 'pixels', width: rgba.width, height: rgba.height });
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba.data as Uint8ClampedArray<ArrayBuffer>, rgba.width, rgba.height), 0, 0);
+  return canvas;
+}
+
 /**
  * Teachable-Machine style: name classes, collect examples in the page (mouse gestures, pictures or
- * sounds), train with the Learner here — yielding to the page between batches — test, and export the
- * bundle that `kindling predict` reads in Node.
+ * sounds; a burst of camera pictures at once; any example removed with a click), train with the Learner here for
+ * the epochs chosen — yielding to the page between batches, stoppable — with one example in four held out to
+ * measure accuracy, test (live from the camera too), and export the bundle that `kindling predict` reads in Node,
+ * or keep it in this browser and reopen it later.
  */
 export async function teachView(panel: HTMLElement): Promise<void> {
   let kind: Kind = 'gestures';
@@ -60,6 +79,8 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   let model: tf.LayersModel | undefined;
   let predictor: AnyPredictor | undefined;
   let bundle: Bundle | undefined;
+  let stopRequested = false;
+  let live: number | undefined;
 
   const status = el('p', { id: 'teach-status', role: 'status', 'aria-live': 'polite' });
   const progress = el('progress', { id: 'teach-progress', max: 1, value: 0, 'aria-label': 'training progress' });
@@ -73,6 +94,23 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   const pictureImage = new ImagePreparation(PICTURES, decodeImageInBrowser);
   const pipeline = new SoundPipeline(SOUNDS);
   const video = el('video', { autoplay: true, playsInline: true, muted: true, width: 200, hidden: true, 'aria-label': 'camera' });
+
+  const say = (text: string) => {
+    clearError(status);
+    status.textContent = text;
+  };
+  const stopCamera = () => {
+    const stream = video.srcObject as MediaStream | null;
+    for (const track of stream?.getTracks() ?? []) track.stop();
+    video.srcObject = null;
+    video.hidden = true;
+  };
+  const startCamera = async () => {
+    if (!video.hidden) return;
+    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
+    video.hidden = false;
+    await video.play().catch(() => undefined);
+  };
 
   const testInput = async (features: () => Promise<{ input: unknown }>) => {
     if (!predictor) return;
@@ -98,27 +136,49 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     },
   });
   const testing = el('input', { type: 'checkbox', id: 'teach-test-mode', disabled: true });
+  // gestures only: drawings in the pad are predicted instead of collected
+  const testModeLabel = el('span', {}, el('label', { htmlFor: 'teach-test-mode', style: 'display: inline' }, testing, ' test mode (drawings are predicted, not collected)'));
 
+  const ready = () => classes.filter((entry) => entry.examples.length >= MIN_EXAMPLES).length;
+  const updateTrain = () => {
+    train.disabled = ready() < 2;
+    train.title = train.disabled ? `each of at least two classes needs ${MIN_EXAMPLES} examples (one in ${HELD_OUT_EVERY} is held out to measure accuracy)` : '';
+  };
+  const showCount = (taught: TaughtClass) => {
+    const count = taught.examples.length;
+    taught.count.textContent = `${count} example${count === 1 ? '' : 's'}${count < MIN_EXAMPLES ? ` (${MIN_EXAMPLES - count} more to train)` : ''}`;
+  };
   const addExample = (taught: TaughtClass, example: Example) => {
     taught.examples.push(example);
-    taught.thumbs.append(example.thumbnail);
-    taught.count.textContent = `${taught.examples.length} example${taught.examples.length === 1 ? '' : 's'}`;
-    train.disabled = classes.filter((entry) => entry.examples.length >= 2).length < 2;
+    // each example's thumbnail is a button that removes it
+    const remove = el('button', { type: 'button', className: 'thumb', 'aria-label': `remove this example of ${taught.name.value || 'the class'}`, title: 'remove this example', onclick: () => {
+      const index = taught.examples.indexOf(example);
+      if (index >= 0) taught.examples.splice(index, 1);
+      remove.remove();
+      showCount(taught);
+      updateTrain();
+    } }, example.thumbnail);
+    taught.thumbs.append(remove);
+    showCount(taught);
+    updateTrain();
+  };
+  const pictureExample = async (source: Blob | HTMLCanvasElement, name: string): Promise<Example> => {
+    const raw = await decodeImageInBrowser(source, name);
+    return { features: (await pictureImage.prepare(raw)).features, thumbnail: thumbnail(await resizedPixels(raw, PICTURES), false) };
+  };
+  const soundExample = (audio: Parameters<SoundPipeline['prepare']>[0], name: string): Example => {
+    const features = pipeline.features(pipeline.prepare(audio, name));
+    return { features: features.data, thumbnail: spectrogramThumbnail(features) };
   };
 
   const addClass = (name: string) => {
-    const taught: TaughtClass = { name: el('input', { type: 'text', value: name, 'aria-label': 'class name' }), examples: [], card: el('div', { className: 'class-card' }), thumbs: el('div', { className: 'thumbs' }), count: el('span', {}, '0 examples') };
+    const taught: TaughtClass = { name: el('input', { type: 'text', value: name, 'aria-label': 'class name' }), examples: [], card: el('div', { className: 'class-card' }), thumbs: el('div', { className: 'thumbs' }), count: el('span', {}) };
     const index = classes.length + 1;
     const files = el('input', { type: 'file', multiple: true, id: `teach-files-${index}`, accept: kind === 'pictures' ? 'image/*' : '.wav,audio/wav', onchange: async () => {
       for (const file of Array.from(files.files ?? [])) {
         try {
-          if (kind === 'pictures') {
-            const raw = await decodeImageInBrowser(file, file.name);
-            addExample(taught, { features: (await pictureImage.prepare(raw)).features, thumbnail: thumbnail(await resizedPixels(raw, PICTURES), false) });
-          } else {
-            const features = pipeline.features(pipeline.prepare(decodeWav(new Uint8Array(await file.arrayBuffer()), file.name), file.name));
-            addExample(taught, { features: features.data, thumbnail: el('canvas', { className: 'pixels' }) });
-          }
+          if (kind === 'pictures') addExample(taught, await pictureExample(file, file.name));
+          else addExample(taught, soundExample(decodeWav(new Uint8Array(await file.arrayBuffer()), file.name), file.name));
         } catch (error) {
           showError(status, error);
         }
@@ -129,62 +189,110 @@ export async function teachView(panel: HTMLElement): Promise<void> {
       clearError(status);
       try {
         if (kind === 'gestures') {
-          const recording = pad.recording();
-          const features = gestureFeatures(recording);
+          const features = gestureFeatures(pad.recording());
           addExample(taught, { features, thumbnail: thumbnail(features, true) });
           pad.clear();
         } else if (kind === 'pictures') {
-          if (video.hidden) {
-            video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
-            video.hidden = false;
-            return;
-          }
-          const raw = await decodeImageInBrowser(snapshot(video), 'camera');
-          addExample(taught, { features: (await pictureImage.prepare(raw)).features, thumbnail: thumbnail(await resizedPixels(raw, PICTURES), false) });
+          if (video.hidden) return await startCamera();
+          addExample(taught, await pictureExample(snapshot(video), 'camera'));
         } else {
           const { samples, sampleRate } = await recordMicrophone(SOUNDS.duration);
-          addExample(taught, { features: pipeline.features(pipeline.prepare({ sampleRate, channels: [samples] }, 'microphone')).data, thumbnail: el('canvas', { className: 'pixels' }) });
+          addExample(taught, soundExample({ sampleRate, channels: [samples] }, 'microphone'));
         }
       } catch (error) {
         showError(status, error);
       }
     } }, kind === 'gestures' ? 'Add the drawing' : kind === 'pictures' ? 'Add a camera picture' : 'Record an example');
-    taught.card.append(el('label', {}, 'Class ', taught.name), capture, ...(kind === 'gestures' ? [] : [el('label', { htmlFor: files.id }, 'or add files ', files)]), el('p', {}, taught.count), taught.thumbs);
+    // pictures: a burst of camera pictures at once (move the thing a little between them)
+    const burst = kind !== 'pictures' ? undefined : el('button', { type: 'button', className: 'add-burst', onclick: async () => {
+      clearError(status);
+      try {
+        await startCamera();
+        burst!.disabled = true;
+        for (let picture = 0; picture < BURST.pictures; picture++) {
+          addExample(taught, await pictureExample(snapshot(video), 'camera'));
+          await new Promise((resolve) => setTimeout(resolve, BURST.milliseconds));
+        }
+      } catch (error) {
+        showError(status, error);
+      } finally {
+        burst!.disabled = false;
+      }
+    } }, `Add ${BURST.pictures} in a burst`);
+    taught.card.append(el('label', {}, 'Class ', taught.name), capture, ...(burst ? [' ', burst] : []), ...(kind === 'gestures' ? [] : [el('label', { htmlFor: files.id }, 'or add files ', files)]), el('p', {}, taught.count), taught.thumbs);
+    showCount(taught);
     classes.push(taught);
     classList.append(taught.card);
   };
 
-  const reset = () => {
-    classes.length = 0;
-    classList.replaceChildren();
+  const forgetModel = () => {
     model?.dispose();
     model = undefined;
     predictor = undefined;
     bundle = undefined;
     testing.disabled = true;
     testing.checked = false;
+    liveBox.checked = false;
+    stopLive();
     exportButton.disabled = saveButton.disabled = true;
+    delete status.dataset.trained;
+  };
+  // switching what to teach starts over: no old classes, model, chart, answer, status or running camera
+  const reset = () => {
+    classes.length = 0;
+    classList.replaceChildren();
+    forgetModel();
+    stopCamera();
+    renderChart(chart, []);
+    progress.value = 0;
+    answer.textContent = '';
+    clearError(answer);
+    delete answer.dataset.prediction;
+    bars.replaceChildren();
+    say(`Give each class at least ${MIN_EXAMPLES} examples${kind === 'gestures' ? ' (draw in the pad, then add the drawing)' : ''}.`);
     pad.element.hidden = kind !== 'gestures';
+    liveLabel.hidden = kind !== 'pictures';
+    testModeLabel.hidden = kind !== 'gestures';
     addClass(kind === 'gestures' ? 'circle' : 'first');
     addClass(kind === 'gestures' ? 'zigzag' : 'second');
+    updateTrain();
   };
+
+  const epochsInput = el('input', { type: 'number', id: 'teach-epochs', min: 1, max: 200, value: 20, 'aria-label': 'epochs' });
+  const stopButton = el('button', { type: 'button', id: 'teach-stop', disabled: true, onclick: () => {
+    stopRequested = true;
+    stopButton.disabled = true;
+    status.textContent = 'stopping after this batch…';
+  } }, 'Stop');
 
   const train = el('button', { type: 'button', className: 'primary', id: 'teach-train', disabled: true, onclick: async () => {
     const usable = classes.filter((entry) => entry.examples.length > 0);
     const labels = usable.map((entry) => entry.name.value.trim() || 'unnamed');
     if (new Set(labels).size !== labels.length) return showError(status, new Error('two classes have the same name'));
-    clearError(status);
+    if (usable.some((entry) => entry.examples.length < MIN_EXAMPLES)) return showError(status, new Error(`every class needs at least ${MIN_EXAMPLES} examples`));
+    const epochs = Math.round(Number(epochsInput.value));
+    if (!(epochs >= 1 && epochs <= 200)) return showError(status, new Error('epochs must be a whole number from 1 to 200'));
+    say('starting…');
+    forgetModel();
     train.disabled = true;
+    stopRequested = false;
+    stopButton.disabled = false;
     const { shape, task } = taskFor(kind, labels);
-    const examples = usable.flatMap((entry, label) => entry.examples.map((example) => ({ features: example.features, label })));
-    const inputs = tf.tensor4d(Float32Array.from(examples.flatMap((example) => Array.from(example.features))), [examples.length, ...shape]);
-    const targets = tf.tensor1d(examples.map((example) => example.label), 'int32');
-    model?.dispose();
+    const all = usable.flatMap((entry, label) => entry.examples.map((example, index) => ({ features: example.features, label, heldOut: index % HELD_OUT_EVERY === HELD_OUT_EVERY - 1 })));
+    const tensorsOf = (examples: typeof all) => ({
+      inputs: tf.tensor4d(Float32Array.from(examples.flatMap((example) => Array.from(example.features))), [examples.length, ...shape]),
+      targets: tf.tensor1d(examples.map((example) => example.label), 'int32'),
+    });
+    const trainSet = tensorsOf(all.filter((example) => !example.heldOut));
+    const validSet = tensorsOf(all.filter((example) => example.heldOut));
+    const trainCount = all.length - validSet.targets.shape[0];
     model = resnet({ inputShape: shape, classes: labels.length, widths: [8, 16, 32], seed: 1 });
-    const epochs = 20;
     const learner = new Learner({
       model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
-      data: { train: new TensorDataLoader(inputs, targets, { batchSize: 8, shuffle: true, seed: 1 }) },
+      data: {
+        train: new TensorDataLoader(trainSet.inputs, trainSet.targets, { batchSize: 8, shuffle: true, seed: 1 }),
+        valid: new TensorDataLoader(validSet.inputs, validSet.targets, { batchSize: 32 }),
+      },
       loss: crossEntropyLoss(),
       metrics: [accuracy()],
       seed: 1,
@@ -193,13 +301,13 @@ export async function teachView(panel: HTMLElement): Promise<void> {
           name: 'page',
           order: 60,
           async afterBatch(current) {
+            if (stopRequested) current.cancel('fit', 'stopped from the page');
             const done = current.recorder.losses.length;
-            const total = epochs * Math.ceil(examples.length / 8);
-            progress.value = done / total;
+            progress.value = done / (epochs * Math.ceil(trainCount / 8));
             status.textContent = `training: epoch ${current.epoch + 1} of ${epochs}, loss ${current.recorder.smoothLosses.at(-1)?.toFixed(3)}`;
             renderChart(chart, [
-              { name: 'train loss', colour: '#f0a070', points: current.recorder.losses.map((loss, index) => [index + 1, loss]) },
-              { name: 'smoothed', colour: '#b4410c', points: current.recorder.smoothLosses.map((loss, index) => [index + 1, loss]) },
+              { name: 'train loss', colour: '#c2410c', points: current.recorder.losses.map((loss, index) => [index + 1, loss]) },
+              { name: 'smoothed', colour: '#1d4ed8', points: current.recorder.smoothLosses.map((loss, index) => [index + 1, loss]) },
             ]);
             await nextFrame(); // let the page paint and take input between batches
           },
@@ -208,10 +316,14 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     });
     try {
       await learner.fitOneCycle(epochs, 1e-2);
-      bundle = await createBundle(model, task, { metrics: { trainLoss: learner.recorder.smoothLosses.at(-1) }, training: { epochs, lr: 1e-2, examples: examples.length, in: 'browser' } });
+      const ran = learner.recorder.epochs.length;
+      const held = learner.recorder.epochs.at(-1)?.metrics.accuracy;
+      const metrics = { trainLoss: learner.recorder.smoothLosses.at(-1), ...(held === undefined ? {} : { accuracy: held }) };
+      bundle = await createBundle(model, task, { metrics, training: { epochs: ran, lr: 1e-2, examples: trainCount, heldOut: validSet.targets.shape[0], in: 'browser' } });
       predictor = await loadPredictor(bundle, { model });
-      const final = learner.recorder.smoothLosses.at(-1)!;
-      status.textContent = `trained on ${examples.length} examples of ${labels.length} classes (final loss ${final.toFixed(3)}); test it${kind === 'gestures' ? ' by drawing in the pad' : ''}, then export it`;
+      const stopped = learner.stopReason === undefined ? '' : `stopped after ${ran} of ${epochs} epochs; `;
+      const accuracyText = held === undefined ? '' : `; accuracy on the ${validSet.targets.shape[0]} held-out examples ${percent(held)}`;
+      say(`${stopped}trained on ${trainCount} examples of ${labels.length} classes (final loss ${learner.recorder.smoothLosses.at(-1)?.toFixed(3)})${accuracyText}. Test it${kind === 'gestures' ? ' by drawing in the pad' : ''}, then download it or keep it in this browser.`);
       status.dataset.trained = 'true';
       testing.disabled = false;
       testing.checked = true;
@@ -220,34 +332,83 @@ export async function teachView(panel: HTMLElement): Promise<void> {
       showError(status, error);
     } finally {
       learner.dispose();
-      tf.dispose([inputs, targets]);
-      train.disabled = false;
+      tf.dispose([trainSet.inputs, trainSet.targets, validSet.inputs, validSet.targets]);
+      stopButton.disabled = true;
+      updateTrain();
     }
   } }, 'Train');
 
   const exportButton = el('button', { type: 'button', id: 'teach-export', disabled: true, onclick: () => bundle && downloadBundle(bundle) }, 'Download the bundle');
   const saveButton = el('button', { type: 'button', id: 'teach-save', disabled: true, onclick: async () => {
     if (!bundle) return;
-    await saveBundle(bundle, 'indexeddb://taught');
-    status.textContent = 'saved in this browser as indexeddb://taught';
+    try {
+      await saveBundle(bundle, SAVED);
+      say(`saved in this browser (${SAVED}); "Open the saved model" brings it back, after a reload too`);
+    } catch (error) {
+      showError(status, error);
+    }
   } }, 'Save in this browser');
+  const openButton = el('button', { type: 'button', id: 'teach-open', onclick: async () => {
+    try {
+      const saved = await loadBundle(SAVED);
+      const savedKind = KIND_OF_TASK[saved.manifest.task.kind];
+      if (savedKind === undefined) throw new Error(`the saved model is a ${saved.manifest.task.kind} model, not one taught here`);
+      kind = savedKind;
+      kindPicker.value = savedKind;
+      reset();
+      bundle = saved;
+      predictor = await loadPredictor(saved);
+      const labels = (saved.manifest.task as { labels?: readonly string[] }).labels ?? [];
+      say(`opened the model saved in this browser: ${kind}, classes ${labels.join(', ')}. Test it${kind === 'gestures' ? ' by drawing in the pad' : ''}.`);
+      status.dataset.trained = 'true';
+      testing.disabled = false;
+      testing.checked = true;
+      exportButton.disabled = false;
+    } catch (error) {
+      showError(status, new Error(`no model saved in this browser yet, or it cannot be read (${error instanceof Error ? error.message : String(error)})`));
+    }
+  } }, 'Open the saved model');
   const testFiles = el('input', { type: 'file', id: 'teach-test-file', accept: 'image/*,.wav,audio/wav', onchange: () => {
     const file = testFiles.files?.[0];
     if (file) void testInput(async () => ({ input: kind === 'pictures' ? file : new Uint8Array(await file.arrayBuffer()) }));
   } });
+
+  // pictures: predict the camera continuously
+  const stopLive = () => {
+    if (live !== undefined) clearInterval(live);
+    live = undefined;
+  };
+  const liveBox = el('input', { type: 'checkbox', id: 'teach-live', onchange: async () => {
+    stopLive();
+    if (!liveBox.checked) return;
+    try {
+      await startCamera();
+      let busy = false;
+      live = window.setInterval(() => {
+        if (busy || !predictor || video.videoWidth === 0) return;
+        busy = true;
+        void testInput(async () => ({ input: snapshot(video) })).finally(() => (busy = false));
+      }, 400);
+    } catch (error) {
+      liveBox.checked = false;
+      showError(answer, error);
+    }
+  } });
+  const liveLabel = el('p', {}, el('label', { htmlFor: 'teach-live', style: 'display: inline' }, liveBox, ' test live from the camera'));
+
   const kindPicker = el('select', { id: 'teach-kind', onchange: () => {
     kind = kindPicker.value as Kind;
     reset();
   } }, el('option', { value: 'gestures' }, 'mouse gestures'), el('option', { value: 'pictures' }, 'pictures'), el('option', { value: 'sounds' }, 'sounds'));
 
   panel.append(
-    el('p', {}, 'Teach it something new: name two or more classes, give each a few examples, and train a small model right here. The examples and the model stay in this browser until you download the bundle (kindling.json, model.json, weights.bin) — `kindling predict` reads it in Node.'),
-    el('p', {}, el('label', { htmlFor: 'teach-kind' }, 'What to teach: ', kindPicker), ' ', el('button', { type: 'button', id: 'teach-add-class', onclick: () => addClass(`class ${classes.length + 1}`) }, 'Add a class')),
+    el('p', {}, `Teach it something new: name two or more classes, give each at least ${MIN_EXAMPLES} examples, and train a small model right here (one example in ${HELD_OUT_EVERY} is held out to measure its accuracy). The examples and the model stay in this browser until you download the bundle (kindling.json, model.json, weights.bin) — \`kindling predict\` reads it in Node. Click an example to remove it.`),
+    el('p', {}, el('label', { htmlFor: 'teach-kind' }, 'What to teach: ', kindPicker), ' ', el('button', { type: 'button', id: 'teach-add-class', onclick: () => addClass(`class ${classes.length + 1}`) }, 'Add a class'), ' ', openButton),
     el('div', { className: 'row' }, pad.element, classList),
-    el('p', {}, train, ' ', progress, ' ', el('label', { htmlFor: 'teach-test-mode', style: 'display: inline' }, testing, ' test mode (drawings are predicted, not collected)')),
+    el('p', {}, el('label', { htmlFor: 'teach-epochs', style: 'display: inline' }, 'Epochs ', epochsInput), ' ', train, ' ', stopButton, ' ', progress, ' ', testModeLabel),
     status,
     chart,
-    el('div', { className: 'row' }, el('div', {}, el('label', { htmlFor: 'teach-test-file' }, 'Test with a file ', testFiles), answer, bars), el('p', {}, exportButton, ' ', saveButton)),
+    el('div', { className: 'row' }, el('div', {}, el('label', { htmlFor: 'teach-test-file' }, 'Test with a file ', testFiles), liveLabel, answer, bars), el('p', {}, exportButton, ' ', saveButton)),
     video,
   );
   reset();
