@@ -1,7 +1,7 @@
 import type { ImagePredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
-import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
+import { aboutLine, aboutOf, MODELS, openDevice, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 
 /** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
 export async function imageView(panel: HTMLElement): Promise<void> {
@@ -47,12 +47,12 @@ export async function imageView(panel: HTMLElement): Promise<void> {
           camera.textContent = 'Use the camera';
           return;
         }
-        video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
+        video.srcObject = await openDevice('camera');
         video.hidden = false;
         take.disabled = liveBox.disabled = false;
         camera.textContent = 'Stop the camera';
       } catch (error) {
-        showError(answer, new Error(`no camera here (${(error as Error).message})`));
+        showError(answer, error);
       }
     },
   }, 'Use the camera');

@@ -32,9 +32,23 @@ export function percent(value: number): string {
   return `${(value * 100).toFixed(1)}%`;
 }
 
+/** The camera's or the microphone's stream, or an error a person can act on (not the browser's "Requested device not found"). */
+export async function openDevice(device: 'camera' | 'microphone'): Promise<MediaStream> {
+  if (navigator.mediaDevices?.getUserMedia === undefined) throw new Error(`this page cannot use a ${device} here (it needs https or localhost)`);
+  try {
+    return await navigator.mediaDevices.getUserMedia(device === 'camera' ? { video: true } : { audio: true });
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NotFoundError' || name === 'OverconstrainedError') throw new Error(`no ${device} found on this device`);
+    if (name === 'NotAllowedError' || name === 'SecurityError') throw new Error(`the ${device} is not allowed: allow it for this page in the browser's site settings`);
+    if (name === 'NotReadableError') throw new Error(`the ${device} is busy in another application`);
+    throw new Error(`the ${device} cannot start (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
 /** Records `seconds` from the microphone: mono samples and their rate. */
 export async function recordMicrophone(seconds: number): Promise<{ samples: Float32Array; sampleRate: number }> {
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const stream = await openDevice('microphone');
   try {
     const recorder = new MediaRecorder(stream);
     const chunks: Blob[] = [];

@@ -39,7 +39,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
         const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
         await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
       } catch (error) {
-        showError(answer, new Error(`cannot record here (${(error as Error).message})`));
+        showError(answer, error);
       } finally {
         record.disabled = false;
         record.textContent = 'Record from the microphone';
@@ -64,7 +64,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
           const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
           if (listening && mine === round) await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
         } catch (error) {
-          showError(answer, new Error(`cannot record here (${(error as Error).message})`));
+          showError(answer, error);
           listening = false;
           listen.setAttribute('aria-pressed', 'false');
           listen.textContent = 'Listen continuously';

@@ -8,7 +8,7 @@ import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } fro
 import * as tf from '@tensorflow/tfjs';
 import { clearError, drawPixels, el, nextFrame, renderBars, renderChart, showAnswer, showError } from '../ui';
 import { createPad } from './pad';
-import { percent, recordMicrophone, resizedPixels, snapshot } from './shared';
+import { openDevice, percent, recordMicrophone, resizedPixels, snapshot } from './shared';
 
 type Kind = 'gestures' | 'pictures' | 'sounds';
 
@@ -107,7 +107,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   };
   const startCamera = async () => {
     if (!video.hidden) return;
-    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
+    video.srcObject = await openDevice('camera');
     video.hidden = false;
     await video.play().catch(() => undefined);
   };
