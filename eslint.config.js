@@ -13,6 +13,55 @@ const backendModules = [
   '@kindling/backend-torch',
 ];
 
+/**
+ * The layers, bottom to top: data → transforms (image, audio, pointer) → models → learner; deploy serves what the
+ * layers below it made and does not train (so it never imports the learner). A library imports only packages of
+ * the layers below it; tests may import anything (they drive a layer with the ones above it).
+ */
+const layers = {
+  data: [],
+  image: ['data'],
+  audio: ['data'],
+  pointer: ['data'],
+  models: ['data', 'image', 'audio', 'pointer'],
+  learner: ['data', 'image', 'audio', 'pointer', 'models'],
+  deploy: ['data', 'image', 'audio', 'pointer', 'models'],
+};
+const libraries = Object.keys(layers);
+const backendMessage = 'Libraries never choose a backend; only @kindling/backend and the apps import backend packages.';
+
+/** The import rule of one library: no backend package, and no library of its own layer or above. */
+function layerRule(name) {
+  const forbidden = libraries.filter((other) => other !== name && !layers[name].includes(other));
+  return {
+    files: [`packages/${name}/**/*.ts`],
+    ignores: ['packages/**/*.test.ts', 'packages/**/fixtures/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: backendModules.map((module) => ({ name: module, message: backendMessage })),
+          patterns: [
+            { group: backendModules.map((module) => `${module}/*`), message: backendMessage },
+            {
+              group: ['@kindling/backend', '@kindling/backend/*'],
+              message: 'Libraries take whatever backend the app chose; only tests, apps and benchmarks import @kindling/backend.',
+            },
+            ...(forbidden.length === 0
+              ? []
+              : [
+                  {
+                    group: forbidden.flatMap((other) => [`@kindling/${other}`, `@kindling/${other}/*`]),
+                    message: `@kindling/${name} may import only the layers below it (${layers[name].map((other) => `@kindling/${other}`).join(', ') || 'none'}): data → image, audio, pointer → models → learner, and deploy above the models (docs/architecture.md)`,
+                  },
+                ]),
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', 'packages/backend-torch/build/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**', '**/.snippets/**'] },
   js.configs.recommended,
@@ -25,32 +74,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
-  {
-    // Libraries never choose a backend: only packages/backend, the apps and the benchmarks may.
-    files: ['packages/**/*.ts'],
-    ignores: ['packages/backend/**', 'packages/backend-torch/**', 'packages/**/*.test.ts', 'packages/**/fixtures/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: backendModules.map((name) => ({
-            name,
-            message: 'Libraries never choose a backend; only @kindling/backend and the apps import backend packages.',
-          })),
-          patterns: [
-            {
-              group: backendModules.map((name) => `${name}/*`),
-              message: 'Libraries never choose a backend; only @kindling/backend and the apps import backend packages.',
-            },
-            {
-              group: ['@kindling/backend', '@kindling/backend/*'],
-              message: 'Libraries take whatever backend the app chose; only tests, apps and benchmarks import @kindling/backend.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Libraries never choose a backend, and import only the layers below them.
+  ...libraries.map(layerRule),
   {
     // build scripts run by Node directly (the native addon's build)
     files: ['packages/*/scripts/**/*.{mjs,cjs}', 'packages/*/tfjs-core-suite/**/*.{mjs,cjs}', 'scripts/**/*.mjs'],
