@@ -9,6 +9,6 @@ export {
   type InitBackendOptions,
 } from './init-backend';
 export type { GpuAdapterReport } from './webgpu-adapter';
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
 export { registerCpuKernelFixes } from './cpu-kernel-fixes';
 export { registerGradientFixes } from './gradient-fixes';

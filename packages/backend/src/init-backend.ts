@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './errors';
-import { registerWasmTrainingKernels } from './wasm-training-kernels';
+import { registerWasmTrainingKernels } from './wasm-kernels';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 import { registerGradientFixes } from './gradient-fixes';
 import { adapterDetail, adapterMatches, describeAdapter, resumeStartedWebGpu, startWebGpuBackend, type GpuAdapterReport, type GpuLike } from './webgpu-adapter';

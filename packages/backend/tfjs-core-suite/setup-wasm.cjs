@@ -5,7 +5,7 @@ require('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops'
 require('@tensorflow/tfjs-core/dist/register_all_gradients');
 const { setTestEnvs, setupTestFilters } = require('@tensorflow/tfjs-core/dist/jasmine_util');
 const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm');
-const { registerWasmTrainingKernels } = require('../src/wasm-training-kernels');
+const { registerWasmTrainingKernels } = require('../src/wasm-kernels');
 const { registerGradientFixes } = require('../src/gradient-fixes');
 const { EXCLUSIONS } = require('./exclusions-wasm.cjs');
 
