@@ -1,4 +1,4 @@
-import { normalize, resizeImage } from '@kindling/image';
+import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
@@ -30,13 +30,8 @@ export interface ImageLimits {
   maxPixels?: number;
 }
 
-/**
- * Pictures are decoded no larger than four times the model's input side, and never below this side:
- * smaller pictures (all the usual uploads for a 32–64 px model up to here) are decoded as they are,
- * the same in Node and the browser; larger ones are shrunk by the decoder (antialiased, as training's
- * resize is) before the resize every platform shares.
- */
-export const DECODE_MIN_SIDE = 256;
+/** Pictures are decoded no larger than four times the model's input side, and never below this side (`@kindling/image`'s bound, shared with training). */
+export { DECODE_MIN_SIDE };
 
 /** Encoded bytes, base64 text, decoded pixels, or whatever the platform's decoder takes. */
 export type ImageInput = Uint8Array | ArrayBuffer | RawImage | string | object;
@@ -45,29 +40,19 @@ function isRawImage(value: unknown): value is RawImage {
   return isRecord(value) && (value.data instanceof Uint8Array || value.data instanceof Uint8ClampedArray) && typeof value.width === 'number' && typeof value.height === 'number';
 }
 
-/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma) as floats 0–255. */
+/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma) as floats 0–255; pixels that do not fit their size are an InputError. */
 export function pixelsToChannels(image: RawImage, channels: 1 | 3): Float32Array {
+  checkPixels(image);
+  return channelsOf(image, channels);
+}
+
+function checkPixels(image: RawImage): void {
   const { data, width, height } = image;
   const count = width * height;
   const from = image.channels ?? data.length / count;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 2, 3, 4].includes(from) || data.length !== count * from) {
     throw new InputError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`, 'image');
   }
-  const result = new Float32Array(count * channels);
-  const [green, blue] = from < 3 ? [0, 0] : [1, 2];
-  for (let i = 0, base = 0; i < count; i++, base += from) {
-    const r = data[base]!;
-    const g = data[base + green]!;
-    const b = data[base + blue]!;
-    if (channels === 3) {
-      result[i * 3] = r;
-      result[i * 3 + 1] = g;
-      result[i * 3 + 2] = b;
-    } else {
-      result[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
-    }
-  }
-  return result;
 }
 
 /** A picture in a JSON body: base64 text, alone or as `{ "image": … }`. */
@@ -93,17 +78,15 @@ export class ImagePreparation {
       throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or load the predictor from @kindling/deploy/node or /browser, which decode image files`, 'image');
     }
     const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
-    return this.decodeImage(bytes, 'image', { maxSide: Math.max(DECODE_MIN_SIDE, 4 * this.preprocessing.size) });
+    return this.decodeImage(bytes, 'image', { maxSide: decodeSide(this.preprocessing.size) });
   }
 
   async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {
     const image = await this.decode(input);
+    checkPixels(image);
     const { size, method, channels, stats } = this.preprocessing;
-    const pixels = pixelsToChannels(image, channels);
-    const features = tf.tidy(() => {
-      const resized = resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method).round();
-      return normalize(resized.div(255), stats);
-    });
+    // the one resize training used (imageFolderDataLoaders makes every training item with squarePixels too)
+    const features = tf.tidy(() => normalize(squarePixels(image, size, method, channels).div(255), stats));
     const data = (await features.data()) as Float32Array;
     features.dispose();
     return { features: data, width: image.width, height: image.height };

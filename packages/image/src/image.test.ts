@@ -161,8 +161,10 @@ describeEachBackend('the image folder data block', () => {
     expect(data.train.size + data.valid.size).toBe(40);
     expect(data.valid.size).toBe(8);
     const summary = await data.summary();
-    expect(summary[1]).toBe('decode, resize 24×24 (crop), 3 channel(s) → Uint8Array [24, 24, 3]');
-    expect(summary[2]).toMatch(/^label → "(circle|square|star|triangle)" → \d of 4/);
+    // the picture as decoded, then the resize training and serving share
+    expect(summary[1]).toBe('decode (at most 256 pixels a side) → Uint8Array [32, 32, 3]');
+    expect(summary[2]).toBe('resize 24×24 (crop, bilinear), 3 channel(s) → Uint8Array [24, 24, 3]');
+    expect(summary[3]).toMatch(/^label → "(circle|square|star|triangle)" → \d of 4/);
     for await (const batch of batchesOf(data.valid)) {
       expect((batch.inputs as tf.Tensor).shape).toEqual([8, 24, 24, 3]);
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);

@@ -4,16 +4,20 @@ export {
   assertResizeMethod,
   augmentBatch,
   computeStats,
+  DECODE_MIN_SIDE,
+  decodeSide,
   denormalize,
   drawAffine,
   IMAGENET_STATS,
   mirrorViews,
   elasticDeform,
   normalize,
+  pixelsToChannels,
   RESIZE_METHODS,
   resizeImage,
+  squarePixels,
 } from './transforms';
-export type { AffineChoice, AugmentOptions, ElasticOptions, ResizeMethod, Stats } from './transforms';
+export type { AffineChoice, AugmentOptions, ElasticOptions, PixelImage, ResizeMethod, Stats } from './transforms';
 export { decodeImageInBrowser } from './browser';
 export { mirrorCheck } from './mirror-check';
 export type { MirrorCheck, MirrorCheckInput } from './mirror-check';

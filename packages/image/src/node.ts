@@ -19,7 +19,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { mirrorCheck } from './mirror-check';
-import { assertResizeMethod, augmentBatch, normalize, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+import { assertResizeMethod, augmentBatch, decodeSide, normalize, squarePixels, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
 
@@ -144,7 +144,21 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs a folder per class, at least two`);
   const split = hasSplitFolders ? folderSplitter()(usable.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(usable);
   const batchSize = typeof options.batchSize === 'function' ? options.batchSize(split.train.length) : (options.batchSize ?? 64);
-  const pipeline = new Pipeline<string, ArrayItem>([{ name: `decode, resize ${size}×${size} (${method}), ${channels} channel(s)`, run: (file: string) => loadImage(file, { size, method, channels }) }]);
+  // decoded as serving decodes (3 channels, at most decodeSide(size) a side), then the one resize training and
+  // serving share (squarePixels): a picture trains exactly as @kindling/deploy will later see it
+  const pipeline = new Pipeline<string, ArrayItem>([
+    { name: `decode (at most ${decodeSide(size)} pixels a side)`, run: (file: string) => loadImage(file, { channels: 3, maxSide: decodeSide(size) }) },
+    {
+      name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
+      run: async (picture: ArrayItem): Promise<ArrayItem> => {
+        const [height, width] = picture.shape as [number, number, number];
+        const square = squarePixels({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels);
+        const data = Uint8Array.from(await square.data());
+        square.dispose();
+        return { data, shape: [size, size, channels] };
+      },
+    },
+  ]);
   const load = async (file: string) => ({ input: await pipeline.run(file), target: vocab.encode(label(file), { file }) });
   let augment = options.augment === false ? undefined : (options.augment ?? {});
   const flip = await decideFlip();

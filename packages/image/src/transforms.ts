@@ -38,6 +38,61 @@ export function resizeImage<T extends tf.Tensor3D | tf.Tensor4D>(image: T, size:
   });
 }
 
+/**
+ * Pictures are decoded no larger than four times the model's input side, and never below 256 pixels a side: the
+ * decoder (sharp in Node, the browser's) shrinks larger ones while decoding, antialiased, before the one resize
+ * below. Training (`imageFolderDataLoaders`) and serving (`@kindling/deploy`) decode to this same bound.
+ */
+export const DECODE_MIN_SIDE = 256;
+
+/** The largest side a picture for a `size`-pixel model is decoded at. */
+export function decodeSide(size: number): number {
+  return Math.max(DECODE_MIN_SIDE, 4 * size);
+}
+
+/** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
+export interface PixelImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels?: 1 | 2 | 3 | 4;
+}
+
+/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma, rounded) as floats 0–255. */
+export function pixelsToChannels(image: PixelImage, channels: 1 | 3): Float32Array {
+  const { data, width, height } = image;
+  const count = width * height;
+  const from = image.channels ?? data.length / count;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 2, 3, 4].includes(from) || data.length !== count * from) {
+    throw new ConfigError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`);
+  }
+  const result = new Float32Array(count * channels);
+  const [green, blue] = from < 3 ? [0, 0] : [1, 2];
+  for (let i = 0, base = 0; i < count; i++, base += from) {
+    const r = data[base]!;
+    const g = data[base + green]!;
+    const b = data[base + blue]!;
+    if (channels === 3) {
+      result[i * 3] = r;
+      result[i * 3 + 1] = g;
+      result[i * 3 + 2] = b;
+    } else {
+      result[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
+    }
+  }
+  return result;
+}
+
+/**
+ * The one resize of training and serving: decoded pixels → the model's `size × size` square by crop, pad or
+ * squish (bilinear), as whole values 0–255 in `channels` channels. `imageFolderDataLoaders` makes every training
+ * item with it and `@kindling/deploy`'s image predictors every input, in Node and in browsers alike.
+ */
+export function squarePixels(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3): tf.Tensor3D {
+  const pixels = pixelsToChannels(image, channels);
+  return tf.tidy(() => resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method).round().clipByValue(0, 255) as tf.Tensor3D);
+}
+
 export interface Stats {
   mean: number[];
   std: number[];

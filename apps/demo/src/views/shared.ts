@@ -1,18 +1,17 @@
-import { pixelsToChannels, type ImagePreprocessing, type RawImage } from '@kindling/deploy';
+import type { ImagePreprocessing, RawImage } from '@kindling/deploy';
 import { el } from '../ui';
-import { resizeImage } from '@kindling/image';
-import * as tf from '@tensorflow/tfjs';
+import { squarePixels } from '@kindling/image';
 
 /** Where the trainer's bundles sit in the built site. */
 export const MODELS = './models';
 
-/** The small square picture a model sees (before normalization), as RGB bytes. */
+/** The small square picture a model sees (before normalization), as RGB bytes: the resize training and serving share. */
 export async function resizedPixels(image: RawImage, preprocessing: ImagePreprocessing): Promise<Uint8Array> {
   const { size, method, channels } = preprocessing;
-  const resized = tf.tidy(() => resizeImage(tf.tensor3d(pixelsToChannels(image, channels), [image.height, image.width, channels]), size, method).round().clipByValue(0, 255).toInt());
+  const square = squarePixels(image, size, method, channels);
   // asynchronous read: a synchronous one stalls (and on some WebGPU drivers breaks) the GPU backend
-  const values = Uint8Array.from(await resized.data());
-  resized.dispose();
+  const values = Uint8Array.from(await square.data());
+  square.dispose();
   if (channels === 3) return values;
   const rgb = new Uint8Array(size * size * 3);
   values.forEach((value, index) => rgb.set([value, value, value], index * 3));
