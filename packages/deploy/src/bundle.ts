@@ -3,7 +3,8 @@ import { bytesToHex } from '@noble/hashes/utils';
 import * as tf from '@tensorflow/tfjs';
 import { version as kindlingVersion } from '../package.json';
 import { BundleError } from './errors';
-import { TASK_KINDS, type TaskSpec } from './tasks';
+import { isRegisteredTask, registeredTaskKinds, taskDefinition } from './registry';
+import type { TaskSpec } from './tasks';
 
 /** The bundle format this version writes and reads. A bundle with a higher number needs a newer Kindling. */
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -137,7 +138,7 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Bundl
       source,
     );
   }
-  if (!TASK_KINDS.includes(manifest.task?.kind)) throw new BundleError(`unknown task kind ${JSON.stringify(manifest.task?.kind)} (known: ${TASK_KINDS.join(', ')})`, source);
+  if (!isRegisteredTask(manifest.task)) throw new BundleError(`unknown task kind ${JSON.stringify((manifest.task as { kind?: unknown } | undefined)?.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, source);
   for (const name of [BUNDLE_FILES.model, BUNDLE_FILES.weights]) {
     const entry = manifest.files?.[name];
     if (!entry || typeof entry.sha256 !== 'string' || typeof entry.bytes !== 'number') throw new BundleError(`${BUNDLE_FILES.manifest} lists no checksum for ${name}`, source);
@@ -191,38 +192,10 @@ export async function loadBundleModel(bundle: Bundle, source = 'bundle'): Promis
  * BundleError, before any prediction gives wrong labels or a shape error deep inside TF.js.
  */
 export function checkTaskAgainstModel(task: TaskSpec, model: tf.LayersModel, source = 'bundle'): void {
-  const fail = (message: string) => {
+  const fail = (message: string): never => {
     throw new BundleError(`${BUNDLE_FILES.manifest} ${message}: the manifest was edited or belongs to another model; re-export the bundle`, source);
   };
-  const outputs = model.outputs[0]?.shape.at(-1);
-  const inputShape = model.inputs[0]?.shape;
-  const isCount = (value: unknown, low: number, high: number) => Number.isInteger(value) && (value as number) >= low && (value as number) <= high;
-  switch (task.kind) {
-    case 'image':
-    case 'sound':
-    case 'pointer':
-      if (!Array.isArray(task.labels) || task.labels.length < 2 || task.labels.some((label) => typeof label !== 'string')) fail('needs a list of at least two labels');
-      if (task.labels.length !== outputs) fail(`lists ${task.labels.length} labels but the model answers ${outputs} classes`);
-      break;
-    case 'segmentation':
-      if (!Array.isArray(task.codes) || task.codes.length !== outputs) fail(`lists ${task.codes?.length} codes but the model answers ${outputs} classes per pixel`);
-      break;
-    case 'tabular': {
-      const labels = task.processor?.targetLabels;
-      const expected = labels === undefined ? 1 : labels.length;
-      if (expected !== outputs) fail(labels === undefined ? `describes a regression (one value) but the model answers ${outputs}` : `lists ${labels.length} target labels but the model answers ${outputs} classes`);
-      break;
-    }
-    case 'collab':
-      if (!Array.isArray(task.users) || !Array.isArray(task.items)) fail('lists no users or items');
-      break;
-  }
-  if (task.kind === 'image' || task.kind === 'segmentation') {
-    const { size, channels } = task.preprocessing ?? {};
-    if (!isCount(size, 1, 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
-    if (channels !== 1 && channels !== 3) fail(`gives ${JSON.stringify(channels)} channels (1 or 3 expected)`);
-    const [, height, width, depth] = inputShape ?? [];
-    if ((height !== null && height !== undefined && height !== size) || (width !== null && width !== undefined && width !== size)) fail(`gives the picture size ${size} but the model takes ${width}×${height}`);
-    if (depth !== null && depth !== undefined && depth !== channels) fail(`gives ${channels} channel(s) but the model takes ${depth}`);
-  }
+  const definition = taskDefinition(task.kind);
+  if (definition === undefined) throw new BundleError(`unknown task kind ${JSON.stringify(task.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, source);
+  definition.check?.(task as never, model, fail);
 }

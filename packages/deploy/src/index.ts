@@ -1,10 +1,12 @@
 export { BUNDLE_FILES, BUNDLE_FORMAT_VERSION, bundleFiles, bundleFromFiles, createBundle, loadBundleModel, parseManifest, sha256Hex } from './bundle';
 export type { Bundle, BundleManifest } from './bundle';
 export { BundleError, InputError } from './errors';
-export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, SegmentationTask, SoundTask, TabularTask, TaskKind, TaskSpec } from './tasks';
+export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, SegmentationTask, SoundTask, TabularTask, TaskKind, TaskRegistry, TaskSpec } from './tasks';
+export { registerTask, registeredTaskKinds } from './registry';
+export type { PredictorContext, TaskDefinition } from './registry';
 export { TASK_KINDS } from './tasks';
 export { classify, Predictor } from './predictor';
-export type { Classification } from './predictor';
+export type { Classification, SomePredictor } from './predictor';
 export { describeValues, doubtOf, familiarityOf } from './familiarity';
 export type { Familiarity, InputDescriptors } from './familiarity';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';

@@ -2,16 +2,18 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadBundleModel, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { TaskKind } from './tasks';
-import { CollabPredictor } from './collab-predictor';
-import { ImagePredictor, SegmentationPredictor, type ImageDecoder } from './image-predictor';
-import { PointerPredictor } from './pointer-predictor';
-import { SoundPredictor } from './sound-predictor';
-import { TabularPredictor } from './tabular-predictor';
+import type { CollabPredictor } from './collab-predictor';
+import type { ImageDecoder, ImagePredictor, SegmentationPredictor } from './image-predictor';
+import type { PointerPredictor } from './pointer-predictor';
+import type { Predictor } from './predictor';
+import { registeredTaskKinds, taskDefinition } from './registry';
+import type { SoundPredictor } from './sound-predictor';
+import type { TabularPredictor } from './tabular-predictor';
 
 /** Every task's predictor; narrow with `predictor.kind`. */
-export type AnyPredictor = ImagePredictor | SegmentationPredictor | SoundPredictor | PointerPredictor | TabularPredictor | CollabPredictor;
+export type AnyPredictor = PredictorByKind[keyof PredictorByKind];
 
-/** Each task kind's predictor. */
+/** Each task kind's predictor (a modality of your own adds its predictor here, as its record to `TaskRegistry`). */
 export interface PredictorByKind {
   image: ImagePredictor;
   segmentation: SegmentationPredictor;
@@ -22,7 +24,7 @@ export interface PredictorByKind {
 }
 
 /** The predictor of kind `K`, or any predictor when the kind is not known in advance. */
-export type PredictorFor<K extends TaskKind> = TaskKind extends K ? AnyPredictor : PredictorByKind[K];
+export type PredictorFor<K extends TaskKind> = TaskKind extends K ? AnyPredictor : K extends keyof PredictorByKind ? PredictorByKind[K] : Predictor<unknown, unknown>;
 
 export interface LoadPredictorOptions<K extends TaskKind = TaskKind> {
   /**
@@ -46,19 +48,8 @@ export async function loadPredictor<K extends TaskKind = TaskKind>(bundle: Bundl
 }
 
 async function predictorOfBundle(bundle: Bundle, options: LoadPredictorOptions<TaskKind>): Promise<AnyPredictor> {
+  const definition = taskDefinition(bundle.manifest.task.kind);
+  if (definition === undefined) throw new BundleError(`unknown task kind ${JSON.stringify(bundle.manifest.task.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, options.source);
   const model = options.model ?? (await loadBundleModel(bundle, options.source));
-  switch (bundle.manifest.task.kind) {
-    case 'image':
-      return new ImagePredictor(bundle, model).useDecoder(options.decodeImage);
-    case 'segmentation':
-      return new SegmentationPredictor(bundle, model).useDecoder(options.decodeImage);
-    case 'sound':
-      return new SoundPredictor(bundle, model);
-    case 'pointer':
-      return new PointerPredictor(bundle, model);
-    case 'tabular':
-      return new TabularPredictor(bundle, model);
-    case 'collab':
-      return new CollabPredictor(bundle, model);
-  }
+  return definition.createPredictor(bundle, model, { decodeImage: options.decodeImage }) as unknown as AnyPredictor;
 }

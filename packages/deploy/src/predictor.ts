@@ -15,6 +15,10 @@ export interface Classification {
   notSure?: string;
 }
 
+/** Any predictor, Kindling's or of a registered kind of your own, as the server takes it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SomePredictor = Predictor<any, unknown, any, TaskSpec>;
+
 /**
  * Turns raw input into decoded answers with a bundle's model. Prediction runs in two steps so that a
  * server can batch: `prepare` (per input: decode, check, preprocess; may reject one input alone) and

@@ -18,7 +18,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { MicroBatcher } from './batcher';
 import { InputError } from './errors';
 import type { SegmentationResult } from './image-predictor';
-import type { AnyPredictor } from './load-predictor';
+import type { SomePredictor } from './predictor';
 
 export interface ServerOptions {
   /** Largest request body in bytes (JSON, binary, or all files of a multipart request). Default 10 MiB. */
@@ -133,7 +133,7 @@ export type PredictionServer = FastifyInstance & {
 };
 
 /** The server, not yet listening (`app.inject` for tests, `app.listen` to serve; or use {@link serve}). */
-export async function createServer(predictor: AnyPredictor, options: ServerOptions = {}): Promise<PredictionServer> {
+export async function createServer(predictor: SomePredictor, options: ServerOptions = {}): Promise<PredictionServer> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const maxInputs = options.maxInputs ?? 64;
   const gate = new Gate(options.maxConcurrent ?? 4, options.maxQueue ?? 64);
@@ -332,7 +332,7 @@ async function multipartInputs(request: FastifyRequest, bodyLimit: number): Prom
  * and frees the model.
  */
 export async function serve(
-  predictor: AnyPredictor,
+  predictor: SomePredictor,
   options: ServerOptions & { port?: number; host?: string; shutdownTimeout?: number; onClose?: (how: { forced: boolean }) => void } = {},
 ): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   const app = await createServer(predictor, options);

@@ -67,9 +67,24 @@ export interface CollabTask {
   implicit: boolean;
 }
 
+/**
+ * The task records by kind. A modality of your own adds its record here by declaration merging
+ * (`declare module '@kindling/deploy' { interface TaskRegistry { text: TextTask } }`) and its loader with
+ * `registerTask`; nothing else in Kindling changes.
+ */
+export interface TaskRegistry {
+  image: ImageTask;
+  sound: SoundTask;
+  pointer: PointerTask;
+  segmentation: SegmentationTask;
+  tabular: TabularTask;
+  collab: CollabTask;
+}
+
 /** Everything a bundle needs to turn raw input into an answer, by task kind. */
-export type TaskSpec = ImageTask | SoundTask | PointerTask | SegmentationTask | TabularTask | CollabTask;
+export type TaskSpec = TaskRegistry[keyof TaskRegistry];
 
 export type TaskKind = TaskSpec['kind'];
 
+/** The task kinds Kindling itself defines (`registeredTaskKinds()` adds those registered since). */
 export const TASK_KINDS: readonly TaskKind[] = ['image', 'sound', 'pointer', 'segmentation', 'tabular', 'collab'];

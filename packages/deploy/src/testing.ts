@@ -48,6 +48,8 @@ export async function exampleBundle(kind: TaskKind, seed = 1): Promise<Bundle> {
       const model = dotProductBias({ users: users.length, items: items.length, factors: 4, yRange: [0, 5.5], seed });
       return disposeAfter(model, createBundle(model, { kind, model: 'dot', users, items, yRange: [0, 5.5], implicit: false }, { metrics }));
     }
+    default:
+      throw new Error(`no example bundle of kind '${kind}': Kindling makes examples of its own kinds only`);
   }
 }
 
@@ -79,5 +81,7 @@ export function exampleInputs(kind: TaskKind, count = 3, seed = 2): unknown[] {
       return generateTable({ rows: count, seed }).rows.map(({ income: _, ...row }): TableRow => row);
     case 'collab':
       return [{ user: 'u1', item: 'movie 3' }, { user: 'u2' , count: 3 }, { liked: ['movie 1', 'movie 2'], count: 3 }, { similarTo: 'movie 4', count: 3 }, { user: 'u5', item: 'movie 7' }].slice(0, Math.max(count, 1)) satisfies CollabQuery[];
+    default:
+      throw new Error(`no example inputs of kind '${kind}': Kindling makes examples of its own kinds only`);
   }
 }
