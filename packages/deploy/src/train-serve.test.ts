@@ -1,4 +1,4 @@
-import { encodePng, imageFolderDataLoaders } from '@kindling/image/node';
+import { encodePng, imageFolderDataLoaders, segmentationDataLoaders } from '@kindling/image/node';
 import type { ResizeMethod } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -58,4 +58,34 @@ describe('one preprocessing from training to serving', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it('a segmentation picture trains exactly as it is served: the training item equals the served input', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-train-serve-segmentation-'));
+    mkdirSync(join(root, 'images'));
+    mkdirSync(join(root, 'masks'));
+    const files: string[] = [];
+    for (const [index, [width, height]] of ([[64, 64], [90, 60], [700, 700]] as Array<[number, number]>).entries()) {
+      for (const split of ['train', 'valid']) {
+        const name = `${split}-${index}.png`;
+        writeFileSync(join(root, 'images', name), await encodePng(picture(width, height, index)));
+        const mask = new Uint8Array(width * height).map((_, pixel) => ((pixel % width) < width / 2 ? 0 : 255));
+        writeFileSync(join(root, 'masks', name), await encodePng({ data: mask, shape: [height, width, 1] }));
+        if (split === 'valid') files.push(join(root, 'images', name));
+      }
+    }
+    const data = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes: ['left', 'right'], maskMode: 'binary', size: 32, method: 'crop', channels: 3, batchSize: 16, isValid: (file) => file.includes('valid-') });
+    const { size, method, channels, stats } = data.preprocessing;
+    const served = new ImagePreparation({ size, method, channels, stats }, decodeImageWithSharp);
+    const items = data.valid.options.items;
+    expect([...items].sort()).toEqual([...files].sort());
+    for await (const batch of data.valid) {
+      const training = (await (batch.inputs as tf.Tensor).data()) as Float32Array;
+      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      const area = 32 * 32 * 3;
+      for (const [index, file] of items.entries()) {
+        const { features } = await served.prepare(new Uint8Array(readFileSync(file)));
+        expect(Array.from(features), file).toEqual(Array.from(training.subarray(index * area, (index + 1) * area)));
+      }
+    }
+  });
 });

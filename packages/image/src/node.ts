@@ -18,64 +18,14 @@ import { loadCanvas, loadSharp } from './peers';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
+import { loadImage } from './decode-node';
 import { mirrorCheck } from './mirror-check';
 import { assertResizeMethod, augmentBatch, decodeSide, normalize, squarePixels, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
+export { loadImage } from './decode-node';
+export type { LoadImageOptions } from './decode-node';
+
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
-
-export interface LoadImageOptions {
-  /** Square side to resize to; omit to keep the decoded size. */
-  size?: number;
-  method?: ResizeMethod;
-  /** 3 for RGB (default), 1 for grey; any input (grey, RGBA, CMYK) is converted. */
-  channels?: 1 | 3;
-  /** Largest input in pixels before it is refused. Default 50 megapixels. */
-  maxPixels?: number;
-  /**
-   * Without `size`: a picture wider or taller than this is shrunk to fit inside a square of this side
-   * as it is decoded (JPEG and WebP decode at a fraction of their size; PNG rows stream through), so a
-   * huge picture never exists at full size in memory. Smaller pictures come out untouched.
-   */
-  maxSide?: number;
-}
-
-/**
- * Decodes a PNG, JPEG, WebP (… whatever sharp reads) file or buffer into `[h, w, channels]` bytes,
- * resized to a square with crop, pad or squish. A bad file is a DataError naming it.
- */
-export async function loadImage(input: string | Uint8Array, options: LoadImageOptions = {}): Promise<ArrayItem & { data: Uint8Array }> {
-  const { size, method = 'crop', channels = 3, maxPixels = 50_000_000, maxSide } = options;
-  assertResizeMethod(method);
-  const file = typeof input === 'string' ? input : 'image bytes';
-  const sharp = await loadSharp();
-  try {
-    let image = sharp(input, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true }).rotate();
-    image = channels === 1 ? image.grayscale() : image.removeAlpha().toColourspace('srgb');
-    if (size !== undefined) {
-      const fit = method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill';
-      image = image.resize(size, size, { fit, kernel: 'linear', background: { r: 0, g: 0, b: 0, alpha: 1 } });
-    } else if (maxSide !== undefined) {
-      image = image.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
-    }
-    const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
-    let pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (info.channels !== channels) pixels = convertChannels(pixels, info.channels, channels);
-    return { data: pixels, shape: [info.height, info.width, channels] };
-  } catch (error) {
-    const message = (error as Error).message;
-    if (/pixel limit/i.test(message)) throw new DataError(`image is larger than ${maxPixels} pixels; raise maxPixels to read it`, { file }, { cause: error });
-    throw new DataError(`cannot decode as an image (${message})`, { file }, { cause: error });
-  }
-}
-
-function convertChannels(pixels: Uint8Array, from: number, to: number): Uint8Array {
-  const count = pixels.length / from;
-  const result = new Uint8Array(count * to);
-  for (let i = 0; i < count; i++) {
-    for (let c = 0; c < to; c++) result[i * to + c] = pixels[i * from + Math.min(c, from - 1)]!;
-  }
-  return result;
-}
 
 /** Encodes `[h, w, c]` bytes as PNG. */
 export async function encodePng(image: ArrayItem): Promise<Uint8Array> {

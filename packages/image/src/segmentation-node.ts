@@ -6,7 +6,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { loadSharp } from './peers';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
-import { augmentBatch, elasticDeform, normalize, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
+import { loadImage } from './decode-node';
+import { augmentBatch, decodeSide, elasticDeform, normalize, squarePixels, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
 const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
@@ -106,18 +107,20 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation pictures; both need some`);
 
   const decode = async (image: string) => {
-    const sharp = await loadSharp();
     const mask = maskFor(image);
     const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
     if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
       throw new DataError(`the picture is ${imageInfo.width}×${imageInfo.height} but its mask ${mask} is ${maskInfo.width}×${maskInfo.height}`, { file: image });
     }
-    let pipeline = sharp(image, { failOn: 'error' });
-    pipeline = channels === 1 ? pipeline.grayscale() : pipeline.removeAlpha().toColourspace('srgb');
-    const { data, info } = await pipeline.resize(size, size, { fit: fitOf(method), kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== channels) throw new DataError(`decoded ${info.channels} channels, expected ${channels}`, { file: image });
+    // the picture as the segmentation predictor will see it: decoded as serving decodes, then the one resize
+    // (squarePixels) training and serving share; the mask by nearest neighbour, so classes stay classes
+    const picture = await loadImage(image, { channels: 3, maxSide: decodeSide(size) });
+    const [height, width] = picture.shape as [number, number, number];
+    const square = squarePixels({ data: picture.data, width, height, channels: 3 }, size, method, channels);
+    const data = Uint8Array.from(await square.data());
+    square.dispose();
     const decodedMask = await loadMask(mask, { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
-    return { input: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
+    return { input: { data, shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
   };
   const elastic = options.elastic === false || options.elastic === undefined ? undefined : options.elastic;
   const crop = options.crop;
@@ -128,7 +131,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   const varied = async (image: string, _index: number, { random }: { random: Random }) => {
     if (!decoded.has(image)) decoded.set(image, decode(image));
     const { input, target } = await decoded.get(image)!;
-    let [pixels, mask, side] = [input.data, target.data, size];
+    let [pixels, mask, side]: [Uint8Array, Uint8Array, number] = [input.data, target.data, size];
     if (crop !== undefined) {
       const [top, left] = [random.integer(size - crop + 1), random.integer(size - crop + 1)];
       [pixels, mask, side] = [cropSquare(pixels, size, channels, top, left, crop), cropSquare(mask, size, 1, top, left, crop), crop];
