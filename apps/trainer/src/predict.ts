@@ -1,16 +1,13 @@
 import { startBackend, type BackendFlags } from './backend-flags';
-import { ConfigError, DataError, type TableRow } from '@kindling/data';
+import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask } from '@kindling/image';
 import { encodePng } from '@kindling/image/node';
 import { writeFileAtomic } from '@kindling/learner/node';
 import type { AnyPredictor, SegmentationResult } from '@kindling/deploy';
-import { loadPredictor } from '@kindling/deploy/node';
+import { loadPredictor, readInputFile, type FileInput } from '@kindling/deploy/node';
 import { serve } from '@kindling/deploy/server';
-import { readCsvFile } from '@kindling/data/node';
-import { readRecordingFile } from '@kindling/pointer/node';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 export interface PredictOptions extends BackendFlags {
   /** Print one JSON object per line instead of a short summary. */
@@ -25,30 +22,16 @@ export interface PredictResult {
   prediction: unknown;
 }
 
-/** Reads each argument as the task's input: a file (picture, WAV, recording, CSV of rows) or inline JSON. */
-async function readInputs(predictor: AnyPredictor, argument: string): Promise<Array<{ name: string; input: unknown }>> {
-  if (!existsSync(argument)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(argument);
-    } catch {
-      throw new DataError(`no such file, and not JSON either (a ${predictor.kind} model reads ${predictor.describeInput()})`, { file: argument });
-    }
-    return [{ name: argument, input: predictor.inputFromJson(value) }];
+/** Reads each argument as the task's input: a file (as its task kind reads files: `readInputFile`) or inline JSON. */
+async function readInputs(predictor: AnyPredictor, argument: string): Promise<FileInput[]> {
+  if (existsSync(argument)) return readInputFile(predictor, argument);
+  let value: unknown;
+  try {
+    value = JSON.parse(argument);
+  } catch {
+    throw new DataError(`no such file, and not JSON either (a ${predictor.kind} model reads ${predictor.describeInput()})`, { file: argument });
   }
-  switch (predictor.kind) {
-    case 'pointer':
-      return [{ name: argument, input: await readRecordingFile(argument) }];
-    case 'tabular': {
-      if (extname(argument).toLowerCase() === '.json') return [{ name: argument, input: predictor.inputFromJson(JSON.parse(await readFile(argument, 'utf8'))) }];
-      const rows = await readCsvFile(argument);
-      return rows.map((row, index) => ({ name: `${argument}:${index + 2}`, input: row as TableRow }));
-    }
-    case 'collab':
-      return [{ name: argument, input: predictor.inputFromJson(JSON.parse(await readFile(argument, 'utf8'))) }];
-    default:
-      return [{ name: argument, input: new Uint8Array(await readFile(argument)) }];
-  }
+  return [{ name: argument, input: predictor.inputFromJson(value) }];
 }
 
 /** One line per answer; an answer the bundle marks "not sure" says so first, with the reason. */

@@ -1,14 +1,17 @@
 /** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
 import { loadImage } from '@kindling/image/node';
-import { writeFileAtomic } from '@kindling/data/node';
+import { DataError } from '@kindling/data';
+import { readCsvFile, writeFileAtomic } from '@kindling/data/node';
+import { readRecordingFile } from '@kindling/pointer/node';
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
 import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { ImageDecoder } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
+import type { SomePredictor } from './predictor';
 import type { TaskKind } from './tasks';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
@@ -74,4 +77,55 @@ export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = nodeSt
 /** A predictor from a bundle or its location; image inputs may be file bytes (decoded with sharp). */
 export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
   return nodeStore.loadPredictor<K>(source, { decodeImage: decodeImageWithSharp, ...options });
+}
+
+/** One input read from a file, named for messages and output (`table.csv:3` for the third row of a table). */
+export interface FileInput {
+  name: string;
+  input: unknown;
+}
+
+/** Reads the inputs one file holds for a predictor of some kind (a CSV holds many rows, a picture one input). */
+export type InputFileReader = (path: string, predictor: SomePredictor) => Promise<FileInput[]>;
+
+const fileReaders = new Map<string, InputFileReader>([
+  // Kindling JSON recordings and Balabit CSV sessions
+  ['pointer', async (path) => [{ name: path, input: await readRecordingFile(path) }]],
+  // every row of a CSV; a .json file is one row
+  [
+    'tabular',
+    async (path, predictor) => {
+      if (extname(path).toLowerCase() === '.json') return [{ name: path, input: predictor.inputFromJson(JSON.parse(await readFile(path, 'utf8'))) }];
+      const rows = await readCsvFile(path);
+      return rows.map((row, index) => ({ name: `${path}:${index + 2}`, input: row }));
+    },
+  ],
+]);
+
+/**
+ * Teaches `readInputFile` how files of a task kind hold inputs (for a kind registered with `registerTask`);
+ * without a reader, a `.json` file is the kind's JSON input and any other file its bytes.
+ */
+export function registerInputFileReader(kind: string, reader: InputFileReader): void {
+  fileReaders.set(kind, reader);
+}
+
+/**
+ * The inputs a file holds for `predictor`, by its kind: pictures and WAVs as bytes, pointer recordings (JSON or
+ * Balabit CSV), every row of a CSV table, a `.json` file as the kind's JSON input (`inputFromJson`). The CLI's
+ * `kindling predict` reads its files with it.
+ */
+export async function readInputFile(predictor: SomePredictor, path: string): Promise<FileInput[]> {
+  const reader = fileReaders.get(predictor.kind);
+  if (reader !== undefined) return reader(path, predictor);
+  if (extname(path).toLowerCase() === '.json') {
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new DataError(`not JSON (${(error as Error).message})`, { file: path }, { cause: error });
+    }
+    return [{ name: path, input: predictor.inputFromJson(value) }];
+  }
+  return [{ name: path, input: new Uint8Array(await readFile(path)) }];
 }

@@ -6,7 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { BundleError, bundleFiles, bundleFromFiles, classify, createBundle, InputError, loadPredictor, Predictor, registeredTaskKinds, registerTask, type Classification } from './index';
+import { readInputFile } from './node';
 import { createServer } from './server';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The toy task: is a list of bits of even or odd parity? The record holds the labels and the list length. */
 interface ParityTask {
@@ -87,6 +91,11 @@ describe('a task registered from outside: one registration, nothing else', () =>
     const wrong = await createBundle(other, { kind: 'parity', labels: ['even', 'odd'], length: 5 }, { metrics: {} });
     other.dispose();
     await expect(loadPredictor(wrong)).rejects.toThrow('says lists of 5 bits but the model takes 4');
+
+    // read from files like any other kind (as `kindling predict` reads them): a .json file is its JSON input
+    const folder = mkdtempSync(join(tmpdir(), 'kindling-parity-'));
+    writeFileSync(join(folder, 'bits.json'), JSON.stringify({ bits: [1, 1, 0, 1] }));
+    expect(await readInputFile(predictor, join(folder, 'bits.json'))).toEqual([{ name: join(folder, 'bits.json'), input: [1, 1, 0, 1] }]);
 
     // served like any other kind: JSON in, the predictor's answer out
     const app = await createServer(predictor);
