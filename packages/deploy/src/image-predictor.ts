@@ -1,4 +1,4 @@
-import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
+import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
@@ -47,12 +47,8 @@ export function pixelsToChannels(image: RawImage, channels: 1 | 3): Float32Array
 }
 
 function checkPixels(image: RawImage): void {
-  const { data, width, height } = image;
-  const count = width * height;
-  const from = image.channels ?? data.length / count;
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 2, 3, 4].includes(from) || data.length !== count * from) {
-    throw new InputError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`, 'image');
-  }
+  const misfit = pixelsMisfit(image);
+  if (misfit !== undefined) throw new InputError(misfit, 'image');
 }
 
 /** A picture in a JSON body: base64 text, alone or as `{ "image": … }`. */

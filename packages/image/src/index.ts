@@ -12,9 +12,11 @@ export {
   mirrorViews,
   elasticDeform,
   normalize,
+  pixelsMisfit,
   pixelsToChannels,
   RESIZE_METHODS,
   resizeImage,
+  squareBytes,
   squarePixels,
 } from './transforms';
 export type { AffineChoice, AugmentOptions, ElasticOptions, PixelImage, ResizeMethod, Stats } from './transforms';

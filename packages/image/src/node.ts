@@ -20,7 +20,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadImage } from './decode-node';
 import { mirrorCheck } from './mirror-check';
-import { assertResizeMethod, augmentBatch, decodeSide, normalize, squarePixels, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+import { assertResizeMethod, augmentBatch, decodeSide, normalize, squareBytes, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export { loadImage } from './decode-node';
 export type { LoadImageOptions } from './decode-node';
@@ -102,10 +102,7 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
       name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
       run: async (picture: ArrayItem): Promise<ArrayItem> => {
         const [height, width] = picture.shape as [number, number, number];
-        const square = squarePixels({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels);
-        const data = Uint8Array.from(await square.data());
-        square.dispose();
-        return { data, shape: [size, size, channels] };
+        return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
       },
     },
   ]);

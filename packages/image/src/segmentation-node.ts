@@ -7,7 +7,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { loadSharp } from './peers';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
 import { loadImage } from './decode-node';
-import { augmentBatch, decodeSide, elasticDeform, normalize, squarePixels, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
+import { augmentBatch, decodeSide, elasticDeform, normalize, squareBytes, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
 const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
@@ -116,9 +116,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     // (squarePixels) training and serving share; the mask by nearest neighbour, so classes stay classes
     const picture = await loadImage(image, { channels: 3, maxSide: decodeSide(size) });
     const [height, width] = picture.shape as [number, number, number];
-    const square = squarePixels({ data: picture.data, width, height, channels: 3 }, size, method, channels);
-    const data = Uint8Array.from(await square.data());
-    square.dispose();
+    const data = await squareBytes({ data: picture.data, width, height, channels: 3 }, size, method, channels);
     const decodedMask = await loadMask(mask, { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
     return { input: { data, shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
   };

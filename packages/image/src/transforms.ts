@@ -58,14 +58,24 @@ export interface PixelImage {
   channels?: 1 | 2 | 3 | 4;
 }
 
-/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma, rounded) as floats 0–255. */
-export function pixelsToChannels(image: PixelImage, channels: 1 | 3): Float32Array {
+/** Why pixels do not fit their size (a whole positive width and height, 1–4 channels, as many values), or undefined. */
+export function pixelsMisfit(image: PixelImage): string | undefined {
   const { data, width, height } = image;
   const count = width * height;
   const from = image.channels ?? data.length / count;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 2, 3, 4].includes(from) || data.length !== count * from) {
-    throw new ConfigError(`pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`);
+    return `pixels do not fit a ${width}×${height} picture with 1–4 channels (${data.length} values)`;
   }
+  return undefined;
+}
+
+/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma, rounded) as floats 0–255. */
+export function pixelsToChannels(image: PixelImage, channels: 1 | 3): Float32Array {
+  const misfit = pixelsMisfit(image);
+  if (misfit !== undefined) throw new ConfigError(misfit);
+  const { data, width, height } = image;
+  const count = width * height;
+  const from = image.channels ?? data.length / count;
   const result = new Float32Array(count * channels);
   const [green, blue] = from < 3 ? [0, 0] : [1, 2];
   for (let i = 0, base = 0; i < count; i++, base += from) {
@@ -91,6 +101,16 @@ export function pixelsToChannels(image: PixelImage, channels: 1 | 3): Float32Arr
 export function squarePixels(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3): tf.Tensor3D {
   const pixels = pixelsToChannels(image, channels);
   return tf.tidy(() => resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method).round().clipByValue(0, 255) as tf.Tensor3D);
+}
+
+/** `squarePixels` read back as bytes (asynchronously): a training item's input, the square a page draws. */
+export async function squareBytes(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3): Promise<Uint8Array> {
+  const square = squarePixels(image, size, method, channels);
+  try {
+    return Uint8Array.from(await square.data());
+  } finally {
+    square.dispose();
+  }
 }
 
 export interface Stats {

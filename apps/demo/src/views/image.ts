@@ -1,7 +1,7 @@
 import type { ImagePredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
-import { aboutLine, aboutOf, MODELS, openDevice, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
+import { aboutLine, aboutOf, everyFrame, MODELS, openDevice, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 
 /** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
 export async function imageView(panel: HTMLElement): Promise<void> {
@@ -27,10 +27,10 @@ export async function imageView(panel: HTMLElement): Promise<void> {
   };
 
   // live: a frame every 500 ms while the box is ticked (the next waits for the last answer)
-  let live: number | undefined;
+  let stopFrames: (() => void) | undefined;
   const stopLive = () => {
-    if (live !== undefined) clearInterval(live);
-    live = undefined;
+    stopFrames?.();
+    stopFrames = undefined;
     liveBox.checked = false;
   };
   const camera = el('button', {
@@ -59,12 +59,7 @@ export async function imageView(panel: HTMLElement): Promise<void> {
   const take = el('button', { type: 'button', disabled: true, onclick: () => run(snapshot(video)) }, 'Take a picture');
   const liveBox = el('input', { type: 'checkbox', id: 'image-live', disabled: true, onchange: () => {
     if (!liveBox.checked) return stopLive();
-    let busy = false;
-    live = window.setInterval(() => {
-      if (busy || video.videoWidth === 0) return;
-      busy = true;
-      void run(snapshot(video)).finally(() => (busy = false));
-    }, 500);
+    stopFrames = everyFrame(video, 500, run);
   } });
 
   const samples = sampleButtons('image-samples', about.samples, (sample) => sample.truth ?? 'a picture', async (sample) => {

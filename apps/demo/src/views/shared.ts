@@ -1,6 +1,6 @@
 import type { ImagePreprocessing, RawImage } from '@kindling/deploy';
 import { el } from '../ui';
-import { squarePixels } from '@kindling/image';
+import { squareBytes } from '@kindling/image';
 
 /** Where the trainer's bundles sit in the built site. */
 export const MODELS = './models';
@@ -8,10 +8,7 @@ export const MODELS = './models';
 /** The small square picture a model sees (before normalization), as RGB bytes: the resize training and serving share. */
 export async function resizedPixels(image: RawImage, preprocessing: ImagePreprocessing): Promise<Uint8Array> {
   const { size, method, channels } = preprocessing;
-  const square = squarePixels(image, size, method, channels);
-  // asynchronous read: a synchronous one stalls (and on some WebGPU drivers breaks) the GPU backend
-  const values = Uint8Array.from(await square.data());
-  square.dispose();
+  const values = await squareBytes(image, size, method, channels);
   if (channels === 3) return values;
   const rgb = new Uint8Array(size * size * 3);
   values.forEach((value, index) => rgb.set([value, value, value], index * 3));
@@ -25,6 +22,20 @@ export function snapshot(video: HTMLVideoElement): HTMLCanvasElement {
   canvas.height = video.videoHeight;
   canvas.getContext('2d')!.drawImage(video, 0, 0);
   return canvas;
+}
+
+/**
+ * Answers from the camera continuously: `answer` gets a frame every `milliseconds` while the video plays (the
+ * next frame waits for the last answer). Returns the function that stops it.
+ */
+export function everyFrame(video: HTMLVideoElement, milliseconds: number, answer: (frame: HTMLCanvasElement) => Promise<void>): () => void {
+  let busy = false;
+  const timer = window.setInterval(() => {
+    if (busy || video.videoWidth === 0) return;
+    busy = true;
+    void answer(snapshot(video)).finally(() => (busy = false));
+  }, milliseconds);
+  return () => clearInterval(timer);
 }
 
 export function percent(value: number): string {

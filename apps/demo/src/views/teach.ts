@@ -8,7 +8,7 @@ import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } fro
 import * as tf from '@tensorflow/tfjs';
 import { clearError, drawPixels, el, nextFrame, renderBars, renderChart, showAnswer, showError } from '../ui';
 import { createPad } from './pad';
-import { openDevice, percent, recordMicrophone, resizedPixels, snapshot } from './shared';
+import { everyFrame, openDevice, percent, recordMicrophone, resizedPixels, snapshot } from './shared';
 
 type Kind = 'gestures' | 'pictures' | 'sounds';
 
@@ -80,7 +80,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   let predictor: AnyPredictor | undefined;
   let bundle: Bundle | undefined;
   let stopRequested = false;
-  let live: number | undefined;
+  let stopFrames: (() => void) | undefined;
 
   const status = el('p', { id: 'teach-status', role: 'status', 'aria-live': 'polite' });
   const progress = el('progress', { id: 'teach-progress', max: 1, value: 0, 'aria-label': 'training progress' });
@@ -375,20 +375,15 @@ export async function teachView(panel: HTMLElement): Promise<void> {
 
   // pictures: predict the camera continuously
   const stopLive = () => {
-    if (live !== undefined) clearInterval(live);
-    live = undefined;
+    stopFrames?.();
+    stopFrames = undefined;
   };
   const liveBox = el('input', { type: 'checkbox', id: 'teach-live', onchange: async () => {
     stopLive();
     if (!liveBox.checked) return;
     try {
       await startCamera();
-      let busy = false;
-      live = window.setInterval(() => {
-        if (busy || !predictor || video.videoWidth === 0) return;
-        busy = true;
-        void testInput(async () => ({ input: snapshot(video) })).finally(() => (busy = false));
-      }, 400);
+      stopFrames = everyFrame(video, 400, (frame) => testInput(async () => ({ input: frame })));
     } catch (error) {
       liveBox.checked = false;
       showError(answer, error);
