@@ -285,6 +285,27 @@ export class TabularProcessor {
   }
 
   /**
+   * What in a row training never saw, one phrase each: a number outside the column's training range, a category
+   * not in its vocabulary. Missing values (the processor's own missing tokens) are not unseen; columns derived
+   * from dates are not checked; processors fitted before the ranges were kept check categories only.
+   */
+  unseen(row: TableRow): string[] {
+    const phrases: string[] = [];
+    for (const column of this.state.continuous) {
+      const value = row[column.name];
+      if (column.min === undefined || column.max === undefined || isMissing(value, this.missingSet) || value instanceof Date) continue;
+      const number = Number(value);
+      if (number < column.min || number > column.max) phrases.push(`${column.name} ${number} is outside the ${column.min} to ${column.max} seen in training`);
+    }
+    this.state.categorical.forEach((column, index) => {
+      const value = row[column.name];
+      if (!(column.name in row) || isMissing(value, this.missingSet)) return;
+      if (!this.categoricalIndex[index]!.has(text(value))) phrases.push(`${column.name} '${text(value)}' never appeared in training`);
+    });
+    return phrases;
+  }
+
+  /**
    * Applies the fitted steps to rows. Unknown categories and missing values become `#na#`;
    * missing numbers are filled as in training. With `withTarget`, each row's target is encoded too.
    */

@@ -1,4 +1,4 @@
-import { DEFAULT_MISSING, TabularProcessor, type TableRow } from '@kindling/data';
+import { TabularProcessor, type TableRow } from '@kindling/data';
 import { TabularPredictor as RowPredictor, type TabularPrediction } from '@kindling/models';
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from './bundle';
@@ -11,9 +11,6 @@ import type { TabularTask } from './tasks';
  * seen in training or a category never seen there (bundles written by Kindling 0.2 or later).
  */
 export type TabularAnswer = TabularPrediction & { notSure?: string };
-
-const MISSING = new Set(DEFAULT_MISSING);
-const isAbsent = (value: TableRow[string]) => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value)) || (typeof value === 'string' && MISSING.has(value.trim()));
 
 /** A table row (column name → value) → a class with probabilities, or a value. */
 export class TabularPredictor extends Predictor<TableRow, TabularAnswer, { row: TableRow; notSure?: string }, TabularTask> {
@@ -40,27 +37,9 @@ export class TabularPredictor extends Predictor<TableRow, TabularAnswer, { row: 
     }
     // processing one row alone names its problems (a bad number) before it joins a batch
     this.processor.process([input], { source: 'row', rowNumbers: [1] });
-    const notSure = this.unseen(input);
+    const unseen = this.processor.unseen(input);
+    const notSure = unseen.length === 0 ? undefined : `unlike the training rows: ${unseen.join('; ')}`;
     return notSure === undefined ? { row: input } : { row: input, notSure };
-  }
-
-  /** The values of a row that training never saw: numbers out of the training range, unknown categories. */
-  private unseen(row: TableRow): string | undefined {
-    const { state } = this.processor;
-    const reasons: string[] = [];
-    for (const column of state.continuous) {
-      const value = row[column.name];
-      if (column.min === undefined || column.max === undefined || isAbsent(value) || value instanceof Date) continue;
-      const number = Number(value);
-      if (number < column.min || number > column.max) reasons.push(`${column.name} ${number} is outside the ${column.min} to ${column.max} seen in training`);
-    }
-    for (const column of state.categorical) {
-      const value = row[column.name];
-      if (isAbsent(value) || !(column.name in row)) continue;
-      const text = value instanceof Date ? value.toISOString() : String(value).trim();
-      if (!column.labels.includes(text)) reasons.push(`${column.name} '${text}' never appeared in training`);
-    }
-    return reasons.length === 0 ? undefined : `unlike the training rows: ${reasons.join('; ')}`;
   }
 
   async run(prepared: ReadonlyArray<{ row: TableRow; notSure?: string }>): Promise<TabularAnswer[]> {
