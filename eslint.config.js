@@ -62,6 +62,25 @@ function layerRule(name) {
   };
 }
 
+/** The learner's layer rule for the modules around the loop, which also may not import the Learner. */
+function contractRule() {
+  const rule = layerRule('learner');
+  const [level, options] = rule.rules['no-restricted-imports'];
+  return {
+    files: ['packages/learner/src/events.ts', 'packages/learner/src/lr-finder.ts', 'packages/learner/src/schedule.ts', 'packages/learner/src/callbacks/*.ts'],
+    ignores: rule.ignores,
+    rules: {
+      'no-restricted-imports': [
+        level,
+        {
+          ...options,
+          patterns: [...options.patterns, { group: ['./learner', '../learner'], message: 'Import the loop contract (TrainingLoop, Callback, … from events.ts), not the Learner: the Learner imports this module.' }],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', 'packages/backend-torch/build/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'artifacts/**', '**/.snippets/**'] },
   js.configs.recommended,
@@ -76,6 +95,9 @@ export default tseslint.config(
   },
   // Libraries never choose a backend, and import only the layers below them.
   ...libraries.map(layerRule),
+  // the loop's contract (events.ts) is what the modules around the Learner import, never the Learner itself: the loop
+  // and its callbacks, schedules and lr finder form no cycle (the learner's layer rule, plus that)
+  contractRule(),
   {
     // build scripts run by Node directly (the native addon's build)
     files: ['packages/*/scripts/**/*.{mjs,cjs}', 'packages/*/tfjs-core-suite/**/*.{mjs,cjs}', 'scripts/**/*.mjs'],

@@ -1,5 +1,21 @@
 /** Node-only sound helpers: reading WAV files, PNG spectrograms, the sound folder data block, the generated set. */
-import { ConfigError, DataError, functionSplitter, ItemDataLoader, parentFolderLabel, randomSplitter, Random, regexLabel, samplePerClass, Vocab, type Labeller } from '@kindling/data';
+import {
+  categoryBlock,
+  DataBlock,
+  DataError,
+  functionSplitter,
+  parentFolderLabel,
+  Pipeline,
+  randomSplitter,
+  Random,
+  regexLabel,
+  samplePerClass,
+  type ArrayItem,
+  type ItemDataLoader,
+  type Labeller,
+  type TransformContext,
+  type Vocab,
+} from '@kindling/data';
 import { folderItems, optionalPeer } from '@kindling/data/node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -89,13 +105,8 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
   const { batchSize = 32, validPct = 0.2, seed = 42, onError = 'stop' } = options;
   const preprocessing: SoundPreprocessing = { ...DEFAULT_SOUND_PREPROCESSING, ...options.preprocessing, spectrogram: { ...DEFAULT_SOUND_PREPROCESSING.spectrogram, ...options.preprocessing?.spectrogram } };
   const pipeline = new SoundPipeline(preprocessing);
-  const files = await folderItems(root, { extensions: SOUND_EXTENSIONS });
-  if (files.length === 0) throw new DataError('no .wav files in the folder', { file: root });
   const label: Labeller<string> = options.label === undefined || options.label === 'folder' ? parentFolderLabel() : regexLabel(options.label);
-  const vocab = Vocab.fromLabels(files.map((file) => label(file)));
-  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs at least two`);
-  const split = options.isValid ? functionSplitter<string>((file) => options.isValid!(file))(files) : randomSplitter<string>({ validPct, seed })(files);
-  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation files; both need some`);
+  // each clip is read, mixed to mono and resampled once; training cuts and augments it anew every epoch
   const waveforms = new Map<string, Promise<Float32Array>>();
   const prepared = (file: string) => {
     let waveform = waveforms.get(file);
@@ -107,6 +118,31 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
     return waveform;
   };
   let augment = options.augment === false ? undefined : (options.augment ?? {});
+  const { spectrogram } = preprocessing;
+  const block = new DataBlock<string, string>({
+    itemsName: 'clips',
+    async getItems(folder) {
+      const files = await folderItems(folder, { extensions: SOUND_EXTENSIONS });
+      if (files.length === 0) throw new DataError('no .wav files in the folder', { file: folder });
+      return files;
+    },
+    input: new Pipeline<string, ArrayItem>([
+      { name: `read, mono, ${preprocessing.sampleRate} Hz`, encode: (file: string) => prepared(file) },
+      {
+        name: `spectrogram (n_fft ${spectrogram.nFft}, hop ${spectrogram.hopLength}, ${spectrogram.mels} mel bands)`,
+        random: true,
+        encode: (samples: Float32Array, { training, random }: TransformContext): ArrayItem => {
+          const features = pipeline.features(samples, training ? { random, augment } : {});
+          return { data: features.data, shape: [features.frames, features.bins, 1] };
+        },
+      },
+    ]),
+    target: categoryBlock(label),
+    splitter: options.isValid ? functionSplitter<string>((file) => options.isValid!(file)) : randomSplitter<string>({ validPct, seed }),
+    summarizeInput: async (file) => [`file ${file}`, ...pipeline.summary(await readSound(file), file)],
+  });
+  const loaders = await block.dataLoaders(root, { batchSize, seed, onError });
+  const vocab = loaders.vocab!;
   const speed = await decideSpeed();
   if (augment !== undefined) augment = { ...augment, speed: speed.share };
   async function decideSpeed(): Promise<{ share: number; why: string }> {
@@ -116,7 +152,7 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
       return { share, why: share > 0 ? `speed perturbation ±${Math.round(share * 100)}% (asked for)` : 'no speed perturbation (asked for)' };
     }
     // a seeded sample of each class's training clips, prepared as training prepares them
-    const chosen = samplePerClass(split.train.map((index) => files[index]!), (file) => vocab.encode(label(file), { file }), SPEED_CHECK_PER_CLASS, seed);
+    const chosen = samplePerClass(loaders.train.options.items, (file) => vocab.encode(label(file), { file }), SPEED_CHECK_PER_CLASS, seed);
     const clips: Float32Array[] = [];
     const targets: number[] = [];
     for (const { item: file, label: target } of chosen) {
@@ -129,35 +165,16 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
     const check = speedCheck(pipeline, clips, targets);
     return { share: check.speed, why: check.why };
   }
-  const make = (indices: number[], training: boolean) =>
-    new ItemDataLoader<string>({
-      items: indices.map((index) => files[index]!),
-      load: async (file, _index, { random }) => {
-        const features = pipeline.features(await prepared(file), training ? { random, augment } : {});
-        return { input: { data: features.data, shape: [features.frames, features.bins, 1] }, target: vocab.encode(label(file), { file }) };
-      },
-      batchSize,
-      shuffle: training,
-      training,
-      seed,
-      onError,
-      cache: !training,
-      name: (file) => file,
-    });
-  const train = make(split.train, true);
   return {
-    train,
-    valid: make(split.valid, false),
+    train: loaders.train,
+    valid: loaders.valid,
     vocab,
     pipeline,
     preprocessing,
     speed,
     async summary() {
-      const file = train.options.items[0]!;
       return [
-        `file ${file}`,
-        ...pipeline.summary(await readSound(file), file),
-        `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`,
+        ...(await loaders.summary()),
         `training: ${augment === undefined ? 'not augmented' : `random crop, time shift, noise, ${speed.why}${augment.masks && augment.masks.count > 0 ? `, ${augment.masks.count} SpecAugment masks` : ''}`}`,
       ];
     },

@@ -140,9 +140,9 @@ describeEachBackend('ItemDataLoader', () => {
 
   it('summary walks one item through every step', async () => {
     const pipeline = new Pipeline<string, number>([
-      { name: 'read', run: (path: string) => `${path}:contents` },
-      { name: 'measure', run: (text: string) => ({ data: new Float32Array(text.length), shape: [text.length] }) },
-      { name: 'count', run: (item: { data: Float32Array }) => item.data.length },
+      { name: 'read', encode: (path: string) => `${path}:contents` },
+      { name: 'measure', encode: (text: string) => ({ data: new Float32Array(text.length), shape: [text.length] }) },
+      { name: 'count', encode: (item: { data: Float32Array }) => item.data.length },
     ]);
     expect(await pipeline.summary('a.txt')).toEqual(['input → "a.txt"', 'read → "a.txt:contents"', 'measure → Float32Array [14]', 'count → 14']);
   });

@@ -1,17 +1,19 @@
 /** Node-only image loading (sharp) and the generated default image set (@napi-rs/canvas). */
 import {
+  categoryBlock,
   ConfigError,
+  DataBlock,
   DataError,
   folderSplitter,
-  ItemDataLoader,
   parentFolderLabel,
   Pipeline,
   Random,
   randomSplitter,
   samplePerClass,
-  Vocab,
   type ArrayItem,
   type Batch,
+  type ItemDataLoader,
+  type Vocab,
 } from '@kindling/data';
 import { folderItems } from '@kindling/data/node';
 import { loadCanvas, loadSharp } from './peers';
@@ -20,7 +22,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadImage } from './decode-node';
 import { mirrorCheck } from './mirror-check';
-import { assertResizeMethod, augmentBatch, decodeSide, normalize, squareBytes, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+import { assertResizeMethod, augmentBatch, decodeSide, denormalize, normalize, squareBytes, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export { loadImage } from './decode-node';
 export type { LoadImageOptions } from './decode-node';
@@ -66,6 +68,8 @@ export interface ImageDataLoaders {
   flip: { on: boolean; why: string };
   /** Walks one training file through reading, decoding, resizing and labelling. */
   summary(): Promise<string[]>;
+  /** A batch back as pixels (0–255, before normalization) and class names; the caller disposes the tensor. */
+  decodeBatch(batch: Batch): Promise<{ inputs: tf.Tensor; targets: string[] | tf.Tensor }>;
 }
 
 /** At most this many training pictures of a class are decoded for the mirror check, at most this many pixels a side. */
@@ -82,32 +86,44 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new ConfigError(`image size must be a whole number from 8 to 1024, not ${size}`);
   assertResizeMethod(method);
   const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
-  const files = await folderItems(root, { extensions: IMAGE_EXTENSIONS });
-  await reportEmptyClassFolders(root, files);
-  if (files.length === 0) throw new DataError(`no image files (${IMAGE_EXTENSIONS.join(', ')}) in the folder`, { file: root });
   const label = parentFolderLabel();
-  const relativeFiles = files.map((file) => relative(root, file));
-  const hasSplitFolders = relativeFiles.some((file) => file.split(/[\\/]/)[0] === 'valid') && relativeFiles.some((file) => file.split(/[\\/]/)[0] === 'train');
-  const usable = hasSplitFolders ? files.filter((_, i) => /^(train|valid)[\\/]/.test(relativeFiles[i]!)) : files;
-  const labels = usable.map((file) => label(file));
-  const vocab = Vocab.fromLabels(labels);
-  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs a folder per class, at least two`);
-  const split = hasSplitFolders ? folderSplitter()(usable.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(usable);
-  const batchSize = typeof options.batchSize === 'function' ? options.batchSize(split.train.length) : (options.batchSize ?? 64);
-  // decoded as serving decodes (3 channels, at most decodeSide(size) a side), then the one resize training and
-  // serving share (squarePixels): a picture trains exactly as @kindling/deploy will later see it
-  const pipeline = new Pipeline<string, ArrayItem>([
-    { name: `decode (at most ${decodeSide(size)} pixels a side)`, run: (file: string) => loadImage(file, { channels: 3, maxSide: decodeSide(size) }) },
-    {
-      name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
-      run: async (picture: ArrayItem): Promise<ArrayItem> => {
-        const [height, width] = picture.shape as [number, number, number];
-        return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
-      },
-    },
-  ]);
-  const load = async (file: string) => ({ input: await pipeline.run(file), target: vocab.encode(label(file), { file }) });
+  const splitFolder = (file: string) => relative(root, file).split(/[\\/]/)[0];
+  const hasSplitFolders = (files: readonly string[]) => files.some((file) => splitFolder(file) === 'valid') && files.some((file) => splitFolder(file) === 'train');
   let augment = options.augment === false ? undefined : (options.augment ?? {});
+  const block = new DataBlock<string, string>({
+    itemsName: 'pictures',
+    async getItems(folder) {
+      const files = await folderItems(folder, { extensions: IMAGE_EXTENSIONS });
+      await reportEmptyClassFolders(folder, files);
+      if (files.length === 0) throw new DataError(`no image files (${IMAGE_EXTENSIONS.join(', ')}) in the folder`, { file: folder });
+      // with train/ and valid/ folders, the pictures outside them are not used
+      return hasSplitFolders(files) ? files.filter((file) => ['train', 'valid'].includes(splitFolder(file)!)) : files;
+    },
+    // decoded as serving decodes (3 channels, at most decodeSide(size) a side), then the one resize training and
+    // serving share (squarePixels): a picture trains exactly as @kindling/deploy will later see it
+    input: new Pipeline<string, ArrayItem>([
+      { name: `decode (at most ${decodeSide(size)} pixels a side)`, encode: (file: string) => loadImage(file, { channels: 3, maxSide: decodeSide(size) }) },
+      {
+        name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
+        encode: async (picture: ArrayItem): Promise<ArrayItem> => {
+          const [height, width] = picture.shape as [number, number, number];
+          return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
+        },
+      },
+    ]),
+    target: categoryBlock(label),
+    splitter: (files) => (hasSplitFolders(files) ? folderSplitter()(files.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(files)),
+    batchTransforms: [
+      { name: 'scale to [0, 1]', encode: (batch) => ({ inputs: (batch.inputs as tf.Tensor4D).div(255), targets: batch.targets }), decode: (inputs) => inputs.mul(255) },
+      {
+        name: 'augment in training',
+        encode: (batch, { training, random }) => (training && augment !== undefined ? { inputs: augmentBatch(batch.inputs as tf.Tensor4D, augment, random).images, targets: batch.targets } : batch),
+      },
+      { name: `normalize (mean ${stats.mean.map((m) => m.toFixed(3))}, std ${stats.std.map((s) => s.toFixed(3))})`, encode: (batch) => ({ inputs: normalize(batch.inputs as tf.Tensor4D, stats), targets: batch.targets }), decode: (inputs) => denormalize(inputs as tf.Tensor4D, stats) },
+    ],
+  });
+  const loaders = await block.dataLoaders(root, { batchSize: options.batchSize, seed, onError });
+  const vocab = loaders.vocab!;
   const flip = await decideFlip();
   if (augment !== undefined && !flip.on && !augment.dihedral) augment = { ...augment, flip: 0 };
   async function decideFlip(): Promise<{ on: boolean; why: string }> {
@@ -117,7 +133,7 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
     if (asked !== 'auto') return { on: asked && augment.flip !== 0, why: `horizontal flips ${asked && augment.flip !== 0 ? 'on' : 'off'} (asked for)` };
     // a seeded sample of each class's training pictures, decoded as training decodes them
     const checkSize = Math.min(size, MIRROR_CHECK_SIDE);
-    const chosen = samplePerClass(split.train.map((index) => usable[index]!), (file) => vocab.encode(label(file), { file }), MIRROR_CHECK_PER_CLASS, seed);
+    const chosen = samplePerClass(loaders.train.options.items, (file) => vocab.encode(label(file), { file }), MIRROR_CHECK_PER_CLASS, seed);
     const pictures: Uint8Array[] = [];
     const targets: number[] = [];
     for (const { item: file, label: target } of chosen) {
@@ -131,38 +147,17 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
     const check = mirrorCheck({ pictures, labels: targets, height: checkSize, width: checkSize, channels });
     return { on: check.flip, why: check.why };
   }
-  const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
-    let images = (batch.inputs as tf.Tensor4D).div(255) as tf.Tensor4D;
-    if (training && augment !== undefined) images = augmentBatch(images, augment, random).images;
-    return { inputs: normalize(images, stats), targets: batch.targets };
-  };
-  const make = (indices: number[], training: boolean) =>
-    new ItemDataLoader({
-      items: indices.map((i) => usable[i]!),
-      load,
-      batchSize,
-      shuffle: training,
-      training,
-      seed,
-      onError,
-      name: (file) => file,
-      batchTransform,
-    });
-  const train = make(split.train, true);
   return {
-    train,
-    valid: make(split.valid, false),
+    train: loaders.train,
+    valid: loaders.valid,
     vocab,
     preprocessing: { size, method, channels, stats },
     flip,
+    decodeBatch: loaders.decodeBatch,
     async summary() {
-      const file = train.options.items[0]!;
-      const lines = await pipeline.summary(file);
-      return [
-        ...lines,
-        `label → ${JSON.stringify(label(file))} → ${vocab.encode(label(file))} of ${vocab.size} (${vocab.labels.join(', ')})`,
-        `batch → Tensor [${batchSize}, ${size}, ${size}, ${channels}] float32, ${augment === undefined ? 'not augmented' : `augmented in training (${flip.why})`}, normalized by mean ${stats.mean.map((m) => m.toFixed(3))} std ${stats.std.map((s) => s.toFixed(3))}`,
-      ];
+      const lines = await loaders.summary();
+      lines.push(`augmentation → ${augment === undefined ? 'none' : `in training (${flip.why})`}`);
+      return lines;
     },
   };
 }

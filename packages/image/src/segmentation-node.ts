@@ -1,5 +1,5 @@
 /** Node-only segmentation: mask files, the paired image/mask data block and the generated scenes. */
-import { ConfigError, DataError, functionSplitter, ItemDataLoader, Random, randomSplitter, type Batch } from '@kindling/data';
+import { ConfigError, DataBlock, DataError, functionSplitter, Pipeline, Random, randomSplitter, type ArrayItem, type ItemDataLoader, type Sample, type Transform } from '@kindling/data';
 import { folderItems } from '@kindling/data/node';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { loadSharp } from './peers';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
 import { loadImage } from './decode-node';
-import { augmentBatch, decodeSide, elasticDeform, normalize, squareBytes, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
+import { augmentBatch, decodeSide, denormalize, elasticDeform, normalize, squareBytes, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
 const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
@@ -76,6 +76,8 @@ export interface SegmentationDataLoaders {
   /** The void class, which losses and metrics ignore. */
   voidIndex?: number;
   preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats; maskMode: MaskMode; palette?: readonly Colour[] };
+  /** Walks one training picture and its mask through every transform. */
+  summary(): Promise<string[]>;
 }
 
 /**
@@ -88,79 +90,105 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   if (codes.length < 2) throw new ConfigError('a segmentation needs at least two codes');
   const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
   const voidIndex = voidIndexOf(codes);
-  const images = await folderItems(imagesRoot, { extensions: EXTENSIONS });
-  const masks = await folderItems(masksRoot, { extensions: EXTENSIONS });
-  if (images.length === 0) throw new DataError('no pictures in the folder', { file: imagesRoot });
-  const stem = (file: string) => basename(file, extname(file));
-  const masksByStem = new Map(masks.map((file) => [stem(file), file]));
-  const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
-  const known = new Set(masks);
-  const paired = new Set<string>();
-  for (const image of images) {
-    const mask = maskFor(image);
-    if (!known.has(mask)) throw new DataError(`no mask for this picture (looked for ${mask})`, { file: image });
-    paired.add(mask);
-  }
-  const orphan = masks.find((mask) => !paired.has(mask));
-  if (orphan !== undefined) throw new DataError(`a mask without a picture: ${images.length} pictures but ${masks.length} masks`, { file: orphan });
-  const split = options.isValid ? functionSplitter<string>((file) => options.isValid!(file))(images) : randomSplitter<string>({ validPct, seed })(images);
-  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation pictures; both need some`);
-
-  const decode = async (image: string) => {
-    const mask = maskFor(image);
-    const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
-    if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
-      throw new DataError(`the picture is ${imageInfo.width}×${imageInfo.height} but its mask ${mask} is ${maskInfo.width}×${maskInfo.height}`, { file: image });
-    }
-    // the picture as the segmentation predictor will see it: decoded as serving decodes, then the one resize
-    // (squarePixels) training and serving share; the mask by nearest neighbour, so classes stay classes
-    const picture = await loadImage(image, { channels: 3, maxSide: decodeSide(size) });
-    const [height, width] = picture.shape as [number, number, number];
-    const data = await squareBytes({ data: picture.data, width, height, channels: 3 }, size, method, channels);
-    const decodedMask = await loadMask(mask, { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
-    return { input: { data, shape: [size, size, channels] }, target: { data: decodedMask.data, shape: [size, size, 1] } };
-  };
   const elastic = options.elastic === false || options.elastic === undefined ? undefined : options.elastic;
   const crop = options.crop;
   if (crop !== undefined && !(Number.isInteger(crop) && crop >= 8 && crop <= size)) throw new ConfigError(`crop must be a whole number from 8 to the size (${size}), not ${crop}`);
-  const varies = elastic !== undefined || crop !== undefined;
-  // training items that change every epoch (crops, elastic fields) are decoded once here and varied per epoch
-  const decoded = new Map<string, ReturnType<typeof decode>>();
-  const varied = async (image: string, _index: number, { random }: { random: Random }) => {
-    if (!decoded.has(image)) decoded.set(image, decode(image));
-    const { input, target } = await decoded.get(image)!;
-    let [pixels, mask, side]: [Uint8Array, Uint8Array, number] = [input.data, target.data, size];
-    if (crop !== undefined) {
-      const [top, left] = [random.integer(size - crop + 1), random.integer(size - crop + 1)];
-      [pixels, mask, side] = [cropSquare(pixels, size, channels, top, left, crop), cropSquare(mask, size, 1, top, left, crop), crop];
-    }
-    if (elastic !== undefined) ({ image: pixels, mask } = elasticDeform({ data: pixels, shape: [side, side, channels] }, mask, elastic, random));
-    return { input: { data: pixels, shape: [side, side, channels] }, target: { data: mask, shape: [side, side, 1] } };
-  };
+  const stem = (file: string) => basename(file, extname(file));
+  let masksByStem = new Map<string, string>();
+  const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
   const augment = options.augment === false ? undefined : (options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 });
-  const batchTransform = (batch: Batch, { training, random }: { training: boolean; random: Random }): Batch => {
-    let pictures = (batch.inputs as tf.Tensor4D).div(255) as tf.Tensor4D;
-    let targets = batch.targets as tf.Tensor4D;
-    if (training && augment !== undefined) {
-      const augmented = augmentBatch(pictures, augment, random, targets);
-      pictures = augmented.images;
-      targets = augmented.masks!;
-    }
-    return { inputs: normalize(pictures, stats), targets: targets.toInt() };
-  };
-  const make = (indices: number[], training: boolean) =>
-    new ItemDataLoader<string>({
-      items: indices.map((index) => images[index]!),
-      load: training && varies ? varied : decode,
-      cache: !(training && varies),
-      batchSize,
-      shuffle: training,
-      training,
-      seed,
-      name: (file) => file,
-      batchTransform,
+  // training items that change every epoch (crops, elastic fields): the block decodes each once and varies it per epoch
+  const itemTransforms: Array<Transform<Sample, Sample>> = [];
+  if (crop !== undefined) {
+    itemTransforms.push({
+      name: `random ${crop}×${crop} square of picture and mask`,
+      random: true,
+      encode: (sample, { training, random }) => {
+        if (!training || random === undefined) return sample;
+        const [top, left] = [random.integer(size - crop + 1), random.integer(size - crop + 1)];
+        const [pixels, mask] = [sample.input.data as Uint8Array, (sample.target as ArrayItem).data as Uint8Array];
+        return { input: { data: cropSquare(pixels, size, channels, top, left, crop), shape: [crop, crop, channels] }, target: { data: cropSquare(mask, size, 1, top, left, crop), shape: [crop, crop, 1] } };
+      },
     });
-  return { train: make(split.train, true), valid: make(split.valid, false), codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette } };
+  }
+  if (elastic !== undefined) {
+    itemTransforms.push({
+      name: 'elastic deformation of picture and mask',
+      random: true,
+      encode: (sample, { training, random }) => {
+        if (!training || random === undefined) return sample;
+        const side = sample.input.shape[0]!;
+        const { image, mask } = elasticDeform({ data: sample.input.data as Uint8Array, shape: [side, side, channels] }, (sample.target as ArrayItem).data as Uint8Array, elastic, random);
+        return { input: { data: image, shape: [side, side, channels] }, target: { data: mask, shape: [side, side, 1] } };
+      },
+    });
+  }
+  const block = new DataBlock<string, string>({
+    itemsName: 'pictures',
+    async getItems(folder) {
+      const images = await folderItems(folder, { extensions: EXTENSIONS });
+      const masks = await folderItems(masksRoot, { extensions: EXTENSIONS });
+      if (images.length === 0) throw new DataError('no pictures in the folder', { file: folder });
+      masksByStem = new Map(masks.map((file) => [stem(file), file]));
+      const known = new Set(masks);
+      const paired = new Set<string>();
+      for (const image of images) {
+        const mask = maskFor(image);
+        if (!known.has(mask)) throw new DataError(`no mask for this picture (looked for ${mask})`, { file: image });
+        paired.add(mask);
+      }
+      const orphan = masks.find((mask) => !paired.has(mask));
+      if (orphan !== undefined) throw new DataError(`a mask without a picture: ${images.length} pictures but ${masks.length} masks`, { file: orphan });
+      return images;
+    },
+    // the picture as the segmentation predictor will see it: decoded as serving decodes, then the one resize
+    // (squarePixels) training and serving share; the mask by nearest neighbour, so classes stay classes
+    input: new Pipeline<string, ArrayItem>([
+      {
+        name: `decode (at most ${decodeSide(size)} pixels a side)`,
+        encode: async (image: string) => {
+          const mask = maskFor(image);
+          const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
+          if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
+            throw new DataError(`the picture is ${imageInfo.width}×${imageInfo.height} but its mask ${mask} is ${maskInfo.width}×${maskInfo.height}`, { file: image });
+          }
+          return loadImage(image, { channels: 3, maxSide: decodeSide(size) });
+        },
+      },
+      {
+        name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
+        encode: async (picture: ArrayItem): Promise<ArrayItem> => {
+          const [height, width] = picture.shape as [number, number, number];
+          return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
+        },
+      },
+    ]),
+    target: new Pipeline<string, ArrayItem>([
+      {
+        name: `mask (${maskMode}, ${codes.length} codes), resized ${size}×${size} by nearest neighbour`,
+        encode: async (image: string): Promise<ArrayItem> => {
+          const decoded = await loadMask(maskFor(image), { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
+          return { data: decoded.data, shape: [size, size, 1] };
+        },
+      },
+    ]),
+    splitter: options.isValid ? functionSplitter<string>((file) => options.isValid!(file)) : randomSplitter<string>({ validPct, seed }),
+    itemTransforms,
+    batchTransforms: [
+      { name: 'scale to [0, 1]', encode: (batch) => ({ inputs: (batch.inputs as tf.Tensor4D).div(255), targets: batch.targets }), decode: (inputs) => inputs.mul(255) },
+      {
+        name: 'the same flip, rotation and zoom of pictures and masks in training',
+        encode: (batch, { training, random }) => {
+          if (!training || augment === undefined) return batch;
+          const augmented = augmentBatch(batch.inputs as tf.Tensor4D, augment, random, batch.targets as tf.Tensor4D);
+          return { inputs: augmented.images, targets: augmented.masks! };
+        },
+      },
+      { name: 'normalize', encode: (batch) => ({ inputs: normalize(batch.inputs as tf.Tensor4D, stats), targets: batch.targets.toInt() }), decode: (inputs) => denormalize(inputs, stats) },
+    ],
+  });
+  const loaders = await block.dataLoaders(imagesRoot, { batchSize, seed });
+  return { train: loaders.train, valid: loaders.valid, codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette }, summary: loaders.summary };
 }
 
 /** A `side`×`side` square of a row-major `[size, size, channels]` byte picture. */

@@ -1,7 +1,7 @@
 export { Learner, spreadLearningRates } from './learner';
-export type { CheckpointStore, FitOptions, LearnerOptions, LearningRates, TrainingState } from './learner';
+export type { LearnerOptions } from './learner';
 export { CancelError, EVENTS, TAPE_EVENTS } from './events';
-export type { Callback, CancelScope, EventHandler, EventName } from './events';
+export type { Callback, CancelScope, CheckpointStore, EpochRecord, EventHandler, EventName, FitOptions, LearningRates, TrainingHistory, TrainingLoop, TrainingState } from './events';
 export { fromFunction, fromLayersModel } from './parameters';
 export type { LayersModelOptions, Parameter, TrainableModel } from './parameters';
 export { Adam, adam, Optimizer, Sgd, sgd } from './optimizer';
@@ -18,7 +18,6 @@ export type { LrFindOptions, LrFindResult } from './lr-finder';
 export { updateBatchNorm } from './batch-norm';
 export type { UpdateBatchNormOptions } from './batch-norm';
 export { Recorder } from './callbacks/recorder';
-export type { EpochRecord } from './callbacks/recorder';
 export {
   averageWeights,
   checkpoint,

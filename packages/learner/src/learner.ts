@@ -2,20 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { Recorder } from './callbacks/recorder';
 import { stopOnNaN } from './callbacks/training-callbacks';
 import { batchesOf, type Batch, type DataLoader } from '@kindling/data';
-import { CancelError, TAPE_EVENTS, type Callback, type CancelScope, type EventName } from './events';
+import { CancelError, TAPE_EVENTS, type Callback, type CancelScope, type EventName, type FitOptions, type LearningRates, type TrainingLoop, type TrainingState } from './events';
 import type { LossFunction } from './losses';
 import type { Metric } from './metrics';
-import { adam, type Optimizer, type OptimizerState, type SavedTensor } from './optimizer';
+import { adam, type Optimizer } from './optimizer';
 import { fromLayersModel, type Parameter, type TrainableModel } from './parameters';
 import { Random } from '@kindling/data';
 import { lrFind, type LrFindOptions, type LrFindResult } from './lr-finder';
 import { oneCycleSchedules, paramScheduler, type OneCycleOptions } from './schedule';
-
-/**
- * Learning rates: one number for every group; `[low, high]`, spread geometrically from the first
- * group (the body) to the last (the head); or one per group.
- */
-export type LearningRates = number | readonly number[];
 
 export interface LearnerOptions {
   /** A tfjs layers model, or any {@link TrainableModel} (see `fromFunction`). */
@@ -30,34 +24,6 @@ export interface LearnerOptions {
   seed?: number;
 }
 
-export interface FitOptions {
-  lr?: LearningRates;
-  weightDecay?: number;
-  /** Callbacks for this fit only (schedules, the lr finder). */
-  callbacks?: Callback[];
-  /** Continue from the last checkpoint in this store, if it holds one. */
-  resumeFrom?: CheckpointStore;
-}
-
-/** Everything needed to continue training exactly where it stopped. */
-export interface TrainingState {
-  format: 'kindling-checkpoint@1';
-  /** The last completed epoch. */
-  epoch: number;
-  epochs: number;
-  trainIteration: number;
-  randomState: number;
-  weights: SavedTensor[];
-  optimizer: OptimizerState;
-  history?: unknown;
-}
-
-/** Where checkpoints go. The Node entry point has a file-system store; tests use memory. */
-export interface CheckpointStore {
-  save(state: TrainingState): Promise<void>;
-  load(): Promise<TrainingState | undefined>;
-}
-
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
@@ -66,7 +32,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * gradients, step the optimizer, repeat, firing a closed list of events on the way. Everything else
  * is a callback.
  */
-export class Learner {
+export class Learner implements TrainingLoop {
   readonly model: TrainableModel;
   readonly data: { train: DataLoader; valid?: DataLoader };
   readonly lossFunction: LossFunction;

@@ -1,5 +1,4 @@
-import type { Callback } from './events';
-import type { Learner } from './learner';
+import type { Callback, TrainingLoop } from './events';
 
 export interface LrFindOptions {
   startLr?: number;
@@ -62,7 +61,7 @@ function steepest(lrs: number[], losses: number[]): number {
  * The learning-rate finder: trains with an exponentially growing learning rate, records the smoothed
  * loss, stops when it diverges, and restores the weights and optimizer it started from.
  */
-export async function lrFind(learner: Learner, options: LrFindOptions = {}): Promise<LrFindResult> {
+export async function lrFind(learner: TrainingLoop, options: LrFindOptions = {}): Promise<LrFindResult> {
   const { startLr = 1e-7, endLr = 10, iterations = 100, stopOnDivergence = true } = options;
   const perEpoch = learner.iterationsPerEpoch;
   if (perEpoch === undefined || perEpoch === 0) throw new Error('lrFind needs a training DataLoader with a length');

@@ -8,7 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { readFile } from 'node:fs/promises';
 import type { Callback } from './events';
 import type { Chart } from './interpretation';
-import type { CheckpointStore, TrainingState } from './learner';
+import type { CheckpointStore, TrainingState } from './events';
 import type { SavedTensor } from './optimizer';
 import { progress } from './callbacks/training-callbacks';
 

@@ -1,5 +1,4 @@
-import type { Callback } from './events';
-import type { Learner } from './learner';
+import type { Callback, TrainingLoop } from './events';
 import type { HyperParameters } from './optimizer';
 
 /** A schedule maps the position in training (0 at the start, 1 at the end) to a value. */
@@ -57,7 +56,7 @@ export function paramScheduler(
   return {
     name: 'paramScheduler',
     order: 10,
-    beforeBatch(learner: Learner) {
+    beforeBatch(learner: TrainingLoop) {
       if (!learner.training) return;
       const perEpoch = learner.iterationsPerEpoch;
       if (perEpoch === undefined) {

@@ -1,5 +1,17 @@
 /** Node-only pointer helpers: reading recordings from disk, PNG pictures, the pointer data block, the generated set. */
-import { ConfigError, DataError, ItemDataLoader, parentFolderLabel, randomSplitter, Random, Vocab, functionSplitter } from '@kindling/data';
+import {
+  categoryBlock,
+  DataBlock,
+  DataError,
+  functionSplitter,
+  parentFolderLabel,
+  Pipeline,
+  randomSplitter,
+  Random,
+  type ArrayItem,
+  type ItemDataLoader,
+  type Vocab,
+} from '@kindling/data';
 import { folderItems, optionalPeer } from '@kindling/data/node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -77,6 +89,8 @@ export interface PointerDataLoaders {
   /** What cleaning repaired or dropped, summed over every file. */
   cleaning: CleanReport;
   preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+  /** Walks one training sample through rasterizing and labelling. */
+  summary(): Promise<string[]>;
 }
 
 /**
@@ -86,47 +100,46 @@ export interface PointerDataLoaders {
 export async function pointerFolderDataLoaders(root: string, options: PointerFolderOptions = {}): Promise<PointerDataLoaders> {
   const { window = 'whole', batchSize = 32, validPct = 0.2, seed = 42 } = options;
   const raster: RasterOptions = { size: 64, ...options.raster };
-  const files = (await folderItems(root)).filter((file) => /\.(json|csv)$/i.test(file) || !/\.[^/\\]+$/.test(basename(file)));
-  if (files.length === 0) throw new DataError('no pointer recordings (.json, .csv or Balabit session files) in the folder', { file: root });
   const byFolder = parentFolderLabel();
-  const labelOf = (file: string) => {
-    if (options.labels === undefined || options.labels === 'folder') return byFolder(file);
-    const label = options.labels.get(file) ?? options.labels.get(basename(file));
-    if (label === undefined) throw new DataError('no label for this recording in the labels file', { file });
+  const labelOf = (item: PointerItem) => {
+    if (options.labels === undefined || options.labels === 'folder') return byFolder(item.file);
+    const label = options.labels.get(item.file) ?? options.labels.get(basename(item.file));
+    if (label === undefined) throw new DataError('no label for this recording in the labels file', { file: item.file });
     return label;
   };
   const cleaning: CleanReport = { reordered: 0, duplicates: 0, invalid: 0, outOfRange: 0 };
-  const items: PointerItem[] = [];
-  for (const file of files) {
-    const recording = await readRecordingFile(file);
-    // a recording without its screen size (Balabit) is bounded by the raster's screen, when one is given
-    const screen = recording.screen ?? raster.screen;
-    const { events, report } = cleanEvents(recording.events, screen);
-    for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
-    let windows = samplesOf(events, window);
-    if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
-      const step = windows.length / options.maxPerFile;
-      windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);
-    }
-    windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen }));
-  }
-  if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: root });
-  const vocab = Vocab.fromLabels(items.map((item) => labelOf(item.file)));
-  if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${root}: a classifier needs at least two`);
-  const split = options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file))(items) : randomSplitter<PointerItem>({ validPct, seed })(items);
-  if (split.train.length === 0 || split.valid.length === 0) throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation samples; both need some`);
   const shape = [raster.size!, raster.size!, rasterChannels(raster)];
-  const make = (indices: number[], training: boolean) =>
-    new ItemDataLoader<PointerItem>({
-      items: indices.map((index) => items[index]!),
-      load: (item) => ({ input: { data: rasterize(item.events, { ...raster, screen: item.screen }), shape }, target: vocab.encode(labelOf(item.file), { file: item.file }) }),
-      batchSize,
-      shuffle: training,
-      training,
-      seed,
-      name: (item) => `${item.file} (window ${item.window})`,
-    });
-  return { train: make(split.train, true), valid: make(split.valid, false), vocab, cleaning, preprocessing: { window, raster } };
+  const block = new DataBlock<string, PointerItem>({
+    itemsName: 'samples',
+    async getItems(folder) {
+      const files = (await folderItems(folder)).filter((file) => /\.(json|csv)$/i.test(file) || !/\.[^/\\]+$/.test(basename(file)));
+      if (files.length === 0) throw new DataError('no pointer recordings (.json, .csv or Balabit session files) in the folder', { file: folder });
+      const items: PointerItem[] = [];
+      for (const file of files) {
+        const recording = await readRecordingFile(file);
+        // a recording without its screen size (Balabit) is bounded by the raster's screen, when one is given
+        const screen = recording.screen ?? raster.screen;
+        const { events, report } = cleanEvents(recording.events, screen);
+        for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
+        let windows = samplesOf(events, window);
+        if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
+          const step = windows.length / options.maxPerFile;
+          windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);
+        }
+        windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen }));
+      }
+      if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: folder });
+      return items;
+    },
+    itemName: (item) => `${item.file} (window ${item.window})`,
+    input: new Pipeline<PointerItem, ArrayItem>([
+      { name: `rasterize ${raster.size}×${raster.size}, ${shape[2]} channels`, encode: (item: PointerItem): ArrayItem => ({ data: rasterize(item.events, { ...raster, screen: item.screen }), shape }) },
+    ]),
+    target: categoryBlock(labelOf),
+    splitter: options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file)) : randomSplitter<PointerItem>({ validPct, seed }),
+  });
+  const loaders = await block.dataLoaders(root, { batchSize, seed });
+  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, summary: loaders.summary };
 }
 
 /**

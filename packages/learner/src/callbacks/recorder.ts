@@ -1,24 +1,13 @@
-import type { Callback } from '../events';
-import type { Learner } from '../learner';
+import type { Callback, EpochRecord, TrainingHistory, TrainingLoop } from '../events';
 import { batchSizeOf } from '@kindling/data';
 
-export interface EpochRecord {
-  epoch: number;
-  /** Mean training loss over the epoch's items. */
-  trainLoss: number;
-  /** Mean validation loss over the validation items (NaN without validation data). */
-  validLoss: number;
-  metrics: Record<string, number>;
-  /** Whether the epoch ended with a whole validation pass (not skipped or cancelled, e.g. by `validateEvery`). */
-  validated: boolean;
-  seconds: number;
-}
+export type { EpochRecord } from '../events';
 
 /**
  * Records losses, learning rates and momentums per batch, and losses and metrics per epoch.
  * Every Learner has one (`learner.recorder`); metrics are accumulated over the whole validation set.
  */
-export class Recorder implements Callback {
+export class Recorder implements Callback, TrainingHistory {
   readonly name = 'recorder';
   readonly order = 50;
   /** Training loss of every batch. */
@@ -58,13 +47,13 @@ export class Recorder implements Callback {
     this.trainItems = 0;
   }
 
-  beforeValidate(learner: Learner): void {
+  beforeValidate(learner: TrainingLoop): void {
     this.validSum = 0;
     this.validItems = 0;
     for (const metric of learner.metrics) metric.reset();
   }
 
-  async afterBatch(learner: Learner): Promise<void> {
+  async afterBatch(learner: TrainingLoop): Promise<void> {
     const items = batchSizeOf(learner.batch!);
     if (learner.training) {
       this.losses.push(learner.lossValue);
@@ -92,7 +81,7 @@ export class Recorder implements Callback {
     this.validationCancelled = true;
   }
 
-  afterValidate(learner: Learner): void {
+  afterValidate(learner: TrainingLoop): void {
     if (this.validationCancelled) {
       this.validationCancelled = false;
       return;
@@ -103,7 +92,7 @@ export class Recorder implements Callback {
     this.validatedThisEpoch = true;
   }
 
-  afterEpoch(learner: Learner): void {
+  afterEpoch(learner: TrainingLoop): void {
     const validated = this.validatedThisEpoch;
     this.epochs.push({
       epoch: learner.epoch,

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Callback } from '../events';
-import type { CheckpointStore, Learner, TrainingState } from '../learner';
+import type { Callback, CheckpointStore, EpochRecord, TrainingLoop, TrainingState } from '../events';
 
 /** What a monitoring callback watches: `validLoss`, `trainLoss`, or a metric's name. */
 export type Monitor = string;
@@ -10,7 +9,7 @@ export type Monitor = string;
  * validation was skipped (`validateEvery`). Without validation data the old answers stand: NaN for
  * `validLoss`, an error naming the missing metric.
  */
-function monitoredValue(learner: Learner, monitor: Monitor): number | undefined {
+function monitoredValue(learner: TrainingLoop, monitor: Monitor): number | undefined {
   const record = learner.recorder.epochs.at(-1);
   if (record === undefined) return Number.NaN;
   if (monitor === 'trainLoss') return record.trainLoss;
@@ -294,7 +293,7 @@ export interface ProgressEvent {
  */
 export function progress(listener: {
   batch?: (event: ProgressEvent) => void;
-  epoch?: (record: Learner['recorder']['epochs'][number], learner: Learner) => void;
+  epoch?: (record: EpochRecord, learner: TrainingLoop) => void;
 }): Callback {
   let passStart = 0;
   let items = 0;
