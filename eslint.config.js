@@ -26,6 +26,7 @@ const layers = {
   models: ['data', 'image', 'audio', 'pointer'],
   learner: ['data', 'image', 'audio', 'pointer', 'models'],
   deploy: ['data', 'image', 'audio', 'pointer', 'models'],
+  recipes: ['data', 'image', 'audio', 'pointer', 'models', 'learner', 'deploy'],
 };
 const libraries = Object.keys(layers);
 const backendMessage = 'Libraries never choose a backend; only @kindling/backend and the apps import backend packages.';

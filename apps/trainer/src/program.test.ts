@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateSegmentationDataset } from '@kindling/image/node';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -58,5 +59,29 @@ describe('runKindling, the command line as a function', () => {
     expect(result.status).toBe(3);
     expect(result.errors + result.output).toMatch(/majority|most common/i);
     expect(JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')).task.kind).toBe('tabular');
+    // kindling predict names an argument that is neither a file nor JSON, with what the model reads
+    const missing = await run(['predict', out, 'no-such-file.csv', '--backend', 'cpu']);
+    expect(missing.status).toBe(1);
+    expect(missing.errors).toContain('no-such-file.csv: no such file, and not JSON either (a tabular model reads a row object');
   });
+
+  it('names a thread count out of range before starting a backend', async () => {
+    const result = await run(['train', 'tabular', '--threads', '9']);
+    expect(result.status).toBe(1);
+    expect(result.errors).toContain('--threads must be a whole number from 1 to 8, not 9');
+  });
+
+  it('trains a segmentation through the command table and writes each predicted mask as a coloured PNG with predict --out', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-run-segment-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 40, size: 32, seed: 2 });
+    const out = join(root, 'out');
+    const trained = await run(['train', 'segment', join(scenes, 'images'), join(scenes, 'masks'), '--codes', join(scenes, 'codes.txt'), '--size', '32', '--widths', '8,16', '--epochs', '1', '--backend', 'wasm', '--out', out]);
+    expect([0, 3]).toContain(trained.status); // one epoch may not beat the background yet; the bundle is written either way
+    expect(trained.output).toContain('pixel accuracy');
+    const masks = join(root, 'masks');
+    const answered = await run(['predict', out, join(scenes, 'images', '0000.png'), '--out', masks, '--backend', 'wasm']);
+    expect(answered.status).toBe(0);
+    expect(answered.output).toMatch(/0000\.png\tbackground \d/);
+    expect(existsSync(join(masks, '0000.mask.png'))).toBe(true);
+  }, 120_000);
 });

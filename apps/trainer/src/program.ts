@@ -1,12 +1,9 @@
+import { progressBar } from '@kindling/learner/node';
+import { ARCHITECTURES, NO_BETTER_THAN_BASELINE } from '@kindling/recipes';
+import { trainCollab, trainImage, trainPointer, trainSegment, trainSound, trainTabular } from '@kindling/recipes/node';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { predict, serveBundle } from './predict';
-import { NO_BETTER_THAN_BASELINE } from './outcome';
-import { trainCollab } from './train-collab';
-import { ARCHITECTURES, trainImage } from './train-image';
-import { trainPointer } from './train-pointer';
-import { trainSegment } from './train-segment';
-import { trainSound } from './train-sound';
-import { trainTabular } from './train-tabular';
 
 const number = (name: string, integer = false) => (value: string) => {
   const parsed = Number(value);
@@ -35,11 +32,216 @@ interface Outcome {
   exitCode: number;
 }
 
+/** One flag of a command: commander's flags and words, how its value is read, its default. */
+interface Flag {
+  flags: string;
+  description: string;
+  parse?: (value: string) => unknown;
+  fallback?: unknown;
+}
+
+const flag = (flags: string, description: string, fallback?: unknown, parse?: (value: string) => unknown): Flag => ({ flags, description, fallback, parse });
+
+/** The flags several `train` commands share, each with the task's own default and words. */
+const shared = {
+  epochs: (fallback: number | 'auto', auto?: string) =>
+    flag('--epochs <n>', `epochs to train${auto === undefined ? '' : ` (default auto: ${auto})`}`, fallback, fallback === 'auto' ? numberOrAuto('--epochs') : number('--epochs', true)),
+  lr: (fallback?: number) => flag('--lr <rate>', 'maximum learning rate of the one-cycle schedule', fallback, number('--lr')),
+  wd: () => flag('--wd <decay>', 'weight decay', 0.1, number('--wd')),
+  batchSize: (items: string, fallback: number | 'auto', auto?: string) =>
+    flag('--batch-size <n>', `${items} per batch${auto === undefined ? '' : ` (default auto: ${auto})`}`, fallback, fallback === 'auto' ? numberOrAuto('--batch-size') : number('--batch-size', true)),
+  validPct: (description: string, fallback = 0.2) => flag('--valid-pct <share>', description, fallback, number('--valid-pct')),
+  size: (description: string, fallback: number) => flag('--size <pixels>', description, fallback, number('--size', true)),
+  arch: (fallback: string) => flag('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, fallback),
+  onBadFile: (item: string) => flag('--on-bad-file <what>', `stop at an unreadable ${item}, or skip it and report it`, 'stop'),
+  seed: () => flag('--seed <n>', 'random seed', 42, number('--seed', true)),
+  out: (task: string, what = ', its kindling.json and the pictures') => flag('--out <dir>', `where the model${what} go`, `runs/${task}`),
+};
+
+/** Every `train` command also takes these: a checkpoint after every epoch, and resuming from it. */
+const CHECKPOINT_FLAGS: Flag[] = [
+  flag('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)'),
+  flag('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false),
+];
+
+/** A `kindling train <task>` command: its arguments, its flags, and the library recipe it runs. */
+interface TrainCommand {
+  name: string;
+  description: string;
+  arguments: Array<[name: string, description: string]>;
+  flags: Flag[];
+  /** The recipe from `@kindling/recipes/node`, given the arguments and the flags (with the report's log, warnings and progress bar). */
+  run: (positional: Array<string | undefined>, options: never) => Promise<{ beatsBaseline?: boolean }>;
+}
+
+/** The table of `kindling train` commands: each task's own flags beside the shared ones, and the recipe that trains it. */
+const TRAIN_COMMANDS: TrainCommand[] = [
+  {
+    name: 'image',
+    description: 'train an image classifier on a folder with one sub-folder of pictures per class (default: a generated set of shapes)',
+    arguments: [['[folder]', 'pictures in one folder per class, optionally inside train/ and valid/']],
+    flags: [
+      shared.size('side of the square the pictures are resized to', 32),
+      flag('--method <method>', 'how pictures become square: crop, pad or squish', 'crop'),
+      shared.epochs('auto', 'enough for 1,000 steps, 5–40 epochs'),
+      shared.lr(),
+      flag('--find-lr', 'run the learning-rate finder and train at its suggestion', false),
+      flag('--tta', 'test-time augmentation: the bundle answers with the average of each picture and its mirror image (when training flips)', false),
+      flag('--flip <when>', 'horizontal flips in training: auto (only when mirrored training pictures stay nearest their own class), yes or no', 'auto'),
+      shared.batchSize('pictures', 'auto', 'about 32 batches an epoch, 16–128 pictures'),
+      shared.arch('resnet-small'),
+      flag('--pretrained <path-or-url>', 'a pretrained tfjs layers model (model.json path, file:// or http(s):// URL) to fine-tune'),
+      flag('--cut-at <layer>', 'the pretrained layer whose output feeds the new head'),
+      shared.seed(),
+      shared.validPct('share of pictures held out when there are no train/ and valid/ folders'),
+      shared.onBadFile('picture'),
+      shared.out('image'),
+    ],
+    run: ([folder], options) => trainImage(folder, options),
+  },
+  {
+    name: 'collab',
+    description: 'train a recommender on ratings (default: 100,000 generated ratings with planted tastes)',
+    arguments: [['[ratings]', 'a CSV or TSV file of (user, item, rating) rows']],
+    flags: [
+      flag('--user <column>', 'the user id column', 'user'),
+      flag('--item <column>', 'the item id column', 'item'),
+      flag('--rating <column>', 'the rating column', 'rating'),
+      flag('--implicit', 'no ratings: each row is a pick, learned against sampled items the user did not pick', false),
+      flag('--columns <names>', 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)'),
+      flag('--delimiter <char>', 'field delimiter (default: tab for .tsv/.data, else comma)'),
+      flag('--model <kind>', 'dot (dot product with biases) or neural', 'dot'),
+      flag('--factors <n>', 'latent factors per user and item', 50, number('--factors', true)),
+      shared.epochs(5),
+      shared.lr(5e-3),
+      shared.wd(),
+      shared.batchSize('ratings', 512),
+      shared.validPct('share of ratings held out', 0.1),
+      shared.seed(),
+      shared.out('collab', ' and its kindling.json'),
+    ],
+    run: ([file], options) => trainCollab(file, options),
+  },
+  {
+    name: 'sound',
+    description: 'train a sound classifier on recordings turned into log-mel spectrogram images (default: generated tones, chirps, noise bursts and clicks)',
+    arguments: [['[folder]', 'WAV files in one folder per class (or labelled by --label-regex)']],
+    flags: [
+      flag('--label-regex <regex>', "label from the file name's first regex group, e.g. '^(\\d+)_' (default: the parent folder)"),
+      flag('--valid-regex <regex>', 'file names matching this are the validation set (default: a random share)'),
+      flag('--sample-rate <hz>', 'recordings are resampled to this rate', 8000, number('--sample-rate', true)),
+      flag('--duration <seconds>', 'clips are padded or cropped to this length (randomly in training)', 1, number('--duration')),
+      flag('--n-fft <n>', 'FFT size', 256, number('--n-fft', true)),
+      flag('--hop <n>', 'samples between spectrogram frames', 64, number('--hop', true)),
+      flag('--mels <n>', 'mel bands', 40, number('--mels', true)),
+      flag('--mel-scale <scale>', 'htk or slaney', 'htk'),
+      flag('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', undefined, number('--mfcc', true)),
+      flag('--normalize <how>', "example (each spectrogram by its mean and std) or bands (each band less its mean over time: takes out a voice's or a microphone's colour)", 'example'),
+      flag('--no-augment', 'no time shift or noise mixing in training'),
+      flag(
+        '--speed <share>',
+        'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class',
+        'auto',
+        rateOrAuto('--speed'),
+      ),
+      flag('--masks <n>', 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', undefined, number('--masks', true)),
+      shared.epochs('auto', 'enough for 1,200 steps, 10–40 epochs'),
+      shared.lr(5e-3),
+      shared.batchSize('recordings', 32),
+      shared.arch('resnet-small'),
+      shared.seed(),
+      shared.validPct('share held out when there is no --valid-regex'),
+      shared.onBadFile('recording'),
+      shared.out('sound'),
+    ],
+    run: ([folder], options) => trainSound(folder, options),
+  },
+  {
+    name: 'pointer',
+    description: 'train a mouse-movement classifier on recordings drawn as pictures: movements as lines, clicks as circles (default: generated human-like and bot-like sessions)',
+    arguments: [['[folder]', 'recordings (Kindling JSON or Balabit CSV sessions) in one folder per class, or labelled by --labels']],
+    flags: [
+      flag('--labels <csv>', 'a CSV with the columns file and label (file names or paths), instead of folders'),
+      flag('--window <how>', 'samples: whole (one per recording), events:<count>, time:<milliseconds> or actions', 'whole'),
+      shared.size('side of the pictures', 48),
+      flag('--fit <how>', "bbox (each sample's own extent), screen (the whole screen) or both (the two pictures as six channels)", 'bbox'),
+      flag('--screen <WxH>', 'with --fit screen or both: the screen size of recordings that carry none (Balabit: 1920x1080)'),
+      flag('--dynamics <scale>', 'speed and acceleration as brightness: linear or log (spreads slow real-world movements)', 'linear'),
+      shared.epochs(6),
+      shared.lr(5e-3),
+      shared.batchSize('samples', 32),
+      shared.arch('resnet-tiny'),
+      shared.seed(),
+      shared.validPct('share of samples held out'),
+      shared.out('pointer'),
+    ],
+    run: ([folder], options) => trainPointer(folder, options),
+  },
+  {
+    name: 'segment',
+    description: 'train a U-Net that gives every pixel a class (default: generated scenes of shapes with their masks)',
+    arguments: [
+      ['[images]', 'folder of pictures'],
+      ['[masks]', 'folder of masks with the same file names (plus --mask-suffix)'],
+    ],
+    flags: [
+      flag('--codes <file>', "class names, one per line in mask-value order ('name #rrggbb' for colour masks; a 'void' class is ignored)"),
+      flag('--mask-mode <mode>', 'index (grey value = class), binary (0/255) or palette (colours from --codes)', 'index'),
+      flag('--mask-suffix <text>', "added to a picture's name to find its mask, e.g. _P", ''),
+      shared.size('side of the square pictures and masks are resized to', 64),
+      flag('--widths <filters>', 'U-Net filters per level, comma separated', '16,32,64,128'),
+      flag('--upsampling <how>', 'transpose (learned) or resize (bilinear + conv)', 'transpose'),
+      flag('--dice', 'add the Dice loss to the per-pixel cross-entropy', false),
+      shared.epochs(12),
+      shared.lr(1e-2),
+      shared.batchSize('pictures', 8),
+      shared.validPct('share of pictures held out'),
+      flag('--valid-regex <regex>', 'pictures whose file name matches are the validation set'),
+      flag('--crop <pixels>', 'train on random squares of this side, a new one every epoch (validation on whole pictures)', undefined, number('--crop', true)),
+      flag('--average', 'average the weights over the second half of training and keep the average', false),
+      flag('--validate-every <n>', 'validate every n-th epoch and the last only', undefined, number('--validate-every', true)),
+      shared.seed(),
+      shared.out('segment'),
+    ],
+    run: ([images, masks], options) => trainSegment(images, masks, options),
+  },
+  {
+    name: 'tabular',
+    description: 'train a model that predicts one column of a table (default: a generated income table)',
+    arguments: [['[file]', 'a CSV (or TSV) file, with a header row unless --names is given']],
+    flags: [
+      flag('--target <column>', 'the column to predict (default for the generated table: income)'),
+      flag('--names <names>', 'column names, comma separated, for a file without a header row'),
+      flag('--delimiter <char>', 'field delimiter (default: tab for .tsv, else comma)'),
+      flag('--cat <columns>', 'columns to treat as categories, comma separated (others are inferred)'),
+      flag('--cont <columns>', 'columns to treat as continuous numbers'),
+      flag('--date <columns>', 'date columns, split into year, month, day, weekday, …'),
+      flag('--ignore <columns>', 'columns to leave out (ids, leaks)'),
+      flag('--task <task>', 'classification or regression (default: inferred from the target)'),
+      flag('--test <file>', 'a test file with the same columns, scored once after training'),
+      flag('--layers <sizes>', 'hidden layer widths, comma separated', '200,100'),
+      flag('--dropout <rate>', 'dropout after each hidden layer (default auto: 0.5 under 5,000 training rows, else 0.1)', 'auto', rateOrAuto('--dropout')),
+      flag('--linear', 'add a linear path from the features to the output beside the hidden layers (wide and deep)', false),
+      shared.epochs('auto', 'enough for 200 steps, 5–100 epochs'),
+      shared.lr(1e-2),
+      shared.wd(),
+      shared.batchSize('rows', 'auto', 'about 32 batches an epoch, 16–256 rows'),
+      shared.validPct('share of rows held out for validation'),
+      shared.seed(),
+      shared.out('tabular', ' and its kindling.json'),
+    ],
+    run: ([file], options) => trainTabular(file, options),
+  },
+];
+
+/** Adds a flag to a command. */
+function addFlag(command: Command, { flags, description, parse, fallback }: Flag): void {
+  if (parse !== undefined) command.option(flags, description, parse as (value: string, previous: unknown) => unknown, fallback);
+  else command.option(flags, description, fallback as string | boolean | string[] | undefined);
+}
+
 /** The `kindling` program: every command and flag; a finished run whose model does not beat the trivial answer sets status 3 (its bundle is kept). */
 function createProgram(outcome: Outcome): Command {
-  const exitWhenNoBetter = (result: { beatsBaseline?: boolean }): void => {
-    if (result.beatsBaseline === false) outcome.exitCode = NO_BETTER_THAN_BASELINE;
-  };
   const program = new Command()
     .name('kindling')
     .description('Train small, useful models with TensorFlow.js, from the terminal.')
@@ -47,167 +249,22 @@ function createProgram(outcome: Outcome): Command {
     .exitOverride(); // before the commands are added, which inherit it: a bad flag or --help returns its status instead of exiting
 
   const train = program.command('train').description('train a model for a task');
-
-  train
-    .command('image')
-    .description('train an image classifier on a folder with one sub-folder of pictures per class (default: a generated set of shapes)')
-    .argument('[folder]', 'pictures in one folder per class, optionally inside train/ and valid/')
-    .option('--size <pixels>', 'side of the square the pictures are resized to', number('--size', true), 32)
-    .option('--method <method>', 'how pictures become square: crop, pad or squish', 'crop')
-    .option('--epochs <n>', 'epochs to train (default auto: enough for 1,000 steps, 5–40 epochs)', numberOrAuto('--epochs'), 'auto')
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'))
-    .option('--find-lr', 'run the learning-rate finder and train at its suggestion', false)
-    .option('--tta', 'test-time augmentation: the bundle answers with the average of each picture and its mirror image (when training flips)', false)
-    .option('--flip <when>', 'horizontal flips in training: auto (only when mirrored training pictures stay nearest their own class), yes or no', 'auto')
-    .option('--batch-size <n>', 'pictures per batch (default auto: about 32 batches an epoch, 16–128 pictures)', numberOrAuto('--batch-size'), 'auto')
-    .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')
-    .option('--pretrained <path-or-url>', 'a pretrained tfjs layers model (model.json path, file:// or http(s):// URL) to fine-tune')
-    .option('--cut-at <layer>', 'the pretrained layer whose output feeds the new head')
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--valid-pct <share>', 'share of pictures held out when there are no train/ and valid/ folders', number('--valid-pct'), 0.2)
-    .option('--on-bad-file <what>', 'stop at an unreadable picture, or skip it and report it', 'stop')
-    .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/image')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (folder: string | undefined, options) => {
-      exitWhenNoBetter(await trainImage(folder, options));
+  for (const entry of TRAIN_COMMANDS) {
+    const command = train.command(entry.name).description(entry.description);
+    for (const [name, description] of entry.arguments) command.argument(name, description);
+    for (const each of [...entry.flags, ...CHECKPOINT_FLAGS]) addFlag(command, each);
+    command.action(async (...values: unknown[]) => {
+      const options = (values.at(-1) as Command).opts<BackendFlags>();
+      await startBackend(options);
+      const result = await entry.run(values.slice(0, entry.arguments.length) as Array<string | undefined>, {
+        ...options,
+        log: (line: string) => console.log(line),
+        warn: (line: string) => console.error(`kindling: warning: ${line}`),
+        callbacks: [progressBar({ device: runningOn() })],
+      } as never);
+      if (result.beatsBaseline === false) outcome.exitCode = NO_BETTER_THAN_BASELINE;
     });
-
-  train
-    .command('collab')
-    .description('train a recommender on ratings (default: 100,000 generated ratings with planted tastes)')
-    .argument('[ratings]', 'a CSV or TSV file of (user, item, rating) rows')
-    .option('--user <column>', 'the user id column', 'user')
-    .option('--item <column>', 'the item id column', 'item')
-    .option('--rating <column>', 'the rating column', 'rating')
-    .option('--implicit', 'no ratings: each row is a pick, learned against sampled items the user did not pick', false)
-    .option('--columns <names>', 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)')
-    .option('--delimiter <char>', 'field delimiter (default: tab for .tsv/.data, else comma)')
-    .option('--model <kind>', 'dot (dot product with biases) or neural', 'dot')
-    .option('--factors <n>', 'latent factors per user and item', number('--factors', true), 50)
-    .option('--epochs <n>', 'epochs to train', number('--epochs', true), 5)
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
-    .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
-    .option('--batch-size <n>', 'ratings per batch', number('--batch-size', true), 512)
-    .option('--valid-pct <share>', 'share of ratings held out', number('--valid-pct'), 0.1)
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--out <dir>', 'where the model and its kindling.json go', 'runs/collab')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (file: string | undefined, options) => {
-      exitWhenNoBetter(await trainCollab(file, options));
-    });
-
-  train
-    .command('sound')
-    .description('train a sound classifier on recordings turned into log-mel spectrogram images (default: generated tones, chirps, noise bursts and clicks)')
-    .argument('[folder]', 'WAV files in one folder per class (or labelled by --label-regex)')
-    .option('--label-regex <regex>', "label from the file name's first regex group, e.g. '^(\\d+)_' (default: the parent folder)")
-    .option('--valid-regex <regex>', 'file names matching this are the validation set (default: a random share)')
-    .option('--sample-rate <hz>', 'recordings are resampled to this rate', number('--sample-rate', true), 8000)
-    .option('--duration <seconds>', 'clips are padded or cropped to this length (randomly in training)', number('--duration'), 1)
-    .option('--n-fft <n>', 'FFT size', number('--n-fft', true), 256)
-    .option('--hop <n>', 'samples between spectrogram frames', number('--hop', true), 64)
-    .option('--mels <n>', 'mel bands', number('--mels', true), 40)
-    .option('--mel-scale <scale>', 'htk or slaney', 'htk')
-    .option('--mfcc <n>', 'use this many MFCCs instead of the log-mel spectrogram', number('--mfcc', true))
-    .option('--normalize <how>', 'example (each spectrogram by its mean and std) or bands (each band less its mean over time: takes out a voice\'s or a microphone\'s colour)', 'example')
-    .option('--no-augment', 'no time shift or noise mixing in training')
-    .option('--speed <share>', 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class', rateOrAuto('--speed'), 'auto')
-    .option('--masks <n>', 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', number('--masks', true))
-    .option('--epochs <n>', 'epochs to train (default auto: enough for 1,200 steps, 10–40 epochs)', numberOrAuto('--epochs'), 'auto')
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
-    .option('--batch-size <n>', 'recordings per batch', number('--batch-size', true), 32)
-    .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-small')
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--valid-pct <share>', 'share held out when there is no --valid-regex', number('--valid-pct'), 0.2)
-    .option('--on-bad-file <what>', 'stop at an unreadable recording, or skip it and report it', 'stop')
-    .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/sound')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (folder: string | undefined, options) => {
-      exitWhenNoBetter(await trainSound(folder, options));
-    });
-
-  train
-    .command('pointer')
-    .description('train a mouse-movement classifier on recordings drawn as pictures: movements as lines, clicks as circles (default: generated human-like and bot-like sessions)')
-    .argument('[folder]', 'recordings (Kindling JSON or Balabit CSV sessions) in one folder per class, or labelled by --labels')
-    .option('--labels <csv>', 'a CSV with the columns file and label (file names or paths), instead of folders')
-    .option('--window <how>', 'samples: whole (one per recording), events:<count>, time:<milliseconds> or actions', 'whole')
-    .option('--size <pixels>', 'side of the pictures', number('--size', true), 48)
-    .option('--fit <how>', "bbox (each sample's own extent), screen (the whole screen) or both (the two pictures as six channels)", 'bbox')
-    .option('--screen <WxH>', 'with --fit screen or both: the screen size of recordings that carry none (Balabit: 1920x1080)')
-    .option('--dynamics <scale>', 'speed and acceleration as brightness: linear or log (spreads slow real-world movements)', 'linear')
-    .option('--epochs <n>', 'epochs to train', number('--epochs', true), 6)
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 5e-3)
-    .option('--batch-size <n>', 'samples per batch', number('--batch-size', true), 32)
-    .option('--arch <name>', `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, 'resnet-tiny')
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--valid-pct <share>', 'share of samples held out', number('--valid-pct'), 0.2)
-    .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/pointer')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (folder: string | undefined, options) => {
-      exitWhenNoBetter(await trainPointer(folder, options));
-    });
-
-  train
-    .command('segment')
-    .description('train a U-Net that gives every pixel a class (default: generated scenes of shapes with their masks)')
-    .argument('[images]', 'folder of pictures')
-    .argument('[masks]', 'folder of masks with the same file names (plus --mask-suffix)')
-    .option('--codes <file>', "class names, one per line in mask-value order ('name #rrggbb' for colour masks; a 'void' class is ignored)")
-    .option('--mask-mode <mode>', 'index (grey value = class), binary (0/255) or palette (colours from --codes)', 'index')
-    .option('--mask-suffix <text>', "added to a picture's name to find its mask, e.g. _P", '')
-    .option('--size <pixels>', 'side of the square pictures and masks are resized to', number('--size', true), 64)
-    .option('--widths <filters>', 'U-Net filters per level, comma separated', '16,32,64,128')
-    .option('--upsampling <how>', 'transpose (learned) or resize (bilinear + conv)', 'transpose')
-    .option('--dice', 'add the Dice loss to the per-pixel cross-entropy', false)
-    .option('--epochs <n>', 'epochs to train', number('--epochs', true), 12)
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
-    .option('--batch-size <n>', 'pictures per batch', number('--batch-size', true), 8)
-    .option('--valid-pct <share>', 'share of pictures held out', number('--valid-pct'), 0.2)
-    .option('--valid-regex <regex>', 'pictures whose file name matches are the validation set')
-    .option('--crop <pixels>', 'train on random squares of this side, a new one every epoch (validation on whole pictures)', number('--crop', true))
-    .option('--average', 'average the weights over the second half of training and keep the average', false)
-    .option('--validate-every <n>', 'validate every n-th epoch and the last only', number('--validate-every', true))
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--out <dir>', 'where the model, its kindling.json and the pictures go', 'runs/segment')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (images: string | undefined, masks: string | undefined, options) => {
-      exitWhenNoBetter(await trainSegment(images, masks, options));
-    });
-
-  train
-    .command('tabular')
-    .description('train a model that predicts one column of a table (default: a generated income table)')
-    .argument('[file]', 'a CSV (or TSV) file, with a header row unless --names is given')
-    .option('--target <column>', 'the column to predict (default for the generated table: income)')
-    .option('--names <names>', 'column names, comma separated, for a file without a header row')
-    .option('--delimiter <char>', 'field delimiter (default: tab for .tsv, else comma)')
-    .option('--cat <columns>', 'columns to treat as categories, comma separated (others are inferred)')
-    .option('--cont <columns>', 'columns to treat as continuous numbers')
-    .option('--date <columns>', 'date columns, split into year, month, day, weekday, …')
-    .option('--ignore <columns>', 'columns to leave out (ids, leaks)')
-    .option('--task <task>', 'classification or regression (default: inferred from the target)')
-    .option('--test <file>', 'a test file with the same columns, scored once after training')
-    .option('--layers <sizes>', 'hidden layer widths, comma separated', '200,100')
-    .option('--dropout <rate>', 'dropout after each hidden layer (default auto: 0.5 under 5,000 training rows, else 0.1)', rateOrAuto('--dropout'), 'auto')
-    .option('--linear', 'add a linear path from the features to the output beside the hidden layers (wide and deep)', false)
-    .option('--epochs <n>', 'epochs to train (default auto: enough for 200 steps, 5–100 epochs)', numberOrAuto('--epochs'), 'auto')
-    .option('--lr <rate>', 'maximum learning rate of the one-cycle schedule', number('--lr'), 1e-2)
-    .option('--wd <decay>', 'weight decay', number('--wd'), 0.1)
-    .option('--batch-size <n>', 'rows per batch (default auto: about 32 batches an epoch, 16–256 rows)', numberOrAuto('--batch-size'), 'auto')
-    .option('--valid-pct <share>', 'share of rows held out for validation', number('--valid-pct'), 0.2)
-    .option('--seed <n>', 'random seed', number('--seed', true), 42)
-    .option('--out <dir>', 'where the model and its kindling.json go', 'runs/tabular')
-    .option('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)')
-    .option('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false)
-    .action(async (file: string | undefined, options) => {
-      exitWhenNoBetter(await trainTabular(file, options));
-    });
+  }
 
   program
     .command('predict')

@@ -1,0 +1,52 @@
+import { ConfigError } from '@kindling/data';
+import { checkpoint, type Callback, type CheckpointStore } from '@kindling/learner';
+import { fileCheckpointStore, writeFileAtomic } from '@kindling/learner/node';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+/** `--checkpoint <file>` and `--resume`, shared by every `kindling train` command. */
+export interface CheckpointFlags {
+  checkpoint?: string;
+  resume?: boolean;
+}
+
+/**
+ * The checkpoint callback and the resume point for a fit. The checkpoint file gets a `.plan.json`
+ * beside it (the run's settings: task, data size, epochs, learning rate, batch size, seed…); `--resume`
+ * refuses a checkpoint whose plan differs, naming what changed, since continuing it would silently give
+ * a model that neither plan describes.
+ */
+export async function checkpointing(flags: CheckpointFlags, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
+  if (flags.resume && flags.checkpoint === undefined) throw new ConfigError('--resume needs --checkpoint <file>: the checkpoint to continue from');
+  if (flags.checkpoint === undefined) return { callbacks: [] };
+  const file = resolve(flags.checkpoint);
+  const planFile = `${file}.plan.json`;
+  const store = fileCheckpointStore(file);
+  const settings = JSON.parse(JSON.stringify(plan)) as Record<string, unknown>;
+  if (!flags.resume) {
+    await writeFileAtomic(planFile, JSON.stringify(settings, null, 2));
+    return { callbacks: [checkpoint(store)] };
+  }
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(await readFile(planFile, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`--resume: cannot read ${planFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); was the run started with --checkpoint ${flags.checkpoint}?`);
+  }
+  const changed = [...new Set([...Object.keys(saved), ...Object.keys(settings)])].filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(settings[key]));
+  if (changed.length > 0) {
+    throw new ConfigError(`--resume: the run in ${flags.checkpoint} was started with other settings (${changed.map((key) => `${key}: ${JSON.stringify(saved[key])} then, ${JSON.stringify(settings[key])} now`).join('; ')}); start it again without --resume, or use the same settings`);
+  }
+  const state = await store.load();
+  if (state === undefined) throw new ConfigError(`--resume: no checkpoint in ${flags.checkpoint} yet (the run stopped before its first epoch ended); start it again without --resume`);
+  if (state.epochs !== settings.epochs) throw new ConfigError(`--resume: the checkpoint is of a ${state.epochs}-epoch run, not ${String(settings.epochs)}`);
+  return { callbacks: [checkpoint(store)], resumeFrom: store };
+}
+
+/** Settings that do not change what is trained: where it is written, how it is shown, where it runs. */
+const NOT_PLAN = new Set(['out', 'quiet', 'backend', 'threads', 'checkpoint', 'resume', 'debug', 'log', 'warn', 'callbacks']);
+
+/** A run's plan: the command, the data it reads, and every flag that changes the training. */
+export function planOf(command: string, data: string | undefined, options: object): Record<string, unknown> {
+  return { command, data: data === undefined ? 'generated' : resolve(data), ...Object.fromEntries(Object.entries(options).filter(([key]) => !NOT_PLAN.has(key))) };
+}

@@ -1,0 +1,123 @@
+import { DataError, type DataLoader, type ItemDataLoader } from '@kindling/data';
+import { ClassificationInterpretation, lossChart, type Learner } from '@kindling/learner';
+import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
+import { createBundle, describeValues, doubtOf, familiarityOf, type Familiarity, type InputDescriptors, type TaskSpec } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
+import * as tf from '@tensorflow/tfjs';
+import Table from 'cli-table3';
+import { join } from 'node:path';
+import { beatsBaseline, finishedEpoch, majorityOf } from './outcome';
+
+/**
+ * Says which files were skipped as unreadable (`--on-bad-file skip`), and stops when that left a class
+ * with no training file: the model would have a class it never saw, and its accuracy would lie.
+ */
+export function reportSkipped(data: { train: ItemDataLoader<string>; valid: ItemDataLoader<string> }, labels: readonly string[], say: (line: string) => void): void {
+  const skipped = [...data.train.skipped, ...data.valid.skipped];
+  if (skipped.length === 0) return;
+  say(`skipped ${skipped.length} file(s) that could not be read:`);
+  for (const entry of skipped) say(`  ${entry.message}`);
+  const counts = data.train.loadedClassCounts(labels.length);
+  const empty = labels.filter((_, index) => counts[index] === 0);
+  if (empty.length > 0) throw new DataError(`every training file of class ${empty.map((label) => `'${label}'`).join(', ')} was skipped as unreadable: fix or remove the class; no bundle was written`);
+}
+
+/** The per-epoch results table every classifier command prints. */
+export function epochTable(learner: Learner, metrics: string[]): string {
+  const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...metrics, 'seconds'], style: { head: [], border: [] } });
+  for (const record of learner.recorder.epochs) {
+    table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validLoss.toFixed(4), ...metrics.map((name) => record.metrics[name]!.toFixed(4)), record.seconds.toFixed(1)]);
+  }
+  return table.toString();
+}
+
+/**
+ * What every classifier command writes at the end of training: the bundle (model, and a `kindling.json`
+ * with the task, validation metrics and the most confused pairs), `confusion-matrix.png` and `loss.png`.
+ * Returns the final validation accuracy, and that of always answering the most common validation class.
+ */
+export async function writeClassifierRun(options: {
+  learner: Learner;
+  model: tf.LayersModel;
+  task: TaskSpec & { labels: string[] };
+  outputDirectory: string;
+  training: Record<string, unknown>;
+  /** The validation accuracy of the answers the bundle gives, when they are not the model's plain ones (test-time augmentation). */
+  servedAccuracy?: number;
+}): Promise<{ accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } }> {
+  const { learner, model, task, outputDirectory, training, servedAccuracy } = options;
+  const final = finishedEpoch(learner);
+  const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
+  const accuracy = servedAccuracy ?? final.metrics.accuracy!;
+  const familiar = await familiarityFrom(learner.data, interpretation);
+  const metrics = {
+    validLoss: final.validLoss,
+    accuracy,
+    ...(servedAccuracy === undefined ? {} : { accuracyWithoutTta: final.metrics.accuracy }),
+    mostConfused: interpretation.mostConfused(),
+    ...(familiar === undefined ? {} : { notSure: familiar.heldOut }),
+  };
+  const withFamiliarity = familiar === undefined ? task : { ...task, familiarity: familiar.familiarity };
+  await saveBundle(await createBundle(model, withFamiliarity, { metrics, training }), outputDirectory);
+  await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), await renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
+  await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
+  return { accuracy, majority: majorityOf(interpretation.confusionMatrix, task.labels), notSure: familiar?.heldOut };
+}
+
+/** At most this many training inputs are described for the bundle's familiarity. */
+const DESCRIBED = 5000;
+
+/** The descriptors of a loader's picture-like inputs (`[n, height, width, channels]`), at most `limit` of them. */
+async function describeLoader(loader: DataLoader, limit: number): Promise<InputDescriptors[] | undefined> {
+  const iterator = loader[Symbol.asyncIterator]?.() ?? loader[Symbol.iterator]!();
+  const described: InputDescriptors[] = [];
+  try {
+    while (described.length < limit) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      const { inputs, targets } = next.value;
+      try {
+        if (Array.isArray(inputs) || inputs.rank !== 4) return undefined;
+        const [count, height, width, channels] = inputs.shape as [number, number, number, number];
+        const values = (await inputs.data()) as Float32Array;
+        const area = height * width * channels;
+        for (let item = 0; item < count && described.length < limit; item++) described.push(describeValues(values.subarray(item * area, (item + 1) * area), [height, width, channels]));
+      } finally {
+        tf.dispose([inputs, targets]);
+      }
+    }
+  } finally {
+    await iterator.return?.();
+  }
+  return described;
+}
+
+/**
+ * What the bundle's answers marked "not sure" rest on: the descriptors of the training inputs (as the model saw
+ * them, augmented) and the confidence of the held-out answers; and how many held-out answers that marks, and how
+ * often those were right.
+ */
+async function familiarityFrom(data: { train: DataLoader; valid?: DataLoader }, interpretation: ClassificationInterpretation): Promise<{ familiarity: Familiarity; heldOut: { share: number; accuracy: number | null } } | undefined> {
+  const training = await describeLoader(data.train, DESCRIBED);
+  if (training === undefined || training.length === 0) return undefined;
+  const correct = Array.from(interpretation.actual, (actual, index) => actual === interpretation.predicted[index]);
+  const familiarity = familiarityOf(training, { confidences: interpretation.probabilities, correct });
+  const valid = data.valid === undefined ? undefined : await describeLoader(data.valid, interpretation.actual.length);
+  if (valid === undefined || valid.length !== correct.length) return { familiarity, heldOut: { share: 0, accuracy: null } };
+  const marked = valid.map((descriptors, index) => doubtOf(familiarity, descriptors, interpretation.probabilities[index]!) !== undefined);
+  const count = marked.filter(Boolean).length;
+  const right = marked.filter((flag, index) => flag && correct[index]).length;
+  return { familiarity, heldOut: { share: count / valid.length, accuracy: count === 0 ? null : right / count } };
+}
+
+/** The line a classifier run prints about its "not sure" answers. */
+export function notSureLine(notSure: { share: number; accuracy: number | null } | undefined): string | undefined {
+  if (notSure === undefined) return undefined;
+  const right = notSure.accuracy === null ? '' : `, right ${(notSure.accuracy * 100).toFixed(0)}% of the time`;
+  return `answers for inputs unlike the training ones, or less sure than held-out answers had to be, are marked "not sure": ${(notSure.share * 100).toFixed(1)}% of the validation answers${right}`;
+}
+
+/** The run's last word on a classifier: a warning and `false` when it does not beat the most common class. */
+export function classifierBeatsMajority(run: { accuracy: number; majority: { accuracy: number; label: string } }, warn: (line: string) => void): boolean {
+  return beatsBaseline({ metric: 'validation accuracy', model: run.accuracy, baseline: run.majority.accuracy, baselineName: `always answering '${run.majority.label}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
+}

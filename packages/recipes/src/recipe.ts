@@ -1,0 +1,21 @@
+import type { Callback } from '@kindling/learner';
+import type { CheckpointFlags } from './checkpointing';
+
+/**
+ * What every recipe takes besides its own settings. A recipe never chooses a backend (start one first, with
+ * `initBackend` from `@kindling/backend`) and prints nothing itself: its report goes to `log`, line by line.
+ */
+export interface RecipeOptions extends CheckpointFlags {
+  /** Each line of the run's report: what was found, the schedule and why, the epoch table, where the bundle went. Default: nowhere. */
+  log?: (line: string) => void;
+  /** A warning that the run should not be trusted as it is (a model no better than the trivial answer). Default: `log`. */
+  warn?: (line: string) => void;
+  /** Callbacks added to the learner, such as `progressBar()` from `@kindling/learner/node`. */
+  callbacks?: Callback[];
+}
+
+/** The `log` and `warn` of a recipe's options, each a function. */
+export function reporters(options: RecipeOptions): { say: (line: string) => void; warn: (line: string) => void } {
+  const say = options.log ?? (() => {});
+  return { say, warn: options.warn ?? say };
+}

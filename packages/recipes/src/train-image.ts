@@ -1,0 +1,160 @@
+import { checkpointing, planOf } from './checkpointing';
+import { reporters, type RecipeOptions } from './recipe';
+import { ConfigError } from '@kindling/data';
+import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
+import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
+import { lrFindChart, trainingBudget } from '@kindling/learner';
+import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
+import { transferModel } from '@kindling/models';
+import { ARCHITECTURES, imageLearner } from './learners';
+import { loadLayersModel } from '@kindling/models/node';
+import { existsSync } from 'node:fs';
+import { finishedEpoch } from './outcome';
+import { epochTable, reportSkipped, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface TrainImageOptions extends RecipeOptions {
+  size: number;
+  method: string;
+  /** Epochs, or `auto`: enough for 1,000 steps, 5–40 epochs. */
+  epochs: number | 'auto';
+  lr?: number;
+  findLr: boolean;
+  /** Horizontal flips in training: `auto` (default: only when mirroring keeps pictures in their class), `yes` or `no`. */
+  flip?: string;
+  /** Test-time augmentation: answers average each picture and its mirror image (only when training flips). */
+  tta?: boolean;
+  /** Pictures per batch, or `auto`: about 32 batches an epoch, 16–128 pictures. */
+  batchSize: number | 'auto';
+  arch: string;
+  pretrained?: string;
+  cutAt?: string;
+  seed: number;
+  out: string;
+  validPct: number;
+  onBadFile: string;
+}
+
+export interface TrainImageResult {
+  accuracy: number;
+  /** False when the model does not beat always answering the most common class. */
+  beatsBaseline: boolean;
+  classes: string[];
+  outputDirectory: string;
+  lr: number;
+}
+
+/** The image schedule: `auto` batch and epochs sized by the training pictures (at least 1,000 steps). */
+function imageBudget(items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) {
+  return trainingBudget({
+    items,
+    batchSize: options.batchSize === 'auto' ? undefined : options.batchSize,
+    epochs: options.epochs === 'auto' ? undefined : options.epochs,
+    batchBounds: [16, 128],
+    minSteps: 1000,
+    epochBounds: [5, 40],
+  });
+}
+
+/** Where the default image set is drawn the first time `pnpm start` runs. */
+export function defaultDatasetDirectory(): string {
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(cache, 'kindling', 'datasets', 'shapes-v1');
+}
+
+/** `kindling train image [folder]`: from a folder of pictures (one folder per class) to an exported model. */
+export async function trainImage(folder: string | undefined, options: TrainImageOptions): Promise<TrainImageResult> {
+  const { say, warn } = reporters(options);
+  assertResizeMethod(options.method);
+  if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
+  const widths = ARCHITECTURES[options.arch];
+  if (widths === undefined && options.pretrained === undefined) {
+    throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
+  }
+  const flip = options.flip ?? 'auto';
+  if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
+
+  let root = folder;
+  if (root === undefined) {
+    root = defaultDatasetDirectory();
+    if (!existsSync(root)) {
+      say(`drawing the default image set (circles, squares, triangles, stars) into ${root}`);
+      await generateShapesDataset(root, { perClass: 150, size: 48, seed: 1 });
+    }
+  }
+  const data = await imageFolderDataLoaders(resolve(root), {
+    size: options.size,
+    method: options.method as ResizeMethod,
+    batchSize: options.batchSize === 'auto' ? (items) => imageBudget(items, options).batchSize : options.batchSize,
+    seed: options.seed,
+    validPct: options.validPct,
+    onError: options.onBadFile as 'stop' | 'skip',
+    flip: flip === 'auto' ? 'auto' : flip === 'yes',
+  });
+  say(`${data.train.size} training and ${data.valid.size} validation images in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
+  if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
+  const budget = imageBudget(data.train.size, options); // the same sizing the data block used for its batches
+  say(`schedule: ${budget.why}`);
+  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}`);
+
+  const pretrained = options.pretrained ? transferModel(await loadLayersModel(options.pretrained), { classes: data.vocab.size, cutAt: options.cutAt, seed: options.seed }) : undefined;
+  const { learner, model } = imageLearner(data, { arch: widths, model: pretrained, seed: options.seed, callbacks: options.callbacks });
+  try {
+    const outputDirectory = resolve(options.out);
+    let lr = options.lr ?? 5e-3;
+    if (options.findLr) {
+      const found = await learner.lrFind();
+      lr = found.suggested;
+      await writeFileAtomic(join(outputDirectory, 'lr-find.png'), await renderChartPng(lrFindChart(found)));
+      say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
+    }
+    if (options.pretrained) await learner.fineTune(budget.epochs, lr);
+    else {
+      const resuming = await checkpointing(options, planOf('image', folder, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
+      await learner.fitOneCycle(budget.epochs, lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    }
+
+    reportSkipped(data, data.vocab.labels, say);
+    say(epochTable(learner, ['accuracy']));
+
+    let servedAccuracy: number | undefined;
+    if (options.tta && !data.flip.on) say('no test-time augmentation: training did not flip pictures, so their mirror images are not their class');
+    else if (options.tta) {
+      const { probabilities, targets } = await learner.tta(mirrorViews);
+      const best = probabilities.argMax(-1);
+      const predicted = (await best.data()) as Int32Array;
+      const actual = await targets.data();
+      best.dispose();
+      probabilities.dispose();
+      targets.dispose();
+      servedAccuracy = predicted.reduce((right, label, index) => right + (label === actual[index] ? 1 : 0), 0) / predicted.length;
+      say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
+    }
+
+    const run = await writeClassifierRun({
+      learner,
+      model,
+      servedAccuracy,
+      task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
+      outputDirectory,
+      training: {
+        architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
+        epochs: budget.epochs,
+        lr,
+        batchSize: budget.batchSize,
+        seed: options.seed,
+        flip: data.flip.on,
+        tta: servedAccuracy !== undefined,
+      },
+    });
+    const doubt = notSureLine(run.notSure);
+    if (doubt !== undefined) say(doubt);
+    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
+    say(`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`);
+    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run, warn), classes: data.vocab.labels.slice(), outputDirectory, lr };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+import { generateSegmentationDataset } from '@kindling/image/node';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { predict, useBackend } from './fixtures/test-support';
+import { trainSegment, type TrainSegmentOptions } from './train-segment';
+
+const options = (out: string): TrainSegmentOptions => ({
+  maskMode: 'index',
+  maskSuffix: '',
+  size: 32,
+  widths: '8,16,32',
+  upsampling: 'transpose',
+  dice: true,
+  epochs: 4,
+  lr: 1e-2,
+  batchSize: 8,
+  validPct: 0.2,
+  seed: 1,
+  out,
+});
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('kindling train segment', () => {
+  it('trains a U-Net on generated scenes and writes the model, the coloured prediction and its overlay', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-cli-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 120, size: 32, seed: 3 });
+    const result = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), epochs: 8 });
+    expect(result.pixelAccuracy).toBeGreaterThan(0.75); // background alone is about 0.7 of the pixels
+    expect(result.beatsBaseline).toBe(true);
+    // a run that cannot learn (one epoch at a vanishing rate) is flagged: no better than every pixel 'background'
+    const untrained = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'untrained')), codes: join(scenes, 'codes.txt'), epochs: 1, lr: 1e-9 });
+    expect(untrained.beatsBaseline).toBe(false);
+    expect(Object.keys(result.dicePerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.task.codes).toHaveLength(4);
+    for (const file of ['model.json', 'prediction.png', 'overlay.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
+    expect((await sharp(join(root, 'out', 'overlay.png')).metadata()).width).toBe(32);
+    const [answer] = await predict(join(root, 'out'), [join(scenes, 'images', '0000.png')]);
+    expect(Object.keys((answer!.prediction as { coverage: object }).coverage)).toEqual(['background', 'circle', 'square', 'triangle']);
+  }, 240_000);
+
+  it('trains on random crops with averaged weights, validating every third epoch and the last, and names a crop the U-Net cannot take', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-crop-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 120, size: 32, seed: 5 });
+    const lines: string[] = [];
+    {
+      const result = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), {
+        ...options(join(root, 'out')),
+        codes: join(scenes, 'codes.txt'),
+        epochs: 8,
+        crop: 16,
+        average: true,
+        validateEvery: 3,
+        log: (line) => void lines.push(line),
+      });
+      expect(result.pixelAccuracy).toBeGreaterThan(0.8); // the averaged weights' score; background alone is about 0.7
+      const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+      expect(manifest.training).toMatchObject({ crop: 16, averagedWeights: true });
+      expect(manifest.preprocessing?.size ?? manifest.task.preprocessing.size).toBe(32); // whole pictures at prediction
+      const table = lines.find((line) => line.includes('pixel accuracy') && line.includes('│'))!;
+      const rows = table.split('\n').filter((line) => /^│ \d+ /.test(line));
+      expect(rows).toHaveLength(8);
+      expect(rows.map((row) => !row.includes('—'))).toEqual([false, false, true, false, false, true, false, true]); // epochs 3, 6 and the last validated
+      expect(lines.some((line) => line.startsWith('weights averaged over the second half: pixel accuracy'))).toBe(true);
+    }
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
+  }, 180_000);
+
+  it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-bad-'));
+    const scenes = await generateSegmentationDataset(join(root, 'scenes'), { count: 10, size: 16, seed: 4 });
+    writeFileSync(join(root, 'two.txt'), 'background\nshape\n');
+    const run = trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), epochs: 1, validRegex: '^000[0-4]' });
+    await expect(run).rejects.toThrow(/masks[/\\]\d{4}\.png: mask value [23] at \(x \d+, y \d+\) is not a class: the codes name 2 \(0–1\)/);
+    writeFileSync(join(root, 'colours.txt'), 'background #000000\nshape\n');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'colours.txt') })).rejects.toThrow("'shape' has no colour, but other classes do");
+    await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
+  }, 120_000);
+});

@@ -1,0 +1,186 @@
+import { checkpointing, planOf } from './checkpointing';
+import { reporters, type RecipeOptions } from './recipe';
+import { createBundle } from '@kindling/deploy';
+import { saveBundle } from '@kindling/deploy/node';
+import { ConfigError, DataError } from '@kindling/data';
+import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
+import { encodePng, generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
+import { averageWeights, lossChart, validateEvery } from '@kindling/learner';
+import { segmentationLearner } from './learners';
+import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
+import * as tf from '@tensorflow/tfjs';
+import Table from 'cli-table3';
+import { beatsBaseline, finishedEpoch } from './outcome';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+
+export interface TrainSegmentOptions extends RecipeOptions {
+  codes?: string;
+  maskMode: string;
+  maskSuffix: string;
+  size: number;
+  widths: string;
+  upsampling: string;
+  dice: boolean;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  validPct: number;
+  validRegex?: string;
+  /** Train on random crops of this side (a new square every epoch); validation stays on whole pictures. */
+  crop?: number;
+  /** Average the weights over the second half of training (the model saved is the average). */
+  average?: boolean;
+  /** Validate every n-th epoch and the last only (validation on large pictures costs a real share of an epoch). */
+  validateEvery?: number;
+  seed: number;
+  out: string;
+}
+
+export interface TrainSegmentResult {
+  pixelAccuracy: number;
+  /** False when the model does not beat giving every pixel the most common class. */
+  beatsBaseline: boolean;
+  meanIoU: number;
+  dicePerClass: Record<string, number>;
+  outputDirectory: string;
+}
+
+/** Where the default scenes are drawn the first time. */
+export function defaultScenesDirectory(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'scenes-v1');
+}
+
+/** A codes file: one class per line, optionally with its mask colour (`road #804080`) for palette masks. */
+async function readCodes(path: string): Promise<{ codes: string[]; palette?: Colour[] }> {
+  const lines = await readCodesFile(path);
+  const coloured = lines.map((line) => /^(.*?)\s+#([0-9a-f]{6})$/i.exec(line));
+  if (coloured.every((match) => match === null)) return { codes: lines };
+  const palette = coloured.map((match, index) => {
+    if (match === null) throw new DataError(`'${lines[index]}' has no colour, but other classes do (write 'name #rrggbb')`, { file: path, row: index + 1 });
+    const hex = parseInt(match[2]!, 16);
+    return [hex >> 16, (hex >> 8) & 255, hex & 255] as const;
+  });
+  return { codes: coloured.map((match) => match![1]!), palette };
+}
+
+/** `kindling train segment [images] [masks] --codes codes.txt`: a class for every pixel, with a U-Net. */
+export async function trainSegment(images: string | undefined, masks: string | undefined, options: TrainSegmentOptions): Promise<TrainSegmentResult> {
+  const { say, warn } = reporters(options);
+  if (!['index', 'binary', 'palette'].includes(options.maskMode)) throw new ConfigError(`--mask-mode must be index, binary or palette, not '${options.maskMode}'`);
+  if (!['transpose', 'resize'].includes(options.upsampling)) throw new ConfigError(`--upsampling must be transpose or resize, not '${options.upsampling}'`);
+  const widths = options.widths.split(',').map(Number);
+  if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
+  const divisor = 2 ** (widths.length - 1);
+  if (options.crop !== undefined && !(Number.isInteger(options.crop) && options.crop > 0 && options.crop <= options.size && options.crop % divisor === 0)) {
+    throw new ConfigError(`--crop must be a whole number up to --size (${options.size}) and divisible by ${divisor} for ${widths.length} levels (got ${options.crop})`);
+  }
+  if (options.validateEvery !== undefined && !(Number.isInteger(options.validateEvery) && options.validateEvery >= 1)) {
+    throw new ConfigError(`--validate-every must be a whole number of epochs ≥ 1 (got ${options.validateEvery})`);
+  }
+  if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
+
+  let codesFile = options.codes;
+  if (images === undefined) {
+    const root = defaultScenesDirectory();
+    if (!existsSync(root)) {
+      say(`drawing the default scenes (circles, squares and triangles on textured backgrounds, with masks) into ${root}`);
+      await generateSegmentationDataset(root, { count: 300, size: 64, seed: 1 });
+    }
+    [images, masks, codesFile] = [join(root, 'images'), join(root, 'masks'), codesFile ?? join(root, 'codes.txt')];
+  }
+  if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
+  const { codes, palette } = await readCodes(codesFile);
+  const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
+  const validRegex = options.validRegex === undefined ? undefined : new RegExp(options.validRegex);
+  const data = await segmentationDataLoaders(resolve(images), resolve(masks!), {
+    codes,
+    maskMode,
+    palette,
+    maskSuffix: options.maskSuffix,
+    size: options.size,
+    batchSize: options.batchSize,
+    validPct: options.validPct,
+    isValid: validRegex ? (file) => validRegex.test(basename(file)) : undefined,
+    crop: options.crop,
+    seed: options.seed,
+  });
+  const ignoreIndex = data.voidIndex;
+  say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
+  // on crops the U-Net is built for any size: crops in training, whole pictures in validation
+  const { learner, model, dice: diceMetric } = segmentationLearner(data, {
+    widths,
+    upsampling: options.upsampling as 'transpose' | 'resize',
+    dice: options.dice,
+    anySize: options.crop !== undefined,
+    seed: options.seed,
+    callbacks: [
+      ...(options.callbacks ?? []),
+      ...(options.average ? [averageWeights()] : []),
+      ...(options.validateEvery !== undefined && options.validateEvery > 1 ? [validateEvery(options.validateEvery)] : []),
+    ],
+  });
+  try {
+    const outputDirectory = resolve(options.out);
+    const resuming = await checkpointing(options, planOf('segment', images, { masks, ...options }));
+    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
+    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
+    const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch
+    for (const record of learner.recorder.epochs) {
+      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validated ? record.validLoss.toFixed(4) : '—', shown(record.metrics.pixelAccuracy), shown(record.metrics.meanIoU), shown(record.metrics.dice), record.seconds.toFixed(1)]);
+    }
+    say(table.toString());
+    if (options.average) {
+      // the epochs' metrics are the raw weights'; score the average the fit put in place
+      const { loss, metrics } = await learner.validate();
+      final = { ...final, validLoss: loss, metrics };
+      say(`weights averaged over the second half: pixel accuracy ${(metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${metrics.meanIoU!.toFixed(3)}`);
+    }
+    const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
+    say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
+
+    // what the model sees and says, for one validation picture
+    const paletteForDisplay = palette ?? defaultPalette(codes.length);
+    let picture: { pixels: Uint8Array; mask: Uint8Array } | undefined;
+    const pixelCounts = new Array<number>(codes.length).fill(0); // validation pixels per class, for the baseline
+    for await (const batch of data.valid) {
+      for (const value of await batch.targets.data()) if (value !== ignoreIndex && value >= 0 && value < codes.length) pixelCounts[value]!++;
+      if (picture === undefined) {
+        const [shown, predicted] = tf.tidy(() => {
+          const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
+          const { mean, std } = data.preprocessing.stats;
+          const pixels = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
+          return [pixels, (model.predict(first) as tf.Tensor).argMax(-1)];
+        });
+        // asynchronous reads: a synchronous one cannot run on WebGPU in Node
+        picture = { pixels: Uint8Array.from(await shown!.data()), mask: Uint8Array.from(await predicted!.data()) };
+        tf.dispose([shown!, predicted!]);
+      }
+      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    }
+    const shape = [options.size, options.size, 3];
+    await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
+    await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
+    const { size, method, channels, stats } = data.preprocessing;
+    const bundle = await createBundle(
+      model,
+      { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
+      {
+        metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
+        training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
+      },
+    );
+    await saveBundle(bundle, outputDirectory);
+    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
+    say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
+    const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
+    const counted = pixelCounts.reduce((sum, count) => sum + count, 0);
+    const beats = beatsBaseline({ metric: 'validation pixel accuracy', model: final.metrics.pixelAccuracy!, baseline: counted === 0 ? 0 : pixelCounts[commonest]! / counted, baselineName: `giving every pixel the class '${codes[commonest]}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
+    return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+  } finally {
+    learner.dispose();
+    model.dispose();
+  }
+}
