@@ -65,6 +65,13 @@ try {
     const output = run(process.execPath, [join('dist', entry)], { cwd: folder, env: { EPOCHS: '1' } });
     if (!/validation accuracy \d+(\.\d+)?%/.test(output) || !/→/.test(output)) throw new Error(`${example} ran but did not train and answer:\n${output}`);
     step(`${example}: type-checks (node16, strict), trains one epoch and answers — ${output.trim().split('\n').at(-1)}`);
+    if (example === 'node-esm') {
+      // internals are not importable: only the entry points the exports maps name are (the dist files exist)
+      const probe = `for (const path of ['@kindling/data/dist/index.js', '@kindling/recipes/dist/node.js', '@kindling/learner/src/learner.ts']) { try { await import(path); console.log('importable: ' + path); } catch (error) { if (error.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error; } }`;
+      const leaked = run(process.execPath, ['--input-type=module', '-e', probe], { cwd: folder });
+      if (leaked.trim() !== '') throw new Error(`internal modules can be imported past the exports maps:\n${leaked}`);
+      step('node-esm: internal files are not importable (ERR_PACKAGE_PATH_NOT_EXPORTED)');
+    }
     if (example === 'cli') {
       const help = run(join(folder, 'node_modules', '.bin', 'kindling'), ['train', 'image', '--help'], { cwd: folder });
       if (!/--size <pixels>/.test(help)) throw new Error(`the installed kindling bin did not print its help:\n${help}`);

@@ -1,12 +1,11 @@
 // A downstream Node project (ESM, strict TypeScript) composing its own image pipeline from the published
-// packages: pictures in a folder per class → data loaders → a small ResNet → the Learner → a bundle →
-// a predictor that answers for a picture's bytes.
+// packages: pictures in a folder per class → data loaders → a small ResNet and its Learner (imageLearner, fastai's
+// vision_learner) → a bundle → a predictor that answers for a picture's bytes.
 import { initBackend } from '@kindling/backend/node';
 import { createBundle } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
-import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
-import { HEAD_LAYER, resnet } from '@kindling/models';
+import { imageLearner } from '@kindling/recipes';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +19,7 @@ const pictures = await generateShapesDataset(join(workspace, 'shapes'), { perCla
 const data = await imageFolderDataLoaders(pictures, { size: 32, batchSize: 16, seed: 7 });
 console.log((await data.summary()).join('\n'));
 
-const model = resnet({ inputShape: [32, 32, 3], classes: data.vocab.size, widths: [8, 16], seed: 7 });
-const learner = new Learner({ model: fromLayersModel(model, { splitAt: HEAD_LAYER }), data, loss: crossEntropyLoss(), metrics: [accuracy()], seed: 7 });
+const { learner, model } = imageLearner(data, { arch: [8, 16], seed: 7 }); // a ResNet sized by the data, cross-entropy, accuracy
 await learner.fitOneCycle(epochs, 1e-2);
 const last = learner.recorder.epochs.at(-1)!;
 console.log(`${epochs} epoch(s) on ${report.name}: validation accuracy ${(last.metrics.accuracy! * 100).toFixed(1)}%`);
