@@ -94,16 +94,17 @@ export class DataBlock<Source, Item> {
     const block = this.options;
     const { seed = 42, onError = 'stop', prefetch } = options;
     const items = options.items ?? (await block.getItems(source));
+    const where = typeof source === 'string' ? source : `the ${block.itemsName} given`; // a folder names itself; a list of items would make a long line
     const nameOf = (item: Item, index: number) => block.itemName?.(item) ?? (typeof item === 'string' ? item : `item #${index}`);
     const target = block.target;
     let vocab: Vocab | undefined;
     if (isCategory(target)) {
       vocab = target.vocab ?? Vocab.fromLabels(items.map((item) => target.label(item)));
-      if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${String(source)}: a classifier needs at least two`);
+      if (vocab.size < 2) throw new ConfigError(`found only one class ('${vocab.labels[0]}') in ${where}: a classifier needs at least two`);
     }
     const split = block.splitter(items);
     if (split.train.length === 0 || split.valid.length === 0) {
-      throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation ${block.itemsName} of ${items.length} in ${String(source)}; both need some (add ${block.itemsName} or hold out another share)`);
+      throw new ConfigError(`the split leaves ${split.train.length} training and ${split.valid.length} validation ${block.itemsName} of ${items.length} in ${where}; both need some (add ${block.itemsName} or hold out another share)`);
     }
     const batchSize = typeof options.batchSize === 'function' ? options.batchSize(split.train.length) : (options.batchSize ?? 64);
     const encodeTarget = async (item: Item, context: TransformContext): Promise<number | ArrayItem> =>
