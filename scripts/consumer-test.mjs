@@ -67,7 +67,7 @@ try {
     step(`${example}: type-checks (node16, strict), trains one epoch and answers — ${output.trim().split('\n').at(-1)}`);
     if (example === 'node-esm') {
       // internals are not importable: only the entry points the exports maps name are (the dist files exist)
-      const probe = `for (const path of ['@kindling/data/dist/index.js', '@kindling/recipes/dist/node.js', '@kindling/learner/src/learner.ts']) { try { await import(path); console.log('importable: ' + path); } catch (error) { if (error.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error; } }`;
+      const probe = `for (const path of ['@kindling/image/dist/index.js', '@kindling/recipes/dist/node.js', '@kindling/deploy/src/registry.ts']) { try { await import(path); console.log('importable: ' + path); } catch (error) { if (error.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error; } }`;
       const leaked = run(process.execPath, ['--input-type=module', '-e', probe], { cwd: folder });
       if (leaked.trim() !== '') throw new Error(`internal modules can be imported past the exports maps:\n${leaked}`);
       step('node-esm: internal files are not importable (ERR_PACKAGE_PATH_NOT_EXPORTED)');
