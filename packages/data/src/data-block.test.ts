@@ -132,7 +132,9 @@ describeEachBackend('the data block', () => {
     }
   });
 
-  it('refuses one class, an empty side of the split, and names the item a label fails on', async () => {
+  it('refuses no items, one class, an empty side of the split, and names the item a label fails on', async () => {
+    await expect(wordBlock().dataLoaders('')).rejects.toThrow(DataError);
+    await expect(wordBlock().dataLoaders(' ')).rejects.toThrow(/no words found$/);
     await expect(wordBlock().dataLoaders('vowel/a vowel/e!')).rejects.toThrow(new ConfigError("found only one class ('vowel') in vowel/a vowel/e!: a classifier needs at least two"));
     await expect(wordBlock().dataLoaders('vowel/a consonant/b')).rejects.toThrow(/^the split leaves 2 training and 0 validation words of 2 in vowel\/a consonant\/b; both need some/);
     const random = new DataBlock<string, string>({ ...wordBlock().options, splitter: randomSplitter({ validPct: 0.5, seed: 1 }), target: categoryBlock((item: string) => { if (!item.includes('/')) throw new DataError('not inside a class folder', { file: item }); return item.split('/')[0]!; }) });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from './errors';
+import { ConfigError, DataError } from './errors';
 import type { Labeller } from './labellers';
 import { ItemDataLoader, type Batch, type BatchTransform, type Sample } from './loaders';
 import { type Pipeline, type ArrayItem, type Transform, type TransformContext } from './pipeline';
@@ -96,6 +96,7 @@ export class DataBlock<Source, Item> {
     const items = options.items ?? (await block.getItems(source));
     const where = typeof source === 'string' ? source : `the ${block.itemsName} given`; // a folder names itself; a list of items would make a long line
     const nameOf = (item: Item, index: number) => block.itemName?.(item) ?? (typeof item === 'string' ? item : `item #${index}`);
+    if (items.length === 0) throw new DataError(`no ${block.itemsName} found`, typeof source === 'string' ? { file: source } : {});
     const target = block.target;
     let vocab: Vocab | undefined;
     if (isCategory(target)) {
