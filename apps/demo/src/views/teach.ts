@@ -2,8 +2,7 @@ import { SoundPipeline, decodeWav, spectrogramToRgba, type SoundPreprocessing, t
 import { TensorDataLoader } from '@kindling/data';
 import { createBundle, ImagePreparation, type AnyPredictor, type Bundle, type ImagePreprocessing, type TaskSpec } from '@kindling/deploy';
 import { decodeImageInBrowser, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
-import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
-import { HEAD_LAYER, resnet } from '@kindling/models';
+import { visionLearner } from '@kindling/recipes';
 import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { clearError, drawPixels, el, nextFrame, renderBars, renderChart, showAnswer, showError } from '../ui';
@@ -286,34 +285,38 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     const trainSet = tensorsOf(all.filter((example) => !example.heldOut));
     const validSet = tensorsOf(all.filter((example) => example.heldOut));
     const trainCount = all.length - validSet.targets.shape[0];
-    model = resnet({ inputShape: shape, classes: labels.length, widths: [8, 16, 32], seed: 1 });
-    const learner = new Learner({
-      model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
-      data: {
+    // a small ResNet sized for the examples and its Learner (fastai's vision_learner), as kindling train builds them
+    const built = visionLearner(
+      {
         train: new TensorDataLoader(trainSet.inputs, trainSet.targets, { batchSize: 8, shuffle: true, seed: 1 }),
         valid: new TensorDataLoader(validSet.inputs, validSet.targets, { batchSize: 32 }),
+        vocab: { size: labels.length },
       },
-      loss: crossEntropyLoss(),
-      metrics: [accuracy()],
-      seed: 1,
-      callbacks: [
-        {
-          name: 'page',
-          order: 60,
-          async afterBatch(current) {
-            if (stopRequested) current.cancel('fit', 'stopped from the page');
-            const done = current.recorder.losses.length;
-            progress.value = done / (epochs * Math.ceil(trainCount / 8));
-            status.textContent = `training: epoch ${current.epoch + 1} of ${epochs}, loss ${current.recorder.smoothLosses.at(-1)?.toFixed(3)}`;
-            renderChart(chart, [
-              { name: 'train loss', colour: '#c2410c', points: current.recorder.losses.map((loss, index) => [index + 1, loss]) },
-              { name: 'smoothed', colour: '#1d4ed8', points: current.recorder.smoothLosses.map((loss, index) => [index + 1, loss]) },
-            ]);
-            await nextFrame(); // let the page paint and take input between batches
+      shape,
+      {
+        arch: [8, 16, 32],
+        seed: 1,
+        callbacks: [
+          {
+            name: 'page',
+            order: 60,
+            async afterBatch(current) {
+              if (stopRequested) current.cancel('fit', 'stopped from the page');
+              const done = current.recorder.losses.length;
+              progress.value = done / (epochs * Math.ceil(trainCount / 8));
+              status.textContent = `training: epoch ${current.epoch + 1} of ${epochs}, loss ${current.recorder.smoothLosses.at(-1)?.toFixed(3)}`;
+              renderChart(chart, [
+                { name: 'train loss', colour: '#c2410c', points: current.recorder.losses.map((loss, index) => [index + 1, loss]) },
+                { name: 'smoothed', colour: '#1d4ed8', points: current.recorder.smoothLosses.map((loss, index) => [index + 1, loss]) },
+              ]);
+              await nextFrame(); // let the page paint and take input between batches
+            },
           },
-        },
-      ],
-    });
+        ],
+      },
+    );
+    model = built.model;
+    const learner = built.learner;
     try {
       await learner.fitOneCycle(epochs, 1e-2);
       const ran = learner.recorder.epochs.length;
