@@ -121,3 +121,20 @@ export function notSureLine(notSure: { share: number; accuracy: number | null } 
 export function classifierBeatsMajority(run: { accuracy: number; majority: { accuracy: number; label: string } }, warn: (line: string) => void): boolean {
   return beatsBaseline({ metric: 'validation accuracy', model: run.accuracy, baseline: run.majority.accuracy, baselineName: `always answering '${run.majority.label}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
 }
+
+/**
+ * The last lines of a classifier run — the share of "not sure" answers, the validation accuracy and what was
+ * written (with `picture`, the one that shows what the model sees), then `after` — and its verdict: false, with a
+ * warning as the very last line, when it does not beat always answering the most common class.
+ */
+export function reportClassifierRun(
+  run: { accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } },
+  report: { say: (line: string) => void; warn: (line: string) => void; outputDirectory: string; picture?: string; after?: readonly string[] },
+): boolean {
+  const { say, warn, outputDirectory, picture, after = [] } = report;
+  const doubt = notSureLine(run.notSure);
+  if (doubt !== undefined) say(doubt);
+  say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), ${picture === undefined ? '' : `${picture} (what the model sees), `}confusion-matrix.png and loss.png are in ${outputDirectory}`);
+  for (const line of after) say(line);
+  return classifierBeatsMajority(run, warn);
+}

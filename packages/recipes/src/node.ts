@@ -7,7 +7,7 @@
  */
 export { checkpointing, planOf } from './checkpointing';
 export type { CheckpointFlags } from './checkpointing';
-export { epochTable, notSureLine, writeClassifierRun } from './classifier-report';
+export { epochTable, notSureLine, reportClassifierRun, writeClassifierRun } from './classifier-report';
 export type { RecipeOptions } from './recipe';
 export { defaultDatasetDirectory, trainImage } from './train-image';
 export type { TrainImageOptions, TrainImageResult } from './train-image';

@@ -10,7 +10,7 @@ import { ARCHITECTURES, imageLearner } from './learners';
 import { loadLayersModel } from '@kindling/models/node';
 import { existsSync } from 'node:fs';
 import { finishedEpoch } from './outcome';
-import { epochTable, reportSkipped, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
+import { epochTable, reportClassifierRun, reportSkipped, writeClassifierRun } from './classifier-report';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -148,11 +148,8 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         tta: servedAccuracy !== undefined,
       },
     });
-    const doubt = notSureLine(run.notSure);
-    if (doubt !== undefined) say(doubt);
-    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    say(`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`);
-    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run, warn), classes: data.vocab.labels.slice(), outputDirectory, lr };
+    const beats = reportClassifierRun(run, { say, warn, outputDirectory, after: [`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`] });
+    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory, lr };
   } finally {
     learner.dispose();
     model.dispose();

@@ -8,7 +8,7 @@ import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } fr
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { epochTable, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
+import { epochTable, reportClassifierRun, writeClassifierRun } from './classifier-report';
 import { architectureWidths, pointerLearner } from './learners';
 
 export interface TrainPointerOptions extends RecipeOptions {
@@ -103,10 +103,8 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), options.size));
-    const doubt = notSureLine(run.notSure);
-    if (doubt !== undefined) say(doubt);
-    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), sample.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run, warn), classes: data.vocab.labels.slice(), outputDirectory };
+    const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'sample.png' });
+    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '@kindling/learner/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { epochTable, reportSkipped, classifierBeatsMajority, notSureLine, writeClassifierRun } from './classifier-report';
+import { epochTable, reportClassifierRun, reportSkipped, writeClassifierRun } from './classifier-report';
 import { architectureWidths, soundLearner } from './learners';
 
 export interface TrainSoundOptions extends RecipeOptions {
@@ -127,10 +127,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     });
     const example = data.valid.options.items[0]!;
     await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
-    const doubt = notSureLine(run.notSure);
-    if (doubt !== undefined) say(doubt);
-    say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), spectrogram.png (what the model sees), confusion-matrix.png and loss.png are in ${outputDirectory}`);
-    return { accuracy: run.accuracy, beatsBaseline: classifierBeatsMajority(run, warn), classes: data.vocab.labels.slice(), outputDirectory };
+    const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'spectrogram.png' });
+    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();
