@@ -53,7 +53,7 @@ export interface DataBlockOptions<Source, Item> {
   summarizeInput?(item: Item): Promise<string[]>;
 }
 
-export interface DataLoadersOptions<Item> {
+export interface DataLoadersOptions {
   /** Items per batch, or a function of the number of training items that sizes it. Default 64. */
   batchSize?: number | ((trainingItems: number) => number);
   seed?: number;
@@ -61,8 +61,6 @@ export interface DataLoadersOptions<Item> {
   onError?: 'stop' | 'skip';
   /** Batches loaded ahead while the model trains. Default 2. */
   prefetch?: number;
-  /** Items already found (skips `getItems`), for a block whose discovery ran before. */
-  items?: readonly Item[];
 }
 
 /** What `DataBlock.dataLoaders` returns: the two loaders and what a run reports and a bundle records. */
@@ -90,10 +88,10 @@ export class DataBlock<Source, Item> {
   constructor(readonly options: DataBlockOptions<Source, Item>) {}
 
   /** Finds the items of `source`, splits them and returns a training and a validation loader. */
-  async dataLoaders(source: Source, options: DataLoadersOptions<Item> = {}): Promise<BlockDataLoaders<Item>> {
+  async dataLoaders(source: Source, options: DataLoadersOptions = {}): Promise<BlockDataLoaders<Item>> {
     const block = this.options;
     const { seed = 42, onError = 'stop', prefetch } = options;
-    const items = options.items ?? (await block.getItems(source));
+    const items = await block.getItems(source);
     const where = typeof source === 'string' ? source : `the ${block.itemsName} given`; // a folder names itself; a list of items would make a long line
     const nameOf = (item: Item, index: number) => block.itemName?.(item) ?? (typeof item === 'string' ? item : `item #${index}`);
     if (items.length === 0) throw new DataError(`no ${block.itemsName} found`, typeof source === 'string' ? { file: source } : {});

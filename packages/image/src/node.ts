@@ -22,7 +22,8 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadImage } from './decode-node';
 import { mirrorCheck } from './mirror-check';
-import { assertResizeMethod, augmentBatch, decodeSide, denormalize, normalize, squareBytes, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
+import { normalizeStep, pictureTransforms, SCALE_STEP } from './picture-steps';
+import { assertResizeMethod, augmentBatch, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export { loadImage } from './decode-node';
 export type { LoadImageOptions } from './decode-node';
@@ -99,27 +100,17 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
       // with train/ and valid/ folders, the pictures outside them are not used
       return hasSplitFolders(files) ? files.filter((file) => ['train', 'valid'].includes(splitFolder(file)!)) : files;
     },
-    // decoded as serving decodes (3 channels, at most decodeSide(size) a side), then the one resize training and
-    // serving share (squarePixels): a picture trains exactly as @kindling/deploy will later see it
-    input: new Pipeline<string, ArrayItem>([
-      { name: `decode (at most ${decodeSide(size)} pixels a side)`, encode: (file: string) => loadImage(file, { channels: 3, maxSide: decodeSide(size) }) },
-      {
-        name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
-        encode: async (picture: ArrayItem): Promise<ArrayItem> => {
-          const [height, width] = picture.shape as [number, number, number];
-          return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
-        },
-      },
-    ]),
+    // decoded and resized exactly as @kindling/deploy will later see the picture
+    input: new Pipeline<string, ArrayItem>(pictureTransforms(size, method, channels)),
     target: categoryBlock(label),
     splitter: (files) => (hasSplitFolders(files) ? folderSplitter()(files.map((file) => relative(root, file))) : randomSplitter<string>({ validPct, seed })(files)),
     batchTransforms: [
-      { name: 'scale to [0, 1]', encode: (batch) => ({ inputs: (batch.inputs as tf.Tensor4D).div(255), targets: batch.targets }), decode: (inputs) => inputs.mul(255) },
+      SCALE_STEP,
       {
         name: 'augment in training',
         encode: (batch, { training, random }) => (training && augment !== undefined ? { inputs: augmentBatch(batch.inputs as tf.Tensor4D, augment, random).images, targets: batch.targets } : batch),
       },
-      { name: `normalize (mean ${stats.mean.map((m) => m.toFixed(3))}, std ${stats.std.map((s) => s.toFixed(3))})`, encode: (batch) => ({ inputs: normalize(batch.inputs as tf.Tensor4D, stats), targets: batch.targets }), decode: (inputs) => denormalize(inputs as tf.Tensor4D, stats) },
+      normalizeStep(stats),
     ],
   });
   const loaders = await block.dataLoaders(root, { batchSize: options.batchSize, seed, onError });

@@ -6,8 +6,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { loadSharp } from './peers';
 import { maskFromPixels, parseCodes, voidIndexOf, type Colour, type MaskMode } from './segmentation';
-import { loadImage } from './decode-node';
-import { augmentBatch, decodeSide, denormalize, elasticDeform, normalize, squareBytes, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
+import { normalizeStep, pictureTransforms, SCALE_STEP } from './picture-steps';
+import { augmentBatch, elasticDeform, type AugmentOptions, type ElasticOptions, type ResizeMethod, type Stats } from './transforms';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff', 'gif'];
 const fitOf = (method: ResizeMethod) => (method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill');
@@ -145,23 +145,17 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     // (squarePixels) training and serving share; the mask by nearest neighbour, so classes stay classes
     input: new Pipeline<string, ArrayItem>([
       {
-        name: `decode (at most ${decodeSide(size)} pixels a side)`,
+        name: 'the same size as its mask',
         encode: async (image: string) => {
           const mask = maskFor(image);
           const [imageInfo, maskInfo] = await Promise.all([metadataOf(image), metadataOf(mask)]);
           if (imageInfo.width !== maskInfo.width || imageInfo.height !== maskInfo.height) {
             throw new DataError(`the picture is ${imageInfo.width}×${imageInfo.height} but its mask ${mask} is ${maskInfo.width}×${maskInfo.height}`, { file: image });
           }
-          return loadImage(image, { channels: 3, maxSide: decodeSide(size) });
+          return image;
         },
       },
-      {
-        name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
-        encode: async (picture: ArrayItem): Promise<ArrayItem> => {
-          const [height, width] = picture.shape as [number, number, number];
-          return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
-        },
-      },
+      ...pictureTransforms(size, method, channels),
     ]),
     target: new Pipeline<string, ArrayItem>([
       {
@@ -175,16 +169,16 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     splitter: options.isValid ? functionSplitter<string>((file) => options.isValid!(file)) : randomSplitter<string>({ validPct, seed }),
     itemTransforms,
     batchTransforms: [
-      { name: 'scale to [0, 1]', encode: (batch) => ({ inputs: (batch.inputs as tf.Tensor4D).div(255), targets: batch.targets }), decode: (inputs) => inputs.mul(255) },
+      SCALE_STEP,
       {
         name: 'the same flip, rotation and zoom of pictures and masks in training',
         encode: (batch, { training, random }) => {
-          if (!training || augment === undefined) return batch;
+          if (!training || augment === undefined) return batch; // masks come from the loader as int32 class indices
           const augmented = augmentBatch(batch.inputs as tf.Tensor4D, augment, random, batch.targets as tf.Tensor4D);
-          return { inputs: augmented.images, targets: augmented.masks! };
+          return { inputs: augmented.images, targets: augmented.masks!.toInt() };
         },
       },
-      { name: 'normalize', encode: (batch) => ({ inputs: normalize(batch.inputs as tf.Tensor4D, stats), targets: batch.targets.toInt() }), decode: (inputs) => denormalize(inputs, stats) },
+      normalizeStep(stats),
     ],
   });
   const loaders = await block.dataLoaders(imagesRoot, { batchSize, seed });

@@ -1,6 +1,7 @@
 import { ConfigError, type DataLoader } from '@kindling/data';
 import { accuracy, crossEntropyLoss, dice, diceLoss, fromLayersModel, iou, Learner, type Callback, type LossFunction } from '@kindling/learner';
 import { HEAD_LAYER, resnet, unet } from '@kindling/models';
+import { rasterChannels, type RasterOptions } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 
 /** The ResNet sizes a recipe knows by name: filters of its three stages. */
@@ -77,9 +78,10 @@ export function soundLearner(data: ClassifierData & { pipeline: { readonly shape
 }
 
 /** A mouse-movement classifier for `pointerFolderDataLoaders` data: rasters of the recordings (3 channels, 6 for `fit: 'both'`). */
-export function pointerLearner(data: ClassifierData & { preprocessing: { raster: { size?: number; fit?: string } } }, options: ClassifierLearnerOptions = {}): ClassifierLearner {
-  const { size = 64, fit } = data.preprocessing.raster;
-  return visionLearner(data, [size, size, fit === 'both' ? 6 : 3], options);
+export function pointerLearner(data: ClassifierData & { preprocessing: { raster: RasterOptions } }, options: ClassifierLearnerOptions = {}): ClassifierLearner {
+  const { raster } = data.preprocessing;
+  const size = raster.size ?? 64;
+  return visionLearner(data, [size, size, rasterChannels(raster)], options);
 }
 
 export interface SegmentationLearnerOptions {
