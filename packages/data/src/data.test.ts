@@ -13,7 +13,7 @@ import { columnLabel, parentFolderLabel, regexLabel } from './labellers';
 import { batchesOf, ItemDataLoader, type Batch } from './loaders';
 import { folderItems, readIdxFile } from './node';
 import { Pipeline } from './pipeline';
-import { folderSplitter, randomSplitter } from './splitters';
+import { folderSplitter, groupSplitter, randomSplitter } from './splitters';
 import { Vocab } from './vocab';
 
 describe('vocabularies, labellers and splitters', () => {
@@ -43,6 +43,21 @@ describe('vocabularies, labellers and splitters', () => {
     expect(a.valid).not.toEqual(c.valid);
     expect(a.valid).toHaveLength(10);
     expect([...a.train, ...a.valid].sort((x, y) => x - y)).toEqual(items);
+  });
+
+  it('the group splitter keeps each group on one side, and with one item a group splits as the random splitter', () => {
+    // 12 recordings of 1 to 5 windows each
+    const items = Array.from({ length: 12 }, (_, recording) => Array.from({ length: 1 + (recording % 5) }, () => `r${recording}`)).flat();
+    const split = groupSplitter((item: string) => item, { validPct: 0.25, seed: 7 })(items);
+    const side = new Map<string, Set<string>>();
+    split.train.forEach((index) => side.set(items[index]!, (side.get(items[index]!) ?? new Set()).add('train')));
+    split.valid.forEach((index) => side.set(items[index]!, (side.get(items[index]!) ?? new Set()).add('valid')));
+    expect([...side.values()].every((sides) => sides.size === 1)).toBe(true);
+    expect(new Set(split.valid.map((index) => items[index])).size).toBe(3); // a quarter of the 12 recordings
+    expect([...split.train, ...split.valid].sort((x, y) => x - y)).toEqual(items.map((_, index) => index));
+    const single = Array.from({ length: 50 }, (_, i) => i);
+    expect(groupSplitter((item: number) => String(item), { validPct: 0.2, seed: 3 })(single)).toEqual(randomSplitter({ validPct: 0.2, seed: 3 })(single));
+    expect(() => groupSplitter((item: number) => String(item), { validPct: 1 })).toThrow('groupSplitter: validPct must be between 0 and 1, not 1');
   });
 
   it('the folder splitter follows train/ and valid/ folders', () => {

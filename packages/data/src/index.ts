@@ -6,7 +6,7 @@ export { describe, isArrayItem, Pipeline } from './pipeline';
 export type { ArrayItem, Transform, TransformContext } from './pipeline';
 export { categoryBlock, DataBlock } from './data-block';
 export type { BatchStep, BlockDataLoaders, CategoryBlock, DataBlockOptions, DataLoadersOptions } from './data-block';
-export { columnSplitter, folderSplitter, functionSplitter, randomSplitter } from './splitters';
+export { columnSplitter, folderSplitter, functionSplitter, groupSplitter, randomSplitter } from './splitters';
 export type { Splitter } from './splitters';
 export { columnLabel, parentFolderLabel, regexLabel } from './labellers';
 export type { Labeller } from './labellers';

@@ -15,6 +15,30 @@ export function randomSplitter<Item>(options: { validPct?: number; seed?: number
   };
 }
 
+/**
+ * A random share of the groups for validation, each group whole on one side (scikit-learn's `GroupShuffleSplit`):
+ * the windows of one recording, the pictures of one patient. With one item per group it splits exactly as
+ * {@link randomSplitter} does with the same seed.
+ */
+export function groupSplitter<Item>(groupOf: (item: Item, index: number) => string, options: { validPct?: number; seed?: number } = {}): Splitter<Item> {
+  const { validPct = 0.2, seed = 42 } = options;
+  if (!(validPct > 0 && validPct < 1)) throw new ConfigError(`groupSplitter: validPct must be between 0 and 1, not ${validPct}`);
+  return (items) => {
+    const groups = new Map<string, number>();
+    const groupIndex = items.map((item, index) => {
+      const key = groupOf(item, index);
+      let found = groups.get(key);
+      if (found === undefined) groups.set(key, (found = groups.size));
+      return found;
+    });
+    const order = new Random(seed).shuffleInPlace(Array.from({ length: groups.size }, (_, i) => i));
+    const inValid = new Set(order.slice(0, Math.round(groups.size * validPct)));
+    const result = { train: [] as number[], valid: [] as number[] };
+    groupIndex.forEach((group, index) => (inValid.has(group) ? result.valid : result.train).push(index));
+    return result;
+  };
+}
+
 /** Splits by a function of each item: true for validation. */
 export function functionSplitter<Item>(isValid: (item: Item, index: number) => boolean): Splitter<Item> {
   return (items) => {

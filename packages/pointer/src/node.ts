@@ -4,9 +4,9 @@ import {
   DataBlock,
   DataError,
   functionSplitter,
+  groupSplitter,
   parentFolderLabel,
   Pipeline,
-  randomSplitter,
   Random,
   type ArrayItem,
   type ItemDataLoader,
@@ -67,20 +67,32 @@ export interface PointerItem {
 }
 
 export interface PointerFolderOptions {
-  /** How recordings are cut into samples; `whole` keeps each recording as one sample. Default whole. */
-  window?: WindowOptions | 'whole';
-  /** How samples are drawn; with `fit: 'screen'` or `'both'`, `screen` is the size for recordings that carry none (and bounds their coordinates). */
-  raster?: RasterOptions;
+  /**
+   * How recordings are cut into samples; `whole` keeps each recording as one sample. `auto`: whole recordings
+   * when the median recording holds at most {@link AUTO_WINDOW_EVENTS} usable events, else windows of 50 events
+   * (a picture of thousands of strokes is a blot). Default whole.
+   */
+  window?: WindowOptions | 'whole' | 'auto';
+  /**
+   * How samples are drawn; with `fit: 'screen'` or `'both'`, `screen` is the size for recordings that carry none
+   * (and bounds their coordinates). `fit: 'auto'`: the bounding box for whole recordings; for windows both the box
+   * and the screen (a window in its own box no longer shows where it was) when every recording's screen size is
+   * known, else the box. `size: 'auto'`: 48 pixels for whole recordings, 32 for windows.
+   */
+  raster?: Omit<RasterOptions, 'fit' | 'size'> & { fit?: RasterOptions['fit'] | 'auto'; size?: number | 'auto' };
   /** Label by parent folder (default), or from a map of file name (or path) → label (e.g. read from a CSV). */
   labels?: 'folder' | ReadonlyMap<string, string>;
-  /** Files whose samples are validation ones (e.g. whole sessions); default a random share of samples. */
+  /** Files whose samples are validation ones; default a random share of the recordings, each with all its windows. */
   isValid?: (file: string) => boolean;
   validPct?: number;
-  batchSize?: number;
+  batchSize?: number | ((trainItems: number) => number);
   seed?: number;
   /** Most samples kept per file (evenly spaced), to bound very long sessions. */
   maxPerFile?: number;
 }
+
+/** `window: 'auto'` cuts recordings into windows when the median one holds more usable events than this. */
+export const AUTO_WINDOW_EVENTS = 500;
 
 export interface PointerDataLoaders {
   train: ItemDataLoader<PointerItem>;
@@ -89,6 +101,9 @@ export interface PointerDataLoaders {
   /** What cleaning repaired or dropped, summed over every file. */
   cleaning: CleanReport;
   preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+  /** The recordings read, and what the `auto` choices chose, in words. */
+  recordings: number;
+  why: string[];
   /** Walks one training sample through rasterizing and labelling. */
   summary(): Promise<string[]>;
 }
@@ -98,8 +113,7 @@ export interface PointerDataLoaders {
  * cut into windows and rasterized into `[size, size, 3]` pictures (6 channels for `fit: 'both'`) for the image models.
  */
 export async function pointerFolderDataLoaders(root: string, options: PointerFolderOptions = {}): Promise<PointerDataLoaders> {
-  const { window = 'whole', batchSize = 32, validPct = 0.2, seed = 42 } = options;
-  const raster: RasterOptions = { size: 64, ...options.raster };
+  const { batchSize = 32, validPct = 0.2, seed = 42 } = options;
   const byFolder = parentFolderLabel();
   const labelOf = (item: PointerItem) => {
     if (options.labels === undefined || options.labels === 'folder') return byFolder(item.file);
@@ -107,20 +121,26 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
     if (label === undefined) throw new DataError('no label for this recording in the labels file', { file: item.file });
     return label;
   };
+  // every recording read and cleaned first: the auto choices look at all of them
+  const files = (await folderItems(root)).filter((file) => /\.(json|csv)$/i.test(file) || !/\.[^/\\]+$/.test(basename(file)));
+  if (files.length === 0) throw new DataError('no pointer recordings (.json, .csv or Balabit session files) in the folder', { file: root });
   const cleaning: CleanReport = { reordered: 0, duplicates: 0, invalid: 0, outOfRange: 0 };
+  const recordings: Array<{ file: string; events: PointerSample[]; screen?: { width: number; height: number } }> = [];
+  for (const file of files) {
+    const recording = await readRecordingFile(file);
+    // a recording without its screen size (Balabit) is bounded by the raster's screen, when one is given
+    const screen = recording.screen ?? options.raster?.screen;
+    const { events, report } = cleanEvents(recording.events, screen);
+    for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
+    recordings.push({ file, events, screen });
+  }
+  const { window, raster, why } = resolvePointerChoices(recordings, options);
   const shape = [raster.size!, raster.size!, rasterChannels(raster)];
   const block = new DataBlock<string, PointerItem>({
     itemsName: 'samples',
-    async getItems(folder) {
-      const files = (await folderItems(folder)).filter((file) => /\.(json|csv)$/i.test(file) || !/\.[^/\\]+$/.test(basename(file)));
-      if (files.length === 0) throw new DataError('no pointer recordings (.json, .csv or Balabit session files) in the folder', { file: folder });
+    getItems() {
       const items: PointerItem[] = [];
-      for (const file of files) {
-        const recording = await readRecordingFile(file);
-        // a recording without its screen size (Balabit) is bounded by the raster's screen, when one is given
-        const screen = recording.screen ?? raster.screen;
-        const { events, report } = cleanEvents(recording.events, screen);
-        for (const key of Object.keys(cleaning) as Array<keyof CleanReport>) cleaning[key] += report[key];
+      for (const { file, events, screen } of recordings) {
         let windows = samplesOf(events, window);
         if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
           const step = windows.length / options.maxPerFile;
@@ -128,7 +148,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
         }
         windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen }));
       }
-      if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: folder });
+      if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: root });
       return items;
     },
     itemName: (item) => `${item.file} (window ${item.window})`,
@@ -136,10 +156,43 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
       { name: `rasterize ${raster.size}×${raster.size}, ${shape[2]} channels`, encode: (item: PointerItem): ArrayItem => ({ data: rasterize(item.events, { ...raster, screen: item.screen }), shape }) },
     ]),
     target: categoryBlock(labelOf),
-    splitter: options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file)) : randomSplitter<PointerItem>({ validPct, seed }),
+    // the windows of one recording stay together, so validation reads recordings the model never saw
+    splitter: options.isValid ? functionSplitter<PointerItem>((item) => options.isValid!(item.file)) : groupSplitter<PointerItem>((item) => item.file, { validPct, seed }),
   });
   const loaders = await block.dataLoaders(root, { batchSize, seed });
-  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, summary: loaders.summary };
+  recordings.length = 0; // the windows keep what they need
+  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, recordings: files.length, why, summary: loaders.summary };
+}
+
+/** The `auto` window, fit and size of {@link pointerFolderDataLoaders}, from the recordings, with the reasons. */
+function resolvePointerChoices(
+  recordings: ReadonlyArray<{ events: readonly PointerSample[]; screen?: { width: number; height: number } }>,
+  options: PointerFolderOptions,
+): { window: WindowOptions | 'whole'; raster: RasterOptions; why: string[] } {
+  const why: string[] = [];
+  let window = options.window ?? 'whole';
+  if (window === 'auto') {
+    const counts = recordings.map((recording) => recording.events.length).sort((a, b) => a - b);
+    const median = counts[Math.floor(counts.length / 2)] ?? 0;
+    window = median > AUTO_WINDOW_EVENTS ? { by: 'events', size: 50 } : 'whole';
+    why.push(`window: ${window === 'whole' ? 'whole recordings' : 'windows of 50 events'} (the median recording has ${median} usable events; windows above ${AUTO_WINDOW_EVENTS})`);
+  }
+  const windowed = window !== 'whole';
+  const { fit: fitOption = 'bbox', size: sizeOption = 64, ...rest } = options.raster ?? {};
+  let fit = fitOption;
+  if (fit === 'auto') {
+    const screens = recordings.every((recording) => recording.screen !== undefined);
+    fit = windowed && screens ? 'both' : 'bbox';
+    why.push(
+      `fit: ${fit === 'both' ? 'both the box and the screen (six channels: a window in its own box no longer shows where it was)' : 'each sample in its own box'}${windowed && !screens ? ' (some recordings carry no screen size: --screen WxH draws them on the screen too)' : ''}`,
+    );
+  }
+  let size = sizeOption;
+  if (size === 'auto') {
+    size = windowed ? 32 : 48;
+    why.push(`size: ${size}×${size} pixels (${windowed ? 'windows' : 'whole recordings'})`);
+  }
+  return { window, raster: { ...rest, fit, size }, why };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Random } from '@kindling/data';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -138,6 +138,32 @@ describe('pointer data block', () => {
     expect(windows.train.size + windows.valid.size).toBeGreaterThan(12 * 3 - 1);
     writeFileSync(join(root, 'bot', 'notes.json'), 'not json');
     await expect(pointerFolderDataLoaders(root)).rejects.toThrow(`${join(root, 'bot', 'notes.json')}: not JSON`);
+  });
+
+  it('auto: long recordings become windows of 50 events drawn in the box and on the screen, split by recording; short ones stay whole', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-long-'));
+    const random = new Random(4);
+    for (const kind of ['human', 'bot'] as const) {
+      mkdirSync(join(root, kind));
+      for (let n = 0; n < 5; n++) writeFileSync(join(root, kind, `${kind}-${n}.json`), serializeRecording(synthesizePointer(kind, random, { moves: 40 })));
+    }
+    const auto = { window: 'auto', raster: { fit: 'auto', size: 'auto' } } as const;
+    const data = await pointerFolderDataLoaders(root, { ...auto, validPct: 0.2, batchSize: 8, maxPerFile: 12, seed: 2 });
+    expect(data.preprocessing.window).toEqual({ by: 'events', size: 50 });
+    expect(data.preprocessing.raster).toMatchObject({ fit: 'both', size: 32 });
+    expect(data.why.join('\n')).toMatch(/^window: windows of 50 events \(the median recording has \d+ usable events; windows above 500\)\nfit: both the box and the screen/);
+    const filesOf = (items: ReadonlyArray<{ file: string }>) => new Set(items.map((item) => item.file));
+    const [train, valid] = [filesOf(data.train.options.items), filesOf(data.valid.options.items)];
+    expect(valid.size).toBe(2); // a fifth of the 10 recordings, each with all its windows
+    expect([...valid].some((file) => train.has(file))).toBe(false);
+    const perFile = new Map<string, number>();
+    for (const item of [...data.train.options.items, ...data.valid.options.items]) perFile.set(item.file, (perFile.get(item.file) ?? 0) + 1);
+    expect(Math.max(...perFile.values())).toBe(12); // a long recording capped at 12 evenly spaced windows
+    // without the screen sizes the windows are drawn in their box only, and the reason says how to add the screen
+    const shortRoot = await generatePointerDataset(join(root, 'short'), { perClass: 6, seed: 3 });
+    const short = await pointerFolderDataLoaders(shortRoot, auto);
+    expect(short.preprocessing).toMatchObject({ window: 'whole', raster: { fit: 'bbox', size: 48 } });
+    expect(short.train.size + short.valid.size).toBe(12);
   });
 });
 

@@ -44,8 +44,14 @@ export async function writeClassifierRun(options: {
   training: Record<string, unknown>;
   /** The validation accuracy of the answers the bundle gives, when they are not the model's plain ones (test-time augmentation). */
   servedAccuracy?: number;
+  /**
+   * The answers the bundle gives when they are not one per model input (a recording answered by its windows): their
+   * accuracy, that of always answering their commonest class, and the name the plain accuracy is kept under.
+   */
+  served?: { accuracy: number; majority: { accuracy: number; label: string }; plainName: string };
 }): Promise<{ accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } }> {
-  const { learner, model, task, outputDirectory, training, servedAccuracy } = options;
+  const { learner, model, task, outputDirectory, training, served } = options;
+  const servedAccuracy = served?.accuracy ?? options.servedAccuracy;
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
   const accuracy = servedAccuracy ?? final.metrics.accuracy!;
@@ -53,7 +59,7 @@ export async function writeClassifierRun(options: {
   const metrics = {
     validLoss: final.validLoss,
     accuracy,
-    ...(servedAccuracy === undefined ? {} : { accuracyWithoutTta: final.metrics.accuracy }),
+    ...(servedAccuracy === undefined ? {} : { [served?.plainName ?? 'accuracyWithoutTta']: final.metrics.accuracy }),
     mostConfused: interpretation.mostConfused(),
     ...(familiar === undefined ? {} : { notSure: familiar.heldOut }),
   };
@@ -61,7 +67,7 @@ export async function writeClassifierRun(options: {
   await saveBundle(await createBundle(model, withFamiliarity, { metrics, training }), outputDirectory);
   await writeFileAtomic(join(outputDirectory, 'confusion-matrix.png'), await renderConfusionMatrixPng(interpretation.classes, interpretation.confusionMatrix));
   await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
-  return { accuracy, majority: majorityOf(interpretation.confusionMatrix, task.labels), notSure: familiar?.heldOut };
+  return { accuracy, majority: served?.majority ?? majorityOf(interpretation.confusionMatrix, task.labels), notSure: familiar?.heldOut };
 }
 
 /** At most this many training inputs are described for the bundle's familiarity. */

@@ -1,5 +1,7 @@
+import { Random } from '@kindling/data';
+import { serializeRecording, synthesizePointer } from '@kindling/pointer';
 import { generatePointerDataset } from '@kindling/pointer/node';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -49,12 +51,53 @@ describe('kindling train pointer', () => {
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
   }, 240_000);
 
+  it('with the auto defaults, cuts long sessions into windows, holds out whole recordings and scores them as the bundle answers', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-long-'));
+    const writeSessions = (folder: string, perClass: number, seed: number) => {
+      const random = new Random(seed);
+      for (const kind of ['bot', 'human'] as const) {
+        mkdirSync(join(folder, kind), { recursive: true });
+        for (let n = 0; n < perClass; n++) writeFileSync(join(folder, kind, `${kind}-${n}.json`), serializeRecording(synthesizePointer(kind, random, { moves: 40 })));
+      }
+      return folder;
+    };
+    const lines: string[] = [];
+    const out = join(root, 'out');
+    const result = await trainPointer(writeSessions(join(root, 'long'), 10, 5), {
+      ...options(out),
+      window: 'auto',
+      fit: 'auto',
+      size: 'auto',
+      epochs: 'auto',
+      batchSize: 'auto',
+      maxWindows: 20,
+      validPct: 0.2,
+      log: (line) => lines.push(line),
+    });
+    const report = lines.join('\n');
+    expect(report).toMatch(/in 2 classes: bot, human/);
+    expect(report).toMatch(/\(windows of 16 and 4 recordings\)/);
+    expect(report).toMatch(/^window: windows of 50 events/m);
+    expect(report).toMatch(/^fit: both the box and the screen/m);
+    expect(report).toMatch(/^schedule: \d+ training items → batch 16 .*, \d+ epochs \(at least 600 steps/m);
+    expect(report).toMatch(/^validation recordings: \d of 4 right \(\d+\.\d%\), each answered by its windows' mean probabilities/m);
+    expect(result.windowAccuracy).toBeGreaterThan(0.8);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.75); // 3 of the 4 held-out recordings at least
+    const metrics = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')).metrics;
+    expect(metrics).toMatchObject({ accuracy: result.accuracy, windowAccuracy: result.windowAccuracy });
+    // the bundle cuts new sessions the same way and answers each with its windows' mean
+    expect(await predictedAccuracy(out, writeSessions(join(root, 'fresh'), 5, 55))).toBeGreaterThanOrEqual(0.8);
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('--max-windows must be a whole number of at least 1, not 0');
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
+  }, 240_000);
+
   it('parses window and screen options and refuses bad ones', async () => {
     await expect(trainPointer(undefined, { ...options(mkdtempSync(join(tmpdir(), 'kindling-pointer-bad-'))), dynamics: 'cubic' })).rejects.toThrow("--dynamics must be linear or log, not 'cubic'");
     expect(parseWindow('events:50')).toEqual({ by: 'events', size: 50 });
     expect(parseWindow('time:5000')).toEqual({ by: 'time', duration: 5000 });
     expect(parseScreen('1920x1080')).toEqual({ width: 1920, height: 1080 });
     expect(() => parseScreen('wide')).toThrow("--screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not 'wide'");
-    expect(() => parseWindow('minutes:2')).toThrow("--window must be whole, actions, events:<count> or time:<milliseconds>, not 'minutes:2'");
+    expect(parseWindow('auto')).toBe('auto');
+    expect(() => parseWindow('minutes:2')).toThrow("--window must be auto, whole, actions, events:<count> or time:<milliseconds>, not 'minutes:2'");
   });
 });

@@ -2,27 +2,39 @@ import { checkpointing, planOf } from './checkpointing';
 import { reporters, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
+import { trainingBudget, type Learner } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
+import * as tf from '@tensorflow/tfjs';
 import { rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { epochTable, reportClassifierRun, writeClassifierRun } from './classifier-report';
+import { finishedEpoch } from './outcome';
 import { architectureWidths, pointerLearner } from './learners';
 
 export interface TrainPointerOptions extends RecipeOptions {
   labels?: string;
+  /** File names matching this regex are the validation recordings (default: a random share of the recordings). */
+  validRegex?: string;
+  /** `whole`, `events:<count>`, `time:<ms>`, `actions`, or `auto`: windows of 50 events when the median recording is long. */
   window: string;
-  size: number;
+  /** Picture side, or `auto`: 48 for whole recordings, 32 for windows. */
+  size: number | 'auto';
+  /** `bbox`, `screen`, `both`, or `auto`: the box for whole recordings, both for windows when the screen size is known. */
   fit: string;
+  /** Most windows kept per recording, evenly spaced (a long session does not crowd out the rest). Default 100. */
+  maxWindows?: number;
   /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen` or `both`. */
   screen?: string;
   /** `linear` or `log`: how speed and acceleration become brightness. Default linear. */
   dynamics?: string;
-  epochs: number;
+  /** Epochs, or `auto`: enough for {@link POINTER_MIN_STEPS} steps, 6–30 epochs. */
+  epochs: number | 'auto';
   lr: number;
-  batchSize: number;
+  /** Samples per batch, or `auto`: about 32 batches an epoch, 16–128 samples. */
+  batchSize: number | 'auto';
   arch: string;
   seed: number;
   validPct: number;
@@ -30,7 +42,10 @@ export interface TrainPointerOptions extends RecipeOptions {
 }
 
 export interface TrainPointerResult {
+  /** Validation accuracy of the bundle's answers: per recording (its windows' mean probabilities) when recordings are cut into windows. */
   accuracy: number;
+  /** With windows, the accuracy of single windows. */
+  windowAccuracy?: number;
   /** False when the model does not beat always answering the most common class. */
   beatsBaseline: boolean;
   classes: string[];
@@ -42,12 +57,31 @@ export function defaultPointerDirectory(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'pointer-v1');
 }
 
-/** `--window whole | events:50 | time:5000 | actions` → window options. */
-export function parseWindow(value: string): WindowOptions | 'whole' {
-  if (value === 'whole') return 'whole';
+/**
+ * Steps `--epochs auto` trains for at least. The earlier fixed 6 epochs at batch 32 gave the generated sessions 42
+ * steps; Balabit's windows were read best after about 2,500 steps at batch 32 (`pnpm bench pointer`), about 600 at
+ * batch 128.
+ */
+export const POINTER_MIN_STEPS = 600;
+
+/** The pointer schedule: `auto` batch and epochs sized by the training samples. */
+function pointerBudget(items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) {
+  return trainingBudget({
+    items,
+    batchSize: options.batchSize === 'auto' ? undefined : options.batchSize,
+    epochs: options.epochs === 'auto' ? undefined : options.epochs,
+    batchBounds: [16, 128],
+    minSteps: POINTER_MIN_STEPS,
+    epochBounds: [6, 30],
+  });
+}
+
+/** `--window auto | whole | events:50 | time:5000 | actions` → window options. */
+export function parseWindow(value: string): WindowOptions | 'whole' | 'auto' {
+  if (value === 'whole' || value === 'auto') return value;
   if (value === 'actions') return { by: 'actions' };
   const match = /^(events|time):(\d+)$/.exec(value);
-  if (match === null) throw new ConfigError(`--window must be whole, actions, events:<count> or time:<milliseconds>, not '${value}'`);
+  if (match === null) throw new ConfigError(`--window must be auto, whole, actions, events:<count> or time:<milliseconds>, not '${value}'`);
   return match[1] === 'events' ? { by: 'events', size: Number(match[2]) } : { by: 'time', duration: Number(match[2]) };
 }
 
@@ -62,11 +96,13 @@ export function parseScreen(value: string): { width: number; height: number } {
 export async function trainPointer(folder: string | undefined, options: TrainPointerOptions): Promise<TrainPointerResult> {
   const { say, warn } = reporters(options);
   const widths = architectureWidths(options.arch);
-  if (!['bbox', 'screen', 'both'].includes(options.fit)) throw new ConfigError(`--fit must be bbox, screen or both, not '${options.fit}'`);
+  if (!['auto', 'bbox', 'screen', 'both'].includes(options.fit)) throw new ConfigError(`--fit must be auto, bbox, screen or both, not '${options.fit}'`);
   const dynamics = (['linear', 'log'] as const).find((scale) => scale === (options.dynamics ?? 'linear'));
   if (dynamics === undefined) throw new ConfigError(`--dynamics must be linear or log, not '${options.dynamics}'`);
   const window = parseWindow(options.window);
   if (options.screen !== undefined) parseScreen(options.screen);
+  if (options.maxWindows !== undefined && !(Number.isInteger(options.maxWindows) && options.maxWindows >= 1)) throw new ConfigError(`--max-windows must be a whole number of at least 1, not ${options.maxWindows}`);
+  const validRegex = options.validRegex === undefined ? undefined : compileValidRegex(options.validRegex);
   let labels: Map<string, string> | undefined;
   if (options.labels !== undefined) {
     const rows = await readCsvFile(options.labels);
@@ -82,31 +118,94 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       await generatePointerDataset(root, { perClass: 150, seed: 1 });
     }
   }
-  const raster = { size: options.size, fit: options.fit as 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) };
-  const data = await pointerFolderDataLoaders(resolve(root), { window, raster, labels, validPct: options.validPct, batchSize: options.batchSize, seed: options.seed });
-  say(`${data.train.size} training and ${data.valid.size} validation samples in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
+  const data = await pointerFolderDataLoaders(resolve(root), {
+    window,
+    raster: { size: options.size, fit: options.fit as 'auto' | 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) },
+    labels,
+    validPct: options.validPct,
+    isValid: validRegex === undefined ? undefined : (file) => validRegex.test(basename(file)),
+    maxPerFile: options.maxWindows ?? 100,
+    batchSize: options.batchSize === 'auto' ? (items) => pointerBudget(items, options).batchSize : options.batchSize,
+    seed: options.seed,
+  });
+  const { raster } = data.preprocessing;
+  const windowed = data.preprocessing.window !== 'whole';
+  const recordingsOf = (items: ReadonlyArray<{ file: string }>) => new Set(items.map((item) => item.file)).size;
+  say(
+    `${data.train.size} training and ${data.valid.size} validation samples${windowed ? ` (windows of ${recordingsOf(data.train.options.items)} and ${recordingsOf(data.valid.options.items)} recordings)` : ''} in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`,
+  );
+  for (const line of data.why) say(line);
   const { reordered, duplicates, invalid, outOfRange } = data.cleaning;
   if (reordered + duplicates + invalid + outOfRange > 0) say(`cleaning: ${reordered} events put back in time order, dropped ${duplicates} duplicates, ${invalid} with NaN, ${outOfRange} off screen`);
+  const budget = pointerBudget(data.train.size, options); // the same sizing the data block used for its batches
+  say(`schedule: ${budget.why}`);
 
   const { learner, model } = pointerLearner(data, { arch: widths, seed: options.seed, callbacks: options.callbacks });
   try {
     const outputDirectory = resolve(options.out);
-    const resuming = await checkpointing(options, planOf('pointer', folder, options));
-    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    const resuming = await checkpointing(options, planOf('pointer', folder, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
+    await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     say(epochTable(learner, ['accuracy']));
+    // the bundle answers a recording with its windows' mean probabilities: that is the accuracy to report
+    const perRecording = windowed ? await recordingAccuracy(learner, data.valid.options.items, data.vocab.labels) : undefined;
+    if (perRecording !== undefined) {
+      say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows' mean probabilities as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
+    }
     const run = await writeClassifierRun({
       learner,
       model,
       task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
       outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed },
+      training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed },
+      ...(perRecording === undefined ? {} : { served: { accuracy: perRecording.accuracy, majority: perRecording.majority, plainName: 'windowAccuracy' } }),
     });
     const example = data.valid.options.items[0]!;
-    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), options.size));
+    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), raster.size!));
     const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'sample.png' });
-    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
+    return {
+      accuracy: run.accuracy,
+      ...(perRecording === undefined ? {} : { windowAccuracy: finishedEpoch(learner).metrics.accuracy! }),
+      beatsBaseline: beats,
+      classes: data.vocab.labels.slice(),
+      outputDirectory,
+    };
   } finally {
     learner.dispose();
     model.dispose();
   }
+}
+
+/** `--valid-regex`, compiled, or a one-line error. */
+function compileValidRegex(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new ConfigError(`--valid-regex is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The validation accuracy per recording, each answered by its windows' mean class probabilities (as the bundle
+ * answers a recording), and that of always answering the commonest recording class.
+ */
+async function recordingAccuracy(learner: Learner, items: ReadonlyArray<{ file: string }>, labels: readonly string[]) {
+  const { predictions, targets } = await learner.getPredictions();
+  const probabilities = tf.tidy(() => tf.softmax(predictions.reshape([targets.shape[0]!, -1])));
+  const [values, actual] = await Promise.all([probabilities.data(), targets.data()]);
+  tf.dispose([predictions, targets, probabilities]);
+  const classes = labels.length;
+  const recordings = new Map<string, { sum: Float64Array; label: number }>();
+  items.forEach((item, index) => {
+    let entry = recordings.get(item.file);
+    if (entry === undefined) recordings.set(item.file, (entry = { sum: new Float64Array(classes), label: actual[index]! }));
+    for (let k = 0; k < classes; k++) entry.sum[k]! += values[index * classes + k]!;
+  });
+  let right = 0;
+  const counts = new Array<number>(classes).fill(0);
+  for (const { sum, label } of recordings.values()) {
+    counts[label]!++;
+    if (sum.indexOf(Math.max(...sum)) === label) right++;
+  }
+  const commonest = counts.indexOf(Math.max(...counts));
+  return { right, recordings: recordings.size, accuracy: right / recordings.size, majority: { accuracy: counts[commonest]! / recordings.size, label: labels[commonest]! } };
 }
