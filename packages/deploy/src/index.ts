@@ -13,7 +13,7 @@ export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredict
 export type { ImageDecoder, ImageInput, ImageLimits, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';
 export type { SoundInput } from './sound-predictor';
-export { PointerPredictor } from './pointer-predictor';
+export { combineWindows, PointerPredictor } from './pointer-predictor';
 export type { PointerClassification, PointerInput } from './pointer-predictor';
 export { TabularPredictor } from './tabular-predictor';
 export type { TabularAnswer } from './tabular-predictor';

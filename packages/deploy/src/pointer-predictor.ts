@@ -8,12 +8,29 @@ import type { PointerTask } from './tasks';
 /** A recording (object or its JSON text). */
 export type PointerInput = PointerRecording | string;
 
-/** A pointer answer: the windows' mean probabilities, and how many windows voted. */
+/** A pointer answer: the windows' combined probabilities ({@link combineWindows}), and how many windows voted. */
 export interface PointerClassification extends Classification {
   windows: number;
 }
 
-/** A mouse recording → cleaned, cut into windows as in training, each drawn; the windows' probabilities averaged. */
+/**
+ * The class probabilities of a recording from those of its windows (`count × classes`, row by row): their geometric
+ * mean, normalized — the mean of the windows' log-probabilities, each window independent evidence as naive Bayes
+ * combines it, so a class one window firmly rules out loses even where two others favour it. One window gives its own
+ * probabilities. On Balabit mouse sessions (`pnpm bench defaults`, three folds of ten held-out sessions): 24 of 30
+ * right against 23 of 30 with the arithmetic mean.
+ */
+export function combineWindows(probabilities: ArrayLike<number>, classes: number): Float32Array {
+  const count = probabilities.length / classes;
+  const logs = new Float64Array(classes);
+  for (let w = 0; w < count; w++) for (let k = 0; k < classes; k++) logs[k]! += Math.log(Math.max(probabilities[w * classes + k]!, 1e-12)) / count;
+  const top = Math.max(...logs);
+  let total = 0;
+  for (let k = 0; k < classes; k++) total += (logs[k] = Math.exp(logs[k]! - top));
+  return Float32Array.from(logs, (value) => value / total);
+}
+
+/** A mouse recording → cleaned, cut into windows as in training, each drawn; the windows' probabilities combined ({@link combineWindows}). */
 export class PointerPredictor extends Predictor<PointerInput, PointerClassification, Float32Array[], PointerTask> {
   readonly kind = 'pointer';
 
@@ -40,10 +57,9 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     const classes = this.task.labels.length;
     let start = 0;
     return prepared.map((windows) => {
-      const mean = new Float32Array(classes);
-      for (let w = 0; w < windows.length; w++) for (let k = 0; k < classes; k++) mean[k]! += values[(start + w) * classes + k]! / windows.length;
+      const combined = combineWindows(values.subarray(start * classes, (start + windows.length) * classes), classes);
       start += windows.length;
-      const answer = { ...classify(mean, this.task.labels, 1)[0]!, windows: windows.length };
+      const answer = { ...classify(combined, this.task.labels, 1)[0]!, windows: windows.length };
       const notSure = this.doubt(windows, answer.confidence, [size, size, channels]);
       return notSure === undefined ? answer : { ...answer, notSure };
     });

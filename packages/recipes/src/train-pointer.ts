@@ -4,6 +4,7 @@ import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { trainingBudget, type Learner } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
+import { combineWindows } from '@kindling/deploy';
 import * as tf from '@tensorflow/tfjs';
 import { rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
@@ -42,7 +43,7 @@ export interface TrainPointerOptions extends RecipeOptions {
 }
 
 export interface TrainPointerResult {
-  /** Validation accuracy of the bundle's answers: per recording (its windows' mean probabilities) when recordings are cut into windows. */
+  /** Validation accuracy of the bundle's answers: per recording (its windows' probabilities combined) when recordings are cut into windows. */
   accuracy: number;
   /** With windows, the accuracy of single windows. */
   windowAccuracy?: number;
@@ -146,10 +147,10 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     const resuming = await checkpointing(options, planOf('pointer', folder, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
     await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     say(epochTable(learner, ['accuracy']));
-    // the bundle answers a recording with its windows' mean probabilities: that is the accuracy to report
+    // the bundle answers a recording with its windows' probabilities combined: that is the accuracy to report
     const perRecording = windowed ? await recordingAccuracy(learner, data.valid.options.items, data.vocab.labels) : undefined;
     if (perRecording !== undefined) {
-      say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows' mean probabilities as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
+      say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows together (their probabilities' geometric mean) as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
     }
     const run = await writeClassifierRun({
       learner,
@@ -185,8 +186,8 @@ function compileValidRegex(source: string): RegExp {
 }
 
 /**
- * The validation accuracy per recording, each answered by its windows' mean class probabilities (as the bundle
- * answers a recording), and that of always answering the commonest recording class.
+ * The validation accuracy per recording, each answered by its windows' combined probabilities as the bundle answers
+ * a recording (`combineWindows`), and that of always answering the commonest recording class.
  */
 async function recordingAccuracy(learner: Learner, items: ReadonlyArray<{ file: string }>, labels: readonly string[]) {
   const { predictions, targets } = await learner.getPredictions();
@@ -194,17 +195,18 @@ async function recordingAccuracy(learner: Learner, items: ReadonlyArray<{ file: 
   const [values, actual] = await Promise.all([probabilities.data(), targets.data()]);
   tf.dispose([predictions, targets, probabilities]);
   const classes = labels.length;
-  const recordings = new Map<string, { sum: Float64Array; label: number }>();
+  const recordings = new Map<string, { rows: number[]; label: number }>();
   items.forEach((item, index) => {
-    let entry = recordings.get(item.file);
-    if (entry === undefined) recordings.set(item.file, (entry = { sum: new Float64Array(classes), label: actual[index]! }));
-    for (let k = 0; k < classes; k++) entry.sum[k]! += values[index * classes + k]!;
+    const entry = recordings.get(item.file) ?? { rows: [], label: actual[index]! };
+    entry.rows.push(index);
+    recordings.set(item.file, entry);
   });
   let right = 0;
   const counts = new Array<number>(classes).fill(0);
-  for (const { sum, label } of recordings.values()) {
+  for (const { rows, label } of recordings.values()) {
     counts[label]!++;
-    if (sum.indexOf(Math.max(...sum)) === label) right++;
+    const combined = combineWindows(Float32Array.from(rows.flatMap((row) => Array.from(values.subarray(row * classes, (row + 1) * classes)))), classes);
+    if (combined.indexOf(Math.max(...combined)) === label) right++;
   }
   const commonest = counts.indexOf(Math.max(...counts));
   return { right, recordings: recordings.size, accuracy: right / recordings.size, majority: { accuracy: counts[commonest]! / recordings.size, label: labels[commonest]! } };
