@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,19 +203,67 @@ function fsddRows(work: string): string[][] {
 }
 
 /**
+ * Balabit mouse dynamics: `kindling train pointer` with its defaults on the ten users' training sessions, each fold
+ * holding out every user's k-th session (sorted by name; `KINDLING_BENCH_BALABIT_FOLDS`, default 1,2,3), beside the peer on the same split (`sklearn_pointer.py`:
+ * movement statistics of the same windows, gradient boosting). The flags say what the files are (their screen)
+ * and which sessions are held out; the row's figure is per held-out session, as the bundle answers a recording.
+ */
+function balabitRows(work: string, peers: boolean): string[][] {
+  const root = join(datasetsRoot(), 'pointer', 'balabit', 'training_files');
+  const users = readdirSync(root).filter((entry) => statSync(join(root, entry)).isDirectory()).sort();
+  const folds = (process.env.KINDLING_BENCH_BALABIT_FOLDS ?? '1,2,3').split(',').map(Number);
+  const [ourSessions, peerSessions]: [number[], number[]] = [[], []];
+  const rows = folds.map((fold) => {
+    const held = users.map((user) => readdirSync(join(root, user)).sort()[fold - 1]).filter((session): session is string => session !== undefined);
+    const out = join(work, `balabit-${fold}`);
+    const started = performance.now();
+    const flags = extraFlags('KINDLING_BENCH_POINTER_FLAGS');
+    const result = spawnSync(process.execPath, [CLI, 'train', 'pointer', root, '--screen', '1920x1080', '--valid-regex', `^(${held.join('|')})$`, '--out', out, ...flags], { encoding: 'utf8' });
+    if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train pointer failed: ${result.stderr.trim().split('\n').at(-1)}`);
+    const seconds = (performance.now() - started) / 1000;
+    const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as {
+      metrics: { accuracy: number; windowAccuracy?: number };
+      training: { epochs: number; batchSize: number };
+      task: { preprocessing: { window: unknown; raster: { fit: string; size: number } } };
+    };
+    const { raster } = manifest.task.preprocessing;
+    const peer = peers ? runPythonBaseline<{ window: number; session: number; sessions: number }>('sklearn_pointer.py', [root, held.join(',')]) : undefined;
+    const ours = manifest.metrics.accuracy;
+    ourSessions.push(ours);
+    if (peer !== undefined) peerSessions.push(peer.session);
+    return [
+      `Balabit, fold ${fold}: ${held.length} held-out sessions, one per user (windows ${manifest.metrics.windowAccuracy === undefined ? 'n/a' : percent(manifest.metrics.windowAccuracy)}${peer === undefined ? '' : `, peer ${percent(peer.window)}`})`,
+      percent(ours),
+      `${JSON.stringify(manifest.task.preprocessing.window)}, ${raster.fit} ${raster.size}px, ${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}`,
+      seconds.toFixed(1),
+      peer === undefined ? 'n/a' : `${percent(peer.session)} (boosting on movement statistics)`,
+      '',
+      peer === undefined ? '' : ours >= peer.session - 0.01 ? 'yes' : `no (${((ours - peer.session) * 100).toFixed(1)} points)`,
+    ];
+  });
+  if (folds.length > 1) {
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const [ours, peer] = [mean(ourSessions), peerSessions.length === folds.length ? mean(peerSessions) : undefined];
+    rows.push([`Balabit, the ${folds.length} folds`, percent(ours), '', '', peer === undefined ? 'n/a' : percent(peer), '', peer === undefined ? '' : ours >= peer - 0.01 ? 'yes' : `no (${((ours - peer) * 100).toFixed(1)} points)`]);
+  }
+  return rows;
+}
+
+/**
  * `pnpm bench defaults`: the CLI with its defaults (no tuning flags) on tables nobody tuned it for, each beside
  * scikit-learn's logistic regression and gradient boosting trained on the same file and scored on the same test
- * rows in the same run. Today: UCI Adult subsampled to 700 and 3,000 rows (three draws each) and whole.
+ * rows in the same run: tables (Adult subsampled and whole, scikit-learn's small tables), pictures (Fashion-MNIST,
+ * digits), sounds (FSDD, each speaker held out) and mouse sessions (Balabit).
  */
 export async function benchDefaults(): Promise<void> {
-  const added = Object.entries({ tables: process.env.KINDLING_BENCH_FLAGS, pictures: process.env.KINDLING_BENCH_IMAGE_FLAGS, recordings: process.env.KINDLING_BENCH_SOUND_FLAGS })
+  const added = Object.entries({ tables: process.env.KINDLING_BENCH_FLAGS, pictures: process.env.KINDLING_BENCH_IMAGE_FLAGS, recordings: process.env.KINDLING_BENCH_SOUND_FLAGS, 'mouse sessions': process.env.KINDLING_BENCH_POINTER_FLAGS })
     .filter(([, flags]) => flags !== undefined && flags.trim() !== '')
     .map(([kind, flags]) => `${kind} with ${flags!.trim()}`);
   console.log(`\n## Defaults on data nobody tuned for: \`kindling train <task> <data>\`, ${added.length === 0 ? 'no tuning flags' : added.join('; ')}\n`);
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
-  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, tables, fashion, digits (image: both), sound, and
+  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, tables, fashion, digits (image: both), sound, balabit, and
   // fashion-all (all of Fashion-MNIST, only by name)
   const chosen = process.env.KINDLING_BENCH_DEFAULTS?.split(',').flatMap((kind) => (kind.trim() === 'image' ? ['fashion', 'digits'] : [kind.trim()]));
   const runs = (kind: string) => chosen === undefined || chosen.includes(kind);
@@ -272,6 +320,10 @@ export async function benchDefaults(): Promise<void> {
     if (runs('sound')) {
       if (existsSync(join(datasetsRoot(), 'audio', 'fsdd', 'recordings'))) rows.push(...fsddRows(work));
       else console.log('no FSDD recordings (set KINDLING_DATASETS): their rows are skipped');
+    }
+    if (runs('balabit')) {
+      if (existsSync(join(datasetsRoot(), 'pointer', 'balabit', 'training_files'))) rows.push(...balabitRows(work, peers));
+      else console.log('no Balabit sessions (set KINDLING_DATASETS): their rows are skipped');
     }
     printTable(['training data', 'Kindling defaults (test accuracy)', 'what the defaults chose', 'seconds', 'peer', 'peer', 'within 1 point of the better peer'], rows);
   } finally {

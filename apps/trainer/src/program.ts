@@ -169,7 +169,7 @@ const TRAIN_COMMANDS: TrainCommand[] = [
       flag('--fit <how>', "bbox (each sample's own extent), screen (the whole screen), both (the two pictures as six channels) or auto (bbox for whole recordings; both for windows when the screen size is known)", 'auto'),
       flag('--screen <WxH>', 'with --fit screen or both: the screen size of recordings that carry none (Balabit: 1920x1080)'),
       flag('--dynamics <scale>', 'speed and acceleration as brightness: linear or log (spreads slow real-world movements)', 'linear'),
-      shared.epochs('auto', 'enough for 600 steps, 6–30 epochs'),
+      shared.epochs('auto', 'enough for 1,200 steps, 6–30 epochs'),
       shared.lr(5e-3),
       shared.batchSize('samples', 'auto', 'about 32 batches an epoch, 16–128 samples'),
       shared.arch('resnet-tiny'),

@@ -1,4 +1,4 @@
-import type { Callback } from '@kindling/learner';
+import { trainingBudget, type Callback, type TrainingBudget } from '@kindling/learner';
 import type { CheckpointFlags } from './checkpointing';
 
 /**
@@ -18,4 +18,16 @@ export interface RecipeOptions extends CheckpointFlags {
 export function reporters(options: RecipeOptions): { say: (line: string) => void; warn: (line: string) => void } {
   const say = options.log ?? (() => {});
   return { say, warn: options.warn ?? say };
+}
+
+/**
+ * A picture recipe's schedule: `--epochs` and `--batch-size` as given, or sized by the training items when `auto`
+ * (batches of about a 32nd of the items within `batchBounds`, at least `minSteps` steps within `epochBounds`).
+ */
+export function sizedSchedule(
+  items: number,
+  options: { epochs: number | 'auto'; batchSize: number | 'auto' },
+  sizing: { batchBounds: readonly [number, number]; minSteps: number; epochBounds: readonly [number, number] },
+): TrainingBudget {
+  return trainingBudget({ items, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, epochs: options.epochs === 'auto' ? undefined : options.epochs, ...sizing });
 }

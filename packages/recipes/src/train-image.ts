@@ -1,9 +1,9 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, type RecipeOptions } from './recipe';
+import { reporters, sizedSchedule, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
-import { lrFindChart, trainingBudget } from '@kindling/learner';
+import { lrFindChart } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { transferModel } from '@kindling/models';
 import { ARCHITECTURES, imageLearner } from './learners';
@@ -46,16 +46,7 @@ export interface TrainImageResult {
 }
 
 /** The image schedule: `auto` batch and epochs sized by the training pictures (at least 1,000 steps). */
-function imageBudget(items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) {
-  return trainingBudget({
-    items,
-    batchSize: options.batchSize === 'auto' ? undefined : options.batchSize,
-    epochs: options.epochs === 'auto' ? undefined : options.epochs,
-    batchBounds: [16, 128],
-    minSteps: 1000,
-    epochBounds: [5, 40],
-  });
-}
+const imageBudget = (items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) => sizedSchedule(items, options, { batchBounds: [16, 128], minSteps: 1000, epochBounds: [5, 40] });
 
 /** Where the default image set is drawn the first time `pnpm start` runs. */
 export function defaultDatasetDirectory(): string {

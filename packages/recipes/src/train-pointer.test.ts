@@ -79,7 +79,7 @@ describe('kindling train pointer', () => {
     expect(report).toMatch(/\(windows of 16 and 4 recordings\)/);
     expect(report).toMatch(/^window: windows of 50 events/m);
     expect(report).toMatch(/^fit: both the box and the screen/m);
-    expect(report).toMatch(/^schedule: \d+ training items → batch 16 .*, \d+ epochs \(at least 600 steps/m);
+    expect(report).toMatch(/^schedule: \d+ training items → batch 16 .*, \d+ epochs \(at least 1200 steps/m);
     expect(report).toMatch(/^validation recordings: \d of 4 right \(\d+\.\d%\), each answered by its windows together/m);
     expect(result.windowAccuracy).toBeGreaterThan(0.8);
     expect(result.accuracy).toBeGreaterThanOrEqual(0.75); // 3 of the 4 held-out recordings at least
