@@ -1,3 +1,4 @@
+import { ConfigError } from '@kindling/data';
 import { trainingBudget, type Callback, type TrainingBudget } from '@kindling/learner';
 import type { CheckpointFlags } from './checkpointing';
 
@@ -30,4 +31,31 @@ export function sizedSchedule(
   sizing: { batchBounds: readonly [number, number]; minSteps: number; epochBounds: readonly [number, number] },
 ): TrainingBudget {
   return trainingBudget({ items, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, epochs: options.epochs === 'auto' ? undefined : options.epochs, ...sizing });
+}
+
+/** A regular expression given on the command line (`--label-regex`, `--valid-regex`), or a one-line error naming the flag. */
+export function flagRegex(value: string, flag: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (error) {
+    throw new ConfigError(`${flag} is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A `--valid-regex` test on file names that remembers whether any matched: `noneMatched(error)` turns the error of a
+ * split with no validation side into one that names the regex (a typo in it is the likely cause), and leaves others.
+ */
+export function validByName(source: string, nameOf: (file: string) => string): { isValid: (file: string) => boolean; noneMatched: (error: unknown) => unknown } {
+  const pattern = flagRegex(source, '--valid-regex');
+  let [asked, matched] = [false, false];
+  return {
+    isValid: (file) => {
+      const hit = pattern.test(nameOf(file));
+      [asked, matched] = [true, matched || hit];
+      return hit;
+    },
+    // only an error of the split itself (every file read and asked, none matched); one before it is its own
+    noneMatched: (error) => (asked && !matched ? new ConfigError(`--valid-regex '${source}' matches no file name in the folder: nothing would be held out for validation`) : error),
+  };
 }

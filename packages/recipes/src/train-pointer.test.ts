@@ -89,6 +89,10 @@ describe('kindling train pointer', () => {
     expect(await predictedAccuracy(out, writeSessions(join(root, 'fresh'), 5, 55))).toBeGreaterThanOrEqual(0.8);
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('--max-windows must be a whole number of at least 1, not 0');
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow("--valid-regex '^nobody-' matches no file name in the folder: nothing would be held out for validation");
+    // a file that cannot be read is still named, not blamed on the regex
+    writeFileSync(join(root, 'long', 'bot', 'broken.json'), '{');
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow(`${join(root, 'long', 'bot', 'broken.json')}: not JSON`);
   }, 240_000);
 
   it('parses window and screen options and refuses bad ones', async () => {

@@ -1,5 +1,5 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, sizedSchedule, type RecipeOptions } from './recipe';
+import { reporters, sizedSchedule, validByName, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import type { Learner } from '@kindling/learner';
@@ -95,7 +95,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   const window = parseWindow(options.window);
   if (options.screen !== undefined) parseScreen(options.screen);
   if (options.maxWindows !== undefined && !(Number.isInteger(options.maxWindows) && options.maxWindows >= 1)) throw new ConfigError(`--max-windows must be a whole number of at least 1, not ${options.maxWindows}`);
-  const validRegex = options.validRegex === undefined ? undefined : compileValidRegex(options.validRegex);
+  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => basename(file));
   let labels: Map<string, string> | undefined;
   if (options.labels !== undefined) {
     const rows = await readCsvFile(options.labels);
@@ -116,10 +116,12 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     raster: { size: options.size, fit: options.fit as 'auto' | 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) },
     labels,
     validPct: options.validPct,
-    isValid: validRegex === undefined ? undefined : (file) => validRegex.test(basename(file)),
+    isValid: valid?.isValid,
     maxPerFile: options.maxWindows ?? 100,
     batchSize: options.batchSize === 'auto' ? (items) => pointerBudget(items, options).batchSize : options.batchSize,
     seed: options.seed,
+  }).catch((error: unknown) => {
+    throw valid === undefined ? error : valid.noneMatched(error);
   });
   const { raster } = data.preprocessing;
   const windowed = data.preprocessing.window !== 'whole';
@@ -165,15 +167,6 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   } finally {
     learner.dispose();
     model.dispose();
-  }
-}
-
-/** `--valid-regex`, compiled, or a one-line error. */
-function compileValidRegex(source: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch (error) {
-    throw new ConfigError(`--valid-regex is not a regular expression: ${(error as Error).message}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, type RecipeOptions } from './recipe';
+import { flagRegex, reporters, validByName, type RecipeOptions } from './recipe';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
 import { ConfigError } from '@kindling/data';
@@ -62,14 +62,6 @@ export function defaultSoundDirectory(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kindling', 'datasets', 'sounds-v1');
 }
 
-function regex(value: string, option: string): RegExp {
-  try {
-    return new RegExp(value);
-  } catch (error) {
-    throw new ConfigError(`${option} is not a regular expression: ${(error as Error).message}`);
-  }
-}
-
 /** `kindling train sound [folder]`: recordings → log-mel spectrogram images → an image classifier. */
 export async function trainSound(folder: string | undefined, options: TrainSoundOptions): Promise<TrainSoundResult> {
   const { say, warn } = reporters(options);
@@ -78,8 +70,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   const normalize = options.normalize ?? 'example';
   if (normalize !== 'example' && normalize !== 'bands') throw new ConfigError(`--normalize must be example or bands, not '${normalize}'`);
   if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
-  const label = options.labelRegex === undefined ? 'folder' : regex(options.labelRegex, '--label-regex');
-  const valid = options.validRegex === undefined ? undefined : regex(options.validRegex, '--valid-regex');
+  const label = options.labelRegex === undefined ? 'folder' : flagRegex(options.labelRegex, '--label-regex');
+  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!);
 
   let root = folder;
   if (root === undefined) {
@@ -91,7 +83,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   }
   const data = await soundFolderDataLoaders(resolve(root), {
     label,
-    isValid: valid ? (file) => valid.test(file.split(/[\\/]/).at(-1)!) : undefined,
+    isValid: valid?.isValid,
     validPct: options.validPct,
     batchSize: options.batchSize,
     seed: options.seed,
@@ -104,6 +96,8 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       normalize,
       spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale as MelScale, mfcc: options.mfcc },
     },
+  }).catch((error: unknown) => {
+    throw valid === undefined ? error : valid.noneMatched(error);
   });
   say(`${data.train.size} training and ${data.valid.size} validation recordings in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
