@@ -81,5 +81,7 @@ describe('kindling train segment', () => {
     writeFileSync(join(root, 'colours.txt'), 'background #000000\nshape\n');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'colours.txt') })).rejects.toThrow("'shape' has no colour, but other classes do");
     await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '^section-' })).rejects.toThrow("--valid-regex '^section-' matches no file name in the folder: nothing would be held out for validation");
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, type RecipeOptions } from './recipe';
+import { reporters, validByName, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
@@ -93,7 +93,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
   const { codes, palette } = await readCodes(codesFile);
   const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
-  const validRegex = options.validRegex === undefined ? undefined : new RegExp(options.validRegex);
+  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => basename(file));
   const data = await segmentationDataLoaders(resolve(images), resolve(masks!), {
     codes,
     maskMode,
@@ -102,9 +102,11 @@ export async function trainSegment(images: string | undefined, masks: string | u
     size: options.size,
     batchSize: options.batchSize,
     validPct: options.validPct,
-    isValid: validRegex ? (file) => validRegex.test(basename(file)) : undefined,
+    isValid: valid?.isValid,
     crop: options.crop,
     seed: options.seed,
+  }).catch((error: unknown) => {
+    throw valid === undefined ? error : valid.noneMatched(error);
   });
   const ignoreIndex = data.voidIndex;
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
