@@ -101,8 +101,7 @@ export interface PointerDataLoaders {
   /** What cleaning repaired or dropped, summed over every file. */
   cleaning: CleanReport;
   preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
-  /** The recordings read, and what the `auto` choices chose, in words. */
-  recordings: number;
+  /** What the `auto` choices chose, and why, in words. */
   why: string[];
   /** Walks one training sample through rasterizing and labelling. */
   summary(): Promise<string[]>;
@@ -161,7 +160,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   });
   const loaders = await block.dataLoaders(root, { batchSize, seed });
   recordings.length = 0; // the windows keep what they need
-  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, recordings: files.length, why, summary: loaders.summary };
+  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, why, summary: loaders.summary };
 }
 
 /** The `auto` window, fit and size of {@link pointerFolderDataLoaders}, from the recordings, with the reasons. */

@@ -42,24 +42,22 @@ export async function writeClassifierRun(options: {
   task: TaskSpec & { labels: string[] };
   outputDirectory: string;
   training: Record<string, unknown>;
-  /** The validation accuracy of the answers the bundle gives, when they are not the model's plain ones (test-time augmentation). */
-  servedAccuracy?: number;
   /**
-   * The answers the bundle gives when they are not one per model input (a recording answered by its windows): their
-   * accuracy, that of always answering their commonest class, and the name the plain accuracy is kept under.
+   * The answers the bundle gives when they are not the model's plain ones (test-time augmentation; a recording
+   * answered by its windows): their validation accuracy, the name the plain accuracy is kept under in the metrics,
+   * and, when they are not one per model input, the accuracy of always answering their commonest class.
    */
-  served?: { accuracy: number; majority: { accuracy: number; label: string }; plainName: string };
+  served?: { accuracy: number; plainName: string; majority?: { accuracy: number; label: string } };
 }): Promise<{ accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } }> {
   const { learner, model, task, outputDirectory, training, served } = options;
-  const servedAccuracy = served?.accuracy ?? options.servedAccuracy;
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
-  const accuracy = servedAccuracy ?? final.metrics.accuracy!;
+  const accuracy = served?.accuracy ?? final.metrics.accuracy!;
   const familiar = await familiarityFrom(learner.data, interpretation);
   const metrics = {
     validLoss: final.validLoss,
     accuracy,
-    ...(servedAccuracy === undefined ? {} : { [served?.plainName ?? 'accuracyWithoutTta']: final.metrics.accuracy }),
+    ...(served === undefined ? {} : { [served.plainName]: final.metrics.accuracy }),
     mostConfused: interpretation.mostConfused(),
     ...(familiar === undefined ? {} : { notSure: familiar.heldOut }),
   };

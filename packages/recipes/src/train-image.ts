@@ -126,7 +126,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
     const run = await writeClassifierRun({
       learner,
       model,
-      servedAccuracy,
+      ...(servedAccuracy === undefined ? {} : { served: { accuracy: servedAccuracy, plainName: 'accuracyWithoutTta' } }),
       task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
       outputDirectory,
       training: {
