@@ -1,6 +1,7 @@
 import { Random } from '@kindling/data';
 import { serializeRecording, synthesizePointer } from '@kindling/pointer';
 import { generatePointerDataset } from '@kindling/pointer/node';
+import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,7 @@ describe('kindling train pointer', () => {
     };
     const lines: string[] = [];
     const out = join(root, 'out');
+    const before = tf.memory().numTensors;
     const result = await trainPointer(writeSessions(join(root, 'long'), 10, 5), {
       ...options(out),
       window: 'auto',
@@ -74,6 +76,7 @@ describe('kindling train pointer', () => {
       validPct: 0.2,
       log: (line) => lines.push(line),
     });
+    expect(tf.memory().numTensors).toBe(before); // the run, the per-recording scoring included, leaves no tensor behind
     const report = lines.join('\n');
     expect(report).toMatch(/in 2 classes: bot, human/);
     expect(report).toMatch(/\(windows of 16 and 4 recordings\)/);
