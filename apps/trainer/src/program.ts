@@ -1,6 +1,6 @@
 import { progressBar } from '@kindling/learner/node';
 import { ARCHITECTURES, NO_BETTER_THAN_BASELINE } from '@kindling/recipes';
-import { trainCollab, trainImage, trainPointer, trainSegment, trainSound, trainTabular } from '@kindling/recipes/node';
+import { MEDIUM_MODEL_PICTURES, trainCollab, trainImage, trainPointer, trainSegment, trainSound, trainTabular } from '@kindling/recipes/node';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { predict, serveBundle } from './predict';
@@ -83,13 +83,13 @@ const TRAIN_COMMANDS: TrainCommand[] = [
     flags: [
       shared.size('side of the square the pictures are resized to', 32),
       flag('--method <method>', 'how pictures become square: crop, pad or squish', 'crop'),
-      shared.epochs('auto', 'enough for 1,000 steps, 5–40 epochs'),
+      shared.epochs('auto', 'enough for 1,000 steps, 8–40 epochs'),
       shared.lr(),
       flag('--find-lr', 'run the learning-rate finder and train at its suggestion', false),
       flag('--tta', 'test-time augmentation: the bundle answers with the average of each picture and its mirror image (when training flips)', false),
       flag('--flip <when>', 'horizontal flips in training: auto (only when mirrored training pictures stay nearest their own class), yes or no', 'auto'),
       shared.batchSize('pictures', 'auto', 'about 32 batches an epoch, 16–128 pictures'),
-      shared.arch('resnet-small'),
+      flag('--arch <name>', `architecture: auto (resnet-small under ${MEDIUM_MODEL_PICTURES.toLocaleString('en-US')} training pictures, else resnet-medium), ${Object.keys(ARCHITECTURES).join(', ')}`, 'auto'),
       flag('--pretrained <path-or-url>', 'a pretrained tfjs layers model (model.json path, file:// or http(s):// URL) to fine-tune'),
       flag('--cut-at <layer>', 'the pretrained layer whose output feeds the new head'),
       shared.seed(),

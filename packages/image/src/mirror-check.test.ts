@@ -127,3 +127,50 @@ describe('the image folder data block decides flips by the check', () => {
     expect(asked.mirrored).toBeLessThan(78);
   });
 });
+
+describe('the image folder data block sizes augmentation by the pictures a class has', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu', log: false });
+  });
+
+  /** `bar` and `slab` glyphs as `train/` (perClass each) and `valid/` (4 each) PNG folders. */
+  async function barsAndSlabs(perClass: number): Promise<string> {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-bars-'));
+    for (const [split, count, seed] of [['train', perClass, 6], ['valid', 4, 7]] as const) {
+      const set = glyphs(['bar', 'slab'], count, seed);
+      for (const name of ['bar', 'slab']) mkdirSync(join(root, split, name), { recursive: true });
+      await Promise.all(set.pictures.map((picture, i) => sharp(Buffer.from(picture), { raw: { width: SIDE, height: SIDE, channels: 1 } }).png().toFile(join(root, split, set.labels[i] === 0 ? 'bar' : 'slab', `${i}.png`))));
+    }
+    return root;
+  }
+
+  /** The share of one training batch's pictures that are exactly a training picture or its mirror image. */
+  async function untouchedShare(root: string): Promise<{ share: number; affine: { on: boolean; why: string } }> {
+    const data = await imageFolderDataLoaders(root, { size: SIDE, channels: 1, batchSize: 64, seed: 5, stats: { mean: [0], std: [1] } });
+    const key = (picture: ArrayLike<number>) => Array.from(picture, (value) => Math.round(value)).join(',');
+    const known = new Set<string>();
+    for (const file of data.train.options.items) {
+      const original = new Uint8Array(await sharp(file).greyscale().raw().toBuffer());
+      known.add(key(original));
+      known.add(key(original.map((_, i) => original[Math.floor(i / SIDE) * SIDE + SIDE - 1 - (i % SIDE)]!)));
+    }
+    const batches = batchesOf(data.train)[Symbol.asyncIterator]();
+    const batch = (await batches.next()).value as { inputs: tf.Tensor; targets: tf.Tensor };
+    await batches.return?.(undefined);
+    const pixels = (await batch.inputs.mul(255).data()) as Float32Array;
+    tf.dispose([batch.inputs, batch.targets]);
+    const count = pixels.length / (SIDE * SIDE);
+    let untouched = 0;
+    for (let k = 0; k < count; k++) if (known.has(key(pixels.subarray(k * SIDE * SIDE, (k + 1) * SIDE * SIDE)))) untouched++;
+    return { share: untouched / count, affine: data.affine };
+  }
+
+  it('a small set is rotated, zoomed and relit in training; from 1,000 pictures a class, only flipped', async () => {
+    const small = await untouchedShare(await barsAndSlabs(40));
+    expect(small.affine).toEqual({ on: true, why: 'rotation, zoom and lighting (40 training pictures a class, under 1,000)' });
+    expect(small.share).toBeLessThan(0.3);
+    const big = await untouchedShare(await barsAndSlabs(1000));
+    expect(big.affine).toEqual({ on: false, why: 'no rotation, zoom or lighting (1,000 training pictures a class, at least 1,000)' });
+    expect(big.share).toBe(1);
+  }, 60_000);
+});

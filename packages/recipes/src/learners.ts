@@ -4,10 +4,11 @@ import { HEAD_LAYER, resnet, unet } from '@kindling/models';
 import { rasterChannels, type RasterOptions } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 
-/** The ResNet sizes a recipe knows by name: filters of its three stages. */
+/** The ResNet sizes a recipe knows by name: filters of each stage (each stage after the first halves the picture). */
 export const ARCHITECTURES: Readonly<Record<string, readonly number[]>> = {
   'resnet-tiny': [8, 16, 32],
   'resnet-small': [16, 32, 64],
+  'resnet-medium': [16, 32, 64, 128],
   resnet: [32, 64, 128],
 };
 
@@ -26,7 +27,7 @@ export interface ClassifierData {
 }
 
 export interface ClassifierLearnerOptions {
-  /** A ResNet by name (`resnet-tiny`, `resnet-small`, `resnet`) or its stages' filters. Default `resnet-small`. */
+  /** A ResNet by name (`resnet-tiny`, `resnet-small`, `resnet-medium`, `resnet`) or its stages' filters. Default `resnet-small`. */
   arch?: string | readonly number[];
   /** A model of your own (a pretrained body with a new head: `transferModel`) instead of a ResNet. */
   model?: tf.LayersModel;

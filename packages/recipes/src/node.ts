@@ -9,7 +9,7 @@ export { checkpointing, planOf } from './checkpointing';
 export type { CheckpointFlags } from './checkpointing';
 export { epochTable, notSureLine, reportClassifierRun, writeClassifierRun } from './classifier-report';
 export type { RecipeOptions } from './recipe';
-export { defaultDatasetDirectory, trainImage } from './train-image';
+export { defaultDatasetDirectory, MEDIUM_MODEL_PICTURES, trainImage } from './train-image';
 export type { TrainImageOptions, TrainImageResult } from './train-image';
 export { defaultSoundDirectory, trainSound } from './train-sound';
 export type { TrainSoundOptions, TrainSoundResult } from './train-sound';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
-import { trainImage, type TrainImageOptions } from './train-image';
+import { chooseArchitecture, trainImage, type TrainImageOptions } from './train-image';
 
 const options = (out: string): TrainImageOptions => ({
   size: 24,
@@ -26,6 +26,12 @@ beforeAll(async () => {
 });
 
 describe('kindling train image', () => {
+  it('--arch auto: three stages under 10,000 training pictures, a fourth from there; a name asked for is kept', () => {
+    expect(chooseArchitecture('auto', 9_999)).toEqual({ name: 'resnet-small', why: 'resnet-small (16-32-64 filters; 9,999 training pictures, under 10,000)' });
+    expect(chooseArchitecture('auto', 60_000)).toEqual({ name: 'resnet-medium', why: 'resnet-medium (16-32-64-128 filters; 60,000 training pictures, at least 10,000)' });
+    expect(chooseArchitecture('resnet', 60_000).name).toBe('resnet');
+  });
+
   it('trains on a folder and exports the model, its kindling.json, a confusion matrix and a loss curve', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-trainer-'));
     await generateShapesDataset(join(root, 'shapes'), { perClass: 12, size: 32, seed: 4 });

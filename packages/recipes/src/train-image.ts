@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 export interface TrainImageOptions extends RecipeOptions {
   size: number;
   method: string;
-  /** Epochs, or `auto`: enough for 1,000 steps, 5–40 epochs. */
+  /** Epochs, or `auto`: enough for 1,000 steps, 8–40 epochs. */
   epochs: number | 'auto';
   lr?: number;
   findLr: boolean;
@@ -45,8 +45,21 @@ export interface TrainImageResult {
   lr: number;
 }
 
-/** The image schedule: `auto` batch and epochs sized by the training pictures (at least 1,000 steps). */
-const imageBudget = (items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) => sizedSchedule(items, options, { batchBounds: [16, 128], minSteps: 1000, epochBounds: [5, 40] });
+/**
+ * The image schedule: `auto` batch and epochs sized by the training pictures (at least 1,000 steps, at least 8
+ * epochs: a big set trains its bigger model longer than the steps alone ask).
+ */
+const imageBudget = (items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) => sizedSchedule(items, options, { batchBounds: [16, 128], minSteps: 1000, epochBounds: [8, 40] });
+
+/** From this many training pictures, `--arch auto` chooses a fourth ResNet stage (`resnet-medium`); below, `resnet-small`. */
+export const MEDIUM_MODEL_PICTURES = 10_000;
+
+/** `--arch auto`: the ResNet a training set of this many pictures gets, and why. */
+export function chooseArchitecture(arch: string, pictures: number): { name: string; why: string } {
+  if (arch !== 'auto') return { name: arch, why: `${arch} (asked for)` };
+  const name = pictures >= MEDIUM_MODEL_PICTURES ? 'resnet-medium' : 'resnet-small';
+  return { name, why: `${name} (${ARCHITECTURES[name]!.join('-')} filters; ${pictures.toLocaleString('en-US')} training pictures, ${pictures >= MEDIUM_MODEL_PICTURES ? 'at least' : 'under'} ${MEDIUM_MODEL_PICTURES.toLocaleString('en-US')})` };
+}
 
 /** Where the default image set is drawn the first time `pnpm start` runs. */
 export function defaultDatasetDirectory(): string {
@@ -59,9 +72,8 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   const { say, warn } = reporters(options);
   assertResizeMethod(options.method);
   if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
-  const widths = ARCHITECTURES[options.arch];
-  if (widths === undefined && options.pretrained === undefined) {
-    throw new ConfigError(`unknown --arch '${options.arch}': choose ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
+  if (options.arch !== 'auto' && ARCHITECTURES[options.arch] === undefined && options.pretrained === undefined) {
+    throw new ConfigError(`unknown --arch '${options.arch}': choose auto, ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
   }
   const flip = options.flip ?? 'auto';
   if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
@@ -87,7 +99,10 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
   const budget = imageBudget(data.train.size, options); // the same sizing the data block used for its batches
   say(`schedule: ${budget.why}`);
-  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}`);
+  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}; ${data.affine.why}`);
+  const architecture = chooseArchitecture(options.arch, data.train.size);
+  const widths = ARCHITECTURES[architecture.name];
+  if (options.pretrained === undefined) say(`model: ${architecture.why}`);
 
   const pretrained = options.pretrained ? transferModel(await loadLayersModel(options.pretrained), { classes: data.vocab.size, cutAt: options.cutAt, seed: options.seed }) : undefined;
   const { learner, model } = imageLearner(data, { arch: widths, model: pretrained, seed: options.seed, callbacks: options.callbacks });
@@ -136,6 +151,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         batchSize: budget.batchSize,
         seed: options.seed,
         flip: data.flip.on,
+        affine: data.affine.on,
         tta: servedAccuracy !== undefined,
       },
     });
