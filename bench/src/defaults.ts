@@ -49,39 +49,49 @@ function kindlingDefaults(train: string, test: string, out: string, target = 'in
   const flags = extraFlags('KINDLING_BENCH_FLAGS');
   const result = spawnSync(process.execPath, [CLI, 'train', 'tabular', train, '--target', target, '--test', test, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train tabular failed: ${result.stderr.trim().split('\n').at(-1)}`);
-  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { test: { accuracy: number } }; training: { epochs: number; batchSize: number; dropout: number } };
-  const { epochs, batchSize, dropout } = manifest.training;
-  return { accuracy: manifest.metrics.test.accuracy, schedule: `${epochs} epochs, batch ${batchSize}, dropout ${dropout}` };
+  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { test: { accuracy: number } }; training: { epochs: number; batchSize: number; dropout: number; layers: number[]; refit?: boolean } };
+  const { epochs, batchSize, dropout, layers, refit } = manifest.training;
+  return { accuracy: manifest.metrics.test.accuracy, schedule: `${epochs} epochs, batch ${batchSize}, layers ${layers.join('-')}, dropout ${dropout}${refit ? ', refit on every row' : ''}` };
 }
 
 /**
  * Small tables scikit-learn ships (breast cancer: 569 tumours, 30 measurements; wine: 178 wines, 13
- * measurements, 3 cultivars), each split 75/25 by class three times (`sklearn_tables.py`): tables of a kind the
- * project never tuned for, with the peers on the same files.
+ * measurements, 3 cultivars), each split 75/25 by class `KINDLING_BENCH_TABLE_SPLITS` times (default 10,
+ * `sklearn_tables.py`): tables of a kind the project never tuned for, with the peers on the same files. A row per
+ * split, then a row per table with the means over its splits, which the 1-point bar reads: 45 test wines resolve
+ * 2.2 points, so one split's verdict is one wine's luck (boosting itself scores 93.3–100% by split).
  */
 function smallTableRows(work: string): string[][] {
+  const splits = Number(process.env.KINDLING_BENCH_TABLE_SPLITS ?? 10);
   const rows: string[][] = [];
-  for (const seed of [0, 1, 2]) {
+  const scores = new Map<string, { ours: number[]; logistic: number[]; boosting: number[]; rows: number; seconds: number }>();
+  for (let seed = 0; seed < splits; seed++) {
     const files = runPythonBaseline<Record<string, { train: string; test: string; rows: number }>>('sklearn_tables.py', [work, String(seed), 'breast-cancer', 'wine']);
     for (const [name, set] of Object.entries(files)) {
       const started = performance.now();
       const ours = kindlingDefaults(set.train, set.test, join(work, `out-${name}-${seed}`), 'label');
       const seconds = (performance.now() - started) / 1000;
       const peer = runPythonBaseline<{ logistic: number; boosting: number }>('sklearn_table.py', [set.train, set.test, 'label']);
-      const best = Math.max(peer.logistic, peer.boosting);
-      rows.push([
-        `${name === 'wine' ? 'Wine' : 'Breast cancer'}, ${set.rows} rows (split ${seed + 1})`,
-        percent(ours.accuracy),
-        ours.schedule,
-        seconds.toFixed(1),
-        `${percent(peer.logistic)} (logistic)`,
-        `${percent(peer.boosting)} (boosting)`,
-        ours.accuracy >= best - 0.01 ? 'yes' : `no (${((ours.accuracy - best) * 100).toFixed(1)} points)`,
-      ]);
+      const table = scores.get(name) ?? { ours: [], logistic: [], boosting: [], rows: set.rows, seconds: 0 };
+      table.ours.push(ours.accuracy);
+      table.logistic.push(peer.logistic);
+      table.boosting.push(peer.boosting);
+      table.seconds += seconds;
+      scores.set(name, table);
+      rows.push([`${tableName(name)}, ${set.rows} rows (split ${seed + 1})`, percent(ours.accuracy), ours.schedule, seconds.toFixed(1), `${percent(peer.logistic)} (logistic)`, `${percent(peer.boosting)} (boosting)`, verdict(ours.accuracy, Math.max(peer.logistic, peer.boosting))]);
     }
+  }
+  for (const [name, table] of scores) {
+    const [ours, logistic, boosting] = [mean(table.ours), mean(table.logistic), mean(table.boosting)];
+    rows.push([`**${tableName(name)}, the mean of ${splits} splits**`, `**${percent(ours)}**`, '', table.seconds.toFixed(1), `${percent(logistic)} (logistic)`, `${percent(boosting)} (boosting)`, `**${verdict(ours, Math.max(logistic, boosting))}**`]);
   }
   return rows;
 }
+
+const tableName = (name: string) => (name === 'wine' ? 'Wine' : 'Breast cancer');
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+/** Issue 20's bar: at or above the better peer minus 1 point. */
+const verdict = (ours: number, best: number) => (ours >= best - 0.01 ? 'yes' : `no (${((ours - best) * 100).toFixed(1)} points)`);
 
 const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
 
@@ -126,7 +136,7 @@ async function pictureRow(work: string, peers: boolean, data: { name: string; ke
   const result = spawnSync(process.execPath, [CLI, 'train', 'image', root, '--out', out, ...flags], { encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train image failed: ${result.stderr.trim().split('\n').at(-1)}`);
   const seconds = (performance.now() - started) / 1000;
-  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number; flip: boolean } };
+  const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number; flip: boolean; affine?: boolean; architecture: { resnet?: number[] } } };
   let peer: { svm: number; logistic: number } | undefined;
   if (peers) {
     const files = ['train.bin', 'train-labels.bin', 'test.bin', 'test-labels.bin'].map((name) => join(work, `${data.key}-${name}`));
@@ -138,11 +148,11 @@ async function pictureRow(work: string, peers: boolean, data: { name: string; ke
   return [
     data.name,
     percent(accuracy),
-    `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, flips ${manifest.training.flip ? 'on' : 'off'}`,
+    `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, ResNet ${manifest.training.architecture.resnet?.join('-') ?? '(transfer)'}, flips ${manifest.training.flip ? 'on' : 'off'}, rotation/zoom/lighting ${manifest.training.affine ? 'on' : 'off'}`,
     seconds.toFixed(1),
     peer === undefined ? 'n/a' : `${percent(peer.logistic)} (logistic)`,
     peer === undefined ? 'n/a' : `${percent(peer.svm)} (RBF SVM)`,
-    best === undefined ? '' : accuracy >= best - 0.01 ? 'yes' : `no (${((accuracy - best) * 100).toFixed(1)} points)`,
+    best === undefined ? '' : verdict(accuracy, best),
   ];
 }
 
@@ -197,8 +207,8 @@ function fsddRows(work: string): string[][] {
     const speed = manifest.training.speed > 0 ? `speed ±${Math.round(manifest.training.speed * 100)}%` : 'no speed perturbation';
     return [`FSDD, speaker ${speaker} held out (500 recordings)`, percent(manifest.metrics.accuracy), `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, ${speed}`, seconds.toFixed(1), '', '', ''];
   });
-  const mean = accuracies.reduce((sum, value) => sum + value, 0) / accuracies.length;
-  rows.push(['FSDD, average over the held-out speakers', percent(mean), '', '', 'goal 80%', '', mean >= 0.8 ? 'yes' : 'no']);
+  const average = mean(accuracies);
+  rows.push(['FSDD, average over the held-out speakers', percent(average), '', '', 'goal 80%', '', average >= 0.8 ? 'yes' : 'no']);
   return rows;
 }
 
@@ -238,13 +248,12 @@ function balabitRows(work: string, peers: boolean): string[][] {
       seconds.toFixed(1),
       peer === undefined ? 'n/a' : `${percent(peer.session)} (boosting on movement statistics)`,
       '',
-      peer === undefined ? '' : ours >= peer.session - 0.01 ? 'yes' : `no (${((ours - peer.session) * 100).toFixed(1)} points)`,
+      peer === undefined ? '' : verdict(ours, peer.session),
     ];
   });
   if (folds.length > 1) {
-    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
     const [ours, peer] = [mean(ourSessions), peerSessions.length === folds.length ? mean(peerSessions) : undefined];
-    rows.push([`Balabit, the ${folds.length} folds`, percent(ours), '', '', peer === undefined ? 'n/a' : percent(peer), '', peer === undefined ? '' : ours >= peer - 0.01 ? 'yes' : `no (${((ours - peer) * 100).toFixed(1)} points)`]);
+    rows.push([`Balabit, the ${folds.length} folds`, percent(ours), '', '', peer === undefined ? 'n/a' : percent(peer), '', peer === undefined ? '' : verdict(ours, peer)]);
   }
   return rows;
 }
@@ -299,7 +308,7 @@ export async function benchDefaults(): Promise<void> {
           seconds.toFixed(1),
           peer === undefined ? 'n/a' : `${percent(peer.logistic)} (logistic)`,
           peer === undefined ? 'n/a' : `${percent(peer.boosting)} (boosting)`,
-          best === undefined ? '' : ours.accuracy >= best - 0.01 ? 'yes' : `no (${((ours.accuracy - best) * 100).toFixed(1)} points)`,
+          best === undefined ? '' : verdict(ours.accuracy, best),
         ]);
       }
     }

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { generateTable } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,12 +61,20 @@ describe('kindling train tabular', () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-small-'));
     const { rows } = generateTable({ rows: 500, seed: 12 });
     writeFileSync(join(root, 'small.csv'), toCsv(rows));
-    // the CLI's defaults, as a user runs it first: no schedule, layer or dropout flags
-    const defaults = { layers: '200,100', dropout: 'auto', epochs: 'auto', lr: 1e-2, wd: 0.1, batchSize: 'auto', validPct: 0.2, seed: 1, out: join(root, 'out') } as const;
+    // the CLI's defaults, as a user runs it first: no schedule, layer, dropout or refit flags
+    const defaults = { layers: 'auto', dropout: 'auto', epochs: 'auto', lr: 1e-2, wd: 0.1, batchSize: 'auto', validPct: 0.2, seed: 1, out: join(root, 'out') } as const;
     const result = await trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income' });
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    // 400 training rows: batches of 16, 25 steps an epoch, 8 epochs for at least 200 steps (5 epochs of 256 rows were 5 steps)
-    expect(manifest.training).toMatchObject({ batchSize: 16, epochs: 8, dropout: 0.5, linear: false });
+    // 400 training rows: batches of 16, 25 steps an epoch, 8 epochs for at least 200 steps (5 epochs of 256 rows were 5
+    // steps), one hidden layer of 100
+    expect(manifest.training).toMatchObject({ batchSize: 16, epochs: 8, layers: [100], dropout: 0.5, linear: false, refit: true });
+    // under 5,000 training rows the shipped model is trained again on all 500; the validated run's figures are kept
+    const before = tf.memory().numTensors;
+    const kept = await trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'no', out: join(root, 'kept') });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(kept).toMatchObject({ refit: false, metrics: result.metrics });
+    const weights = (folder: string) => readFileSync(join(root, folder, 'weights.bin'));
+    expect(weights('kept').equals(weights('out'))).toBe(false);
     const { rows: fresh } = generateTable({ rows: 600, seed: 13 });
     writeFileSync(join(root, 'fresh.csv'), toCsv(fresh));
     const predictions = await predict(join(root, 'out'), [join(root, 'fresh.csv')]);
@@ -73,6 +82,7 @@ describe('kindling train tabular', () => {
     const majority = Math.max(...['<=50K', '>50K'].map((label) => fresh.filter((row) => row.income === label).length / fresh.length));
     expect(result.beatsBaseline).toBe(true);
     expect(correct).toBeGreaterThan(majority + 0.1);
+    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("--refit must be auto, yes or no, not 'always'");
   }, 120_000);
 
   it('regresses a numeric target', async () => {

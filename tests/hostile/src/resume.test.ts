@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, errorLines, kindling } from './run';
 
-const settings = ['--epochs', '4', '--layers', '200,100', '--batch-size', '64', '--backend', 'cpu', '--seed', '7'];
+const settings = ['--epochs', '4', '--layers', '200,100', '--refit', 'no', '--batch-size', '64', '--backend', 'cpu', '--seed', '7'];
 const weightsOf = (out: string) => JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')).files['weights.bin'].sha256 as string;
 
 describe('kindling train --checkpoint / --resume', () => {
