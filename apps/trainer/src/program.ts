@@ -62,6 +62,7 @@ const shared = {
 const CHECKPOINT_FLAGS: Flag[] = [
   flag('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)'),
   flag('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false),
+  flag('--early-stop <epochs>', 'stop when the validation loss has not improved for this many epochs, and keep the weights of the epoch where it was lowest (default: every epoch, the last weights)', undefined, number('--early-stop', true)),
 ];
 
 /** A `kindling train <task>` command: its arguments, its flags, and the library recipe it runs. */

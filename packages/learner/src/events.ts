@@ -149,6 +149,11 @@ export interface TrainingLoop {
   readonly recorder: TrainingHistory;
   epoch: number;
   epochs: number;
+  /**
+   * The epoch whose weights the model holds once the fit has ended, when a callback (`saveBest`) put back an
+   * earlier epoch's; undefined while the last epoch's weights stand. Each fit starts it over.
+   */
+  keptEpoch?: number;
   /** Index of the batch within the current pass. */
   iteration: number;
   /** Training batches done since the start of the fit (schedules read it). */

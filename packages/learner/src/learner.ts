@@ -126,9 +126,13 @@ export class Learner implements TrainingLoop {
   /** Why the last fit stopped early (a callback cancelled it), or undefined when it ran to the end. */
   stopReason?: string;
 
+  /** The epoch whose weights the model holds after the fit when `saveBest` put back an earlier epoch's (see `TrainingLoop`). */
+  keptEpoch?: number;
+
   /** The loop. Resolves when the fit ends, with why it stopped early if a callback stopped it. */
   async fit(epochs: number, options: FitOptions = {}): Promise<{ stopReason?: string }> {
     this.stopReason = undefined;
+    this.keptEpoch = undefined;
     const extra = options.callbacks ?? [];
     this.addCallbacks(...extra);
     this.configureOptimizer(options);

@@ -1,13 +1,18 @@
 import { ConfigError } from '@kindling/data';
-import { checkpoint, type Callback, type CheckpointStore } from '@kindling/learner';
+import { checkpoint, earlyStopping, saveBest, type Callback, type CheckpointStore } from '@kindling/learner';
 import { fileCheckpointStore, writeFileAtomic } from '@kindling/learner/node';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-/** `--checkpoint <file>` and `--resume`, shared by every `kindling train` command. */
+/** `--checkpoint <file>`, `--resume` and `--early-stop <epochs>`, shared by every `kindling train` command. */
 export interface CheckpointFlags {
   checkpoint?: string;
   resume?: boolean;
+  /**
+   * Stop when the validation loss has not improved for this many epochs, and end with the weights of the epoch
+   * whose validation loss was lowest (its figures are the run's). Default: every epoch, the last one's weights.
+   */
+  earlyStop?: number;
 }
 
 /**
@@ -16,16 +21,18 @@ export interface CheckpointFlags {
  * refuses a checkpoint whose plan differs, naming what changed, since continuing it would silently give
  * a model that neither plan describes.
  */
-export async function checkpointing(flags: CheckpointFlags, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
+export async function checkpointing(flags: CheckpointFlags & { log?: (line: string) => void }, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
   if (flags.resume && flags.checkpoint === undefined) throw new ConfigError('--resume needs --checkpoint <file>: the checkpoint to continue from');
-  if (flags.checkpoint === undefined) return { callbacks: [] };
+  const stopping = flags.earlyStop === undefined ? [] : earlyStop(flags.earlyStop, flags.log ?? (() => {}));
+  if (stopping.length > 0 && flags.resume) throw new ConfigError("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint; start the run again without --resume");
+  if (flags.checkpoint === undefined) return { callbacks: stopping };
   const file = resolve(flags.checkpoint);
   const planFile = `${file}.plan.json`;
   const store = fileCheckpointStore(file);
   const settings = JSON.parse(JSON.stringify(plan)) as Record<string, unknown>;
   if (!flags.resume) {
     await writeFileAtomic(planFile, JSON.stringify(settings, null, 2));
-    return { callbacks: [checkpoint(store)] };
+    return { callbacks: [...stopping, checkpoint(store)] };
   }
   let saved: Record<string, unknown>;
   try {
@@ -49,4 +56,25 @@ const NOT_PLAN = new Set(['out', 'quiet', 'backend', 'threads', 'checkpoint', 'r
 /** A run's plan: the command, the data it reads, and every flag that changes the training. */
 export function planOf(command: string, data: string | undefined, options: object): Record<string, unknown> {
   return { command, data: data === undefined ? 'generated' : resolve(data), ...Object.fromEntries(Object.entries(options).filter(([key]) => !NOT_PLAN.has(key))) };
+}
+
+/**
+ * `--early-stop <epochs>`: fastai's EarlyStoppingCallback with SaveModelCallback, on the validation loss, and a line
+ * saying where the run stopped and which epoch's weights it kept.
+ */
+function earlyStop(patience: number, say: (line: string) => void): Callback[] {
+  if (!(Number.isInteger(patience) && patience >= 1)) throw new ConfigError(`--early-stop must be a whole number of epochs from 1, not ${patience}`);
+  const stopper = earlyStopping({ patience });
+  const best = saveBest();
+  const report: Callback = {
+    name: 'earlyStopReport',
+    order: 75, // after saveBest has put the best weights back
+    afterFit(learner) {
+      if (best.bestEpoch === undefined) return;
+      const ran = learner.recorder.epochs.length;
+      const stopped = stopper.stoppedAt === undefined ? `ran all ${ran} epochs` : `stopped after epoch ${stopper.stoppedAt + 1} of ${learner.epochs} (no lower validation loss for ${patience} epoch${patience === 1 ? '' : 's'})`;
+      say(`early stopping: ${stopped}; the model keeps epoch ${best.bestEpoch + 1}'s weights (validation loss ${best.best!.toFixed(4)}, the lowest)`);
+    },
+  };
+  return [stopper, best, report];
 }

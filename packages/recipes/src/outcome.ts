@@ -18,11 +18,13 @@ export function requireSplit(split: { train: readonly number[]; valid: readonly 
 }
 
 /**
- * The last epoch of a finished run, checked: training must have ended with a finite loss and finite
- * validation figures, else a TrainingError says what went wrong and that nothing was saved.
+ * The epoch whose weights a finished run ends with, checked: the last one, or the one `saveBest` put back
+ * (`--early-stop`). Training must have ended with a finite loss and finite validation figures, else a
+ * TrainingError says what went wrong and that nothing was saved.
  */
 export function finishedEpoch(learner: Learner, options: { metrics?: readonly string[] } = {}): EpochRecord {
-  const final = learner.recorder.epochs.at(-1);
+  const last = learner.recorder.epochs.at(-1);
+  const final = learner.keptEpoch === undefined ? last : (learner.recorder.epochs.find((record) => record.epoch === learner.keptEpoch) ?? last);
   // the Learner's stopOnNaN callback stopped the fit: the weights stop short of a NaN step
   const stoppedOnNaN = learner.callback<Callback & { message?: string }>('stopOnNaN')?.message;
   if (stoppedOnNaN !== undefined || final === undefined) {

@@ -75,5 +75,6 @@ describe('kindling train image', () => {
     await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), method: 'stretch' })).rejects.toThrow("unknown resize method 'stretch'");
     await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), arch: 'vgg' })).rejects.toThrow("unknown --arch 'vgg'");
     await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), flip: 'maybe' })).rejects.toThrow("--flip must be auto, yes or no, not 'maybe'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), pretrained: '/tmp/none/model.json', earlyStop: 2 })).rejects.toThrow('--early-stop watches a run from random weights');
   });
 });

@@ -75,6 +75,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   if (options.arch !== 'auto' && ARCHITECTURES[options.arch] === undefined && options.pretrained === undefined) {
     throw new ConfigError(`unknown --arch '${options.arch}': choose auto, ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
   }
+  if (options.pretrained !== undefined && options.earlyStop !== undefined) throw new ConfigError('--early-stop watches a run from random weights; fine-tuning --pretrained runs its two stages whole');
   const flip = options.flip ?? 'auto';
   if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
 

@@ -70,6 +70,7 @@ describe('kindling train segment', () => {
       expect(lines.some((line) => line.startsWith('weights averaged over the second half: pixel accuracy'))).toBe(true);
     }
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), average: true, earlyStop: 2 })).rejects.toThrow('--average and --early-stop each choose the weights the run ends with');
   }, 180_000);
 
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {

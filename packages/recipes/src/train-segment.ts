@@ -70,6 +70,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const { say, warn } = reporters(options);
   if (!['index', 'binary', 'palette'].includes(options.maskMode)) throw new ConfigError(`--mask-mode must be index, binary or palette, not '${options.maskMode}'`);
   if (!['transpose', 'resize'].includes(options.upsampling)) throw new ConfigError(`--upsampling must be transpose or resize, not '${options.upsampling}'`);
+  if (options.average && options.earlyStop !== undefined) throw new ConfigError('--average and --early-stop each choose the weights the run ends with: give one of them');
   const widths = options.widths.split(',').map(Number);
   if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
   const divisor = 2 ** (widths.length - 1);

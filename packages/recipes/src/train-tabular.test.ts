@@ -86,6 +86,27 @@ describe('kindling train tabular', () => {
     await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("--refit must be auto, yes or no, not 'always'");
   }, 120_000);
 
+  it('--early-stop keeps the epoch of lowest validation loss, reports its figures, refits to it, and will not --resume', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-early-'));
+    const lines: string[] = [];
+    // a learning rate far too high for this table: later epochs get worse than an early one
+    const settings = { ...options(join(root, 'out')), epochs: 12, lr: 0.3, wd: 0, earlyStop: 2, log: (line: string) => lines.push(line) };
+    const result = await trainTabular(undefined, settings);
+    const table = lines.find((line) => line.includes('valid loss'))!;
+    const losses = table.split('\n').map((row) => row.split('│').map((cell) => cell.trim())).filter((cells) => /^\d+$/.test(cells[1] ?? '')).map((cells) => Number(cells[3]));
+    const lowest = Math.min(...losses);
+    const kept = losses.indexOf(lowest);
+    expect(losses.length).toBeLessThan(12); // it stopped early…
+    expect(kept).toBeLessThan(losses.length - 1); // …and an epoch before the last was the best, so the test means something
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^early stopping: .*the model keeps epoch ${kept + 1}'s weights \\(validation loss ${lowest.toFixed(4)}, the lowest\\)`)));
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.metrics.validLoss).toBeCloseTo(lowest, 4); // the kept epoch's figures, not the last one's
+    expect(result.metrics.accuracy).toBe(manifest.metrics.accuracy);
+    expect(lines).toContainEqual(expect.stringContaining(`refit: the same model and schedule, ${kept + 1} epochs (where early stopping kept the weights)`));
+    await expect(trainTabular(undefined, { ...settings, checkpoint: join(root, 'run.ckpt'), resume: true })).rejects.toThrow("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint");
+    await expect(trainTabular(undefined, { ...settings, earlyStop: 0 })).rejects.toThrow('--early-stop must be a whole number of epochs from 1, not 0');
+  }, 120_000);
+
   it('regresses a numeric target', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-regression-'));
     const { rows } = generateTable({ rows: 1500, seed: 4 });

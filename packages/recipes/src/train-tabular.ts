@@ -235,11 +235,13 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     }
     if (refit) {
       // the validated run measured this schedule; the model shipped learns from the held-out rows too
-      say(`refit: the same model and schedule trained again on all ${(split.train.length + split.valid.length).toLocaleString('en-US')} rows${refitWhen === 'auto' ? ` (under ${SMALL_TABLE_ROWS.toLocaleString('en-US')} training rows; --refit no keeps the validated model)` : ''}; the validation figures above are its estimate`);
+      const epochs = learner.keptEpoch === undefined ? '' : `, ${learner.keptEpoch + 1} epochs (where early stopping kept the weights)`;
+      say(`refit: the same model and schedule${epochs} trained again on all ${(split.train.length + split.valid.length).toLocaleString('en-US')} rows${refitWhen === 'auto' ? ` (under ${SMALL_TABLE_ROWS.toLocaleString('en-US')} training rows; --refit no keeps the validated model)` : ''}; the validation figures above are its estimate`);
       everyRow = { inputs: train.inputs.map((part, index) => tf.concat([part, valid.inputs[index]!])), targets: tf.concat([train.targets!, valid.targets!]) };
       model = newModel();
       refitLearner = newLearner(model, everyRow);
-      await refitLearner.fitOneCycle(budget.epochs, options.lr, { weightDecay: options.wd });
+      // with --early-stop, the schedule validation chose: one-cycle over the epochs up to the one it kept
+      await refitLearner.fitOneCycle(learner.keptEpoch === undefined ? budget.epochs : learner.keptEpoch + 1, options.lr, { weightDecay: options.wd });
       const last = refitLearner.recorder.epochs.at(-1);
       if (last === undefined || !Number.isFinite(last.trainLoss)) {
         throw new TrainingError(`the refit on every row failed (${refitLearner.stopReason ?? `training loss ${last?.trainLoss}`}); no bundle was written (--refit no keeps the validated model, or try a lower --lr)`);

@@ -117,6 +117,10 @@ describeEachBackend('training callbacks', () => {
     expect(best.best).toBe(Math.min(...losses));
     expect(best.bestEpoch).toBeLessThan(5); // a later epoch was worse, so the test means something
     expect(await weightValues(model)).toEqual(bestWeights);
+    expect(learner.keptEpoch).toBe(best.bestEpoch); // reports read the kept epoch's figures from here
+    learner.removeCallbacks(best, spy);
+    await learner.fit(1, { lr: 1e-3 });
+    expect(learner.keptEpoch).toBeUndefined(); // a new fit without saveBest ends with its last weights
     learner.dispose();
     model.dispose();
     data.dispose();

@@ -97,6 +97,7 @@ export function saveBest(options: MonitorOptions & { store?: CheckpointStore; re
         learner.restoreState(snapshot);
         learner.recorder.loadJSON(history);
         Object.assign(learner, { epoch, trainIteration });
+        learner.keptEpoch = callback.bestEpoch;
       }
     },
   };
