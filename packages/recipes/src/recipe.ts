@@ -43,10 +43,12 @@ export function flagRegex(value: string, flag: string): RegExp {
 }
 
 /**
- * A `--valid-regex` test on file names that remembers whether any matched: `noneMatched(error)` turns the error of a
- * split with no validation side into one that names the regex (a typo in it is the likely cause), and leaves others.
+ * `--valid-regex` as a test on file names (undefined without the flag) and `loaded(loading)`, which waits for the
+ * data loaders built with that test and turns the error of a split with no validation side into one naming the regex
+ * (a typo in it is the likely cause); any other error, and every error without the flag, passes unchanged.
  */
-export function validByName(source: string, nameOf: (file: string) => string): { isValid: (file: string) => boolean; noneMatched: (error: unknown) => unknown } {
+export function validByName(source: string | undefined, nameOf: (file: string) => string): { isValid?: (file: string) => boolean; loaded: <T>(loading: Promise<T>) => Promise<T> } {
+  if (source === undefined) return { loaded: (loading) => loading };
   const pattern = flagRegex(source, '--valid-regex');
   let [asked, matched] = [false, false];
   return {
@@ -56,6 +58,9 @@ export function validByName(source: string, nameOf: (file: string) => string): {
       return hit;
     },
     // only an error of the split itself (every file read and asked, none matched); one before it is its own
-    noneMatched: (error) => (asked && !matched ? new ConfigError(`--valid-regex '${source}' matches no file name in the folder: nothing would be held out for validation`) : error),
+    loaded: (loading) =>
+      loading.catch((error: unknown) => {
+        throw asked && !matched ? new ConfigError(`--valid-regex '${source}' matches no file name in the folder: nothing would be held out for validation`) : error;
+      }),
   };
 }

@@ -95,7 +95,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   const window = parseWindow(options.window);
   if (options.screen !== undefined) parseScreen(options.screen);
   if (options.maxWindows !== undefined && !(Number.isInteger(options.maxWindows) && options.maxWindows >= 1)) throw new ConfigError(`--max-windows must be a whole number of at least 1, not ${options.maxWindows}`);
-  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => basename(file));
+  const valid = validByName(options.validRegex, (file) => basename(file));
   let labels: Map<string, string> | undefined;
   if (options.labels !== undefined) {
     const rows = await readCsvFile(options.labels);
@@ -111,18 +111,16 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       await generatePointerDataset(root, { perClass: 150, seed: 1 });
     }
   }
-  const data = await pointerFolderDataLoaders(resolve(root), {
+  const data = await valid.loaded(pointerFolderDataLoaders(resolve(root), {
     window,
     raster: { size: options.size, fit: options.fit as 'auto' | 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) },
     labels,
     validPct: options.validPct,
-    isValid: valid?.isValid,
+    isValid: valid.isValid,
     maxPerFile: options.maxWindows ?? 100,
     batchSize: options.batchSize === 'auto' ? (items) => pointerBudget(items, options).batchSize : options.batchSize,
     seed: options.seed,
-  }).catch((error: unknown) => {
-    throw valid === undefined ? error : valid.noneMatched(error);
-  });
+  }));
   const { raster } = data.preprocessing;
   const windowed = data.preprocessing.window !== 'whole';
   const recordingsOf = (items: ReadonlyArray<{ file: string }>) => new Set(items.map((item) => item.file)).size;

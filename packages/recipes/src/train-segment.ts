@@ -94,8 +94,8 @@ export async function trainSegment(images: string | undefined, masks: string | u
   if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
   const { codes, palette } = await readCodes(codesFile);
   const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
-  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => basename(file));
-  const data = await segmentationDataLoaders(resolve(images), resolve(masks!), {
+  const valid = validByName(options.validRegex, (file) => basename(file));
+  const data = await valid.loaded(segmentationDataLoaders(resolve(images), resolve(masks!), {
     codes,
     maskMode,
     palette,
@@ -103,12 +103,10 @@ export async function trainSegment(images: string | undefined, masks: string | u
     size: options.size,
     batchSize: options.batchSize,
     validPct: options.validPct,
-    isValid: valid?.isValid,
+    isValid: valid.isValid,
     crop: options.crop,
     seed: options.seed,
-  }).catch((error: unknown) => {
-    throw valid === undefined ? error : valid.noneMatched(error);
-  });
+  }));
   const ignoreIndex = data.voidIndex;
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation

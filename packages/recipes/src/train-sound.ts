@@ -71,7 +71,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   if (normalize !== 'example' && normalize !== 'bands') throw new ConfigError(`--normalize must be example or bands, not '${normalize}'`);
   if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
   const label = options.labelRegex === undefined ? 'folder' : flagRegex(options.labelRegex, '--label-regex');
-  const valid = options.validRegex === undefined ? undefined : validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!);
+  const valid = validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!);
 
   let root = folder;
   if (root === undefined) {
@@ -81,9 +81,9 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       await generateSoundDataset(root, { perClass: 60, seed: 1 });
     }
   }
-  const data = await soundFolderDataLoaders(resolve(root), {
+  const data = await valid.loaded(soundFolderDataLoaders(resolve(root), {
     label,
-    isValid: valid?.isValid,
+    isValid: valid.isValid,
     validPct: options.validPct,
     batchSize: options.batchSize,
     seed: options.seed,
@@ -96,9 +96,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       normalize,
       spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale as MelScale, mfcc: options.mfcc },
     },
-  }).catch((error: unknown) => {
-    throw valid === undefined ? error : valid.noneMatched(error);
-  });
+  }));
   say(`${data.train.size} training and ${data.valid.size} validation recordings in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
   if (options.augment) say(`augmentation: ${data.speed.why}${options.speed === undefined || options.speed === 'auto' ? ' (--speed <share> or 0 to decide)' : ''}`);
