@@ -9,7 +9,7 @@ import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { TabularPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
-import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit, TrainingError } from './outcome';
+import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -242,10 +242,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       refitLearner = newLearner(model, everyRow);
       // with --early-stop, the schedule validation chose: one-cycle over the epochs up to the one it kept
       await refitLearner.fitOneCycle(learner.keptEpoch === undefined ? budget.epochs : learner.keptEpoch + 1, options.lr, { weightDecay: options.wd });
-      const last = refitLearner.recorder.epochs.at(-1);
-      if (last === undefined || !Number.isFinite(last.trainLoss)) {
-        throw new TrainingError(`the refit on every row failed (${refitLearner.stopReason ?? `training loss ${last?.trainLoss}`}); no bundle was written (--refit no keeps the validated model, or try a lower --lr)`);
-      }
+      finishedEpoch(refitLearner); // a loss that became NaN stops here too, before the bundle
     }
     let testMetrics: Record<string, number> | undefined;
     if (testTensors !== undefined) {
