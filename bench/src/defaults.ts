@@ -64,7 +64,7 @@ function kindlingDefaults(train: string, test: string, out: string, target = 'in
 function smallTableRows(work: string): string[][] {
   const splits = Number(process.env.KINDLING_BENCH_TABLE_SPLITS ?? 10);
   const rows: string[][] = [];
-  const scores = new Map<string, { ours: number[]; logistic: number[]; boosting: number[]; rows: number; seconds: number }>();
+  const scores = new Map<string, { ours: number[]; logistic: number[]; boosting: number[]; seconds: number }>();
   for (let seed = 0; seed < splits; seed++) {
     const files = runPythonBaseline<Record<string, { train: string; test: string; rows: number }>>('sklearn_tables.py', [work, String(seed), 'breast-cancer', 'wine']);
     for (const [name, set] of Object.entries(files)) {
@@ -72,7 +72,7 @@ function smallTableRows(work: string): string[][] {
       const ours = kindlingDefaults(set.train, set.test, join(work, `out-${name}-${seed}`), 'label');
       const seconds = (performance.now() - started) / 1000;
       const peer = runPythonBaseline<{ logistic: number; boosting: number }>('sklearn_table.py', [set.train, set.test, 'label']);
-      const table = scores.get(name) ?? { ours: [], logistic: [], boosting: [], rows: set.rows, seconds: 0 };
+      const table = scores.get(name) ?? { ours: [], logistic: [], boosting: [], seconds: 0 };
       table.ours.push(ours.accuracy);
       table.logistic.push(peer.logistic);
       table.boosting.push(peer.boosting);
