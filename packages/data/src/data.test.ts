@@ -10,7 +10,7 @@ import { ConfigError, DataError } from './errors';
 import type * as Errors from './errors';
 import { parseIdx } from './idx';
 import { columnLabel, parentFolderLabel, regexLabel } from './labellers';
-import { batchesOf, ItemDataLoader, type Batch } from './loaders';
+import { batchesOf, ItemDataLoader, TensorDataLoader, type Batch } from './loaders';
 import { folderItems, readIdxFile } from './node';
 import { Pipeline } from './pipeline';
 import { folderSplitter, groupSplitter, randomSplitter } from './splitters';
@@ -122,6 +122,49 @@ describeEachBackend('ItemDataLoader', () => {
     expect(a.length).toBe(3);
   });
 
+  it('a shard deals the epoch out: the workers\' k-th batches together are the whole order\'s k-th batch, training parts padded to equal steps', async () => {
+    const whole = new ItemDataLoader({ items, load, batchSize: 4, shuffle: true, seed: 5 });
+    whole.setEpoch(2);
+    const order = await firstColumn(whole);
+    const batchesOfWorker = async (index: number, even: boolean) => {
+      const worker = new ItemDataLoader({ items, load, batchSize: 4, shuffle: true, seed: 5 });
+      worker.setEpoch(2);
+      worker.setShard({ index, count: 2, even });
+      const batches: number[][] = [];
+      for await (const batch of batchesOf(worker)) {
+        batches.push(tf.tidy(() => Array.from((batch.inputs as tf.Tensor).slice([0, 0], [-1, 1]).dataSync())));
+        tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      }
+      expect(worker.length).toBe(batches.length);
+      return batches;
+    };
+    const [first, second] = [await batchesOfWorker(0, true), await batchesOfWorker(1, true)];
+    // 10 items, 2 workers × 2 a batch: 3 steps each, the whole order's batches of 4 (the last of 2)
+    expect(first.map((batch) => batch.length)).toEqual([2, 2, 1]);
+    expect(second.map((batch) => batch.length)).toEqual([2, 2, 1]);
+    for (let k = 0; k < 3; k++) expect([...first[k]!, ...second[k]!].sort((a, b) => a - b)).toEqual(order.slice(k * 4, k * 4 + 4).sort((a, b) => a - b));
+    // three workers: 10 items padded to 12 with the order's first two, so every worker steps as often
+    const three = await Promise.all([0, 1, 2].map(async (index) => {
+      const worker = new ItemDataLoader({ items, load, batchSize: 6, shuffle: true, seed: 5 });
+      worker.setEpoch(2);
+      worker.setShard({ index, count: 3, even: true });
+      return firstColumn(worker);
+    }));
+    expect(three.map((part) => part.length)).toEqual([4, 4, 4]);
+    expect(three.flat().sort((a, b) => a - b)).toEqual([...items, order[0]!, order[1]!].sort((a, b) => a - b));
+    // validation: no item twice, parts of 4, 3 and 3
+    const uneven = await Promise.all([0, 1, 2].map(async (index) => {
+      const worker = new ItemDataLoader({ items, load, batchSize: 4 });
+      worker.setShard({ index, count: 3, even: false });
+      return firstColumn(worker);
+    }));
+    expect(uneven.map((part) => part.length)).toEqual([4, 3, 3]);
+    expect(uneven.flat().sort((a, b) => a - b)).toEqual(items);
+    expect(() => whole.setShard({ index: 2, count: 2, even: true })).toThrow('not index 2 of 2');
+    whole.setShard(undefined);
+    expect(await firstColumn(whole)).toEqual(order);
+  });
+
   it('loads each item once across epochs (cache) and keeps batches in order without shuffling', async () => {
     let loads = 0;
     const loader = new ItemDataLoader({ items, load: (item: number) => (loads++, load(item)), batchSize: 3, prefetch: 3 });
@@ -180,5 +223,34 @@ describe('errors across copies of the package', () => {
     expect(new RowError('x') instanceof DataError).toBe(true);
     expect(new DataError('x') instanceof RowError).toBe(false);
     expect(new RowError('x') instanceof RowError).toBe(true);
+  });
+});
+
+describeEachBackend('TensorDataLoader shards', () => {
+  it('gives each worker its rows of the seeded order, and dropLast drops the same step everywhere', () => {
+    const inputs = tf.range(0, 14).reshape([14, 1]);
+    const targets = tf.range(0, 14, 1, 'int32');
+    const rowsOf = (loader: TensorDataLoader) => {
+      const batches: number[][] = [];
+      for (const batch of loader[Symbol.iterator]()) {
+        batches.push(Array.from(batch.targets.dataSync()));
+        tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      }
+      return batches;
+    };
+    const options = { batchSize: 4, shuffle: true, seed: 9, dropLast: true };
+    const whole = new TensorDataLoader(inputs, targets, options);
+    const order = whole.order();
+    const workers = [0, 1].map((index) => {
+      const loader = new TensorDataLoader(inputs, targets, options);
+      loader.setShard({ index, count: 2, even: true });
+      return loader;
+    });
+    // 14 rows, 7 a worker, 2 a batch: 3 whole batches each (the whole loader drops its last 2 rows too)
+    expect(workers.map((loader) => loader.length)).toEqual([3, 3]);
+    expect(whole.length).toBe(3);
+    const [first, second] = workers.map(rowsOf);
+    for (let k = 0; k < 3; k++) expect([...first![k]!, ...second![k]!].sort((a, b) => a - b)).toEqual(order.slice(k * 4, k * 4 + 4).sort((a, b) => a - b));
+    tf.dispose([inputs, targets]);
   });
 });

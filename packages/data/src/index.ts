@@ -10,8 +10,8 @@ export { columnSplitter, folderSplitter, functionSplitter, groupSplitter, random
 export type { Splitter } from './splitters';
 export { columnLabel, parentFolderLabel, regexLabel } from './labellers';
 export type { Labeller } from './labellers';
-export { batchesOf, batchSizeOf, collate, ItemDataLoader, TensorDataLoader } from './loaders';
-export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, TensorDataLoaderOptions } from './loaders';
+export { batchesOf, batchSizeOf, collate, ItemDataLoader, shardOrder, TensorDataLoader } from './loaders';
+export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, Shard, TensorDataLoaderOptions } from './loaders';
 export { parseIdx } from './idx';
 export { parseCsv } from './csv';
 export type { CsvOptions } from './csv';

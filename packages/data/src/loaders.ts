@@ -11,13 +11,59 @@ export interface Batch {
 /**
  * What the Learner trains on: anything that yields batches, sync or async, so data can stream.
  * `length` (batches per epoch) lets schedules and progress know how far along an epoch is;
- * `setEpoch` lets a loader reshuffle deterministically per epoch (so a resumed run sees the same order).
+ * `setEpoch` lets a loader reshuffle deterministically per epoch (so a resumed run sees the same order);
+ * `setShard` makes it yield one worker's part of the data in data-parallel training.
  */
 export interface DataLoader {
   [Symbol.asyncIterator]?(): AsyncIterator<Batch>;
   [Symbol.iterator]?(): Iterator<Batch>;
   readonly length?: number;
   setEpoch?(epoch: number): void;
+  setShard?(shard: Shard | undefined): void;
+}
+
+/**
+ * One worker's part of a loader's data in data-parallel training (`distributedTrainer` sets it for the fit). The
+ * epoch's order (the same on every worker: shuffled from the seed and the epoch) is dealt out in turn, item `i` to
+ * worker `i mod count`, PyTorch's DistributedSampler rule; each worker's batches hold `ceil(batchSize / count)`
+ * items, so together the workers' `k`-th batches are the `k`-th batch of the whole order at `batchSize` items
+ * times the workers.
+ */
+export interface Shard {
+  /** This worker's rank, from 0. */
+  readonly index: number;
+  /** How many workers share the data. */
+  readonly count: number;
+  /**
+   * Every worker gets as many items as the others (the order padded with its own first items, as the
+   * DistributedSampler pads), so every worker takes the same number of steps: training. Without it no item is
+   * seen twice and the parts differ by at most one item: validation, whose sums are added up over the workers.
+   */
+  readonly even: boolean;
+}
+
+/** Checks a shard and says what is wrong with it in one line. */
+function checkedShard(shard: Shard | undefined): Shard | undefined {
+  if (shard === undefined) return undefined;
+  const { index, count } = shard;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(`a shard is a worker index from 0 to count - 1 and a count of at least 1, not index ${index} of ${count}`);
+  }
+  return shard;
+}
+
+/** A worker's items of an epoch's order (all of it without a shard). */
+export function shardOrder(order: readonly number[], shard: Shard | undefined): number[] {
+  if (shard === undefined || shard.count === 1) return order.slice();
+  const total = shard.even ? Math.ceil(order.length / shard.count) * shard.count : order.length;
+  const part: number[] = [];
+  for (let position = shard.index; position < total; position += shard.count) part.push(order[position % order.length]!);
+  return part;
+}
+
+/** Items a worker's batch holds: its share of `batchSize`. */
+function shardBatchSize(batchSize: number, shard: Shard | undefined): number {
+  return shard === undefined ? batchSize : Math.ceil(batchSize / shard.count);
 }
 
 export interface TensorDataLoaderOptions {
@@ -39,6 +85,7 @@ export class TensorDataLoader implements DataLoader {
   readonly batchSize: number;
   readonly size: number;
   private epoch = 0;
+  private shard: Shard | undefined;
 
   constructor(
     readonly inputs: tf.Tensor | tf.Tensor[],
@@ -54,25 +101,31 @@ export class TensorDataLoader implements DataLoader {
     }
   }
 
+  /** Batches per epoch (of this worker's part, with a shard). */
   get length(): number {
-    return batchCount(this.size, this.batchSize, this.options.dropLast);
+    return batchCount(shardOrderLength(this.size, this.shard), shardBatchSize(this.batchSize, this.shard), this.options.dropLast);
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
   }
 
-  /** Row order for the current epoch: shuffled from (seed, epoch), so it is reproducible. */
+  setShard(shard: Shard | undefined): void {
+    this.shard = checkedShard(shard);
+  }
+
+  /** Row order for the current epoch: shuffled from (seed, epoch), so it is reproducible; with a shard, this worker's rows of it. */
   order(): number[] {
     const indices = Array.from({ length: this.size }, (_, i) => i);
-    if (!this.options.shuffle) return indices;
-    return new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffle(indices);
+    if (!this.options.shuffle) return shardOrder(indices, this.shard);
+    return shardOrder(new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffleInPlace(indices), this.shard);
   }
 
   *[Symbol.iterator](): Iterator<Batch> {
     const order = this.order();
+    const batchSize = shardBatchSize(this.batchSize, this.shard);
     for (let b = 0; b < this.length; b++) {
-      const rows = order.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      const rows = order.slice(b * batchSize, (b + 1) * batchSize);
       yield tf.tidy(() => {
         const index = tf.tensor1d(rows, 'int32');
         const inputs = Array.isArray(this.inputs) ? this.inputs.map((input) => tf.gather(input, index)) : tf.gather(this.inputs, index);
@@ -80,6 +133,13 @@ export class TensorDataLoader implements DataLoader {
       });
     }
   }
+}
+
+/** Items in a worker's part of an epoch of `size` items. */
+function shardOrderLength(size: number, shard: Shard | undefined): number {
+  if (shard === undefined || shard.count === 1) return size;
+  if (shard.even) return Math.ceil(size / shard.count);
+  return Math.floor(size / shard.count) + (shard.index < size % shard.count ? 1 : 0);
 }
 
 /** Batches in an epoch of `size` items; dropLast never drops the only batch (fewer items than a batch form one smaller batch). */
@@ -149,6 +209,7 @@ export class ItemDataLoader<Item> implements DataLoader {
   private readonly cache = new Map<number, Sample | Error>();
   private readonly loadedTargets = new Map<number, number>();
   private epoch = 0;
+  private shard: Shard | undefined;
 
   constructor(readonly options: ItemDataLoaderOptions<Item>) {
     this.batchSize = options.batchSize ?? 64;
@@ -159,12 +220,17 @@ export class ItemDataLoader<Item> implements DataLoader {
     return this.options.items.length;
   }
 
+  /** Batches per epoch (of this worker's part, with a shard). */
   get length(): number {
-    return batchCount(this.size, this.batchSize, this.options.dropLast);
+    return batchCount(shardOrderLength(this.size, this.shard), shardBatchSize(this.batchSize, this.shard), this.options.dropLast);
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
+  }
+
+  setShard(shard: Shard | undefined): void {
+    this.shard = checkedShard(shard);
   }
 
   /** How many items of each class index loaded without error so far (after an epoch: all that can be). */
@@ -176,7 +242,7 @@ export class ItemDataLoader<Item> implements DataLoader {
 
   private order(): number[] {
     const indices = this.options.items.map((_, i) => i);
-    return this.options.shuffle ? new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffle(indices) : indices;
+    return shardOrder(this.options.shuffle ? new Random(deriveSeed(this.options.seed ?? 0, this.epoch)).shuffleInPlace(indices) : indices, this.shard);
   }
 
   private nameOf(index: number): string {
@@ -215,7 +281,8 @@ export class ItemDataLoader<Item> implements DataLoader {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
     const order = this.order();
-    const batches = Array.from({ length: this.length }, (_, b) => order.slice(b * this.batchSize, (b + 1) * this.batchSize));
+    const batchSize = shardBatchSize(this.batchSize, this.shard);
+    const batches = Array.from({ length: this.length }, (_, b) => order.slice(b * batchSize, (b + 1) * batchSize));
     const ahead = Math.max(1, this.options.prefetch ?? 2);
     const pending: Array<Promise<Sample[]>> = [];
     let next = 0;
@@ -226,7 +293,9 @@ export class ItemDataLoader<Item> implements DataLoader {
         pending.push(promise);
       }
     };
-    const random = new Random(deriveSeed((this.options.seed ?? 0) ^ 0x5bd1e995, this.epoch));
+    // each worker draws its own batch augmentations (the same draws on every worker would tie items together)
+    const epochSeed = deriveSeed((this.options.seed ?? 0) ^ 0x5bd1e995, this.epoch);
+    const random = new Random(this.shard === undefined ? epochSeed : deriveSeed(epochSeed, this.shard.index));
     fill();
     while (pending.length > 0) {
       const samples = await pending.shift()!;

@@ -136,6 +136,10 @@ export interface TrainingHistory {
   readonly lastValidation: { loss: number; metrics: Record<string, number> };
   /** The smoothed training loss now. */
   readonly smoothLoss: number;
+  /** The validation pass's loss summed over its items, and the items. */
+  validationSums(): [loss: number, items: number];
+  /** Replaces them before the pass closes (data-parallel training adds them up over the workers). */
+  setValidationSums(sums: readonly [number, number]): void;
   toJSON(): { losses: number[]; lrs: number[]; momentums: number[]; epochs: EpochRecord[] };
   loadJSON(saved: unknown): void;
 }

@@ -10,6 +10,13 @@ export interface Metric {
   reset(): void;
   accumulate(predictions: tf.Tensor, targets: tf.Tensor): void | Promise<void>;
   value(): number;
+  /**
+   * The sums `value()` is computed from (counts, totals), so that data-parallel training (`distributedTrainer`) can
+   * add them up over the workers: `setSums` puts the added-up sums in place of this worker's. Every built-in metric
+   * has them; a metric without them cannot be used in a distributed fit.
+   */
+  sums?(): number[];
+  setSums?(sums: readonly number[]): void;
 }
 
 /** A metric that also has one value per class (IoU, Dice, precision, …). */
@@ -54,6 +61,10 @@ export function accuracy(options: { ignoreIndex?: number; name?: string } = {}):
       total += actual.length;
     },
     value: () => (total === 0 ? Number.NaN : correct / total),
+    sums: () => [correct, total],
+    setSums(sums) {
+      [correct, total] = sums as [number, number];
+    },
   };
 }
 
@@ -87,6 +98,10 @@ export function topKAccuracy(k: number): Metric {
       total += targets.size;
     },
     value: () => (total === 0 ? Number.NaN : hits / total),
+    sums: () => [hits, total],
+    setSums(sums) {
+      [hits, total] = sums as [number, number];
+    },
   };
 }
 
@@ -104,6 +119,13 @@ function confusionCounts(ignoreIndex?: number) {
         const row = matrix[actual[i]!];
         if (row !== undefined) row[predicted[i]!]! += 1;
       }
+    },
+    /** The matrix row after row (empty before the first batch). */
+    sums: () => matrix.flat(),
+    setSums(sums: readonly number[]) {
+      const classes = Math.round(Math.sqrt(sums.length));
+      if (classes * classes !== sums.length) throw new RangeError(`a confusion matrix's sums are a square number of counts, not ${sums.length}`);
+      matrix = Array.from({ length: classes }, (_, row) => sums.slice(row * classes, (row + 1) * classes));
     },
     /** Per class: true positives, false positives, false negatives. */
     perClass(): Array<{ tp: number; fp: number; fn: number }> {
@@ -127,6 +149,8 @@ function perClassMetric(name: string, score: Score, ignoreIndex?: number, averag
     name,
     reset: counts.reset,
     accumulate: counts.accumulate,
+    sums: counts.sums,
+    setSums: counts.setSums,
     perClass,
     value() {
       const values = perClass();
@@ -198,6 +222,11 @@ function regressionSums(name: string, finish: (sums: { n: number; error: number;
       sums.squaredTarget += squaredTarget!;
     },
     value: () => (sums.n === 0 ? Number.NaN : finish(sums)),
+    sums: () => [sums.n, sums.squaredError, sums.absoluteError, sums.target, sums.squaredTarget],
+    setSums(values) {
+      const [n, squaredError, absoluteError, target, squaredTarget] = values as [number, number, number, number, number];
+      Object.assign(sums, { n, squaredError, absoluteError, target, squaredTarget });
+    },
   };
 }
 

@@ -104,6 +104,17 @@ export class Recorder implements Callback, TrainingHistory {
     });
   }
 
+  /** The validation pass's loss summed over its items, and the items (what its loss is the mean of). */
+  validationSums(): [loss: number, items: number] {
+    return [this.validSum, this.validItems];
+  }
+
+  /** Replaces the validation pass's sums before it closes (data-parallel training adds them up over the workers). */
+  setValidationSums([loss, items]: readonly [number, number]): void {
+    this.validSum = loss;
+    this.validItems = items;
+  }
+
   /** The smoothed training loss right now. */
   get smoothLoss(): number {
     return this.smoothLosses.at(-1) ?? Number.NaN;
