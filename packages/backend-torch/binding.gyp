@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "kindling_torch",
-      "sources": ["native/kindling_torch.cc"],
+      "sources": ["native/kindling_torch.cc", "native/process_group.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.cjs include)"

@@ -5,7 +5,7 @@ import { ConfigError } from '@kindling/data';
 export interface BackendFlags {
   /** tensorflow, torch, webgpu, wasm, cpu or auto. */
   backend: string;
-  /** Threads for the torch and wasm backends; default one per core, at most 8. */
+  /** Threads for the torch and wasm backends; default OMP_NUM_THREADS when set, else one per core; at most 8. */
   threads?: number;
   /** The WebGPU adapter, by part of its name; a software one runs only when named. */
   gpuAdapter?: string;

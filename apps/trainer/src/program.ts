@@ -306,7 +306,7 @@ function createProgram(outcome: Outcome): Command {
   for (const command of [...train.commands, ...program.commands.filter((command) => command !== train)]) {
     command
       .option('--backend <name>', 'tensorflow, torch, webgpu, wasm, cpu or auto', 'auto')
-      .option('--threads <n>', 'threads for the torch and wasm backends (default: one per core, at most 8)', number('--threads', true))
+      .option('--threads <n>', 'threads for the torch and wasm backends (default: OMP_NUM_THREADS when set, as launchers set it per worker, else one per core; at most 8)', number('--threads', true))
       .option('--gpu-adapter <name>', 'the WebGPU adapter, by part of its name (nvidia, radeon, SwiftShader); a software adapter runs only when named');
   }
 

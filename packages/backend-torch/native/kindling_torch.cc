@@ -30,6 +30,11 @@
 #define KINDLING_TORCH_VERSION "unknown"
 #endif
 
+namespace kindling {
+// native/process_group.cc: PyTorch's distributed engine (gloo), when its headers were there at build
+void InitDistributed(Napi::Env env, Napi::Object exports);
+}  // namespace kindling
+
 namespace {
 
 at::Device device = at::kCPU;
@@ -869,6 +874,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New<Guarded<SetThreads>>(env));
   exports.Set("setDevice", Napi::Function::New<Guarded<SetDevice>>(env));
   exports.Set("info", Napi::Function::New<Guarded<Info>>(env));
+  kindling::InitDistributed(env, exports);
   return exports;
 }
 

@@ -33,7 +33,7 @@ const { findLibtorch } = require('./libtorch.cjs');
 const libtorch = findLibtorch();
 if ('missing' in libtorch) skip(libtorch.missing);
 
-const sources = ['native/kindling_torch.cc', 'binding.gyp', 'scripts/libtorch.cjs', 'scripts/build-addon.mjs'].map((file) => join(root, file));
+const sources = ['native/kindling_torch.cc', 'native/process_group.cc', 'binding.gyp', 'scripts/libtorch.cjs', 'scripts/build-addon.mjs'].map((file) => join(root, file));
 const wanted = { libtorch: libtorch.source, node: process.versions.modules, sources: Math.max(...sources.map((file) => statSync(file).mtimeMs)) };
 if (existsSync(addon) && existsSync(stamp)) {
   try {

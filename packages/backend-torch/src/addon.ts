@@ -48,7 +48,35 @@ export interface TorchAddon {
   setThreads(threads: number): number;
   setDevice(device: string): string;
   info(): { version: string; threads: number; device: string; mkldnn: boolean; cuda: boolean; openBlasOneThread: boolean };
+  /** Whether PyTorch's distributed engine (gloo) was compiled in: gloo's headers were there at build. */
+  distributed: boolean;
+  /** Joins a process group (native/process_group.cc); only when `distributed`. */
+  joinGroup?(settings: NativeJoinSettings): Promise<NativeProcessGroup>;
 }
+
+/** A group's collectives, as the addon gives them (native/process_group.cc). */
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly size: number;
+  allReduce(values: Float32Array | Float64Array, op: string): Promise<void>;
+  broadcast(values: Float32Array | Uint8Array, root: number): Promise<void>;
+  barrier(): Promise<void>;
+  leave(): void;
+}
+
+/** What the addon's `joinGroup` takes. */
+export interface NativeJoinSettings {
+  rank: number;
+  size: number;
+  host: string;
+  port: number;
+  server: boolean;
+  prefix: string;
+  rendezvousMs: number;
+  operationsMs: number;
+  interface?: string;
+}
+
 
 /** Thrown when the addon cannot load; the message says why and what to do, in one line. */
 export class TorchUnavailableError extends Error {

@@ -18,7 +18,7 @@ const PRIORITY = 3;
 const DEFAULT_POOL_BYTES = Math.min(Math.floor(totalmem() / 4), 4 * 1024 ** 3);
 
 export interface RegisterTorchOptions {
-  /** libtorch's intra-op threads. Default: one per core this process may use. */
+  /** libtorch's intra-op threads. Default: `OMP_NUM_THREADS` when set (as PyTorch reads it; torchrun sets it per worker), else one per core this process may use. */
   threads?: number;
   /**
    * Where libtorch computes, as libtorch names devices (`cpu`, `cuda`, `cuda:1`). Inputs are copied there and
@@ -50,7 +50,8 @@ export interface TorchBackendInfo {
  */
 export function registerTorchBackend(options: RegisterTorchOptions = {}): TorchBackendInfo {
   const torch = loadTorchAddon();
-  const threads = options.threads ?? availableParallelism();
+  const asked = Number(process.env.OMP_NUM_THREADS);
+  const threads = options.threads ?? (Number.isInteger(asked) && asked >= 1 ? asked : availableParallelism());
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number of at least 1; got ${String(threads)}`);
   torch.setThreads(threads);
   if (options.device !== undefined) torch.setDevice(options.device);

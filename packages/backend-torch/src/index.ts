@@ -2,3 +2,4 @@ export { registerTorchBackend, TORCH_BACKEND_NAME, type RegisterTorchOptions, ty
 export { TorchUnavailableError } from './addon';
 export { TorchKernelError, TORCH_KERNEL_NAMES, TORCH_KERNELS, torchKernelCalls } from './kernels';
 export { TorchBackend } from './torch-backend';
+export { DEFAULT_RENDEZVOUS_TIMEOUT, joinProcessGroup, launchedWorker, ProcessGroupError, TorchProcessGroup, type JoinProcessGroupOptions, type LaunchedWorker } from './process-group';

@@ -12,8 +12,9 @@ const WASM_PRIORITY = 2;
 
 export interface NodeInitBackendOptions extends InitBackendOptions {
   /**
-   * Threads for the torch and wasm backends: a count from 1 to 8, or `'auto'` for the cores this process may
-   * use (at most 8). `wasmThreads` overrides it for wasm. Default: `'auto'`.
+   * Threads for the torch and wasm backends: a count from 1 to 8, or `'auto'`: `OMP_NUM_THREADS` when set (a
+   * launcher's per-worker share), else the cores this process may use (at most 8). `wasmThreads` overrides it
+   * for wasm. Default: `'auto'`.
    */
   threads?: number | 'auto';
   /** Where libtorch computes (`cpu`, `cuda`, `cuda:1`, as libtorch names devices). Default: `cpu`. */
@@ -33,8 +34,18 @@ export interface NodeInitBackendOptions extends InitBackendOptions {
 
 const THREADED_START_TIMEOUT = 10_000;
 
+/**
+ * `'auto'` threads: `OMP_NUM_THREADS` when it is set (launchers such as torchrun set it for each worker, 1 when
+ * several share a machine), else one per core this process may use; at most 8.
+ */
+function automaticThreads(): number {
+  const asked = Number(process.env.OMP_NUM_THREADS);
+  const threads = Number.isInteger(asked) && asked >= 1 ? asked : availableParallelism();
+  return Math.min(threads, MAX_WASM_THREADS);
+}
+
 function threadCount(setting: number | 'auto' | undefined, option = 'threads'): number {
-  if (setting === undefined || setting === 'auto') return Math.min(availableParallelism(), MAX_WASM_THREADS);
+  if (setting === undefined || setting === 'auto') return automaticThreads();
   if (!isWasmThreadCount(setting)) {
     throw new BackendError(`${option} must be a whole number from 1 to ${MAX_WASM_THREADS} or 'auto'; got ${String(setting)}`);
   }
