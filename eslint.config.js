@@ -101,7 +101,7 @@ export default tseslint.config(
   contractRule(),
   {
     // build scripts run by Node directly (the native addon's build)
-    files: ['packages/*/scripts/**/*.{mjs,cjs}', 'packages/*/tfjs-core-suite/**/*.{mjs,cjs}', 'scripts/**/*.mjs'],
+    files: ['packages/*/scripts/**/*.{mjs,cjs}', 'packages/*/tfjs-core-suite/**/*.{mjs,cjs}', 'scripts/**/*.mjs', 'tests/*/src/fixtures/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {

@@ -4,6 +4,7 @@ import { MEDIUM_MODEL_PICTURES, trainCollab, trainImage, trainPointer, trainSegm
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { predict, serveBundle } from './predict';
+import { joinWorkers, launch } from './workers';
 
 const number = (name: string, integer = false) => (value: string) => {
   const parsed = Number(value);
@@ -63,6 +64,7 @@ const CHECKPOINT_FLAGS: Flag[] = [
   flag('--checkpoint <file>', 'save the training state here after every epoch (with its settings beside it, in <file>.plan.json)'),
   flag('--resume', 'continue the run saved in --checkpoint (same settings) instead of starting over', false),
   flag('--early-stop <epochs>', 'stop when the validation loss has not improved for this many epochs, and keep the weights of the epoch where it was lowest (default: every epoch, the last weights)', undefined, number('--early-stop', true)),
+  flag('--rendezvous-timeout <seconds>', 'started by a launcher (torchrun): seconds every worker has to join before the run stops, naming who is missing (default 300)', undefined, number('--rendezvous-timeout')),
 ];
 
 /** A `kindling train <task>` command: its arguments, its flags, and the library recipe it runs. */
@@ -258,15 +260,27 @@ function createProgram(outcome: Outcome): Command {
     for (const [name, description] of entry.arguments) command.argument(name, description);
     for (const each of [...entry.flags, ...CHECKPOINT_FLAGS]) addFlag(command, each);
     command.action(async (...values: unknown[]) => {
-      const options = (values.at(-1) as Command).opts<BackendFlags>();
-      await startBackend(options);
-      const result = await entry.run(values.slice(0, entry.arguments.length) as Array<string | undefined>, {
-        ...options,
-        log: (line: string) => console.log(line),
-        warn: (line: string) => console.error(`kindling: warning: ${line}`),
-        callbacks: [progressBar({ device: runningOn() })],
-      } as never);
-      if (result.beatsBaseline === false) outcome.exitCode = NO_BETTER_THAN_BASELINE;
+      const options = (values.at(-1) as Command).opts<BackendFlags & { checkpoint?: string; resume?: boolean; rendezvousTimeout?: number }>();
+      // under a launcher (torchrun, a PyTorchJob) this process is one worker of a data-parallel run: rank 0 reports
+      const worker = await launch();
+      const leads = worker === undefined || worker.rank === 0;
+      await startBackend(options, !leads);
+      const group = worker === undefined ? undefined : await joinWorkers(worker, options.rendezvousTimeout);
+      try {
+        const result = await entry.run(values.slice(0, entry.arguments.length) as Array<string | undefined>, {
+          ...options,
+          ...(group === undefined ? {} : { group }),
+          // a launcher that restarts failed workers (torchrun --max_restarts) runs the same command again: it goes on from --checkpoint
+          ...(worker !== undefined && worker.attempt > 0 && options.checkpoint !== undefined && options.resume !== true ? { resume: 'if-saved' } : {}),
+          log: (line: string) => console.log(line),
+          warn: (line: string) => console.error(`kindling: warning: ${line}`),
+          callbacks: leads ? [progressBar({ device: runningOn() })] : [],
+        } as never);
+        // under a launcher any other status than 0 is a failed worker, which torchrun restarts: the warning stays the last line
+        if (result.beatsBaseline === false && worker === undefined) outcome.exitCode = NO_BETTER_THAN_BASELINE;
+      } finally {
+        group?.leave();
+      }
     });
   }
 

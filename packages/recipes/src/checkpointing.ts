@@ -1,5 +1,5 @@
 import { ConfigError } from '@kindling/data';
-import { checkpoint, earlyStopping, saveBest, type Callback, type CheckpointStore } from '@kindling/learner';
+import { checkpoint, earlyStopping, saveBest, type Callback, type CheckpointStore, type ProcessGroup } from '@kindling/learner';
 import { fileCheckpointStore, writeFileAtomic } from '@kindling/learner/node';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -7,7 +7,11 @@ import { resolve } from 'node:path';
 /** `--checkpoint <file>`, `--resume` and `--early-stop <epochs>`, shared by every `kindling train` command. */
 export interface CheckpointFlags {
   checkpoint?: string;
-  resume?: boolean;
+  /**
+   * Continue the run saved in `checkpoint`; `'if-saved'` continues it when the file holds a checkpoint and starts
+   * over when it does not (a launcher restarting its workers after a failure: `kindling train` under torchrun).
+   */
+  resume?: boolean | 'if-saved';
   /**
    * Stop when the validation loss has not improved for this many epochs, and end with the weights of the epoch
    * whose validation loss was lowest (its figures are the run's). Default: every epoch, the last one's weights.
@@ -21,18 +25,29 @@ export interface CheckpointFlags {
  * refuses a checkpoint whose plan differs, naming what changed, since continuing it would silently give
  * a model that neither plan describes.
  */
-export async function checkpointing(flags: CheckpointFlags & { log?: (line: string) => void }, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
-  if (flags.resume && flags.checkpoint === undefined) throw new ConfigError('--resume needs --checkpoint <file>: the checkpoint to continue from');
-  const stopping = flags.earlyStop === undefined ? [] : earlyStop(flags.earlyStop, flags.log ?? (() => {}));
-  if (stopping.length > 0 && flags.resume) throw new ConfigError("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint; start the run again without --resume");
+export async function checkpointing(flags: CheckpointFlags & { log?: (line: string) => void; group?: ProcessGroup }, plan: Record<string, unknown>): Promise<{ callbacks: Callback[]; resumeFrom?: CheckpointStore }> {
+  if (flags.resume === true && flags.checkpoint === undefined) throw new ConfigError('--resume needs --checkpoint <file>: the checkpoint to continue from');
+  // in data-parallel training every worker resumes from the file, and only rank 0 writes it
+  const leads = flags.group === undefined || flags.group.rank === 0;
+  const say = (leads ? flags.log : undefined) ?? (() => {});
+  const stopping = flags.earlyStop === undefined ? [] : earlyStop(flags.earlyStop, say);
+  if (stopping.length > 0 && flags.resume === true) throw new ConfigError("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint; start the run again without --resume");
   if (flags.checkpoint === undefined) return { callbacks: stopping };
   const file = resolve(flags.checkpoint);
   const planFile = `${file}.plan.json`;
   const store = fileCheckpointStore(file);
   const settings = JSON.parse(JSON.stringify(plan)) as Record<string, unknown>;
-  if (!flags.resume) {
-    await writeFileAtomic(planFile, JSON.stringify(settings, null, 2));
-    return { callbacks: [...stopping, checkpoint(store)] };
+  const saving = leads ? [checkpoint(store)] : [];
+  let resume = flags.resume === true;
+  if (flags.resume === 'if-saved' && stopping.length > 0) say(`starting over: a run with --early-stop cannot resume from ${flags.checkpoint}`);
+  if (flags.resume === 'if-saved' && stopping.length === 0) {
+    const saved = await store.load();
+    resume = saved !== undefined;
+    if (resume) say(`resuming from ${flags.checkpoint}: ${saved!.epoch + 1} of ${saved!.epochs} epochs were done (the launcher restarted the workers)`);
+  }
+  if (!resume) {
+    if (leads) await writeFileAtomic(planFile, JSON.stringify(settings, null, 2));
+    return { callbacks: [...stopping, ...saving] };
   }
   let saved: Record<string, unknown>;
   try {
@@ -47,11 +62,11 @@ export async function checkpointing(flags: CheckpointFlags & { log?: (line: stri
   const state = await store.load();
   if (state === undefined) throw new ConfigError(`--resume: no checkpoint in ${flags.checkpoint} yet (the run stopped before its first epoch ended); start it again without --resume`);
   if (state.epochs !== settings.epochs) throw new ConfigError(`--resume: the checkpoint is of a ${state.epochs}-epoch run, not ${String(settings.epochs)}`);
-  return { callbacks: [checkpoint(store)], resumeFrom: store };
+  return { callbacks: saving, resumeFrom: store };
 }
 
 /** Settings that do not change what is trained: where it is written, how it is shown, where it runs. */
-const NOT_PLAN = new Set(['out', 'quiet', 'backend', 'threads', 'checkpoint', 'resume', 'debug', 'log', 'warn', 'callbacks']);
+const NOT_PLAN = new Set(['out', 'quiet', 'backend', 'threads', 'checkpoint', 'resume', 'debug', 'log', 'warn', 'callbacks', 'group', 'rendezvousTimeout']);
 
 /** A run's plan: the command, the data it reads, and every flag that changes the training. */
 export function planOf(command: string, data: string | undefined, options: object): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { ConfigError } from '@kindling/data';
-import { trainingBudget, type Callback, type TrainingBudget } from '@kindling/learner';
+import { distributedTrainer, trainingBudget, type Callback, type ProcessGroup, type TrainingBudget } from '@kindling/learner';
 import type { CheckpointFlags } from './checkpointing';
 
 /**
@@ -13,12 +13,37 @@ export interface RecipeOptions extends CheckpointFlags {
   warn?: (line: string) => void;
   /** Callbacks added to the learner, such as `progressBar()` from `@kindling/learner/node`. */
   callbacks?: Callback[];
+  /**
+   * Data-parallel training: this process is one worker of a group training one model (`joinProcessGroup` from
+   * `@kindling/backend-torch`). Every worker trains on its share of each batch (the batch size is the whole step's);
+   * the worker of rank 0 alone reports to `log`, writes the bundle, checkpoints and charts; every worker returns the
+   * run's result (rank 0's). Default: this process alone.
+   */
+  group?: ProcessGroup;
 }
 
-/** The `log` and `warn` of a recipe's options, each a function. */
+/** Whether this process reports and writes: always, but for the workers of rank 1 and up in data-parallel training. */
+export function leads(options: { group?: ProcessGroup }): boolean {
+  return options.group === undefined || options.group.rank === 0;
+}
+
+/** The `log` and `warn` of a recipe's options, each a function (silent on the workers that do not lead). */
 export function reporters(options: RecipeOptions): { say: (line: string) => void; warn: (line: string) => void } {
-  const say = options.log ?? (() => {});
-  return { say, warn: options.warn ?? say };
+  const say = (leads(options) ? options.log : undefined) ?? (() => {});
+  return { say, warn: (leads(options) ? options.warn : undefined) ?? say };
+}
+
+/** The callbacks a recipe's learners get: the distributed trainer in a group, then the caller's. */
+export function recipeCallbacks(options: RecipeOptions): Callback[] {
+  return [...(options.group === undefined || options.group.size === 1 ? [] : [distributedTrainer(options.group)]), ...(options.callbacks ?? [])];
+}
+
+/** In a group, the line saying how each step's batch is shared out ("2 workers × 16 pictures = 32 a step"); else undefined. */
+export function workersLine(options: RecipeOptions, batchSize: number, items: string): string | undefined {
+  const { group } = options;
+  if (group === undefined || group.size === 1) return undefined;
+  const each = Math.ceil(batchSize / group.size);
+  return `data-parallel: ${group.size} workers × ${each} ${items} = ${each * group.size} a step, gradients averaged before each (rank 0 reports and writes)`;
 }
 
 /**

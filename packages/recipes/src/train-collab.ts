@@ -1,10 +1,10 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, type RecipeOptions } from './recipe';
+import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
-import { Learner, lossChart, mse, mseLoss, rmse } from '@kindling/learner';
+import { Learner, lossChart, mse, mseLoss, onLeader, rmse } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { collabNeural, dotProductBias, Recommender } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
@@ -71,40 +71,45 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     },
     loss: mseLoss(),
     metrics: [mse(), rmse()],
-    callbacks: options.callbacks ?? [],
+    callbacks: recipeCallbacks(options),
     seed: options.seed,
   });
   try {
     say(`${ratings.users.size} users, ${ratings.items.size} items, ${split.train.length} training and ${split.valid.length} validation ratings`);
+    const workers = workersLine(options, options.batchSize, 'ratings');
+    if (workers !== undefined) say(workers);
     const resuming = await checkpointing(options, planOf('collab', file, options));
     await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
-    const final = finishedEpoch(learner);
-    const table = new Table({ head: ['epoch', 'train loss', 'valid MSE', 'valid RMSE', 'seconds'], style: { head: [], border: [] } });
-    for (const record of learner.recorder.epochs) {
-      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.metrics.mse!.toFixed(4), record.metrics.rmse!.toFixed(4), record.seconds.toFixed(1)]);
-    }
-    say(table.toString());
-    // read once, asynchronously: a synchronous read stalls a GPU, and cannot run on WebGPU in Node
-    const recommender = await new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels }).ready();
-    if (options.model === 'dot') {
-      const { highest, lowest } = recommender.itemBiases(5);
-      say(`most liked, after accounting for who rates them: ${highest.map((entry) => entry.item).join(', ')}`);
-      say(`least liked: ${lowest.map((entry) => entry.item).join(', ')}`);
-    }
-    const firstUser = ratings.users.labels[0]!;
-    say(`top 5 for user ${firstUser}: ${(await recommender.recommendAsync(firstUser, 5)).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
-    const outputDirectory = resolve(options.out);
-    const bundle = await createBundle(
-      model,
-      { kind: 'collab', model: options.model as 'dot' | 'neural', users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
-      { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
-    );
-    await saveBundle(bundle, outputDirectory);
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
-    say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
-    const baseline = meanBaselineRmse(split.train.map((index) => examples.target[index]!), split.valid.map((index) => examples.target[index]!));
-    const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
-    return { validMse: final.metrics.mse!, outputDirectory, beatsBaseline: beats };
+    // the report and the bundle: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      const final = finishedEpoch(learner);
+      const table = new Table({ head: ['epoch', 'train loss', 'valid MSE', 'valid RMSE', 'seconds'], style: { head: [], border: [] } });
+      for (const record of learner.recorder.epochs) {
+        table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.metrics.mse!.toFixed(4), record.metrics.rmse!.toFixed(4), record.seconds.toFixed(1)]);
+      }
+      say(table.toString());
+      // read once, asynchronously: a synchronous read stalls a GPU, and cannot run on WebGPU in Node
+      const recommender = await new Recommender(model, { users: ratings.users.labels, items: ratings.items.labels }).ready();
+      if (options.model === 'dot') {
+        const { highest, lowest } = recommender.itemBiases(5);
+        say(`most liked, after accounting for who rates them: ${highest.map((entry) => entry.item).join(', ')}`);
+        say(`least liked: ${lowest.map((entry) => entry.item).join(', ')}`);
+      }
+      const firstUser = ratings.users.labels[0]!;
+      say(`top 5 for user ${firstUser}: ${(await recommender.recommendAsync(firstUser, 5)).map((entry) => `${entry.item} (${entry.score.toFixed(2)})`).join(', ')}`);
+      const outputDirectory = resolve(options.out);
+      const bundle = await createBundle(
+        model,
+        { kind: 'collab', model: options.model as 'dot' | 'neural', users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
+        { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
+      );
+      await saveBundle(bundle, outputDirectory);
+      await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
+      say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
+      const baseline = meanBaselineRmse(split.train.map((index) => examples.target[index]!), split.valid.map((index) => examples.target[index]!));
+      const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
+      return { validMse: final.metrics.mse!, outputDirectory, beatsBaseline: beats };
+    });
   } finally {
     learner.dispose();
     model.dispose();

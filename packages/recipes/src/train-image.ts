@@ -1,9 +1,9 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, sizedSchedule, type RecipeOptions } from './recipe';
+import { leads, recipeCallbacks, reporters, sizedSchedule, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
-import { lrFindChart } from '@kindling/learner';
+import { lrFindChart, onLeader } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { transferModel } from '@kindling/models';
 import { ARCHITECTURES, imageLearner } from './learners';
@@ -100,20 +100,22 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
   const budget = imageBudget(data.train.size, options); // the same sizing the data block used for its batches
   say(`schedule: ${budget.why}`);
+  const workers = workersLine(options, budget.batchSize, 'pictures');
+  if (workers !== undefined) say(workers);
   say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}; ${data.affine.why}`);
   const architecture = chooseArchitecture(options.arch, data.train.size);
   const widths = ARCHITECTURES[architecture.name];
   if (options.pretrained === undefined) say(`model: ${architecture.why}`);
 
   const pretrained = options.pretrained ? transferModel(await loadLayersModel(options.pretrained), { classes: data.vocab.size, cutAt: options.cutAt, seed: options.seed }) : undefined;
-  const { learner, model } = imageLearner(data, { arch: widths, model: pretrained, seed: options.seed, callbacks: options.callbacks });
+  const { learner, model } = imageLearner(data, { arch: widths, model: pretrained, seed: options.seed, callbacks: recipeCallbacks(options) });
   try {
     const outputDirectory = resolve(options.out);
     let lr = options.lr ?? 5e-3;
     if (options.findLr) {
       const found = await learner.lrFind();
       lr = found.suggested;
-      await writeFileAtomic(join(outputDirectory, 'lr-find.png'), await renderChartPng(lrFindChart(found)));
+      if (leads(options)) await writeFileAtomic(join(outputDirectory, 'lr-find.png'), await renderChartPng(lrFindChart(found)));
       say(`learning-rate finder suggests ${lr.toExponential(2)} (minimum/10 ${found.suggestions.minimum.toExponential(2)}, steepest ${found.suggestions.steepest.toExponential(2)})`);
     }
     if (options.pretrained) await learner.fineTune(budget.epochs, lr);
@@ -122,42 +124,45 @@ export async function trainImage(folder: string | undefined, options: TrainImage
       await learner.fitOneCycle(budget.epochs, lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     }
 
-    reportSkipped(data, data.vocab.labels, say);
-    say(epochTable(learner, ['accuracy']));
+    // the report, the test-time augmentation and the bundle: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      reportSkipped(data, data.vocab.labels, say);
+      say(epochTable(learner, ['accuracy']));
 
-    let servedAccuracy: number | undefined;
-    if (options.tta && !data.flip.on) say('no test-time augmentation: training did not flip pictures, so their mirror images are not their class');
-    else if (options.tta) {
-      const { probabilities, targets } = await learner.tta(mirrorViews);
-      const best = probabilities.argMax(-1);
-      const predicted = (await best.data()) as Int32Array;
-      const actual = await targets.data();
-      best.dispose();
-      probabilities.dispose();
-      targets.dispose();
-      servedAccuracy = predicted.reduce((right, label, index) => right + (label === actual[index] ? 1 : 0), 0) / predicted.length;
-      say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
-    }
+      let servedAccuracy: number | undefined;
+      if (options.tta && !data.flip.on) say('no test-time augmentation: training did not flip pictures, so their mirror images are not their class');
+      else if (options.tta) {
+        const { probabilities, targets } = await learner.tta(mirrorViews);
+        const best = probabilities.argMax(-1);
+        const predicted = (await best.data()) as Int32Array;
+        const actual = await targets.data();
+        best.dispose();
+        probabilities.dispose();
+        targets.dispose();
+        servedAccuracy = predicted.reduce((right, label, index) => right + (label === actual[index] ? 1 : 0), 0) / predicted.length;
+        say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
+      }
 
-    const run = await writeClassifierRun({
-      learner,
-      model,
-      ...(servedAccuracy === undefined ? {} : { served: { accuracy: servedAccuracy, plainName: 'accuracyWithoutTta' } }),
-      task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
-      outputDirectory,
-      training: {
-        architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
-        epochs: budget.epochs,
-        lr,
-        batchSize: budget.batchSize,
-        seed: options.seed,
-        flip: data.flip.on,
-        affine: data.affine.on,
-        tta: servedAccuracy !== undefined,
-      },
+      const run = await writeClassifierRun({
+        learner,
+        model,
+        ...(servedAccuracy === undefined ? {} : { served: { accuracy: servedAccuracy, plainName: 'accuracyWithoutTta' } }),
+        task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
+        outputDirectory,
+        training: {
+          architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },
+          epochs: budget.epochs,
+          lr,
+          batchSize: budget.batchSize,
+          seed: options.seed,
+          flip: data.flip.on,
+          affine: data.affine.on,
+          tta: servedAccuracy !== undefined,
+        },
+      });
+      const beats = reportClassifierRun(run, { say, warn, outputDirectory, after: [`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`] });
+      return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory, lr };
     });
-    const beats = reportClassifierRun(run, { say, warn, outputDirectory, after: [`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`] });
-    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory, lr };
   } finally {
     learner.dispose();
     model.dispose();

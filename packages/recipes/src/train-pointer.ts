@@ -1,8 +1,8 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, sizedSchedule, validByName, type RecipeOptions } from './recipe';
+import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
-import type { Learner } from '@kindling/learner';
+import { onLeader, type Learner } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { combineWindows } from '@kindling/deploy';
 import * as tf from '@tensorflow/tfjs';
@@ -132,36 +132,41 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   if (reordered + duplicates + invalid + outOfRange > 0) say(`cleaning: ${reordered} events put back in time order, dropped ${duplicates} duplicates, ${invalid} with NaN, ${outOfRange} off screen`);
   const budget = pointerBudget(data.train.size, options); // the same sizing the data block used for its batches
   say(`schedule: ${budget.why}`);
+  const workers = workersLine(options, budget.batchSize, 'samples');
+  if (workers !== undefined) say(workers);
 
-  const { learner, model } = pointerLearner(data, { arch: widths, seed: options.seed, callbacks: options.callbacks });
+  const { learner, model } = pointerLearner(data, { arch: widths, seed: options.seed, callbacks: recipeCallbacks(options) });
   try {
     const outputDirectory = resolve(options.out);
     const resuming = await checkpointing(options, planOf('pointer', folder, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
     await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
-    say(epochTable(learner, ['accuracy']));
-    // the bundle answers a recording with its windows' probabilities combined: that is the accuracy to report
-    const perRecording = windowed ? await recordingAccuracy(learner, data.valid.options.items, data.vocab.labels) : undefined;
-    if (perRecording !== undefined) {
-      say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows together (their probabilities' geometric mean) as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
-    }
-    const run = await writeClassifierRun({
-      learner,
-      model,
-      task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
-      outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed },
-      ...(perRecording === undefined ? {} : { served: { accuracy: perRecording.accuracy, majority: perRecording.majority, plainName: 'windowAccuracy' } }),
+    // the report, per-recording scores and the bundle: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      say(epochTable(learner, ['accuracy']));
+      // the bundle answers a recording with its windows' probabilities combined: that is the accuracy to report
+      const perRecording = windowed ? await recordingAccuracy(learner, data.valid.options.items, data.vocab.labels) : undefined;
+      if (perRecording !== undefined) {
+        say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows together (their probabilities' geometric mean) as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
+      }
+      const run = await writeClassifierRun({
+        learner,
+        model,
+        task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+        outputDirectory,
+        training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed },
+        ...(perRecording === undefined ? {} : { served: { accuracy: perRecording.accuracy, majority: perRecording.majority, plainName: 'windowAccuracy' } }),
+      });
+      const example = data.valid.options.items[0]!;
+      await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), raster.size!));
+      const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'sample.png' });
+      return {
+        accuracy: run.accuracy,
+        ...(perRecording === undefined ? {} : { windowAccuracy: finishedEpoch(learner).metrics.accuracy! }),
+        beatsBaseline: beats,
+        classes: data.vocab.labels.slice(),
+        outputDirectory,
+      };
     });
-    const example = data.valid.options.items[0]!;
-    await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), raster.size!));
-    const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'sample.png' });
-    return {
-      accuracy: run.accuracy,
-      ...(perRecording === undefined ? {} : { windowAccuracy: finishedEpoch(learner).metrics.accuracy! }),
-      beatsBaseline: beats,
-      classes: data.vocab.labels.slice(),
-      outputDirectory,
-    };
   } finally {
     learner.dispose();
     model.dispose();

@@ -1,11 +1,11 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, validByName, type RecipeOptions } from './recipe';
+import { recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
 import { encodePng, generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
-import { averageWeights, lossChart, validateEvery } from '@kindling/learner';
+import { averageWeights, lossChart, onLeader, validateEvery } from '@kindling/learner';
 import { segmentationLearner } from './learners';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import * as tf from '@tensorflow/tfjs';
@@ -109,6 +109,8 @@ export async function trainSegment(images: string | undefined, masks: string | u
   }));
   const ignoreIndex = data.voidIndex;
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
+  const workers = workersLine(options, options.batchSize, 'pictures');
+  if (workers !== undefined) say(workers);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation
   const { learner, model, dice: diceMetric } = segmentationLearner(data, {
     widths,
@@ -117,7 +119,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
     anySize: options.crop !== undefined,
     seed: options.seed,
     callbacks: [
-      ...(options.callbacks ?? []),
+      ...recipeCallbacks(options),
       ...(options.average ? [averageWeights()] : []),
       ...(options.validateEvery !== undefined && options.validateEvery > 1 ? [validateEvery(options.validateEvery)] : []),
     ],
@@ -126,60 +128,63 @@ export async function trainSegment(images: string | undefined, masks: string | u
     const outputDirectory = resolve(options.out);
     const resuming = await checkpointing(options, planOf('segment', images, { masks, ...options }));
     await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
-    let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
-    const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
-    const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch
-    for (const record of learner.recorder.epochs) {
-      table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validated ? record.validLoss.toFixed(4) : '—', shown(record.metrics.pixelAccuracy), shown(record.metrics.meanIoU), shown(record.metrics.dice), record.seconds.toFixed(1)]);
-    }
-    say(table.toString());
-    if (options.average) {
-      // the epochs' metrics are the raw weights'; score the average the fit put in place
-      const { loss, metrics } = await learner.validate();
-      final = { ...final, validLoss: loss, metrics };
-      say(`weights averaged over the second half: pixel accuracy ${(metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${metrics.meanIoU!.toFixed(3)}`);
-    }
-    const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
-    say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
-
-    // what the model sees and says, for one validation picture
-    const paletteForDisplay = palette ?? defaultPalette(codes.length);
-    let picture: { pixels: Uint8Array; mask: Uint8Array } | undefined;
-    const pixelCounts = new Array<number>(codes.length).fill(0); // validation pixels per class, for the baseline
-    for await (const batch of data.valid) {
-      for (const value of await batch.targets.data()) if (value !== ignoreIndex && value >= 0 && value < codes.length) pixelCounts[value]!++;
-      if (picture === undefined) {
-        const [shown, predicted] = tf.tidy(() => {
-          const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
-          const { mean, std } = data.preprocessing.stats;
-          const pixels = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
-          return [pixels, (model.predict(first) as tf.Tensor).argMax(-1)];
-        });
-        // asynchronous reads: a synchronous one cannot run on WebGPU in Node
-        picture = { pixels: Uint8Array.from(await shown!.data()), mask: Uint8Array.from(await predicted!.data()) };
-        tf.dispose([shown!, predicted!]);
+    // the report, the pictures and the bundle: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
+      const table = new Table({ head: ['epoch', 'train loss', 'valid loss', 'pixel accuracy', 'mean IoU', 'mean Dice', 'seconds'], style: { head: [], border: [] } });
+      const shown = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(4)); // '—': not validated that epoch
+      for (const record of learner.recorder.epochs) {
+        table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.validated ? record.validLoss.toFixed(4) : '—', shown(record.metrics.pixelAccuracy), shown(record.metrics.meanIoU), shown(record.metrics.dice), record.seconds.toFixed(1)]);
       }
-      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
-    }
-    const shape = [options.size, options.size, 3];
-    await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
-    await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
-    const { size, method, channels, stats } = data.preprocessing;
-    const bundle = await createBundle(
-      model,
-      { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
-      {
-        metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
-        training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
-      },
-    );
-    await saveBundle(bundle, outputDirectory);
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
-    say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
-    const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
-    const counted = pixelCounts.reduce((sum, count) => sum + count, 0);
-    const beats = beatsBaseline({ metric: 'validation pixel accuracy', model: final.metrics.pixelAccuracy!, baseline: counted === 0 ? 0 : pixelCounts[commonest]! / counted, baselineName: `giving every pixel the class '${codes[commonest]}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
-    return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+      say(table.toString());
+      if (options.average) {
+        // the epochs' metrics are the raw weights'; score the average the fit put in place
+        const { loss, metrics } = await learner.validate();
+        final = { ...final, validLoss: loss, metrics };
+        say(`weights averaged over the second half: pixel accuracy ${(metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${metrics.meanIoU!.toFixed(3)}`);
+      }
+      const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
+      say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
+
+      // what the model sees and says, for one validation picture
+      const paletteForDisplay = palette ?? defaultPalette(codes.length);
+      let picture: { pixels: Uint8Array; mask: Uint8Array } | undefined;
+      const pixelCounts = new Array<number>(codes.length).fill(0); // validation pixels per class, for the baseline
+      for await (const batch of data.valid) {
+        for (const value of await batch.targets.data()) if (value !== ignoreIndex && value >= 0 && value < codes.length) pixelCounts[value]!++;
+        if (picture === undefined) {
+          const [shown, predicted] = tf.tidy(() => {
+            const first = (batch.inputs as tf.Tensor4D).slice([0, 0, 0, 0], [1, -1, -1, -1]);
+            const { mean, std } = data.preprocessing.stats;
+            const pixels = first.mul(std).add(mean).mul(255).clipByValue(0, 255).toInt().tile(data.preprocessing.channels === 1 ? [1, 1, 1, 3] : [1, 1, 1, 1]);
+            return [pixels, (model.predict(first) as tf.Tensor).argMax(-1)];
+          });
+          // asynchronous reads: a synchronous one cannot run on WebGPU in Node
+          picture = { pixels: Uint8Array.from(await shown!.data()), mask: Uint8Array.from(await predicted!.data()) };
+          tf.dispose([shown!, predicted!]);
+        }
+        tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      }
+      const shape = [options.size, options.size, 3];
+      await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
+      await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
+      const { size, method, channels, stats } = data.preprocessing;
+      const bundle = await createBundle(
+        model,
+        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
+        {
+          metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
+          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
+        },
+      );
+      await saveBundle(bundle, outputDirectory);
+      await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
+      say(`pixel accuracy ${(final.metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${final.metrics.meanIoU!.toFixed(3)}; the bundle (kindling.json, model.json, weights.bin), prediction.png, overlay.png and loss.png are in ${outputDirectory}`);
+      const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
+      const counted = pixelCounts.reduce((sum, count) => sum + count, 0);
+      const beats = beatsBaseline({ metric: 'validation pixel accuracy', model: final.metrics.pixelAccuracy!, baseline: counted === 0 ? 0 : pixelCounts[commonest]! / counted, baselineName: `giving every pixel the class '${codes[commonest]}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
+      return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+    });
   } finally {
     learner.dispose();
     model.dispose();

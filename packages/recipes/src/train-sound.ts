@@ -1,9 +1,9 @@
 import { checkpointing, planOf } from './checkpointing';
-import { flagRegex, reporters, validByName, type RecipeOptions } from './recipe';
+import { flagRegex, recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
 import { ConfigError } from '@kindling/data';
-import { trainingBudget } from '@kindling/learner';
+import { onLeader, trainingBudget } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -103,24 +103,29 @@ export async function trainSound(folder: string | undefined, options: TrainSound
 
   const budget = trainingBudget({ items: data.train.size, batchSize: options.batchSize, batchSource: options.batchSize === 32 ? 'the default' : '--batch-size', epochs: options.epochs === 'auto' ? undefined : options.epochs, minSteps: SOUND_MIN_STEPS, epochBounds: [10, 40] });
   say(`schedule: ${budget.why}`);
-  const { learner, model } = soundLearner(data, { arch: widths, seed: options.seed, callbacks: options.callbacks });
+  const workers = workersLine(options, budget.batchSize, 'recordings');
+  if (workers !== undefined) say(workers);
+  const { learner, model } = soundLearner(data, { arch: widths, seed: options.seed, callbacks: recipeCallbacks(options) });
   try {
     const outputDirectory = resolve(options.out);
     const resuming = await checkpointing(options, planOf('sound', folder, { ...options, epochs: budget.epochs }));
     await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
-    reportSkipped(data, data.vocab.labels, say);
-    say(epochTable(learner, ['accuracy']));
-    const run = await writeClassifierRun({
-      learner,
-      model,
-      task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
-      outputDirectory,
-      training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: data.speed.share, masks: options.masks ?? 0 },
+    // the report, the bundle and its pictures: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      reportSkipped(data, data.vocab.labels, say);
+      say(epochTable(learner, ['accuracy']));
+      const run = await writeClassifierRun({
+        learner,
+        model,
+        task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+        outputDirectory,
+        training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: data.speed.share, masks: options.masks ?? 0 },
+      });
+      const example = data.valid.options.items[0]!;
+      await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
+      const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'spectrogram.png' });
+      return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
     });
-    const example = data.valid.options.items[0]!;
-    await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
-    const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'spectrogram.png' });
-    return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
   } finally {
     learner.dispose();
     model.dispose();

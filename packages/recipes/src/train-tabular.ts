@@ -1,10 +1,10 @@
 import { checkpointing, planOf } from './checkpointing';
-import { reporters, type RecipeOptions } from './recipe';
+import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
-import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, rmse, trainingBudget, type Callback, type Metric } from '@kindling/learner';
+import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, onLeader, rmse, trainingBudget, type Callback, type Metric } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { TabularPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
@@ -195,7 +195,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       },
       loss: classification ? crossEntropyLoss() : mseLoss(),
       metrics,
-      callbacks: [heapBound(), ...(options.callbacks ?? [])],
+      callbacks: [heapBound(), ...recipeCallbacks(options)],
       seed: options.seed,
     });
   const learner = newLearner(validated, { inputs: train.inputs, targets: train.targets! }, { inputs: valid.inputs, targets: valid.targets! });
@@ -213,6 +213,8 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     say(`${split.train.length} training and ${split.valid.length} validation rows; preprocessing fit on the training rows only`);
     const sized = options.layers === 'auto' || options.dropout === 'auto' ? ` (${small ? 'under' : 'at least'} ${SMALL_TABLE_ROWS.toLocaleString('en-US')} training rows)` : '';
     say(`schedule: ${budget.why}; hidden layers ${layers.join(',')}, dropout ${dropout}${sized}${options.linear ? ', with a linear path beside the hidden layers' : ''}`);
+    const workers = workersLine(options, budget.batchSize, 'rows');
+    if (workers !== undefined) say(workers);
     const resuming = await checkpointing(options, planOf('tabular', file, { ...options, epochs: budget.epochs, batchSize: budget.batchSize }));
     await learner.fitOneCycle(budget.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     // the last epoch's weights are kept: restoring the epoch of lowest validation loss (saveBest) did no better on
@@ -244,27 +246,30 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       await refitLearner.fitOneCycle(learner.keptEpoch === undefined ? budget.epochs : learner.keptEpoch + 1, options.lr, { weightDecay: options.wd });
       finishedEpoch(refitLearner); // a loss that became NaN stops here too, before the bundle
     }
-    let testMetrics: Record<string, number> | undefined;
-    if (testTensors !== undefined) {
-      const scored = await (refitLearner ?? learner).validate(new TensorDataLoader(testTensors.inputs, testTensors.targets!, { batchSize: 4096 }));
-      testMetrics = { loss: scored.loss, ...scored.metrics };
-      say(`test set (${testTensors.targets!.shape[0]} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
-    }
-    const predictor = new TabularPredictor(model, processor);
-    say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify((await predictor.predictBatchAsync([example]))[0])}`);
+    // the test set, the example and the bundle: rank 0's, once every worker has trained
+    return await onLeader(options.group, async () => {
+      let testMetrics: Record<string, number> | undefined;
+      if (testTensors !== undefined) {
+        const scored = await (refitLearner ?? learner).validate(new TensorDataLoader(testTensors.inputs, testTensors.targets!, { batchSize: 4096 }));
+        testMetrics = { loss: scored.loss, ...scored.metrics };
+        say(`test set (${testTensors.targets!.shape[0]} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
+      }
+      const predictor = new TabularPredictor(model, processor);
+      say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify((await predictor.predictBatchAsync([example]))[0])}`);
 
-    const outputDirectory = resolve(options.out);
-    const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {
-      metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
-      training: { layers, yRange, dropout, linear: options.linear ?? false, epochs: budget.epochs, lr: options.lr, weightDecay: options.wd, batchSize: budget.batchSize, seed: options.seed, refit },
+      const outputDirectory = resolve(options.out);
+      const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {
+        metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
+        training: { layers, yRange, dropout, linear: options.linear ?? false, epochs: budget.epochs, lr: options.lr, weightDecay: options.wd, batchSize: budget.batchSize, seed: options.seed, refit },
+      });
+      await saveBundle(bundle, outputDirectory);
+      await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
+      say(`the bundle (kindling.json with the fitted preprocessing, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
+      const beats = classification
+        ? beatsBaseline({ metric: 'validation accuracy', model: final.metrics.accuracy!, baseline: majorityAccuracy!, baselineName: `always answering the most common class`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(2)}%` }, warn)
+        : beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: meanBaselineRmse(trainTargets, validTargets).rmse, baselineName: 'always answering the training mean', higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
+      return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory, beatsBaseline: beats, refit };
     });
-    await saveBundle(bundle, outputDirectory);
-    await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
-    say(`the bundle (kindling.json with the fitted preprocessing, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
-    const beats = classification
-      ? beatsBaseline({ metric: 'validation accuracy', model: final.metrics.accuracy!, baseline: majorityAccuracy!, baselineName: `always answering the most common class`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(2)}%` }, warn)
-      : beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: meanBaselineRmse(trainTargets, validTargets).rmse, baselineName: 'always answering the training mean', higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
-    return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory, beatsBaseline: beats, refit };
   } finally {
     learner.dispose();
     refitLearner?.dispose();
