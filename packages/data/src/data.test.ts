@@ -227,13 +227,13 @@ describe('errors across copies of the package', () => {
 });
 
 describeEachBackend('TensorDataLoader shards', () => {
-  it('gives each worker its rows of the seeded order, and dropLast drops the same step everywhere', () => {
+  it('gives each worker its rows of the seeded order, and dropLast drops the same step everywhere', async () => {
     const inputs = tf.range(0, 14).reshape([14, 1]);
     const targets = tf.range(0, 14, 1, 'int32');
-    const rowsOf = (loader: TensorDataLoader) => {
+    const rowsOf = async (loader: TensorDataLoader) => {
       const batches: number[][] = [];
-      for (const batch of loader[Symbol.iterator]()) {
-        batches.push(Array.from(batch.targets.dataSync()));
+      for await (const batch of batchesOf(loader)) {
+        batches.push(Array.from(await batch.targets.data()));
         tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       }
       return batches;
@@ -249,7 +249,7 @@ describeEachBackend('TensorDataLoader shards', () => {
     // 14 rows, 7 a worker, 2 a batch: 3 whole batches each (the whole loader drops its last 2 rows too)
     expect(workers.map((loader) => loader.length)).toEqual([3, 3]);
     expect(whole.length).toBe(3);
-    const [first, second] = workers.map(rowsOf);
+    const [first, second] = await Promise.all(workers.map(rowsOf));
     for (let k = 0; k < 3; k++) expect([...first![k]!, ...second![k]!].sort((a, b) => a - b)).toEqual(order.slice(k * 4, k * 4 + 4).sort((a, b) => a - b));
     tf.dispose([inputs, targets]);
   });
