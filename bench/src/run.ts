@@ -1,6 +1,7 @@
 import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
 import { benchDefaults } from './defaults';
+import { benchDistributed } from './distributed';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchKernelProfile } from './kernel-profile';
 import { benchLearnerOverhead } from './learner-overhead';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   server: benchServer,
   profile: benchKernelProfile,
   defaults: benchDefaults,
+  distributed: benchDistributed,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

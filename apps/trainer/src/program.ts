@@ -270,8 +270,9 @@ function createProgram(outcome: Outcome): Command {
         const result = await entry.run(values.slice(0, entry.arguments.length) as Array<string | undefined>, {
           ...options,
           ...(group === undefined ? {} : { group }),
-          // a launcher that restarts failed workers (torchrun --max_restarts) runs the same command again: it goes on from --checkpoint
-          ...(worker !== undefined && worker.attempt > 0 && options.checkpoint !== undefined && options.resume !== true ? { resume: 'if-saved' } : {}),
+          // a launcher restarts failed workers with the same command (torchrun --max_restarts, a PyTorchJob's pods): under
+          // one, a run goes on from its --checkpoint when that holds one (of the same settings)
+          ...(worker !== undefined && options.checkpoint !== undefined && options.resume !== true ? { resume: 'if-saved' } : {}),
           log: (line: string) => console.log(line),
           warn: (line: string) => console.error(`kindling: warning: ${line}`),
           callbacks: leads ? [progressBar({ device: runningOn() })] : [],

@@ -41,6 +41,8 @@ export interface TorchBackendInfo {
   mkldnn: boolean;
   /** Kernels libtorch runs; the others are the cpu backend's. */
   kernels: string[];
+  /** Whether the addon carries PyTorch's distributed engine (gloo), for `joinProcessGroup`. */
+  distributed: boolean;
 }
 
 /**
@@ -70,5 +72,12 @@ export function registerTorchBackend(options: RegisterTorchOptions = {}): TorchB
     }
   }
   const info = torch.info();
-  return { version: info.version, threads: info.threads, device: info.device, mkldnn: info.mkldnn, kernels: Object.keys(TORCH_KERNELS).filter((name) => getKernel(name, 'cpu') !== undefined) };
+  return {
+    version: info.version,
+    threads: info.threads,
+    device: info.device,
+    mkldnn: info.mkldnn,
+    kernels: Object.keys(TORCH_KERNELS).filter((name) => getKernel(name, 'cpu') !== undefined),
+    distributed: torch.distributed,
+  };
 }

@@ -9,7 +9,8 @@ export interface CheckpointFlags {
   checkpoint?: string;
   /**
    * Continue the run saved in `checkpoint`; `'if-saved'` continues it when the file holds a checkpoint and starts
-   * over when it does not (a launcher restarting its workers after a failure: `kindling train` under torchrun).
+   * over when it does not (what `kindling train` does under a launcher, which restarts failed workers with the same
+   * command: torchrun's `--max_restarts`, a PyTorchJob's pods).
    */
   resume?: boolean | 'if-saved';
   /**
@@ -43,7 +44,7 @@ export async function checkpointing(flags: CheckpointFlags & { log?: (line: stri
   if (flags.resume === 'if-saved' && stopping.length === 0) {
     const saved = await store.load();
     resume = saved !== undefined;
-    if (resume) say(`resuming from ${flags.checkpoint}: ${saved!.epoch + 1} of ${saved!.epochs} epochs were done (the launcher restarted the workers)`);
+    if (resume) say(`resuming from ${flags.checkpoint}: ${saved!.epoch + 1} of ${saved!.epochs} epochs were done (under a launcher a run goes on from its --checkpoint)`);
   }
   if (!resume) {
     if (leads) await writeFileAtomic(planFile, JSON.stringify(settings, null, 2));

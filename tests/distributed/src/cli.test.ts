@@ -87,7 +87,7 @@ describe.skipIf(skipReason() !== undefined)('kindling train under torchrun --no_
     });
     expect(killed, 'rank 1 was killed').toBeDefined();
     expect(workers.code, workers.stdout + workers.stderr).toBe(0);
-    expect(workers.stdout).toMatch(/\[default0\]:resuming from .*run\.ckpt: \d+ of 20 epochs were done \(the launcher restarted the workers\)/);
+    expect(workers.stdout).toMatch(/\[default0\]:resuming from .*run\.ckpt: \d+ of 20 epochs were done \(under a launcher a run goes on from its --checkpoint\)/);
     expect(existsSync(join(root, 'workers', 'kindling.json'))).toBe(true);
     expect(readdirSync(root).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
