@@ -21,7 +21,7 @@ const extraFlags = (variable: string): string[] => (process.env[variable] ?? '')
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 /** Adult's rows, trimmed, the test file's labels without their trailing period; a header row first. */
-function adultRows(file: string): string[][] {
+export function adultRows(file: string): string[][] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .map((line) => line.split(',').map((field) => field.trim()))
@@ -29,7 +29,7 @@ function adultRows(file: string): string[][] {
     .map((fields) => [...fields.slice(0, -1), fields.at(-1)!.replace(/\.$/, '')]);
 }
 
-const toCsv = (rows: string[][]) => `${[COLUMNS, ...rows].map((row) => row.join(',')).join('\n')}\n`;
+export const toCsv = (rows: string[][]) => `${[COLUMNS, ...rows].map((row) => row.join(',')).join('\n')}\n`;
 
 /** `count` rows drawn without replacement by a seeded generator (a small LCG, the same in every run). */
 function sample<T>(rows: readonly T[], count: number, seed: number): T[] {
@@ -93,10 +93,10 @@ const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + 
 /** Issue 20's bar: at or above the better peer minus 1 point. */
 const verdict = (ours: number, best: number) => (ours >= best - 0.01 ? 'yes' : `no (${((ours - best) * 100).toFixed(1)} points)`);
 
-const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+export const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
 
 /** `perClass` pictures of each class from an IDX split, drawn by a seeded generator. */
-async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: number): Promise<PictureSet> {
+export async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: number): Promise<PictureSet> {
   const root = join(datasetsRoot(), 'image', 'fashion-mnist');
   const images = (await readIdxFile(join(root, `${prefix}-images-idx3-ubyte.gz`))).data as Uint8Array;
   const labels = (await readIdxFile(join(root, `${prefix}-labels-idx1-ubyte.gz`))).data as Uint8Array;
@@ -107,13 +107,13 @@ async function fashionDraw(prefix: 'train' | 't10k', perClass: number, seed: num
 }
 
 /** Small grey pictures: `side`² bytes each, one label (an index into `classes`) each. */
-interface PictureSet {
+export interface PictureSet {
   pixels: Uint8Array;
   labels: Uint8Array;
 }
 
 /** Pictures as PNG files in one folder per class. */
-async function writePictures(folder: string, set: PictureSet, side: number, classes: readonly string[]): Promise<void> {
+export async function writePictures(folder: string, set: PictureSet, side: number, classes: readonly string[]): Promise<void> {
   for (const name of classes) mkdirSync(join(folder, name), { recursive: true });
   const area = side * side;
   for (let k = 0; k < set.labels.length; k++) {
