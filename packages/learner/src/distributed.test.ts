@@ -3,7 +3,7 @@ import { describeEachBackend } from '@kindling/backend/testing';
 import { TensorDataLoader } from '@kindling/data';
 import { describe, expect, it } from 'vitest';
 import { checkpoint, memoryCheckpointStore } from './callbacks/training-callbacks';
-import { distributedTrainer, DistributedError, onLeader, type ProcessGroup } from './distributed';
+import { distributedTrainer, DistributedError, leaderFirst, onLeader, type ProcessGroup } from './distributed';
 import { Learner } from './learner';
 import { crossEntropyLoss } from './losses';
 import { accuracy, f1Score } from './metrics';
@@ -122,6 +122,22 @@ describeEachBackend('distributedTrainer', () => {
       each.learner.dispose();
       each.model.dispose();
     }
+  });
+});
+
+describe('leaderFirst', () => {
+  it('runs the work on rank 0 to its end before the others start it', async () => {
+    const events: string[] = [];
+    const work = (rank: number) => async () => {
+      events.push(`start ${rank}`);
+      await new Promise((resolve) => setTimeout(resolve, rank === 0 ? 30 : 0));
+      events.push(`end ${rank}`);
+      return rank;
+    };
+    const results = await Promise.all(localGroups(3).map((group) => leaderFirst(group, work(group.rank))));
+    expect(results).toEqual([0, 1, 2]);
+    expect(events.slice(0, 2)).toEqual(['start 0', 'end 0']);
+    expect(events.slice(2).sort()).toEqual(['end 1', 'end 2', 'start 1', 'start 2']);
   });
 });
 

@@ -227,3 +227,22 @@ async function receiveJson(group: ProcessGroup): Promise<unknown> {
   await group.broadcast(bytes, 0);
   return JSON.parse(new TextDecoder().decode(bytes));
 }
+
+/**
+ * Runs `work` on the worker of rank 0 first and then on the others (fastai's `rank0_first`): for work whose first run
+ * leaves something the later ones reuse, such as drawing a data set into a cache that the others then find. When it
+ * fails on rank 0 the others still go on to run it themselves (and fail with their own error). Without a group, it is
+ * `work()`.
+ */
+export async function leaderFirst<T>(group: ProcessGroup | undefined, work: () => Promise<T>): Promise<T> {
+  if (group === undefined || group.size === 1) return work();
+  if (group.rank === 0) {
+    try {
+      return await work();
+    } finally {
+      await group.barrier();
+    }
+  }
+  await group.barrier();
+  return work();
+}

@@ -18,7 +18,7 @@ export type { LrFindOptions, LrFindResult } from './lr-finder';
 export { updateBatchNorm } from './batch-norm';
 export type { UpdateBatchNormOptions } from './batch-norm';
 export { Recorder } from './callbacks/recorder';
-export { DistributedError, distributedTrainer, onLeader } from './distributed';
+export { DistributedError, distributedTrainer, leaderFirst, onLeader } from './distributed';
 export type { DistributedTrainer, ProcessGroup } from './distributed';
 export {
   averageWeights,

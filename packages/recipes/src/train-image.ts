@@ -3,7 +3,7 @@ import { leads, recipeCallbacks, reporters, sizedSchedule, workersLine, type Rec
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
-import { lrFindChart, onLeader } from '@kindling/learner';
+import { leaderFirst, lrFindChart, onLeader } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { transferModel } from '@kindling/models';
 import { ARCHITECTURES, imageLearner } from './learners';
@@ -82,10 +82,13 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   let root = folder;
   if (root === undefined) {
     root = defaultDatasetDirectory();
-    if (!existsSync(root)) {
-      say(`drawing the default image set (circles, squares, triangles, stars) into ${root}`);
-      await generateShapesDataset(root, { perClass: 150, size: 48, seed: 1 });
-    }
+    const drawn = root;
+    // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)
+    await leaderFirst(options.group, async () => {
+      if (existsSync(drawn)) return;
+      say(`drawing the default image set (circles, squares, triangles, stars) into ${drawn}`);
+      await generateShapesDataset(drawn, { perClass: 150, size: 48, seed: 1 });
+    });
   }
   const data = await imageFolderDataLoaders(resolve(root), {
     size: options.size,

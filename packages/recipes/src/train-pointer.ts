@@ -2,7 +2,7 @@ import { checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
-import { onLeader, type Learner } from '@kindling/learner';
+import { leaderFirst, onLeader, type Learner } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { combineWindows } from '@kindling/deploy';
 import * as tf from '@tensorflow/tfjs';
@@ -106,10 +106,13 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   let root = folder;
   if (root === undefined) {
     root = defaultPointerDirectory();
-    if (!existsSync(root)) {
-      say(`synthesizing the default mouse recordings (human-like and bot-like sessions) into ${root}`);
-      await generatePointerDataset(root, { perClass: 150, seed: 1 });
-    }
+    const drawn = root;
+    // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)
+    await leaderFirst(options.group, async () => {
+      if (existsSync(drawn)) return;
+      say(`synthesizing the default mouse recordings (human-like and bot-like sessions) into ${drawn}`);
+      await generatePointerDataset(drawn, { perClass: 150, seed: 1 });
+    });
   }
   const data = await valid.loaded(pointerFolderDataLoaders(resolve(root), {
     window,

@@ -5,7 +5,7 @@ import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
 import { encodePng, generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
-import { averageWeights, lossChart, onLeader, validateEvery } from '@kindling/learner';
+import { averageWeights, leaderFirst, lossChart, onLeader, validateEvery } from '@kindling/learner';
 import { segmentationLearner } from './learners';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import * as tf from '@tensorflow/tfjs';
@@ -85,10 +85,12 @@ export async function trainSegment(images: string | undefined, masks: string | u
   let codesFile = options.codes;
   if (images === undefined) {
     const root = defaultScenesDirectory();
-    if (!existsSync(root)) {
+    // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)
+    await leaderFirst(options.group, async () => {
+      if (existsSync(root)) return;
       say(`drawing the default scenes (circles, squares and triangles on textured backgrounds, with masks) into ${root}`);
       await generateSegmentationDataset(root, { count: 300, size: 64, seed: 1 });
-    }
+    });
     [images, masks, codesFile] = [join(root, 'images'), join(root, 'masks'), codesFile ?? join(root, 'codes.txt')];
   }
   if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');

@@ -3,7 +3,7 @@ import { flagRegex, recipeCallbacks, reporters, validByName, workersLine, type R
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
 import { ConfigError } from '@kindling/data';
-import { onLeader, trainingBudget } from '@kindling/learner';
+import { leaderFirst, onLeader, trainingBudget } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -76,10 +76,13 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   let root = folder;
   if (root === undefined) {
     root = defaultSoundDirectory();
-    if (!existsSync(root)) {
-      say(`synthesizing the default sound set (tones, chirps, noise bursts, clicks) into ${root}`);
-      await generateSoundDataset(root, { perClass: 60, seed: 1 });
-    }
+    const drawn = root;
+    // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)
+    await leaderFirst(options.group, async () => {
+      if (existsSync(drawn)) return;
+      say(`synthesizing the default sound set (tones, chirps, noise bursts, clicks) into ${drawn}`);
+      await generateSoundDataset(drawn, { perClass: 60, seed: 1 });
+    });
   }
   const data = await valid.loaded(soundFolderDataLoaders(resolve(root), {
     label,

@@ -65,6 +65,15 @@ describe.skipIf(skipReason() !== undefined)('kindling train under torchrun --no_
     expect(predicted.stdout).toMatch(/\t(circle|square|star|triangle) \(\d+\.\d%\)/);
   });
 
+  it('on a fresh cache the default set is drawn by rank 0 before the other worker reads it, and the run ends with a bundle (both drawing it at once, one replaced it under the other: ENOENT)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-distributed-default-'));
+    const workers = await torchrun(2, ['node', CLI, 'train', 'pointer', '--epochs', '1', '--out', 'workers'], { cwd: root, env: { XDG_CACHE_HOME: join(root, 'cache') } });
+    expect(workers.code, workers.stdout + workers.stderr).toBe(0);
+    expect(workers.stdout.split('\n').filter((line) => line.includes('synthesizing the default mouse recordings'))).toHaveLength(1);
+    expect(readdirSync(join(root, 'cache', 'kindling', 'datasets')).sort()).toEqual(['pointer-v1']); // no staging folder left
+    expect(existsSync(join(root, 'workers', 'kindling.json'))).toBe(true);
+  });
+
   it('a worker killed mid-run (SIGKILL) under --max_restarts 1 restarts the group from the last checkpoint, and the run still ends with a bundle and status 0', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-distributed-restart-'));
     writeTable(join(root, 'train.csv'), 6000, 3);

@@ -39,12 +39,12 @@ export interface Outcome {
  * --tee 1` to start at all (its default stream settings fail); with them each worker's standard output comes back
  * prefixed `[default<rank>]:`.
  */
-export function torchrun(workers: number, command: string[], options: { cwd?: string; extra?: string[]; timeout?: number; started?: (child: ChildProcess) => void } = {}): Promise<Outcome> {
+export function torchrun(workers: number, command: string[], options: { cwd?: string; env?: Record<string, string>; extra?: string[]; timeout?: number; started?: (child: ChildProcess) => void } = {}): Promise<Outcome> {
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
         const args = ['--no_python', '--nproc_per_node', String(workers), '--master_addr', '127.0.0.1', '--master_port', String(port), '--redirects', '1', '--tee', '1', '--monitor_interval', '1', ...(options.extra ?? []), ...command];
-        const child = spawn('torchrun', args, { cwd: options.cwd, env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('torchrun', args, { cwd: options.cwd, env: { ...process.env, OMP_NUM_THREADS: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));
