@@ -37,6 +37,7 @@ export async function joinWorkers(worker: LaunchedWorker, rendezvousTimeout: num
     return await torch.joinProcessGroup({ ...worker, ...(rendezvousTimeout === undefined ? {} : { rendezvousTimeout }) });
   } catch (error) {
     if (!(error instanceof torch.TorchUnavailableError)) throw error;
-    throw new ConfigError(`worker ${worker.rank} of ${worker.size} (a launcher started ${worker.size} workers): data-parallel training runs on PyTorch's distributed engine, but ${error.message}`);
+    const gloo = /gloo/.test(error.message) ? '' : " (with gloo's headers at its build: `apt install libgloo-dev` beside libtorch)";
+    throw new ConfigError(`worker ${worker.rank} of ${worker.size} (a launcher started ${worker.size} workers): data-parallel training runs on PyTorch's distributed engine${gloo}, but ${error.message}`);
   }
 }

@@ -35,6 +35,16 @@ describe.skipIf(skipReason() !== undefined)('two workers under torchrun --no_pyt
     expect(largestDifference(alone.initial, alone.weights)).toBeGreaterThan(1e-2);
   });
 
+  it('on the wasm backend too: the gradients are any backend\'s, only the collective is the addon\'s', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kindling-distributed-wasm-'));
+    const [workers, single] = await Promise.all([torchrun(2, [process.execPath, SCRIPT, folder, 'plain', 'wasm']), node([SCRIPT, folder, 'plain', 'wasm'])]);
+    expect(workers.code, workers.stdout + workers.stderr).toBe(0);
+    expect(single.code, single.stderr).toBe(0);
+    const alone = read(folder, 'single');
+    for (const rank of [0, 1]) expect(largestDifference(read(folder, rank).weights, alone.weights)).toBeLessThan(1e-5);
+    expect(largestDifference(alone.initial, alone.weights)).toBeGreaterThan(1e-2);
+  });
+
   it('with batch norm the statistics stay each worker\'s own (DDP\'s default), while the trained weights stay the same on every worker', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'kindling-distributed-bn-'));
     const workers = await torchrun(2, [process.execPath, SCRIPT, folder, 'batch-norm']);
