@@ -75,6 +75,7 @@ describeEachBackend('distributedTrainer', () => {
     await single.learner.fit(1, { lr: 1e-2 }); // 48 rows, 16 a step: 3 steps
     const groups = localGroups(2);
     const workers = groups.map((group) => worker(16, [distributedTrainer(group)]));
+    const tensors = tf.memory().numTensors;
     // worker 1 starts from other weights: the fit begins with rank 0's
     const kernel = workers[1]!.model.layers[0]!.weights[0]!;
     tf.tidy(() => {
@@ -95,6 +96,9 @@ describeEachBackend('distributedTrainer', () => {
       // each worker trained on its own 24 rows a step of 8
       expect(mine.trainLoss).toBeCloseTo(theirs.trainLoss, 5);
     }
+    // with the optimizers' moments freed, nothing is left of the fit: no gradient, buffer or broadcast tensor
+    for (const { learner } of workers) learner.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
     for (const each of [single, ...workers]) {
       each.learner.dispose();
       each.model.dispose();

@@ -33,37 +33,10 @@ export interface Outcome {
   stderr: string;
 }
 
-/**
- * `torchrun --no_python --nproc_per_node <workers> [extra…] <command…>` on a free port of loopback, each worker on one
- * thread (torchrun's own default when it starts several). Debian's torchrun 1.13 on Python 3.11 needs `--redirects 1
- * --tee 1` to start at all (its default stream settings fail); with them each worker's standard output comes back
- * prefixed `[default<rank>]:`.
- */
-export function torchrun(workers: number, command: string[], options: { cwd?: string; env?: Record<string, string>; extra?: string[]; timeout?: number; started?: (child: ChildProcess) => void } = {}): Promise<Outcome> {
-  return freePort().then(
-    (port) =>
-      new Promise((resolve, reject) => {
-        const args = ['--no_python', '--nproc_per_node', String(workers), '--master_addr', '127.0.0.1', '--master_port', String(port), '--redirects', '1', '--tee', '1', '--monitor_interval', '1', ...(options.extra ?? []), ...command];
-        const child = spawn('torchrun', args, { cwd: options.cwd, env: { ...process.env, OMP_NUM_THREADS: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk) => (stdout += chunk));
-        child.stderr.on('data', (chunk) => (stderr += chunk));
-        const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 300_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-        options.started?.(child);
-      }),
-  );
-}
-
-/** `node …args` with extra environment; resolves when it exits. */
-export function node(args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): Promise<Outcome> {
+/** Runs a program to its end (killed after `timeout` ms) and gives its status and output. */
+function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number; started?: (child: ChildProcess) => void }): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -74,7 +47,25 @@ export function node(args: string[], options: { cwd?: string; env?: Record<strin
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    options.started?.(child);
   });
+}
+
+/**
+ * `torchrun --no_python --nproc_per_node <workers> [extra…] <command…>` on a free port of loopback, each worker on one
+ * thread (torchrun's own default when it starts several). Debian's torchrun 1.13 on Python 3.11 needs `--redirects 1
+ * --tee 1` to start at all (its default stream settings fail); with them each worker's standard output comes back
+ * prefixed `[default<rank>]:`.
+ */
+export async function torchrun(workers: number, command: string[], options: { cwd?: string; env?: Record<string, string>; extra?: string[]; timeout?: number; started?: (child: ChildProcess) => void } = {}): Promise<Outcome> {
+  const port = await freePort();
+  const args = ['--no_python', '--nproc_per_node', String(workers), '--master_addr', '127.0.0.1', '--master_port', String(port), '--redirects', '1', '--tee', '1', '--monitor_interval', '1', ...(options.extra ?? []), ...command];
+  return run('torchrun', args, { ...options, env: { OMP_NUM_THREADS: '1', ...options.env } });
+}
+
+/** `node …args` with extra environment; resolves when it exits. */
+export function node(args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): Promise<Outcome> {
+  return run(process.execPath, args, options);
 }
 
 /** The worker processes a torchrun has started (its children's children are not counted), by rank. */
