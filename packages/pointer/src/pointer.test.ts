@@ -111,6 +111,15 @@ describe('windows', () => {
     expect(cutWindows(events, { by: 'events', size: 3 }).map((window) => window.map((event) => event.t))).toEqual([[0, 10, 20], [30, 40, 50], [60, 70]]);
     expect(cutWindows(events, { by: 'events', size: 4, stride: 2 }).map((window) => window[0]!.t)).toEqual([0, 20, 40]);
     expect(cutWindows(events, { by: 'time', duration: 25 }).map((window) => window.length)).toEqual([3, 2, 3]);
+    expect(cutWindows(events, { by: 'time', duration: 25, stride: 10 }).map((window) => window[0]!.t)).toEqual([0, 10, 20, 30, 40, 50, 60]);
+    // timestamps near 2^62 (a start plus a stride is the start again) and a sparse span of 10^12 ms end at once
+    const huge = Array.from({ length: 50 }, (_, i) => ({ t: 2 ** 62 + i * 2048, x: i, y: i, type: 'move' as const }));
+    const started = performance.now();
+    expect(cutWindows(huge, { by: 'time', duration: 4096, stride: 1, idleGap: Infinity }).length).toBeGreaterThan(0);
+    const sparse = Array.from({ length: 1000 }, (_, i) => ({ t: i * 1e9, x: i, y: i, type: 'move' as const }));
+    expect(cutWindows(sparse, { by: 'time', duration: 10, minEvents: 1, idleGap: Infinity })).toHaveLength(1000);
+    expect(cutWindows(sparse, { by: 'time', duration: 10, stride: 1, minEvents: 1, idleGap: Infinity }).length).toBeLessThanOrEqual(1000 * 10);
+    expect(performance.now() - started).toBeLessThan(1000);
     const paused = [...events.slice(0, 4), ...events.slice(4).map((event) => ({ ...event, t: event.t + 20_000 }))];
     expect(cutWindows(paused, { by: 'events', size: 3, idleGap: 5000 }).map((window) => window.length)).toEqual([3, 3]);
     const actions = [move(0, 0, 0), move(10, 5, 5), { t: 20, type: 'down', x: 5, y: 5, button: 'left' }, { t: 90, type: 'up', x: 5, y: 5, button: 'left' }, move(100, 9, 9), move(110, 10, 10), { t: 120, type: 'click', x: 10, y: 10, button: 'left' }, move(130, 11, 11)] as PointerSample[];

@@ -50,18 +50,7 @@ export function cutWindows(events: readonly PointerSample[], options: WindowOpti
         if (start + size >= part.length) break;
       }
     } else if (options.by === 'time') {
-      const { duration, stride = duration, minEvents = 2 } = options;
-      if (!(duration > 0 && stride > 0)) throw new RangeError('cutWindows: duration and stride must be positive');
-      const first = part[0]!.t;
-      const last = part.at(-1)!.t;
-      let low = 0;
-      let high = 0;
-      for (let start = first; start <= last; start += stride) {
-        while (low < part.length && part[low]!.t < start) low++;
-        high = Math.max(high, low);
-        while (high < part.length && part[high]!.t < start + duration) high++;
-        if (high - low >= minEvents) windows.push(part.slice(low, high));
-      }
+      windows.push(...timeWindows(part, options));
     } else {
       const { minEvents = 2 } = options;
       let current: PointerSample[] = [];
@@ -77,6 +66,34 @@ export function cutWindows(events: readonly PointerSample[], options: WindowOpti
         }
       }
     }
+  }
+  return windows;
+}
+
+/**
+ * Time windows of one part: the `k`-th starts `k·stride` ms after the first event. `k` is a whole number that grows by
+ * at least one each turn and jumps past stretches with no event, so the loop ends after at most (events + 1) ×
+ * ceil(duration / stride) turns whatever the timestamps (times near 2^62, where adding a stride to a start no longer
+ * changes it, or a long span of few events); times are taken relative to the first event.
+ */
+function timeWindows(part: readonly PointerSample[], options: { duration: number; stride?: number; minEvents?: number }): PointerSample[][] {
+  const { duration, stride = duration, minEvents = 2 } = options;
+  if (!(Number.isFinite(duration) && Number.isFinite(stride) && duration > 0 && stride > 0)) throw new RangeError('cutWindows: duration and stride must be positive numbers');
+  const first = part[0]!.t;
+  const offset = (index: number) => part[index]!.t - first;
+  const span = offset(part.length - 1);
+  const windows: PointerSample[][] = [];
+  let low = 0;
+  let high = 0;
+  for (let k = 0; k * stride <= span; ) {
+    const start = k * stride;
+    while (low < part.length && offset(low) < start) low++;
+    high = Math.max(high, low);
+    while (high < part.length && offset(high) < start + duration) high++;
+    if (high - low >= minEvents) windows.push(part.slice(low, high));
+    // the next window that can hold an event: the one after this, or the first whose end passes the next event
+    const next = low < part.length ? Math.floor((offset(low) - duration) / stride) + 1 : Infinity;
+    k = Math.max(k + 1, next);
   }
   return windows;
 }
