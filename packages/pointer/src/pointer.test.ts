@@ -113,10 +113,10 @@ describe('windows', () => {
     expect(cutWindows(events, { by: 'time', duration: 25 }).map((window) => window.length)).toEqual([3, 2, 3]);
     expect(cutWindows(events, { by: 'time', duration: 25, stride: 10 }).map((window) => window[0]!.t)).toEqual([0, 10, 20, 30, 40, 50, 60]);
     // timestamps near 2^62 (a start plus a stride is the start again) and a sparse span of 10^12 ms end at once
-    const huge = Array.from({ length: 50 }, (_, i) => ({ t: 2 ** 62 + i * 2048, x: i, y: i, type: 'move' as const }));
+    const huge = Array.from({ length: 50 }, (_, i) => move(2 ** 62 + i * 2048, i, i));
     const started = performance.now();
     expect(cutWindows(huge, { by: 'time', duration: 4096, stride: 1, idleGap: Infinity }).length).toBeGreaterThan(0);
-    const sparse = Array.from({ length: 1000 }, (_, i) => ({ t: i * 1e9, x: i, y: i, type: 'move' as const }));
+    const sparse = Array.from({ length: 1000 }, (_, i) => move(i * 1e9, i, i));
     expect(cutWindows(sparse, { by: 'time', duration: 10, minEvents: 1, idleGap: Infinity })).toHaveLength(1000);
     expect(cutWindows(sparse, { by: 'time', duration: 10, stride: 1, minEvents: 1, idleGap: Infinity }).length).toBeLessThanOrEqual(1000 * 10);
     expect(performance.now() - started).toBeLessThan(1000);
