@@ -59,6 +59,12 @@ describe('resample', () => {
     }
   });
 
+  it('refuses a ratio whose filter would need millions of taps, naming the ratio', () => {
+    expect(() => resample(new Float32Array(10), 44_101, 16_000)).toThrow('resampling by 16000:44101 needs a filter of 882,021 taps; the limit is 400,001');
+    // common rates reduce far below the limit
+    expect(resample(tone(440, 44_100, 4410), 44_100, 16_000).length).toBe(1600);
+  });
+
   it('removes content above the new Nyquist frequency instead of aliasing it, and keeps what is below', () => {
     const rms = (samples: Float32Array) => Math.sqrt(samples.reduce((sum, value) => sum + value * value, 0) / samples.length);
     // 3.5 kHz cannot exist at 4 kHz sampling (Nyquist 2 kHz): a naive decimation would fold it to 500 Hz
@@ -104,6 +110,18 @@ describe('spectrogram', () => {
 });
 
 describe('sound pipeline', () => {
+  it('refuses a recording whose rate is absurd or whose samples are not finite numbers before anything is resampled', () => {
+    const pipeline = new SoundPipeline({ sampleRate: 8000, duration: 1, spectrogram: { nFft: 256, hopLength: 64, mels: 40 }, normalize: 'example' });
+    const clip = tone(440, 8000, 800);
+    expect(() => pipeline.prepare({ sampleRate: 0.5, channels: [clip] }, 'a.wav')).toThrow("a.wav, field 'sampleRate': the sample rate 0.5 is not a whole number of hertz from 1,000 to 384,000");
+    expect(() => pipeline.prepare({ sampleRate: 1e9, channels: [clip] }, 'a.wav')).toThrow(DataError);
+    expect(() => pipeline.prepare({ sampleRate: 44_101, channels: [clip] }, 'a.wav')).toThrow("a.wav, field 'sampleRate': a sample rate of 44,101 Hz shares too little with the model's 8,000 Hz to resample it (their ratio 8000:44101)");
+    const broken = clip.slice();
+    broken[3] = Number.POSITIVE_INFINITY;
+    expect(() => pipeline.prepare({ sampleRate: 8000, channels: [broken] }, 'a.wav')).toThrow("a.wav, field 'samples': sample 3 is Infinity, not a finite number");
+    expect(pipeline.prepare({ sampleRate: 16_000, channels: [tone(440, 16_000, 1600)] }, 'a.wav').length).toBe(800);
+  });
+
   it('centres in validation, crops randomly in training, and mixes noise at the asked SNR', () => {
     const samples = Float32Array.from({ length: 10 }, (_, i) => i + 1);
     expect(Array.from(fitLength(samples, 4))).toEqual([4, 5, 6, 7]);

@@ -51,11 +51,21 @@ const MAX_KEPT_FILTERS = 64;
 /** Longer filters (odd ratios such as 8000:9037) are made for each call instead of kept: at most 64 × 800 KB kept. */
 const MAX_KEPT_TAPS = 100_000;
 
+/**
+ * The largest reduced rate of a resampling ratio: its filter has 20 taps a unit (400,001 at most, 3.2 MB). Common
+ * rates reduce far below it (44,100 → 16,000 Hz is 160:441); two rates with no common factor (44,101 → 16,000) would
+ * need millions of taps, seconds and hundreds of megabytes.
+ */
+export const MAX_RESAMPLING_RATIO = 20_000;
+
 function polyphaseFilter(up: number, down: number): { h: Float64Array; preRemove: number } {
   const key = `${up}:${down}`;
   const kept = filters.get(key);
   if (kept) return kept;
   const maxRate = Math.max(up, down);
+  if (maxRate > MAX_RESAMPLING_RATIO) {
+    throw new RangeError(`resampling by ${up}:${down} needs a filter of ${(20 * maxRate + 1).toLocaleString('en-US')} taps; the limit is ${(20 * MAX_RESAMPLING_RATIO + 1).toLocaleString('en-US')} (rates whose ratio reduces to whole numbers up to ${MAX_RESAMPLING_RATIO.toLocaleString('en-US')})`);
+  }
   const halfLength = 10 * maxRate;
   const filter = kaiserLowpass(2 * halfLength + 1, 1 / maxRate);
   // Pad the filter in front so output samples fall on the filter's centre (scipy's alignment).

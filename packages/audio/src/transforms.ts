@@ -1,7 +1,7 @@
 import { DataError, labelSafety, labelSafetyWhy, type LabelSafety, type Random } from '@kindling/data';
-import { resample, resampleByRatio } from './resample';
+import { MAX_RESAMPLING_RATIO, resample, resampleByRatio } from './resample';
 import { normalizeBands, normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
-import { toMono, type AudioData } from './wav';
+import { SAMPLE_RATE_RANGE, toMono, type AudioData } from './wav';
 
 /**
  * Pads (with silence) or crops samples to `length`. With a `random`, the crop or the padding offset is
@@ -104,6 +104,27 @@ export interface SoundPreprocessing {
 }
 
 /**
+ * Checks a recording's sample rate before anything is resampled: a whole number of hertz within
+ * {@link SAMPLE_RATE_RANGE} that resamples to `target` within `MAX_RESAMPLING_RATIO`; else a DataError naming the
+ * file and the field.
+ */
+export function checkSampleRate(rate: unknown, target: number, source = 'audio'): void {
+  const [low, high] = SAMPLE_RATE_RANGE;
+  if (!(typeof rate === 'number' && Number.isInteger(rate) && rate >= low && rate <= high)) {
+    throw new DataError(`the sample rate ${JSON.stringify(rate)} is not a whole number of hertz from ${low.toLocaleString('en-US')} to ${high.toLocaleString('en-US')}`, { file: source, field: 'sampleRate' });
+  }
+  const common = greatestDivisor(rate, target);
+  if (Math.max(rate, target) / common > MAX_RESAMPLING_RATIO) {
+    throw new DataError(`a sample rate of ${rate.toLocaleString('en-US')} Hz shares too little with the model's ${target.toLocaleString('en-US')} Hz to resample it (their ratio ${target / common}:${rate / common}); record at a common rate such as 8,000, 16,000, 22,050, 44,100 or 48,000 Hz`, { file: source, field: 'sampleRate' });
+  }
+}
+
+function greatestDivisor(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
  * Recording → mono → resampled → fixed length → (augmented) → spectrogram → normalized: the sound
  * task's whole input pipeline, the same in Node and the browser.
  */
@@ -122,14 +143,22 @@ export class SoundPipeline {
     return [this.maker.framesFor(this.length), this.maker.bins, 1];
   }
 
-  /** Mono samples at the pipeline's rate; silent recordings are refused naming `source`. */
+  /**
+   * Mono samples at the pipeline's rate. Refused with a DataError naming `source`, before any resampling: a rate that
+   * is not a whole number of hertz from 1,000 to 384,000 or that cannot be resampled to the pipeline's within
+   * `MAX_RESAMPLING_RATIO`, a sample that is not a finite number, and (unless `refuseSilence` is false) silence.
+   */
   prepare(audio: AudioData, source = 'audio'): Float32Array {
+    checkSampleRate(audio.sampleRate, this.preprocessing.sampleRate, source);
     const mono = toMono(audio);
-    if (this.preprocessing.refuseSilence !== false) {
-      let peak = 0;
-      for (const value of mono) peak = Math.max(peak, Math.abs(value));
-      if (peak < 1e-6) throw new DataError('the recording is silent (every sample is 0)', { file: source });
+    let peak = 0;
+    for (let index = 0; index < mono.length; index++) {
+      const size = Math.abs(mono[index]!);
+      // NaN, ±Infinity, and values that became Infinity as float32 (a JSON sample of 1e308)
+      if (!(size < Infinity)) throw new DataError(`sample ${index} is ${mono[index]}, not a finite number`, { file: source, field: 'samples' });
+      if (size > peak) peak = size;
     }
+    if (this.preprocessing.refuseSilence !== false && peak < 1e-6) throw new DataError('the recording is silent (every sample is 0)', { file: source });
     return audio.sampleRate === this.preprocessing.sampleRate ? mono : resample(mono, audio.sampleRate, this.preprocessing.sampleRate);
   }
 

@@ -21,6 +21,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Array<Record<s
   }
   const header = options.columns ?? records.shift();
   if (header === undefined) throw new DataError('the CSV is empty', { file: source });
+  checkHeader(header, source, options.columns !== undefined);
   return records.map((record, index) => {
     const row = index + (options.columns ? 1 : 2);
     if (record.length !== header.length) {
@@ -28,4 +29,20 @@ export function parseCsv(text: string, options: CsvOptions = {}): Array<Record<s
     }
     return Object.fromEntries(header.map((column, i) => [column, record[i]!]));
   });
+}
+
+/**
+ * Refuses a header that names a column twice (or an empty name): the rows would keep only the last of the two, and a
+ * model would train on the wrong column without a word. A DataError names the columns and their positions.
+ */
+export function checkHeader(header: readonly string[], source: string, given = false): void {
+  const seen = new Map<string, number>();
+  for (const [index, name] of header.entries()) {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      const where = `columns ${first + 1} and ${index + 1}`;
+      throw new DataError(given ? `the column names given list '${name}' twice (${where}): each name once` : `the header names column '${name}' twice (${where}): rename one, or give the names (--names)`, { file: source, row: given ? undefined : 1 });
+    }
+    seen.set(name, index);
+  }
 }

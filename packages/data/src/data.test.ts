@@ -26,6 +26,11 @@ describe('vocabularies, labellers and splitters', () => {
     expect(() => vocab.encode('fox', { file: 'pets/fox/1.png' })).toThrow("pets/fox/1.png: unknown label 'fox' (known: bird, cat, dog)");
   });
 
+  it('a CSV whose header names a column twice is refused, naming both columns', () => {
+    expect(() => parseCsv('age,income,age\n1,x,2\n', { source: 'people.csv' })).toThrow("people.csv, row 1: the header names column 'age' twice (columns 1 and 3): rename one, or give the names (--names)");
+    expect(() => parseCsv('1,x,2\n', { source: 'people.csv', columns: ['a', 'b', 'a'] })).toThrow("people.csv: the column names given list 'a' twice (columns 1 and 3): each name once");
+  });
+
   it('labellers read the parent folder, a regex on the name, or a column', () => {
     expect(parentFolderLabel()('data/train/cat/1.png')).toBe('cat');
     expect(regexLabel(/^(\d)_/)('fsdd/7_george_3.wav')).toBe('7');

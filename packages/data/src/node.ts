@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parseCsv, type CsvOptions } from './csv';
+import { checkHeader, parseCsv, type CsvOptions } from './csv';
 import { DataError } from './errors';
 import { parseIdx } from './idx';
 
@@ -116,10 +116,12 @@ export async function* streamCsvFile(path: string, options: Omit<CsvOptions, 'so
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
   let header = options.columns;
+  if (header !== undefined) checkHeader(header, path, true);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (header === undefined) {
         header = record;
+        checkHeader(header, path);
         continue;
       }
       if (record.length !== header.length) {

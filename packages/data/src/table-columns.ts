@@ -143,7 +143,7 @@ export class TableColumns {
   private push(row: TableRow): void {
     const index = this.size;
     const present = (name: string) => {
-      if (row[name] === undefined && !(name in row)) throw new DataError(`the row has no column '${name}'`, { file: this.context.source, row: index + this.context.firstRow });
+      if (!Object.hasOwn(row, name)) throw new DataError(`the row has no column '${name}'`, { file: this.context.source, row: index + this.context.firstRow });
       return row[name];
     };
     for (const [name, column] of this.categories) {

@@ -42,6 +42,28 @@ describe('tabular schema', () => {
     expect(inferTabularSchema(unique, { target: 'label' }).categorical).toEqual([]);
   });
 
+  it('leaves out text columns of identifiers (most values their own) and says which; a named one is kept', () => {
+    const table = Array.from({ length: 300 }, (_, index) => ({ id: `order-${index * 7919}`, city: ['Oslo', 'Lima', 'Pune'][index % 3]!, label: index % 2 ? 'yes' : 'no' }));
+    const schema = inferTabularSchema(table, { target: 'label' });
+    expect(schema.identifiers).toEqual(['id']);
+    expect(schema.categorical).toEqual(['city']);
+    expect(inferTabularSchema(table, { target: 'label', categorical: ['id'] }).identifiers).toBeUndefined();
+    // few rows: 40 distinct names are not yet identifiers
+    expect(inferTabularSchema(table.slice(0, 40), { target: 'label' }).categorical).toEqual(['id', 'city']);
+  });
+
+  it('reads a row\'s own columns only, and refuses a number past float32 by row and field', () => {
+    const table = [
+      { constructor: 'a', size: '1', label: 'x' },
+      { constructor: 'b', size: '2', label: 'y' },
+    ];
+    const processor = TabularProcessor.fit(table, inferTabularSchema(table, { target: 'label', categorical: ['constructor'], continuous: ['size'] }), { source: 'train.csv' });
+    // a row without the column lacks it: Object's constructor function is no value of it
+    expect(() => processor.process([{ size: '1', label: 'x' }], { source: 'rows' })).toThrow("rows, row 2: the row has no column 'constructor'");
+    expect(processor.process([{ constructor: 'b', size: '1', label: 'x' }], { source: 'rows' }).categorical[0]).toBe(2);
+    expect(() => processor.process([{ constructor: 'a', size: '1e308', label: 'x' }], { source: 'rows.csv', rowNumbers: [7] })).toThrow("rows.csv, row 7, field 'size': '1e308' is beyond the largest number a model computes with (float32's ±3.4e38)");
+  });
+
   it('names a wrong column and an all-missing column', () => {
     expect(() => inferTabularSchema(rows, { target: 'salary', source: 'people.csv' })).toThrow("people.csv: no column 'salary' (columns: age, job, hours, joined, grade, income)");
     const empty = rows.map((row) => ({ ...row, notes: '?' }));

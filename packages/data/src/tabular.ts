@@ -16,6 +16,12 @@ export interface TabularSchema {
   continuous: string[];
   /** Date columns, each split into parts (year, month, day, weekday, …) before the other steps. */
   dates: string[];
+  /**
+   * Columns left out when the schema was inferred because they look like identifiers: text whose values hardly
+   * recur (most rows their own), so a category of them would only grow with the table and teach nothing. Name such a
+   * column as categorical to keep it.
+   */
+  identifiers?: string[];
 }
 
 export interface InferSchemaOptions {
@@ -54,6 +60,14 @@ export interface RowContext {
 
 export const rowNumberOf = (context: RowContext, index: number) => context.rowNumbers?.[index] ?? index + (context.firstRow ?? 2);
 
+/**
+ * A row's own value of a column, or undefined: a row read from JSON or built in code is a plain object, and a column
+ * it lacks must not read what every object inherits (`constructor`, `toString`, `__proto__`).
+ */
+export function cell(row: TableRow, name: string): TableRow[string] {
+  return Object.hasOwn(row, name) ? row[name] : undefined;
+}
+
 export function isMissing(value: TableRow[string], missing: ReadonlySet<string>): boolean {
   if (value === null || value === undefined) return true;
   if (typeof value === 'number') return Number.isNaN(value);
@@ -80,6 +94,15 @@ const SPIKE_SHARE = 0.5;
 const MAX_SPIKE_CATEGORIES = 1000;
 /** …and its other values come this many times each, on average. */
 const MIN_RECURRENCE = 3;
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+/**
+ * A text column is taken for an identifier (a name, an id, a free-text note) and left out when at least this share of
+ * its values are distinct and there are at least `MIN_IDENTIFIER_VALUES` of them: a unique id of a 50 MB file made a
+ * category of 330,000 levels and took 4 GB.
+ */
+const IDENTIFIER_SHARE = 0.5;
+const MIN_IDENTIFIER_VALUES = 100;
 
 /**
  * Decides what each column is: the target and the task, categorical, continuous and date inputs.
@@ -107,7 +130,7 @@ export function inferTabularSchema(rows: readonly TableRow[], options: InferSche
     dates: [...(options.dates ?? [])],
   };
   const describeColumn = (name: string) => {
-    const present = rows.map((row) => row[name]).filter((value) => !isMissing(value, missing));
+    const present = rows.map((row) => cell(row, name)).filter((value) => !isMissing(value, missing));
     const numbers = present.map(toNumber);
     const numeric = present.length > 0 && numbers.every(Number.isFinite);
     const counts = new Map<string, number>();
@@ -132,6 +155,7 @@ export function inferTabularSchema(rows: readonly TableRow[], options: InferSche
       if (column.whole && column.commonestShare >= SPIKE_SHARE && column.distinct <= MAX_SPIKE_CATEGORIES && column.othersPerValue >= MIN_RECURRENCE) schema.categorical.push(name);
     }
     else if (column.present.every((value) => value instanceof Date || DATE.test(text(value)))) schema.dates.push(name);
+    else if (column.distinct >= MIN_IDENTIFIER_VALUES && column.distinct >= IDENTIFIER_SHARE * column.present.length) (schema.identifiers ??= []).push(name);
     else schema.categorical.push(name);
   }
   const target = describeColumn(options.target);
@@ -244,7 +268,7 @@ export class TabularProcessor {
     const continuous: TabularProcessorState['continuous'] = continuousNames.map((name) => {
       const values: number[] = [];
       expanded.forEach((row, index) => {
-        const value = row[name];
+        const value = cell(row, name);
         if (isMissing(value, missing)) return;
         values.push(parseContinuous(value, name, options, index));
       });
@@ -259,7 +283,7 @@ export class TabularProcessor {
     });
     const categorical: TabularProcessorState['categorical'] = categoricalNames.map((name) => {
       const labels = new Set<string>();
-      for (const row of expanded) if (!isMissing(row[name], missing)) labels.add(text(row[name]));
+      for (const row of expanded) if (!isMissing(cell(row, name), missing)) labels.add(text(cell(row, name)));
       if (labels.size === 0) throw new DataError('every training value is missing', { file: options.source, field: name });
       return { name, labels: [NA, ...[...labels].sort(naturalCompare)] };
     });
@@ -292,14 +316,14 @@ export class TabularProcessor {
   unseen(row: TableRow): string[] {
     const phrases: string[] = [];
     for (const column of this.state.continuous) {
-      const value = row[column.name];
+      const value = cell(row, column.name);
       if (column.min === undefined || column.max === undefined || isMissing(value, this.missingSet) || value instanceof Date) continue;
       const number = Number(value);
       if (number < column.min || number > column.max) phrases.push(`${column.name} ${number} is outside the ${column.min} to ${column.max} seen in training`);
     }
     this.state.categorical.forEach((column, index) => {
-      const value = row[column.name];
-      if (!(column.name in row) || isMissing(value, this.missingSet)) return;
+      const value = cell(row, column.name);
+      if (!Object.hasOwn(row, column.name) || isMissing(value, this.missingSet)) return;
       if (!this.categoricalIndex[index]!.has(text(value))) phrases.push(`${column.name} '${text(value)}' never appeared in training`);
     });
     return phrases;
@@ -320,11 +344,11 @@ export class TabularProcessor {
     const required = [...schema.categorical, ...schema.continuous, ...schema.dates];
     rows.forEach((raw, r) => {
       for (const column of required) {
-        if (!(column in raw)) throw new DataError(`the row has no column '${column}'`, { file: options.source, row: rowNumberOf(options, r) });
+        if (!Object.hasOwn(raw, column)) throw new DataError(`the row has no column '${column}'`, { file: options.source, row: rowNumberOf(options, r) });
       }
       const row = expandDates(raw, schema.dates, this.missingSet, options, r);
       continuousColumns.forEach((column, c) => {
-        const value = row[column.name];
+        const value = cell(row, column.name);
         const absent = isMissing(value, this.missingSet);
         const number = absent ? column.fill : parseContinuous(value, column.name, options, r);
         continuous[r * continuousColumns.length + c] = (number - column.mean) / column.std;
@@ -336,7 +360,7 @@ export class TabularProcessor {
           categorical[r * categoricalColumns.length + c] = indicator;
           return;
         }
-        const value = row[column.name];
+        const value = cell(row, column.name);
         categorical[r * categoricalColumns.length + c] = isMissing(value, this.missingSet) ? 0 : (this.categoricalIndex[indexOf.get(column.name)!]!.get(text(value)) ?? 0);
       });
       if (target) {
@@ -365,8 +389,8 @@ export class TabularProcessor {
   /** One processed row, column by column: the best debugging aid when a prediction looks wrong. */
   summary(row: TableRow): string {
     const data = this.process([row], { source: 'row', rowNumbers: [1] });
-    const lines = this.state.categorical.map((column, c) => `${column.name} (categorical): ${JSON.stringify(row[column.name] ?? null)} → ${data.categorical[c]} '${column.labels[data.categorical[c]!]}'`);
-    lines.push(...this.state.continuous.map((column, c) => `${column.name} (continuous): ${JSON.stringify(row[column.name] ?? null)} → ${data.continuous[c]!.toFixed(4)}`));
+    const lines = this.state.categorical.map((column, c) => `${column.name} (categorical): ${JSON.stringify(cell(row, column.name) ?? null)} → ${data.categorical[c]} '${column.labels[data.categorical[c]!]}'`);
+    lines.push(...this.state.continuous.map((column, c) => `${column.name} (continuous): ${JSON.stringify(cell(row, column.name) ?? null)} → ${data.continuous[c]!.toFixed(4)}`));
     return lines.join('\n');
   }
 }
@@ -399,7 +423,7 @@ export function tabularTensors(data: TabularData, processor: TabularProcessor, r
 }
 
 export function requireTarget(row: TableRow, target: string, missing: ReadonlySet<string>, context: RowContext, index: number): string {
-  const value = row[target];
+  const value = cell(row, target);
   if (isMissing(value, missing)) throw new DataError('the target is missing', { file: context.source, row: rowNumberOf(context, index), field: target });
   return text(value);
 }
@@ -409,6 +433,8 @@ export function parseContinuous(value: TableRow[string], name: string, context: 
   if (!Number.isFinite(number)) {
     throw new DataError(`'${text(value)}' is not a number (the column is continuous; pass it as categorical if it is a category)`, { file: context.source, row: rowNumberOf(context, index), field: name });
   }
+  // a model computes in float32: a number past its largest would become Infinity, and the answer NaN
+  if (Math.abs(number) > FLOAT32_MAX) throw new DataError(`'${text(value)}' is beyond the largest number a model computes with (float32's ±3.4e38)`, { file: context.source, row: rowNumberOf(context, index), field: name });
   return number;
 }
 
@@ -425,7 +451,7 @@ function expandDates(row: TableRow, dates: readonly string[], missing: ReadonlyS
   if (dates.length === 0) return row;
   const expanded: Record<string, TableRow[string]> = { ...row };
   for (const name of dates) {
-    const value = row[name];
+    const value = cell(row, name);
     const date = isMissing(value, missing) ? undefined : parseDate(value, name, context, index);
     for (const [part, , read] of DATE_PARTS) expanded[`${name}_${part}`] = date ? read(date) : null;
   }

@@ -53,13 +53,13 @@ export abstract class Predictor<Input, Output, Prepared = unknown, Task extends 
   abstract describeInput(): string;
 
   async predict(input: Input): Promise<Output> {
-    return (await this.run([await this.prepare(input)]))[0]!;
+    return checkedAnswers(await this.run([await this.prepare(input)]))[0]!;
   }
 
   /** Many inputs with a single model call. */
   async predictBatch(inputs: readonly Input[]): Promise<Output[]> {
     if (inputs.length === 0) return [];
-    return this.run(await Promise.all(inputs.map((input) => this.prepare(input))));
+    return checkedAnswers(await this.run(await Promise.all(inputs.map((input) => this.prepare(input)))));
   }
 
   /** The model card: task, classes, metrics, versions, input. */
@@ -73,6 +73,50 @@ export abstract class Predictor<Input, Output, Prepared = unknown, Task extends 
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The path of the first number in an answer that is not finite (`probabilities.cat`), or undefined. */
+function nonFinitePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (value instanceof Float32Array || value instanceof Float64Array) {
+    const index = value.findIndex((item) => !Number.isFinite(item));
+    return index < 0 ? undefined : `${path}[${index}]`;
+  }
+  if (ArrayBuffer.isView(value)) return undefined; // whole numbers (a mask, class ids) are always finite
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nonFinitePath(item, `${path}[${index}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nonFinitePath(item, path === '' ? key : `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The answers, once each is checked to hold only finite numbers: an input far outside what the model saw (a value of
+ * 1e308) can drive its outputs past float32 and give NaN probabilities, which is no answer. Such an input is an
+ * InputError naming the first figure that is not a number, never an answer with nulls in it.
+ */
+export function checkedAnswers<Output>(answers: Output[], index = 0): Output[] {
+  answers.forEach((answer, offset) => {
+    const path = nonFinitePath(answer, '');
+    if (path !== undefined) {
+      const which = answers.length === 1 && index === 0 ? 'this input' : `input ${index + offset + 1}`;
+      throw new InputError(`the model gave no number for ${which} (${path || 'its answer'} is ${String(nonFiniteValue(answer, path))}): its values are far outside anything it was trained on`, 'input');
+    }
+  });
+  return answers;
+}
+
+function nonFiniteValue(answer: unknown, path: string): unknown {
+  let value: unknown = answer;
+  for (const part of path.split(/\.|\[(\d+)\]/).filter((piece) => piece !== undefined && piece !== '')) value = (value as Record<string, unknown>)[part];
+  return value;
 }
 
 /** Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. */

@@ -16,6 +16,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { MicroBatcher } from './batcher';
+import { checkedAnswers } from './predictor';
 import { InputError } from './errors';
 import type { SegmentationResult } from './image-predictor';
 import type { SomePredictor } from './predictor';
@@ -166,7 +167,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     } finally {
       gate.leave();
     }
-    return batcher ? Promise.all(prepared.map((item) => batcher.submit(item))) : model.run(prepared);
+    return checkedAnswers(batcher ? await Promise.all(prepared.map((item) => batcher.submit(item))) : await model.run(prepared));
   };
 
   const counts = { requests: {} as Record<string, number>, predictions: 0, rejectedBusy: 0 };

@@ -1,4 +1,4 @@
-import { decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
+import { checkSampleRate, decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
@@ -23,15 +23,40 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
       const { samples, sampleRate } = input as { samples: Float32Array | number[]; sampleRate: unknown };
       if (!(typeof sampleRate === 'number' && sampleRate > 0)) throw new InputError(`sampleRate must be a positive number, not ${JSON.stringify(sampleRate)}`, 'sampleRate');
       if (!(samples instanceof Float32Array || (Array.isArray(samples) && samples.every((value) => typeof value === 'number' && Number.isFinite(value))))) throw new InputError('samples must be an array of finite numbers', 'samples');
+      // the rate and the length are checked before a float32 copy of the samples is made
+      this.checkCost(sampleRate, samples.length);
       return { sampleRate, channels: [Float32Array.from(samples)] };
     }
     if (isRecord(input) && 'channels' in input) return input as AudioData;
     return decodeWav(toBytes(input, 'wav'), 'wav');
   }
 
+  /** The longest recording one answer reads: ten of the model's clips, and at least a minute. */
+  get longestSeconds(): number {
+    return Math.max(60, 10 * this.task.preprocessing.duration);
+  }
+
+  /**
+   * What a recording costs, checked before it is mixed or resampled: a plausible rate the model's can be reached from
+   * (resampling filters grow with the rates' ratio), and at most {@link longestSeconds} of it (the whole recording is
+   * resampled before its middle clip is cut).
+   */
+  private checkCost(sampleRate: number, length: number): void {
+    try {
+      checkSampleRate(sampleRate, this.task.preprocessing.sampleRate, 'wav');
+    } catch (error) {
+      throw new InputError((error as Error).message.replace(/^wav(, field 'sampleRate')?: /, ''), 'sampleRate');
+    }
+    const seconds = length / sampleRate;
+    if (seconds > this.longestSeconds) {
+      throw new InputError(`the recording is ${seconds.toFixed(1)} s long; this model answers on ${this.task.preprocessing.duration} s clips and reads at most ${this.longestSeconds} s: send the part to classify`, 'wav');
+    }
+  }
+
   async prepare(input: SoundInput): Promise<Float32Array> {
     const audio = this.audio(input);
     if (audio.channels.length === 0 || audio.channels[0]!.length === 0) throw new InputError('the recording has no samples', 'wav');
+    this.checkCost(audio.sampleRate, audio.channels[0]!.length);
     return this.pipeline.features(this.pipeline.prepare(audio, 'wav')).data;
   }
 

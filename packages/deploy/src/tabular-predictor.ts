@@ -31,7 +31,8 @@ export class TabularPredictor extends Predictor<TableRow, TabularAnswer, { row: 
     }
     const { schema } = this.processor;
     const columns = [...schema.categorical, ...schema.continuous, ...schema.dates];
-    const missing = columns.filter((column) => !(column in input));
+    // own columns only: `constructor` or `toString` would otherwise be found on every object
+    const missing = columns.filter((column) => !Object.hasOwn(input, column));
     if (missing.length > 0) {
       throw new InputError(`no column ${missing.map((column) => `'${column}'`).join(', ')}: a row needs the columns the model was trained on (${columns.join(', ')}); give null for a value you do not know`, 'row');
     }

@@ -50,7 +50,7 @@ export function cutWindows(events: readonly PointerSample[], options: WindowOpti
         if (start + size >= part.length) break;
       }
     } else if (options.by === 'time') {
-      windows.push(...timeWindows(part, options));
+      for (const window of timeWindows(part, options)) windows.push(window);
     } else {
       const { minEvents = 2 } = options;
       let current: PointerSample[] = [];

@@ -125,6 +125,9 @@ async function prepareTable(file: string | undefined, options: TrainTabularOptio
     firstRow: options.names === undefined ? 2 : 1,
   });
   const schema = columns.schema;
+  if (schema.identifiers !== undefined) {
+    say(`left out ${schema.identifiers.map((name) => `'${name}'`).join(', ')}: identifiers (text whose values hardly recur, most rows their own), which a model cannot learn from; --cat ${schema.identifiers.join(',')} keeps them as categories`);
+  }
   say(`predicting '${schema.target}' (${schema.task}) from ${schema.categorical.length} categorical [${schema.categorical.join(', ')}], ${schema.continuous.length} continuous [${schema.continuous.join(', ')}]${schema.dates.length > 0 ? ` and ${schema.dates.length} date [${schema.dates.join(', ')}]` : ''} columns`);
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from({ length: columns.size }, (_, index) => index));
   requireSplit(split, 'rows', source);

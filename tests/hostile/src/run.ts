@@ -11,9 +11,9 @@ export interface Outcome {
 }
 
 /** `kindling …args` in `cwd`; resolves when it exits (killed after `timeout` ms). */
-export function kindling(args: string[], options: { cwd?: string; timeout?: number } = {}): Promise<Outcome> {
+export function kindling(args: string[], options: { cwd?: string; timeout?: number; env?: Record<string, string> } = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
