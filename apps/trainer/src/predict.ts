@@ -100,6 +100,7 @@ export interface ServeCommandOptions extends BackendFlags {
   shutdownTimeout?: number;
   token?: string;
   cors?: string;
+  allowedHost?: string;
   rateLimit?: number;
 }
 
@@ -119,6 +120,7 @@ export async function serveBundle(bundle: string, options: ServeCommandOptions):
     rateLimit: options.rateLimit === undefined ? undefined : { max: options.rateLimit },
     token: options.token ?? (process.env.KINDLING_TOKEN || undefined),
     corsOrigins: options.cors === undefined ? undefined : options.cors.trim() === '*' ? '*' : options.cors.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    allowedHosts: options.allowedHost === undefined ? undefined : options.allowedHost.trim() === '*' ? '*' : options.allowedHost.split(',').map((name) => name.trim()).filter((name) => name !== ''),
     onClose: ({ forced }) =>
       console.log(forced ? `stopped: requests still unfinished after ${options.shutdownTimeout ?? 10_000} ms were cut off; the model is freed` : 'stopped: finished the requests in flight and freed the model'),
   });

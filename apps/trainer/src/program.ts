@@ -313,6 +313,7 @@ function createProgram(outcome: Outcome): Command {
     .option('--token <secret>', 'require Authorization: Bearer <secret> on /predict, /info and /metrics (or set KINDLING_TOKEN)')
     .option('--rate-limit <n>', 'at most n /predict requests a minute from one address (then 429 with Retry-After)', number('--rate-limit', true))
     .option('--cors <origins>', "web pages allowed to call the server, comma separated (e.g. https://app.example), or '*'")
+    .option('--allowed-host <names>', "host names the server answers to besides localhost and IP addresses, comma separated (behind a load balancer or a DNS name), or '*'; without a --token other names get 403 (DNS rebinding)")
     .action(async (bundle: string, options) => {
       await serveBundle(bundle, options);
     });

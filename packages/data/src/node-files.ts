@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from './errors';
 
@@ -21,16 +21,71 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   const temporary = join(dirname(path), `${temporaryPrefix(path)}${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
   const handle = await open(temporary, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, path);
   } catch (error) {
+    // a full disk (ENOSPC) or a failed rename leaves no temporary file behind
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/** What the usual reasons a folder cannot be written mean, in words. */
+const WRITE_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'a read-only file system',
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'the disk quota is used up',
+  EEXIST: 'a file stands where a folder is needed',
+  ENOTDIR: 'a file stands where a folder is needed',
+};
+
+/**
+ * Checks, before any work, that files can be written into `folder` (made if missing) and that its disk has at least
+ * `needBytes` free: a read-only or full output folder would otherwise fail only when a long run writes its result.
+ * Writes and removes one small file. A ConfigError names the folder as `what` calls it (a flag: `--out runs/x`).
+ */
+export async function checkWritableFolder(folder: string, options: { what?: string; needBytes?: number } = {}): Promise<void> {
+  const { what = folder, needBytes = 0 } = options;
+  const failed = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new ConfigError(`${what}: cannot write there (${code === undefined ? (error as Error).message : `${code}: ${WRITE_FAILURES[code] ?? 'the system refused'}`}); choose another folder`, { cause: error });
+  };
+  let created: string | undefined;
+  try {
+    created = await mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw failed(error);
+  }
+  const probe = join(folder, `.kindling-write-check-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    try {
+      const handle = await open(probe, 'w');
+      try {
+        await handle.writeFile('kindling');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw failed(error);
+    } finally {
+      await rm(probe, { force: true });
+    }
+    if (needBytes > 0) {
+      const disk = await statfs(folder).catch(() => undefined);
+      const free = disk === undefined ? Infinity : disk.bavail * disk.bsize;
+      if (free < needBytes) throw new ConfigError(`${what}: its disk has ${(free / 2 ** 20).toFixed(1)} MB free; the run writes up to ${(needBytes / 2 ** 20).toFixed(0)} MB there: free some space or choose another folder`);
+    }
+  } finally {
+    // the folders made for the check go again: a run that fails later leaves nothing behind
+    if (created !== undefined) await rm(created, { recursive: true, force: true });
   }
 }
 

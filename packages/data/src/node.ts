@@ -1,5 +1,5 @@
 /** Node-only data sources: folders of files, IDX and CSV files on disk; atomic writes; optional peers. */
-export { optionalPeer, removeStaleTemporaries, writeFileAtomic } from './node-files';
+export { checkWritableFolder, optionalPeer, removeStaleTemporaries, writeFileAtomic } from './node-files';
 import { parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';

@@ -28,10 +28,10 @@ export interface BundleManifest {
   files: Record<(typeof BUNDLE_FILES)['model' | 'weights'], { sha256: string; bytes: number }>;
   /**
    * SHA-256 of the task (labels, preprocessing…) as canonical JSON, checked on every load, so an edited
-   * or damaged `kindling.json` is refused instead of answering with wrong labels. Bundles written before
-   * it existed have none and load as before.
+   * or damaged `kindling.json` is refused instead of answering with wrong labels. Every bundle a released Kindling
+   * wrote has it: one without it is refused (removing it was a way past the check).
    */
-  taskSha256?: string;
+  taskSha256: string;
 }
 
 /**
@@ -143,7 +143,10 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Bundl
     const entry = manifest.files?.[name];
     if (!entry || typeof entry.sha256 !== 'string' || typeof entry.bytes !== 'number') throw new BundleError(`${BUNDLE_FILES.manifest} lists no checksum for ${name}`, source);
   }
-  if (manifest.taskSha256 !== undefined && taskChecksum(manifest.task) !== manifest.taskSha256) {
+  if (typeof manifest.taskSha256 !== 'string') {
+    throw new BundleError(`${BUNDLE_FILES.manifest} has no task checksum (taskSha256), which every bundle Kindling writes has: the file was edited or damaged; re-export the bundle`, source);
+  }
+  if (taskChecksum(manifest.task) !== manifest.taskSha256) {
     throw new BundleError(`the task in ${BUNDLE_FILES.manifest} (labels, preprocessing…) does not match its checksum: the file was edited or damaged; re-export the bundle`, source);
   }
   return manifest;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BundleError, bundleFromFiles, combineWindows, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type Classification, type RawImage } from './index';
+import { taskChecksum } from './bundle';
 import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from './node';
 import { exampleBundle, exampleInputs } from './testing';
 import { resnet } from '@kindling/models';
@@ -50,7 +51,7 @@ describeEachBackend(
       predictor.dispose();
     });
 
-    it('an edited kindling.json is refused: by its task checksum, and (in bundles without one) against the model', async () => {
+    it('an edited kindling.json is refused: by its task checksum, which cannot be removed, and (edited with its checksum recomputed) against the model', async () => {
       const directory = join(temporary(), 'bundle');
       await saveToDisk(await exampleBundle('image'), directory);
       const manifestFile = join(directory, 'kindling.json');
@@ -68,16 +69,22 @@ describeEachBackend(
       for (const labels of [['cat', 'dog'], ['cat', 'dog', 'fox', 'owl', 'emu']]) {
         edit((manifest) => (manifest.task.labels = labels));
         await expect(loadPredictor(directory)).rejects.toThrow(/kindling.json \(labels, preprocessing…\) does not match its checksum/);
+        // removing the checksum is no way past it (the older format without one was never released)
         edit((manifest) => {
           manifest.task.labels = labels;
           delete manifest.taskSha256;
+        });
+        await expect(loadPredictor(directory)).rejects.toThrow('kindling.json has no task checksum (taskSha256), which every bundle Kindling writes has: the file was edited or damaged; re-export the bundle');
+        edit((manifest) => {
+          manifest.task.labels = labels;
+          manifest.taskSha256 = taskChecksum(manifest.task);
         });
         await expect(loadPredictor(directory)).rejects.toThrow(new RegExp(`lists ${labels.length} labels but the model answers 3 classes`));
       }
       for (const size of [20000, 0, 8]) {
         edit((manifest) => {
           manifest.task.preprocessing.size = size;
-          delete manifest.taskSha256;
+          manifest.taskSha256 = taskChecksum(manifest.task);
         });
         await expect(loadPredictor(directory)).rejects.toThrow(size === 8 ? /picture size 8 but the model takes 16×16/ : new RegExp(`picture size ${size} \\(a whole number`));
       }
@@ -88,7 +95,7 @@ describeEachBackend(
       await saveToDisk(await exampleBundle('tabular'), tabular);
       const state = JSON.parse(readFileSync(join(tabular, 'kindling.json'), 'utf8'));
       state.task.processor.targetLabels.push('maybe');
-      delete state.taskSha256;
+      state.taskSha256 = taskChecksum(state.task);
       writeFileSync(join(tabular, 'kindling.json'), JSON.stringify(state));
       await expect(loadPredictor(tabular)).rejects.toThrow(/lists 3 target labels but the model answers 2 classes/);
     });

@@ -150,7 +150,7 @@ describeEachBackend(
       const server = await serve(await loadPredictor(await exampleBundle('image')), { port: 0, bodyLimit: 100_000 });
       const started = performance.now();
       // claims 100 MB but sends almost nothing: answered at once, without waiting for the body
-      const answer = await rawRequest(server.url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n--b\r\n`);
+      const answer = await rawRequest(server.url, `POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n--b\r\n`);
       expect(answer).toMatch(/^HTTP\/1.1 413/);
       expect(answer).toMatch(/the limit is 100000/);
       expect(performance.now() - started).toBeLessThan(2000);
@@ -242,18 +242,38 @@ describeEachBackend(
       await expect(createServer(predictor, { token: 'short' })).rejects.toThrow(/at least 8 characters/);
     });
 
+    it('without a token answers only its own names: a rebound host name gets 403 naming the flag, IP addresses and localhost pass', async () => {
+      const predictor = await loadPredictor(await exampleBundle('tabular'));
+      const row = exampleInputs('tabular', 1)[0] as object;
+      const app = await createServer(predictor, {});
+      const rebound = await app.inject({ method: 'POST', url: '/predict', payload: row, headers: { host: 'attacker.example:8080', origin: 'http://attacker.example:8080' } });
+      expect(rebound.statusCode).toBe(403);
+      expect(rebound.json().error).toBe("requests for the host name 'attacker.example' are not allowed: start the server with --allowed-host attacker.example (or a --token) to answer under that name");
+      for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:8080', '10.1.2.3', 'app.localhost']) expect((await app.inject({ method: 'GET', url: '/health', headers: { host } })).statusCode, host).toBe(200);
+      await app.close();
+      // closing a server frees its predictor's model: each server gets its own
+      const named = await createServer(await loadPredictor(await exampleBundle('tabular')), { allowedHosts: ['api.example.com'] });
+      expect((await named.inject({ method: 'POST', url: '/predict', payload: row, headers: { host: 'API.example.com' } })).statusCode).toBe(200);
+      expect((await named.inject({ method: 'GET', url: '/health', headers: { host: 'other.example.com' } })).statusCode).toBe(403);
+      await named.close();
+      // with a token a rebound page cannot authenticate: any name is answered
+      const guarded = await createServer(await loadPredictor(await exampleBundle('tabular')), { token: 'a-long-secret' });
+      expect((await guarded.inject({ method: 'POST', url: '/predict', payload: row, headers: { host: 'api.example.com', authorization: 'Bearer a-long-secret' } })).statusCode).toBe(200);
+      await guarded.close();
+    });
+
     it('cuts off clients that send their headers or body too slowly, and a close ends an unfinished upload at its deadline', async () => {
       const predictor = await loadPredictor(await exampleBundle('image'));
       const server = await serve(predictor, { port: 0, timeouts: { headers: 500, request: 1000 }, shutdownTimeout: 300 });
       const started = performance.now();
-      const slowHeaders = rawRequest(server.url, 'GET /health HTTP/1.1\r\nHost: x\r\n', { keepOpen: true });
-      const slowBody = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
+      const slowHeaders = rawRequest(server.url, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n', { keepOpen: true });
+      const slowBody = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
       const [headersAnswer, bodyAnswer] = await Promise.all([slowHeaders, slowBody]);
       expect(headersAnswer).toMatch(/^HTTP\/1.1 408|^$/);
       expect(bodyAnswer).toMatch(/^HTTP\/1.1 408|^$/);
       expect(performance.now() - started).toBeLessThan(4000);
       // an upload still arriving when the server is told to stop: cut off after shutdownTimeout
-      const upload = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
+      const upload = rawRequest(server.url, 'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\nabc', { keepOpen: true });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const closing = performance.now();
       await server.close();

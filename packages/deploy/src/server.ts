@@ -18,6 +18,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { MicroBatcher } from './batcher';
 import { checkedAnswers } from './predictor';
 import { InputError } from './errors';
+import { isIP } from 'node:net';
 import type { SegmentationResult } from './image-predictor';
 import type { SomePredictor } from './predictor';
 
@@ -54,6 +55,13 @@ export interface ServerOptions {
    * cannot post pictures to a server on your machine.
    */
   corsOrigins?: readonly string[] | '*';
+  /**
+   * Host names the server answers to besides `localhost` and IP addresses (dev servers' rule against DNS rebinding:
+   * a page on a name its attacker controls, re-pointed at 127.0.0.1, sends that name as `Host`), or `'*'` for any.
+   * Checked only without a `token` (a rebound page cannot send the token). Default none: behind a load balancer or
+   * under a name, list it (`--allowed-host api.example.com`) or set a token.
+   */
+  allowedHosts?: readonly string[] | '*';
   /**
    * Per-client limit on `/predict`: at most `max` requests per `windowMs` (default one minute) from one
    * address; more are answered 429 with Retry-After. Default none (the queue still bounds the total).
@@ -188,6 +196,11 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     if (origin !== undefined && !(allowed === '*' || allowed?.includes(origin) || isSameOrigin(origin, request.headers.host))) {
       throw httpError(403, `requests from the web page at ${origin} are not allowed: start the server with --cors ${origin} to allow them`);
     }
+    // DNS rebinding: without a token, only the names this server knows (IP addresses and localhost are always known)
+    const host = request.headers.host;
+    if (options.token === undefined && host !== undefined && !hostAllowed(host, options.allowedHosts)) {
+      throw httpError(403, `requests for the host name '${hostName(host)}' are not allowed: start the server with --allowed-host ${hostName(host)} (or a --token) to answer under that name`);
+    }
     if (options.token !== undefined && request.method !== 'OPTIONS' && request.url !== '/health') {
       const header = request.headers.authorization ?? '';
       const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
@@ -279,6 +292,20 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     predictor.dispose();
   });
   return Object.assign(app as FastifyInstance, { batcher, status });
+}
+
+/** The name of a `Host` header, without its port (IPv6 literals keep their brackets). */
+function hostName(host: string): string {
+  const trimmed = host.trim().toLowerCase();
+  return trimmed.startsWith('[') ? trimmed.slice(0, trimmed.indexOf(']') + 1) : trimmed.replace(/:\d+$/, '');
+}
+
+/** Whether a `Host` header names this server: an IP address, localhost (or a name under it), or an allowed name. */
+function hostAllowed(host: string, allowed: readonly string[] | '*' | undefined): boolean {
+  if (allowed === '*') return true;
+  const name = hostName(host);
+  if (name === 'localhost' || name.endsWith('.localhost') || isIP(name.replace(/^\[|\]$/g, '')) !== 0) return true;
+  return allowed?.some((entry) => entry.toLowerCase() === name) ?? false;
 }
 
 function isSameOrigin(origin: string, host: string | undefined): boolean {

@@ -1,8 +1,9 @@
 import { ConfigError } from '@kindling/data';
 import { checkpoint, earlyStopping, saveBest, type Callback, type CheckpointStore, type ProcessGroup } from '@kindling/learner';
+import { checkWritableFolder } from '@kindling/data/node';
 import { fileCheckpointStore, writeFileAtomic } from '@kindling/learner/node';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 /** `--checkpoint <file>`, `--resume` and `--early-stop <epochs>`, shared by every `kindling train` command. */
 export interface CheckpointFlags {
@@ -38,6 +39,11 @@ export async function checkpointing(flags: CheckpointFlags & { log?: (line: stri
   const planFile = `${file}.plan.json`;
   const store = fileCheckpointStore(file);
   const settings = JSON.parse(JSON.stringify(plan)) as Record<string, unknown>;
+  // what the data is now, so a resume after the files changed is refused (their paths alone would pass)
+  for (const key of ['data', 'masks', 'labels']) {
+    const path = settings[key];
+    if (typeof path === 'string' && path !== 'generated') settings[`${key}Files`] = await fingerprint(resolve(path));
+  }
   const saving = leads ? [checkpoint(store)] : [];
   let resume = flags.resume === true;
   if (flags.resume === 'if-saved' && stopping.length > 0) say(`starting over: a run with --early-stop cannot resume from ${flags.checkpoint}`);
@@ -93,4 +99,46 @@ function earlyStop(patience: number, say: (line: string) => void): Callback[] {
     },
   };
   return [stopper, best, report];
+}
+
+/** Room a run needs where it writes: a bundle, its charts and a checkpoint of Kindling's models fit with room to spare. */
+const OUTPUT_BYTES = 64 * 2 ** 20;
+
+/**
+ * Before any data is read or anything trained: the folders the run will write (`--out`, and `--checkpoint`'s) take a
+ * file and have room, so a read-only or full disk is one line at the start instead of an error after the whole
+ * training. Checked by the worker that writes (rank 0 in a group); the folders are left as they were.
+ */
+export async function checkOutputs(options: { out: string; checkpoint?: string; group?: ProcessGroup }): Promise<void> {
+  if (options.group !== undefined && options.group.rank !== 0) return;
+  await checkWritableFolder(resolve(options.out), { what: `--out ${options.out}`, needBytes: OUTPUT_BYTES });
+  if (options.checkpoint !== undefined) await checkWritableFolder(dirname(resolve(options.checkpoint)), { what: `--checkpoint ${options.checkpoint}`, needBytes: OUTPUT_BYTES });
+}
+
+/**
+ * A path's files as one line: how many, their bytes, the latest change (`3 files, 10,240 bytes, last changed
+ * 2026-12-06T19:00:00.000Z`). A folder is walked through its links (a loop once); what cannot be read counts as missing.
+ */
+async function fingerprint(path: string): Promise<string> {
+  let files = 0;
+  let bytes = 0;
+  let latest = 0;
+  const seen = new Set<string>();
+  const walk = async (current: string): Promise<void> => {
+    const info = await stat(current).catch(() => undefined);
+    if (info === undefined) return;
+    const key = `${info.dev}:${info.ino}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (info.isDirectory()) {
+      for (const name of (await readdir(current).catch(() => [] as string[])).sort()) await walk(resolve(current, name));
+      return;
+    }
+    files++;
+    bytes += info.size;
+    latest = Math.max(latest, info.mtimeMs);
+  };
+  await walk(path);
+  if (files === 0) return 'no files';
+  return `${files.toLocaleString('en-US')} file${files === 1 ? '' : 's'}, ${bytes.toLocaleString('en-US')} bytes, last changed ${new Date(latest).toISOString()}`;
 }

@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -35,6 +35,7 @@ export interface TrainCollabOptions extends RecipeOptions {
 export async function trainCollab(file: string | undefined, options: TrainCollabOptions): Promise<{ validMse: number; outputDirectory: string; beatsBaseline: boolean }> {
   const { say, warn } = reporters(options);
   if (!['dot', 'neural'].includes(options.model)) throw new ConfigError(`--model must be dot or neural, not '${options.model}'`);
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   let rows: Array<Record<string, string>>;
   let columns = { user: options.user, item: options.item, rating: options.implicit ? undefined : options.rating };
   if (file === undefined) {

@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { leads, recipeCallbacks, reporters, sizedSchedule, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
@@ -79,6 +79,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   const flip = options.flip ?? 'auto';
   if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
 
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultDatasetDirectory();

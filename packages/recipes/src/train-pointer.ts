@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
@@ -103,6 +103,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     labels = new Map(rows.map((row) => [row.file!, row.label!]));
   }
 
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultPointerDirectory();

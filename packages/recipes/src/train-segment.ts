@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -83,6 +83,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
 
   let codesFile = options.codes;
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   if (images === undefined) {
     const root = defaultScenesDirectory();
     // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)

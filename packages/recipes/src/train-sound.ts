@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { flagRegex, recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import type { MelScale } from '@kindling/audio';
@@ -73,6 +73,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
   const label = options.labelRegex === undefined ? 'folder' : flagRegex(options.labelRegex, '--label-regex');
   const valid = validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!);
 
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultSoundDirectory();

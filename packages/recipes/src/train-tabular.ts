@@ -1,4 +1,4 @@
-import { checkpointing, planOf } from './checkpointing';
+import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -160,6 +160,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   // every file named is checked before anything trains, so a typo in --test costs no training run
   for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
 
+  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
   const firstRow = options.names === undefined ? 2 : 1;
   const { schema, split, processor, train, valid, trainTargets, validTargets, example } = await prepareTensors(file, options, say);
   collectGarbage(); // the processed arrays, now that they are tensors

@@ -35,6 +35,20 @@ describe('kindling train under bad input', () => {
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 
+  it('an --out that cannot be written (or a --checkpoint beside it) is one line before any training, and leaves nothing behind', async () => {
+    const root = temporary();
+    writeFileSync(join(root, 'table.csv'), toCsv(generateTable({ rows: 300, seed: 2 }).rows));
+    writeFileSync(join(root, 'a-file'), 'in the way');
+    const started = performance.now();
+    const out = await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--out', 'a-file/model'], { cwd: root });
+    expectOneLineError(out, /^kindling: --out a-file\/model: cannot write there \((ENOTDIR|EEXIST): a file stands where a folder is needed\); choose another folder$/);
+    expect(out.stdout).not.toMatch(/epoch|schedule/);
+    const checkpoint = await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--checkpoint', 'a-file/run.ckpt'], { cwd: root });
+    expectOneLineError(checkpoint, /^kindling: --checkpoint a-file\/run\.ckpt: cannot write there \((ENOTDIR|EEXIST): a file stands where a folder is needed\); choose another folder$/);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(readdirSync(root).sort()).toEqual(['a-file', 'table.csv']);
+  });
+
   it('tabular: two rows are refused by name; fewer rows than a batch still train, with finite figures', async () => {
     const root = temporary();
     writeFileSync(join(root, 'two.csv'), 'a,b,y\n1,2,x\n3,4,z\n');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +34,19 @@ describe('kindling train --checkpoint / --resume', () => {
     expect(readdirSync(root).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     const missing = await kindling(['train', 'tabular', ...settings, '--checkpoint', join(root, 'none.ckpt'), '--resume'], { cwd: root });
     expect(errorLines(missing)).toEqual([expect.stringMatching(/--resume: cannot read .*none\.ckpt\.plan\.json/)]);
+  });
+
+  it('--resume after the data file was rewritten is refused, naming what changed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-resume-data-'));
+    const rows = Array.from({ length: 200 }, (_, index) => `${20 + (index % 40)},${index % 3 ? 'north' : 'south'},${index % 2 ? 'yes' : 'no'}`);
+    writeFileSync(join(root, 'table.csv'), `age,region,label\n${rows.join('\n')}\n`);
+    const args = ['train', 'tabular', 'table.csv', '--target', 'label', '--epochs', '2', '--refit', 'no', '--checkpoint', 'run.ckpt'];
+    const first = await kindling(args, { cwd: root });
+    expect([0, 3], first.stderr).toContain(first.code);
+    // the same path, other rows
+    writeFileSync(join(root, 'table.csv'), `age,region,label\n${rows.slice(0, 150).join('\n')}\n`);
+    const resumed = await kindling([...args, '--resume'], { cwd: root });
+    expect(resumed.code).toBe(1);
+    expect(errorLines(resumed)).toEqual([expect.stringMatching(/--resume: the run in run\.ckpt was started with other settings \(dataFiles: "1 file, [\d,]+ bytes, last changed [^"]+" then, "1 file, [\d,]+ bytes, last changed [^"]+" now\)/)]);
   });
 });

@@ -23,6 +23,22 @@ function stall(url: string, text: string): Promise<number> {
   });
 }
 
+/** Sends a raw HTTP request (`head`, then `body`) and resolves with everything the server answered. */
+function rawRequest(url: string, head: string, body: Uint8Array = new Uint8Array(0)): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket: Socket = connect(Number(port), hostname, () => {
+      socket.write(head);
+      socket.write(body);
+    });
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+    setTimeout(() => socket.destroy(), 20_000);
+  });
+}
+
 describe('kindling serve under hostile clients', () => {
   beforeAll(async () => {
     const shapes = await generateShapesDataset(join(root, 'shapes'), { perClass: 4, size: 24, seed: 3 });
@@ -75,14 +91,14 @@ describe('kindling serve under hostile clients', () => {
     const server = await startServer([bundle, '--port', '0', '--headers-timeout', '1000', '--request-timeout', '2000', '--shutdown-timeout', '1000']);
     const exited = new Promise<number | null>((resolve) => server.child.on('exit', resolve));
     // 200 clients that never finish their headers, 200 that never finish their bodies
-    const slowHeaders = Array.from({ length: 200 }, () => stall(server.url, 'GET /health HTTP/1.1\r\nHost: x\r\n'));
-    const slowBodies = Array.from({ length: 200 }, () => stall(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc'));
+    const slowHeaders = Array.from({ length: 200 }, () => stall(server.url, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+    const slowBodies = Array.from({ length: 200 }, () => stall(server.url, 'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc'));
     const closedAfter = await Promise.all([...slowHeaders, ...slowBodies]);
     expect(Math.max(...closedAfter.slice(0, 200))).toBeLessThan(1000 + 2500);
     expect(Math.max(...closedAfter.slice(200))).toBeLessThan(2000 + 2500);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     // an upload in progress does not hold a shutdown past --shutdown-timeout
-    void stall(server.url, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc');
+    void stall(server.url, 'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const signalled = performance.now();
     server.child.kill('SIGTERM');
@@ -101,6 +117,27 @@ describe('kindling serve under hostile clients', () => {
     const outcome = await kindling(['predict', edited, join(root, 'shapes', 'circle', '0000.png'), '--backend', 'cpu']);
     expect(outcome.code).toBe(1);
     expect(errorLines(outcome)).toEqual([expect.stringMatching(/kindling: .*edited: the task in kindling.json .* does not match its checksum/)]);
+    // removing the checksum as well is no way past it
+    delete manifest.taskSha256;
+    writeFileSync(join(edited, 'kindling.json'), JSON.stringify(manifest));
+    const stripped = await kindling(['predict', edited, join(root, 'shapes', 'circle', '0000.png'), '--backend', 'cpu']);
+    expect(stripped.code).toBe(1);
+    expect(errorLines(stripped)).toEqual([expect.stringMatching(/kindling: .*edited: kindling.json has no task checksum \(taskSha256\), which every bundle Kindling writes has/)]);
+  });
+
+  it('a request under a foreign host name is refused without a token (DNS rebinding); --allowed-host names it', async () => {
+    const server = await startServer([bundle, '--port', '0', '--backend', 'cpu']);
+    const named = await startServer([bundle, '--port', '0', '--backend', 'cpu', '--allowed-host', 'kindling.example']);
+    try {
+      const picture = readFileSync(join(root, 'shapes', 'circle', '0000.png'));
+      const post = (url: string, host: string) => rawRequest(url, `POST /predict HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nContent-Type: image/png\r\nContent-Length: ${picture.length}\r\nConnection: close\r\n\r\n`, picture);
+      expect(await post(server.url, 'rebound.example:8080')).toMatch(/^HTTP\/1\.1 403 [\s\S]*requests for the host name 'rebound\.example' are not allowed/);
+      expect(await post(named.url, 'kindling.example')).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await post(server.url, '127.0.0.1')).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      server.child.kill('SIGKILL');
+      named.child.kill('SIGKILL');
+    }
   });
 
   afterAll(() => undefined);
