@@ -95,6 +95,7 @@ export interface ServeCommandOptions extends BackendFlags {
   maxBatch: number;
   maxConcurrent?: number;
   maxQueue?: number;
+  maxBodyBytesInFlight?: number;
   headersTimeout?: number;
   requestTimeout?: number;
   shutdownTimeout?: number;
@@ -115,6 +116,7 @@ export async function serveBundle(bundle: string, options: ServeCommandOptions):
     batching: options.batching ? { maxBatch: options.maxBatch } : false,
     maxConcurrent: options.maxConcurrent,
     maxQueue: options.maxQueue,
+    maxBodyBytesInFlight: options.maxBodyBytesInFlight,
     timeouts: { headers: options.headersTimeout, request: options.requestTimeout },
     shutdownTimeout: options.shutdownTimeout,
     rateLimit: options.rateLimit === undefined ? undefined : { max: options.rateLimit },

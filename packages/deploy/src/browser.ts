@@ -112,6 +112,10 @@ export const decodeImageInBrowser: ImageDecoder = async (input, source, limits =
   let { width, height } = drawable as { width: number; height: number };
   if (!(width > 0 && height > 0)) throw new InputError('the picture has no pixels (not loaded yet?)', source);
   if (limits.maxPixels !== undefined && width * height > limits.maxPixels) throw new InputError(`the picture has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}`, source);
+  // the same refusal as in Node, so a page and a server answer alike
+  if (limits.maxAspect !== undefined && Math.max(width, height) / Math.min(width, height) > limits.maxAspect) {
+    throw new InputError(`the picture is ${width}×${height} pixels: its sides are more than ${limits.maxAspect} times apart, which no picture a model reads is`, source);
+  }
   const scale = limits.maxSide === undefined ? 1 : Math.min(1, limits.maxSide / Math.max(width, height));
   if (scale < 1) {
     // shrunk by the browser's own high-quality resize before its pixels are read

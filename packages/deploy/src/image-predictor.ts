@@ -28,7 +28,18 @@ export interface ImageLimits {
   maxSide?: number;
   /** Largest picture accepted, in pixels (before shrinking). */
   maxPixels?: number;
+  /** Largest ratio of the longer side to the shorter. */
+  maxAspect?: number;
+  /** Largest picture, in pixels, of a format decoded whole before it can be shrunk (AVIF, GIF, SVG…; Node). */
+  maxWholeDecodePixels?: number;
 }
+
+/**
+ * What a predictor's picture may cost, checked from its header before it is decoded: sides at most 64 times apart
+ * (a 1,000,000×49 strip took 840 MB to shrink) and at most 8 megapixels in formats decoded whole (a 678-byte AVIF of
+ * 7000×7000 took 960 MB); JPEG, PNG and WebP stream or shrink as they are read, up to 50 megapixels.
+ */
+export const IMAGE_LIMITS = { maxAspect: 64, maxWholeDecodePixels: 8_000_000 } as const;
 
 /** Pictures are decoded no larger than four times the model's input side, and never below this side (`@kindling/image`'s bound, shared with training). */
 export { DECODE_MIN_SIDE };
@@ -74,7 +85,7 @@ export class ImagePreparation {
       throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or load the predictor from @kindling/deploy/node or /browser, which decode image files`, 'image');
     }
     const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
-    return this.decodeImage(bytes, 'image', { maxSide: decodeSide(this.preprocessing.size) });
+    return this.decodeImage(bytes, 'image', { maxSide: decodeSide(this.preprocessing.size), ...IMAGE_LIMITS });
   }
 
   async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {

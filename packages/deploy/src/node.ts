@@ -61,8 +61,7 @@ export const fileAdapter: BundleAdapter = {
  * full size, or shrunk while decoding to fit `limits.maxSide`.
  */
 export const decodeImageWithSharp: ImageDecoder = async (input, source, limits = {}) => {
-  void source;
-  const image = await loadImage(input as Uint8Array, { channels: 3, maxSide: limits.maxSide, maxPixels: limits.maxPixels });
+  const image = await loadImage(input as Uint8Array, { channels: 3, maxSide: limits.maxSide, maxPixels: limits.maxPixels, maxAspect: limits.maxAspect, maxWholeDecodePixels: limits.maxWholeDecodePixels, source });
   const [height, width] = image.shape as [number, number, number];
   return { data: image.data, width, height, channels: 3 };
 };

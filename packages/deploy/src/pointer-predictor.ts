@@ -1,9 +1,12 @@
-import { checkRecording, cleanEvents, parseRecording, rasterChannels, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
+import { checkRecording, cleanEvents, keepEvenly, MAX_WINDOWS, parseRecording, rasterChannels, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
 import { describeValues, doubtOf, unfamiliar } from './familiarity';
 import type { PointerTask } from './tasks';
+
+/** Events one answer reads at most: ten times the longest Balabit session, a few seconds of work. */
+const MAX_EVENTS = 200_000;
 
 /** A recording (object or its JSON text). */
 export type PointerInput = PointerRecording | string;
@@ -39,8 +42,12 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     const { window, raster } = this.task.preprocessing;
     // as in training: a recording without its screen size is bounded by the raster's screen, when one is given
     const screen = recording.screen ?? raster.screen;
+    if (recording.events.length > MAX_EVENTS) {
+      throw new InputError(`the recording has ${recording.events.length.toLocaleString('en-US')} events; one answer reads at most ${MAX_EVENTS.toLocaleString('en-US')}: send a part of the session`, 'events');
+    }
     const { events } = cleanEvents(recording.events as PointerSample[], screen);
-    const windows = samplesOf(events, window);
+    // a long session is read by at most as many windows as training kept of one (evenly spaced): a bounded cost
+    const windows = keepEvenly(samplesOf(events, window), this.task.preprocessing.maxWindows ?? MAX_WINDOWS);
     if (windows.length === 0) throw new InputError(`the recording has no complete sample (${events.length} usable events; the model reads ${window === 'whole' ? 'whole recordings' : `windows by ${window.by}`})`, 'events');
     if ((raster.fit === 'screen' || raster.fit === 'both') && screen === undefined) throw new InputError('this model draws movements on the whole screen: the recording needs its screen size', 'screen');
     return windows.map((sample) => rasterize(sample, { ...raster, screen }));

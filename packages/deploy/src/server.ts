@@ -42,6 +42,13 @@ export interface ServerOptions {
   maxConcurrent?: number;
   maxQueue?: number;
   /**
+   * Bytes of request bodies being received at once: a `/predict` request is admitted before its body is read, for
+   * the bytes its `Content-Length` declares (the body limit when it declares none), and one that would pass this is
+   * answered 503 with Retry-After at once, its body unread. Default: the body limit × (maxConcurrent + 2) (60 MiB),
+   * so a flood of uploads holds that much, not the flood.
+   */
+  maxBodyBytesInFlight?: number;
+  /**
    * Time limits in milliseconds: `headers` to receive a request's headers (default 10 s), `request` to
    * receive a whole request (default 30 s), `idle` for a keep-alive connection between requests (default 5 s).
    * A slow client is cut off after them; 0 turns one off.
@@ -73,6 +80,8 @@ export interface ServerOptions {
 export interface ServerStatus {
   inFlight: number;
   queued: number;
+  /** Bytes of `/predict` bodies admitted and not yet answered (see `maxBodyBytesInFlight`). */
+  bodyBytesInFlight: number;
   requests: Record<string, number>;
   predictions: number;
   rejectedBusy: number;
@@ -146,6 +155,17 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   const maxInputs = options.maxInputs ?? 64;
   const gate = new Gate(options.maxConcurrent ?? 4, options.maxQueue ?? 64);
+  const bodyBudget = options.maxBodyBytesInFlight ?? bodyLimit * (gate.maxConcurrent + 2);
+  if (!(Number.isFinite(bodyBudget) && bodyBudget > 0)) throw new ConfigError(`maxBodyBytesInFlight must be a positive number of bytes, not ${bodyBudget}`);
+  /** Bytes of `/predict` bodies admitted and not yet answered, by request. */
+  const admitted = new Map<string, number>();
+  let bodyBytesInFlight = 0;
+  const release = (id: string) => {
+    const bytes = admitted.get(id);
+    if (bytes === undefined) return;
+    admitted.delete(id);
+    bodyBytesInFlight -= bytes;
+  };
   const timeouts = { headers: options.timeouts?.headers ?? 10_000, request: options.timeouts?.request ?? 30_000, idle: options.timeouts?.idle ?? 5_000 };
   for (const [name, value] of Object.entries(timeouts)) if (!(Number.isFinite(value) && value >= 0)) throw new ConfigError(`timeouts.${name} must be milliseconds ≥ 0, not ${value}`);
   if (options.token !== undefined && options.token.length < 8) throw new ConfigError('the token must have at least 8 characters');
@@ -181,7 +201,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   const counts = { requests: {} as Record<string, number>, predictions: 0, rejectedBusy: 0 };
   const status = (): ServerStatus => {
     const { rss, heapUsed, external } = process.memoryUsage();
-    return { inFlight: gate.inFlight, queued: gate.queued, requests: { ...counts.requests }, predictions: counts.predictions, rejectedBusy: counts.rejectedBusy, tensors: tf.memory().numTensors, memory: { rss, heapUsed, external } };
+    return { inFlight: gate.inFlight, queued: gate.queued, bodyBytesInFlight, requests: { ...counts.requests }, predictions: counts.predictions, rejectedBusy: counts.rejectedBusy, tensors: tf.memory().numTensors, memory: { rss, heapUsed, external } };
   };
   app.addHook('onResponse', async (_request, reply) => {
     const key = String(reply.statusCode);
@@ -215,7 +235,22 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
       reply.header('connection', 'close');
       throw httpError(413, `the request body has ${length} bytes; the limit is ${bodyLimit}`);
     }
+    // admission before the body is read: the bytes of the bodies being received are bounded, not the flood
+    if (request.method === 'POST' && request.url.split('?')[0] === '/predict') {
+      const bytes = Number.isFinite(length) && length >= 0 ? length : bodyLimit;
+      if (bodyBytesInFlight > 0 && bodyBytesInFlight + bytes > bodyBudget) {
+        counts.rejectedBusy++;
+        reply.header('connection', 'close');
+        throw httpError(503, `busy: ${(bodyBytesInFlight / 2 ** 20).toFixed(1)} MB of requests are being received and worked on; try again shortly`);
+      }
+      admitted.set(request.id, bytes);
+      bodyBytesInFlight += bytes;
+    }
   });
+  // the admission ends with the answer, or with the client gone or timed out
+  app.addHook('onResponse', async (request) => release(request.id));
+  app.addHook('onRequestAbort', async (request) => release(request.id));
+  app.addHook('onTimeout', async (request) => release(request.id));
 
   if (options.rateLimit !== undefined) {
     const { max, windowMs = 60_000 } = options.rateLimit;
@@ -327,6 +362,7 @@ function prometheusText(status: ServerStatus, task: string): string {
   metric('kindling_rejected_busy_total', 'counter', 'Requests refused with 503 because the queue was full.', [['', status.rejectedBusy]]);
   metric('kindling_requests_in_flight', 'gauge', 'Predictions being worked on.', [['', status.inFlight]]);
   metric('kindling_requests_queued', 'gauge', 'Predictions waiting for a slot.', [['', status.queued]]);
+  metric('kindling_request_body_bytes_in_flight', 'gauge', 'Bytes of prediction request bodies admitted and not yet answered.', [['', status.bodyBytesInFlight]]);
   metric('kindling_tensors', 'gauge', 'Tensors held by TensorFlow.js.', [['', status.tensors]]);
   metric('process_resident_memory_bytes', 'gauge', 'Resident memory.', [['', status.memory.rss]]);
   metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.', [['', status.memory.heapUsed]]);

@@ -36,7 +36,11 @@ export interface SoundTask {
 export interface PointerTask {
   kind: 'pointer';
   labels: readonly string[];
-  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+  /**
+   * How a recording becomes pictures; `maxWindows`: the most windows one recording is read by, evenly spaced (as many
+   * as training kept of one; bundles without it read at most `MAX_WINDOWS`, 100).
+   */
+  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions; maxWindows?: number };
   /** What the training windows looked like when drawn, for answers marked "not sure". */
   familiarity?: Familiarity;
 }

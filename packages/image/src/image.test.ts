@@ -61,6 +61,18 @@ describe('decoding with sharp', () => {
     writeFileSync(join(directory, 'big.png'), png);
     await expect(loadImage(join(directory, 'big.png'), { maxPixels: 1000 })).rejects.toThrow(`${join(directory, 'big.png')}: image is larger than 1000 pixels`);
   });
+
+  it('refuses from the header alone a strip of extreme sides, and a picture decoded whole (GIF) past its own limit', async () => {
+    const sharp = (await import('sharp')).default;
+    const strip = await sharp({ create: { width: 400, height: 4, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+    await expect(loadImage(new Uint8Array(strip), { maxAspect: 64, source: 'upload' })).rejects.toThrow('upload: the picture is 400×4 pixels: its sides are more than 64 times apart, which no picture a model reads is');
+    expect((await loadImage(new Uint8Array(strip), { maxAspect: 100 })).shape).toEqual([4, 400, 3]);
+    const gif = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 9, g: 9, b: 9 } } }).gif().toBuffer();
+    await expect(loadImage(new Uint8Array(gif), { maxWholeDecodePixels: 5000 })).rejects.toThrow(/image bytes: a GIF picture of 100×100 pixels \(0\.0 megapixels\) is decoded whole before it can be shrunk/);
+    // a PNG of as many pixels streams: the same limit does not apply to it
+    const png = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+    expect((await loadImage(new Uint8Array(png), { maxWholeDecodePixels: 5000 })).shape).toEqual([100, 100, 3]);
+  });
 });
 
 describeEachBackend('resizing and augmentation', () => {

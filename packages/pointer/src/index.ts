@@ -1,6 +1,6 @@
 export { checkRecording, cleanEvents, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
 export type { CleanReport, PointerButton, PointerEventType, PointerRecording, PointerSample } from './recording';
-export { cutWindows, samplesOf, splitAtIdle } from './windows';
+export { cutWindows, keepEvenly, MAX_WINDOWS, samplesOf, splitAtIdle } from './windows';
 export type { WindowOptions } from './windows';
 export { CLICK_COLOURS, drawDisk, drawLine, rasterChannels, rasterize } from './rasterize';
 export type { RasterOptions } from './rasterize';

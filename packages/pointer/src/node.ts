@@ -18,7 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
 import { rasterChannels, rasterize, type RasterOptions } from './rasterize';
 import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
-import { samplesOf, type WindowOptions } from './windows';
+import { keepEvenly, samplesOf, type WindowOptions } from './windows';
 
 export const POINTER_EXTENSIONS = ['.json', '.csv', ''];
 
@@ -100,7 +100,8 @@ export interface PointerDataLoaders {
   vocab: Vocab;
   /** What cleaning repaired or dropped, summed over every file. */
   cleaning: CleanReport;
-  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions };
+  /** How a recording becomes pictures; `maxWindows`: the most windows of one recording kept (evenly spaced). */
+  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions; maxWindows?: number };
   /** What the `auto` choices chose, and why, in words. */
   why: string[];
   /** Walks one training sample through rasterizing and labelling. */
@@ -140,11 +141,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
     getItems() {
       const items: PointerItem[] = [];
       for (const { file, events, screen } of recordings) {
-        let windows = samplesOf(events, window);
-        if (options.maxPerFile !== undefined && windows.length > options.maxPerFile) {
-          const step = windows.length / options.maxPerFile;
-          windows = Array.from({ length: options.maxPerFile }, (_, index) => windows[Math.floor(index * step)]!);
-        }
+        const windows = keepEvenly(samplesOf(events, window), options.maxPerFile ?? Infinity);
         windows.forEach((sample, index) => items.push({ file, window: index, events: sample, screen }));
       }
       if (items.length === 0) throw new DataError('the recordings hold no samples (every file is empty or shorter than a window)', { file: root });
@@ -160,7 +157,9 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   });
   const loaders = await block.dataLoaders(root, { batchSize, seed });
   recordings.length = 0; // the windows keep what they need
-  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing: { window, raster }, why, summary: loaders.summary };
+  // the bundle reads a recording by as many windows as training kept of one
+  const preprocessing = { window, raster, ...(window !== 'whole' && options.maxPerFile !== undefined ? { maxWindows: options.maxPerFile } : {}) };
+  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing, why, summary: loaders.summary };
 }
 
 /** The `auto` window, fit and size of {@link pointerFolderDataLoaders}, from the recordings, with the reasons. */

@@ -27,6 +27,19 @@ export function splitAtIdle(events: readonly PointerSample[], idleGap: number): 
   return parts;
 }
 
+/** Windows a recording is read by at most, unless its bundle says otherwise: training's `--max-windows` default. */
+export const MAX_WINDOWS = 100;
+
+/**
+ * At most `limit` of `samples`, evenly spaced (the `k`-th of `limit` at `floor(k · count / limit)`): a long session
+ * is read by a bounded number of windows in training and in prediction alike.
+ */
+export function keepEvenly<T>(samples: readonly T[], limit: number): T[] {
+  if (samples.length <= limit) return samples.slice();
+  const step = samples.length / limit;
+  return Array.from({ length: limit }, (_, index) => samples[Math.floor(index * step)]!);
+}
+
 /** The samples of a session: the whole of it (when it has events), or its windows. */
 export function samplesOf(events: readonly PointerSample[], window: WindowOptions | 'whole'): PointerSample[][] {
   if (window === 'whole') return events.length > 0 ? [events.slice()] : [];

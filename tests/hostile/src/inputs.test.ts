@@ -94,6 +94,26 @@ describe('inputs whose cost is absurd for their size', () => {
     expect(ordinary.stdout).toMatch(/\t(human|bot) \(\d+\.\d%\)/);
   });
 
+  it('pointer: a 150,000-event session is read by at most the windows training kept of one, within seconds and a bounded memory', async () => {
+    const events = Array.from({ length: 150_000 }, (_, index) => ({ t: index * 16, type: 'move', x: 500 + Math.round(300 * Math.sin(index / 50)), y: 400 + Math.round(200 * Math.cos(index / 70)), button: 'none' }));
+    const body = JSON.stringify({ format: 'kindling-pointer@1', screen: { width: 1920, height: 1080 }, events });
+    expect(body.length).toBeLessThan(10 * 2 ** 20);
+    const server = await startServer([bundles.pointer, '--port', '0', '--threads', '1']);
+    try {
+      const start = await memoryOf(server.child.pid!);
+      const started = performance.now();
+      const answer = await fetch(`${server.url}/predict`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      expect(answer.status).toBe(200);
+      const { prediction } = await answer.json();
+      expect(prediction.windows).toBe(100); // the bundle's maxWindows, training's --max-windows
+      expect(performance.now() - started).toBeLessThan(15_000);
+      const peak = (await memoryOf(server.child.pid!)).peak - start.now;
+      expect(peak, `peak ${peak.toFixed(0)} MB above the start`).toBeLessThan(400);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
   it('tabular: a value past float32 is refused naming its field, not answered with null probabilities', async () => {
     const row = { age: '62', education: 'Doctorate', occupation: 'Sales', hours_per_week: '33', capital_gain: '1e308', start_date: '2016-02-07', region: 'north' };
     const huge = await predict(bundles.tabular, row);

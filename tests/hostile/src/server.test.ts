@@ -107,6 +107,82 @@ describe('kindling serve under hostile clients', () => {
     expect(server.output()).toMatch(/stopped: requests still unfinished after 1000 ms were cut off|stopped: finished the requests in flight/);
   });
 
+  it('pictures whose cost hides in their header are refused from it: an AVIF decoded whole, a strip of extreme sides; a modest GIF is answered', async () => {
+    const make = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 40, g: 90, b: 200 } } });
+    const files = {
+      avif: [join(root, 'big.avif'), await make(7000, 7000).avif().toBuffer()],
+      strip: [join(root, 'strip.png'), await make(1_000_000, 49).png({ compressionLevel: 9 }).toBuffer()],
+      gif: [join(root, 'modest.gif'), await make(2400, 1800).gif().toBuffer()],
+    } as const;
+    for (const [file, bytes] of Object.values(files)) writeFileSync(file, bytes);
+    expect(files.avif[1].length).toBeLessThan(4096);
+    const predict = async (file: string) => {
+      const started = performance.now();
+      const outcome = await kindling(['predict', bundle, file, '--backend', 'cpu']);
+      return { ...outcome, seconds: (performance.now() - started) / 1000 };
+    };
+    const avif = await predict(files.avif[0]);
+    expect(avif.code).toBe(1);
+    expect(errorLines(avif)).toEqual([expect.stringMatching(/^kindling: image: a HEIF picture of 7000×7000 pixels \(49\.0 megapixels\) is decoded whole before it can be shrunk; the limit for such formats is 8 megapixels/)]);
+    const strip = await predict(files.strip[0]);
+    expect(strip.code).toBe(1);
+    expect(errorLines(strip)).toEqual([expect.stringMatching(/^kindling: image: the picture is 1000000×49 pixels: its sides are more than 64 times apart/)]);
+    const gif = await predict(files.gif[0]);
+    expect(gif.code, gif.stderr).toBe(0);
+    expect(gif.stdout).toMatch(/(circle|square|triangle|star) \(\d+\.\d%\)/);
+    for (const outcome of [avif, strip, gif]) expect(outcome.seconds).toBeLessThan(30);
+  });
+
+  it('100 concurrent 10 MB uploads: 503 beyond the bytes admitted before their bodies are read, memory bounded and given back, /health answering', async () => {
+    const server = await startServer([bundle, '--port', '0', '--backend', 'cpu']);
+    try {
+      const start = await memoryOf(server.child.pid!);
+      const { hostname, port } = new URL(server.url);
+      const body = Buffer.alloc(10 * 2 ** 20 - 1024, 7); // under the 10 MiB body limit, not a picture
+      const upload = () =>
+        new Promise<string>((resolve) => {
+          let answer = '';
+          const socket = connect(Number(port), hostname, () => {
+            socket.write(`POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+            socket.write(body);
+          });
+          socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+          socket.on('error', () => undefined); // a 503 closes the connection while the body is still being sent
+          socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+          setTimeout(() => socket.destroy(), 60_000);
+        });
+      const latencies: number[] = [];
+      let done = false;
+      const pinger = (async () => {
+        while (!done) {
+          const started = performance.now();
+          await fetch(`${server.url}/health`);
+          latencies.push(performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      const statuses = await Promise.all(Array.from({ length: 100 }, upload));
+      done = true;
+      await pinger;
+      const busy = statuses.filter((line) => line.startsWith('HTTP/1.1 503'));
+      const answered = statuses.filter((line) => line.startsWith('HTTP/1.1 400')); // admitted, then refused as no picture
+      expect(busy.length, statuses.join(' | ')).toBeGreaterThan(50);
+      expect(busy.length + answered.length, statuses.join(' | ')).toBe(100);
+      const after = await memoryOf(server.child.pid!);
+      expect(after.peak, `peak ${after.peak.toFixed(0)} MB`).toBeLessThan(600);
+      latencies.sort((a, b) => a - b);
+      expect(latencies[Math.floor(latencies.length * 0.9)]).toBeLessThan(500);
+      const health = await (await fetch(`${server.url}/health`)).json();
+      expect(health).toMatchObject({ status: 'ok', inFlight: 0, queued: 0 });
+      expect((await (await fetch(`${server.url}/info`)).json()).server.bodyBytesInFlight).toBe(0);
+      // the bodies are given back: within 150 MB of the start once the collector has run
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect((await memoryOf(server.child.pid!)).now - start.now).toBeLessThan(150);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
   it('a kindling.json edited to other labels is refused on load, in one line', async () => {
     const edited = join(root, 'edited');
     const { cpSync } = await import('node:fs');
