@@ -96,6 +96,7 @@ export interface ServeCommandOptions extends BackendFlags {
   maxConcurrent?: number;
   maxQueue?: number;
   maxBodyBytesInFlight?: number;
+  prepareThreads?: number;
   headersTimeout?: number;
   requestTimeout?: number;
   shutdownTimeout?: number;
@@ -117,6 +118,7 @@ export async function serveBundle(bundle: string, options: ServeCommandOptions):
     maxConcurrent: options.maxConcurrent,
     maxQueue: options.maxQueue,
     maxBodyBytesInFlight: options.maxBodyBytesInFlight,
+    prepareThreads: options.prepareThreads,
     timeouts: { headers: options.headersTimeout, request: options.requestTimeout },
     shutdownTimeout: options.shutdownTimeout,
     rateLimit: options.rateLimit === undefined ? undefined : { max: options.rateLimit },

@@ -307,6 +307,7 @@ function createProgram(outcome: Outcome): Command {
     .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
     .option('--max-concurrent <n>', 'requests decoded and preprocessed at once (default 4)', number('--max-concurrent', true))
     .option('--max-queue <n>', 'predictions waiting beyond those; more are answered 503 with Retry-After', number('--max-queue', true), 64)
+    .option('--prepare-threads <n>', 'worker threads that read and prepare sound and mouse-recording requests off the event loop (0: on it; default one per core beyond the first, at most --max-concurrent)', number('--prepare-threads', true))
     .option('--max-body-bytes-in-flight <bytes>', 'bytes of prediction uploads received at once; a request beyond them is answered 503 before its body is read (default: the body limit × (max-concurrent + 2))', number('--max-body-bytes-in-flight', true))
     .option('--headers-timeout <ms>', "time to receive a request's headers", number('--headers-timeout', true), 10_000)
     .option('--request-timeout <ms>', 'time to receive a whole request', number('--request-timeout', true), 30_000)

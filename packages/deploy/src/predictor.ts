@@ -119,12 +119,42 @@ function nonFiniteValue(answer: unknown, path: string): unknown {
   return value;
 }
 
-/** Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. */
+/** Rows a model call takes at once when answering: a big batch is cut, and the event loop gets a turn between parts. */
+const ROWS_PER_CALL = 16;
+
+/** A turn of the event loop (a timer, a request, `/health` runs), as `setImmediate` gives in Node. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
+ * Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. A batch of more than
+ * {@link ROWS_PER_CALL} rows runs in parts of that many with a turn of the event loop between them: a backend whose
+ * kernels run on the calling thread (torch, cpu, wasm) would otherwise hold a server's event loop for the whole batch
+ * (a hundred windows of each of many recordings), and every row's answer is the same either way.
+ */
 export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor): Promise<Float32Array> {
-  const probabilities = tf.tidy(() => tf.softmax(model.predict(inputs()) as tf.Tensor));
-  const values = (await probabilities.data()) as Float32Array;
-  probabilities.dispose();
-  return values;
+  const batch = tf.tidy(inputs);
+  try {
+    const rows = batch.shape[0] ?? 1;
+    if (rows <= ROWS_PER_CALL) {
+      const probabilities = tf.tidy(() => tf.softmax(model.predict(batch) as tf.Tensor));
+      const values = (await probabilities.data()) as Float32Array;
+      probabilities.dispose();
+      return values;
+    }
+    let values: Float32Array | undefined;
+    for (let start = 0; start < rows; start += ROWS_PER_CALL) {
+      const count = Math.min(ROWS_PER_CALL, rows - start);
+      const probabilities = tf.tidy(() => tf.softmax(model.predict(batch.slice(start, count)) as tf.Tensor));
+      const part = (await probabilities.data()) as Float32Array;
+      probabilities.dispose();
+      values ??= new Float32Array((part.length / count) * rows);
+      values.set(part, (part.length / count) * start);
+      if (start + count < rows) await nextTurn();
+    }
+    return values!;
+  } finally {
+    batch.dispose();
+  }
 }
 
 /** Softmax rows → classifications. */

@@ -17,8 +17,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { MicroBatcher } from './batcher';
 import { checkedAnswers } from './predictor';
+import { PreparePool } from './prepare-pool';
+import type { Bundle } from './bundle';
 import { InputError } from './errors';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { SegmentationResult } from './image-predictor';
 import type { SomePredictor } from './predictor';
 
@@ -48,6 +51,13 @@ export interface ServerOptions {
    * so a flood of uploads holds that much, not the flood.
    */
   maxBodyBytesInFlight?: number;
+  /**
+   * Worker threads that read request bodies and prepare inputs off the event loop, for the kinds whose preparation
+   * is JavaScript that grows with the input (sound: resampling and spectrograms; pointer: parsing, cutting and
+   * drawing a session), so `/health` and new requests are answered while big inputs are prepared. 0 prepares on the
+   * event loop. Default: one per core beyond the first, at least 1, at most `maxConcurrent`.
+   */
+  prepareThreads?: number;
   /**
    * Time limits in milliseconds: `headers` to receive a request's headers (default 10 s), `request` to
    * receive a whole request (default 30 s), `idle` for a keep-alive connection between requests (default 5 s).
@@ -123,6 +133,11 @@ class Gate {
   }
 }
 
+/** A JSON body kept as its bytes, to be parsed on a preparation worker. */
+class RawJson {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** An error that becomes an HTTP status with this message. */
 function httpError(statusCode: number, message: string): Error & { statusCode: number } {
   return Object.assign(new Error(message), { statusCode });
@@ -179,24 +194,30 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   });
   const model = predictor as unknown as { prepare(input: unknown): Promise<unknown>; run(prepared: unknown[]): Promise<unknown[]>; inputFromJson(value: unknown): unknown };
   const batcher = options.batching === false ? undefined : new MicroBatcher<unknown, unknown>((items) => model.run(items), { maxBatch: options.batching?.maxBatch ?? 32, maxDelayMs: options.batching?.maxDelayMs ?? 0 });
-  const predictMany = async (inputs: unknown[]): Promise<unknown[]> => {
-    if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
-    if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
-    // decoding and preprocessing (the memory-hungry part) go through the gate; the model call is batched
+  /** Decoding and preprocessing (the memory-hungry part) go through the gate; the model call is batched. */
+  const throughGate = async <T>(work: () => Promise<T>): Promise<T> => {
     const entered = gate.enter();
     if (entered === undefined) {
       counts.rejectedBusy++;
       throw httpError(503, `busy: ${gate.inFlight} requests in progress and ${gate.queued} waiting; try again shortly`);
     }
     await entered;
-    let prepared: unknown[];
     try {
-      prepared = await Promise.all(inputs.map((input) => model.prepare(input)));
+      return await work();
     } finally {
       gate.leave();
     }
-    return checkedAnswers(batcher ? await Promise.all(prepared.map((item) => batcher.submit(item))) : await model.run(prepared));
   };
+  const answer = async (prepared: unknown[]): Promise<unknown[]> => checkedAnswers(batcher ? await Promise.all(prepared.map((item) => batcher.submit(item))) : await model.run(prepared));
+  const predictMany = async (inputs: unknown[]): Promise<unknown[]> => {
+    if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
+    if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
+    return answer(await throughGate(() => Promise.all(inputs.map((input) => model.prepare(input)))));
+  };
+  // bodies of the pooled kinds are read and prepared on worker threads
+  const threads = options.prepareThreads ?? Math.min(gate.maxConcurrent, Math.max(1, availableParallelism() - 1));
+  if (!(Number.isInteger(threads) && threads >= 0)) throw new ConfigError(`prepareThreads must be a whole number ≥ 0, not ${threads}`);
+  const pool = PreparePool.start((predictor as { bundle: Bundle }).bundle, { size: threads, maxInputs });
 
   const counts = { requests: {} as Record<string, number>, predictions: 0, rejectedBusy: 0 };
   const status = (): ServerStatus => {
@@ -265,6 +286,11 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
 
   await app.register(multipart, { limits: { fileSize: bodyLimit, files: maxInputs, fields: 16, fieldSize: 1024 * 1024, parts: maxInputs + 16 } });
   app.removeContentTypeParser('text/plain');
+  if (pool !== undefined) {
+    // a JSON body is parsed on a worker (parsing 10 MB holds an event loop ~100 ms)
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, new RawJson(body as Buffer)));
+  }
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
   app.addHook('onError', async (request, _reply, error) => {
     if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -299,19 +325,38 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     let inputs: unknown[];
     let names: string[] | undefined;
     let batch = false;
+    let predictions: unknown[];
+    const bytesOf = (buffer: Buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     if (request.isMultipart()) {
       ({ inputs, names } = await multipartInputs(request, bodyLimit));
       batch = true;
-    } else if (Buffer.isBuffer(request.body)) {
-      inputs = [new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength)];
+      predictions =
+        pool === undefined
+          ? await predictMany(inputs)
+          : await answer(
+              await throughGate(async () => {
+                if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
+                return (await Promise.all(inputs.map((input) => pool.prepare('bytes', input as Uint8Array)))).flatMap((part) => part.prepared);
+              }),
+            );
+    } else if (Buffer.isBuffer(request.body) || request.body instanceof RawJson) {
+      const json = request.body instanceof RawJson;
+      const bytes = bytesOf(json ? (request.body as RawJson).bytes : (request.body as Buffer));
+      if (pool !== undefined) {
+        const read = await throughGate(() => pool.prepare(json ? 'json' : 'bytes', bytes));
+        batch = read.batch;
+        predictions = await answer(read.prepared);
+      } else {
+        predictions = await predictMany([bytes]);
+      }
     } else {
       const body = request.body as unknown;
       if (body === undefined || body === null) throw new InputError('the request has no body: send JSON, a file (image/*, audio/*, application/octet-stream) or multipart/form-data', 'body');
       const list = Array.isArray(body) ? body : typeof body === 'object' && Array.isArray((body as { inputs?: unknown }).inputs) ? (body as { inputs: unknown[] }).inputs : undefined;
       batch = list !== undefined;
       inputs = (list ?? [body]).map((value) => model.inputFromJson(value));
+      predictions = await predictMany(inputs);
     }
-    const predictions = await predictMany(inputs);
     counts.predictions += predictions.length;
     if (wantsPng && predictions.length === 1) {
       const { mask, width, height } = predictions[0] as SegmentationResult;
@@ -324,6 +369,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   });
 
   app.addHook('onClose', async () => {
+    await pool?.close();
     predictor.dispose();
   });
   return Object.assign(app as FastifyInstance, { batcher, status });

@@ -3,6 +3,7 @@
  * seconds with a one-line refusal naming the field, or a correct answer — never a spin, a 3 GB allocation, or an answer
  * with null probabilities.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,17 @@ function wav16(samples: readonly number[], rate: number): Buffer {
   header.write('data', 36);
   header.writeUInt32LE(data.length, 40);
   return Buffer.concat([header, data]);
+}
+
+/** Runs an ES module's text in a Node process of its own; resolves with what it printed. */
+function nodeScript(source: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(output));
+  });
 }
 
 /** `kindling predict <bundle> <json>`, timed. */
@@ -152,6 +164,34 @@ describe('inputs whose cost is absurd for their size', () => {
     const trained = await kindling(['train', 'tabular', ids, '--target', 'label', ...quick, '--out', join(root, 'ids-out')], { cwd: root });
     expect([0, 3], trained.stderr).toContain(trained.code);
     expect(trained.stdout).toContain("left out 'id': identifiers (text whose values hardly recur, most rows their own), which a model cannot learn from; --cat id keeps them as categories");
+  });
+
+  it('heavy sound and recording requests are prepared off the event loop: /health, pinged from another process, stays under 100 ms p99', async () => {
+    for (const [bundle, body, type] of [
+      [bundles.sound, new Uint8Array(wav16(Array.from({ length: 22_050 * 59 }, (_, index) => Math.sin(index / 9) * 0.2), 22_050)), 'audio/wav'],
+      [
+        bundles.pointer,
+        JSON.stringify({ format: 'kindling-pointer@1', screen: { width: 1920, height: 1080 }, events: Array.from({ length: 150_000 }, (_, index) => ({ t: index * 16, type: 'move', x: 500 + Math.round(300 * Math.sin(index / 50)), y: 400 + Math.round(200 * Math.cos(index / 70)), button: 'none' })) }),
+        'application/json',
+      ],
+    ] as const) {
+      const server = await startServer([bundle, '--port', '0', '--threads', '1']);
+      try {
+        // the pings come from a process of their own, so the test's own sending does not delay them
+        const pinger = nodeScript(`const url = ${JSON.stringify(server.url)}; const lat = []; const end = Date.now() + 3000;
+          while (Date.now() < end) { const s = performance.now(); await fetch(url + '/health'); lat.push(performance.now() - s); await new Promise((r) => setTimeout(r, 20)); }
+          lat.sort((a, b) => a - b); console.log(JSON.stringify({ count: lat.length, p99: lat[Math.floor(lat.length * 0.99)] }));`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server.url}/predict`, { method: 'POST', body, headers: { 'content-type': type } }).then((answer) => answer.status)));
+        expect(statuses.filter((status) => status === 200).length, statuses.join(',')).toBeGreaterThan(0);
+        expect(statuses.every((status) => status === 200 || status === 503), statuses.join(',')).toBe(true);
+        const pings = JSON.parse(await pinger) as { count: number; p99: number };
+        expect(pings.count).toBeGreaterThan(30);
+        expect(pings.p99, `/health p99 ${pings.p99.toFixed(0)} ms while ${type} requests were prepared`).toBeLessThan(100);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    }
   });
 
   it('the server answers the 47-byte sound request with a 400 at once and stays small', async () => {
