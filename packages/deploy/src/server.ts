@@ -14,13 +14,13 @@ import { encodePng } from '@kindling/image/node';
 import * as tf from '@tensorflow/tfjs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { MicroBatcher } from './batcher';
 import { checkedAnswers } from './predictor';
 import { PreparePool } from './prepare-pool';
 import type { Bundle } from './bundle';
 import { InputError } from './errors';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { SegmentationResult } from './image-predictor';
 import type { SomePredictor } from './predictor';
@@ -254,6 +254,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     const length = Number(request.headers['content-length']);
     if (Number.isFinite(length) && length > bodyLimit + 64 * 1024) {
       reply.header('connection', 'close');
+      lingerOnClose(request.raw);
       throw httpError(413, `the request body has ${length} bytes; the limit is ${bodyLimit}`);
     }
     // admission before the body is read: the bytes of the bodies being received are bounded, not the flood
@@ -262,6 +263,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
       if (bodyBytesInFlight > 0 && bodyBytesInFlight + bytes > bodyBudget) {
         counts.rejectedBusy++;
         reply.header('connection', 'close');
+        lingerOnClose(request.raw);
         throw httpError(503, `busy: ${(bodyBytesInFlight / 2 ** 20).toFixed(1)} MB of requests are being received and worked on; try again shortly`);
       }
       admitted.set(request.id, bytes);
@@ -470,4 +472,24 @@ export async function serve(
   process.once('SIGINT', close);
   process.once('SIGTERM', close);
   return { url, app, close };
+}
+
+/** How long a connection refused before its body was read keeps reading (and dropping) that body after the answer. */
+const LINGER_MS = 2000;
+
+/**
+ * A refusal sent before the body is read must reach the client. Node closes a `Connection: close` socket as soon as
+ * the answer is written; with the client's body still arriving, the kernel then resets the connection, and a client
+ * still sending usually loses the answer (an empty reply instead of the 503). As nginx's lingering close and Go's
+ * server do: end our side, keep reading and dropping what arrives (no memory is held), and close for good when the
+ * client closes or after `LINGER_MS`.
+ */
+function lingerOnClose(request: IncomingMessage): void {
+  const socket = request.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+    request.resume();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }

@@ -3,12 +3,11 @@
  * seconds with a one-line refusal naming the field, or a correct answer — never a spin, a 3 GB allocation, or an answer
  * with null probabilities.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, kindling, memoryOf, startServer, type Outcome } from './run';
+import { errorLines, kindling, memoryOf, pingHealth, startServer, type Outcome } from './run';
 
 const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-inputs-'));
 const bundles = { sound: join(root, 'sound'), pointer: join(root, 'pointer'), tabular: join(root, 'tabular') };
@@ -32,17 +31,6 @@ function wav16(samples: readonly number[], rate: number): Buffer {
   header.write('data', 36);
   header.writeUInt32LE(data.length, 40);
   return Buffer.concat([header, data]);
-}
-
-/** Runs an ES module's text in a Node process of its own; resolves with what it printed. */
-function nodeScript(source: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', () => resolve(output));
-  });
 }
 
 /** `kindling predict <bundle> <json>`, timed. */
@@ -177,15 +165,12 @@ describe('inputs whose cost is absurd for their size', () => {
     ] as const) {
       const server = await startServer([bundle, '--port', '0', '--threads', '1']);
       try {
-        // the pings come from a process of their own, so the test's own sending does not delay them
-        const pinger = nodeScript(`const url = ${JSON.stringify(server.url)}; const lat = []; const end = Date.now() + 3000;
-          while (Date.now() < end) { const s = performance.now(); await fetch(url + '/health'); lat.push(performance.now() - s); await new Promise((r) => setTimeout(r, 20)); }
-          lat.sort((a, b) => a - b); console.log(JSON.stringify({ count: lat.length, p99: lat[Math.floor(lat.length * 0.99)] }));`);
+        const pinger = pingHealth(server.url, 3000);
         await new Promise((resolve) => setTimeout(resolve, 300));
         const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server.url}/predict`, { method: 'POST', body, headers: { 'content-type': type } }).then((answer) => answer.status)));
         expect(statuses.filter((status) => status === 200).length, statuses.join(',')).toBeGreaterThan(0);
         expect(statuses.every((status) => status === 200 || status === 503), statuses.join(',')).toBe(true);
-        const pings = JSON.parse(await pinger) as { count: number; p99: number };
+        const pings = await pinger;
         expect(pings.count).toBeGreaterThan(30);
         expect(pings.p99, `/health p99 ${pings.p99.toFixed(0)} ms while ${type} requests were prepared`).toBeLessThan(100);
       } finally {

@@ -55,3 +55,20 @@ export async function memoryOf(pid: number): Promise<{ peak: number; now: number
   const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
   return { peak: read('VmHWM'), now: read('VmRSS') };
 }
+
+/**
+ * Pings `url`/health every 20 ms for `milliseconds` from a Node process of its own (so the test's own sending does
+ * not delay the pings), and gives how many it sent and the 99th percentile of their latency.
+ */
+export function pingHealth(url: string, milliseconds: number): Promise<{ count: number; p99: number }> {
+  const source = `const lat = []; const end = Date.now() + ${milliseconds};
+    while (Date.now() < end) { const s = performance.now(); await fetch(${JSON.stringify(`${url}/health`)}); lat.push(performance.now() - s); await new Promise((r) => setTimeout(r, 20)); }
+    lat.sort((a, b) => a - b); console.log(JSON.stringify({ count: lat.length, p99: lat[Math.floor(lat.length * 0.99)] }));`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(JSON.parse(output) as { count: number; p99: number }));
+  });
+}
