@@ -1,5 +1,6 @@
 import { benchBackendThroughput } from './backend-throughput';
 import { benchCollab } from './collab';
+import { benchContention } from './contention';
 import { benchDefaults } from './defaults';
 import { benchDistributed } from './distributed';
 import { benchFashionMnist } from './fashion-mnist';
@@ -24,6 +25,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   profile: benchKernelProfile,
   defaults: benchDefaults,
   distributed: benchDistributed,
+  contention: benchContention,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */

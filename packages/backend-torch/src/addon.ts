@@ -98,11 +98,30 @@ export function loadTorchAddon(): TorchAddon {
       `the libtorch addon is not built (${why}); install libtorch (\`apt install libtorch-dev\` or set LIBTORCH) and run \`npm rebuild @kindling/backend-torch\``,
     );
   }
+  // libgomp (libtorch's OpenMP) reads its wait policy once, as the addon loads: see `withWaitPolicy`
   try {
-    loaded = createRequire(import.meta.url)(addonPath) as TorchAddon;
+    loaded = withWaitPolicy(() => createRequire(import.meta.url)(addonPath) as TorchAddon);
   } catch (error) {
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
     throw new TorchUnavailableError(`the libtorch addon does not load: ${message}`);
   }
   return loaded;
+}
+
+/**
+ * Runs `load` with `OMP_WAIT_POLICY=PASSIVE` in the environment unless the user chose a policy (`OMP_WAIT_POLICY`
+ * or `GOMP_SPINCOUNT`), then gives the environment back as it was, so child processes inherit nothing. By default
+ * libgomp's idle threads spin for a while at every barrier before they sleep; on a machine where another process
+ * holds a core, a spinning thread takes time from the very thread it waits for, and a reference-CNN epoch kept 36%
+ * of its speed beside one busy process (PASSIVE: about 60%; `pnpm bench contention` measures both with PyTorch).
+ */
+function withWaitPolicy<T>(load: () => T): T {
+  const chosen = process.env.OMP_WAIT_POLICY !== undefined || process.env.GOMP_SPINCOUNT !== undefined;
+  if (chosen) return load();
+  process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  try {
+    return load();
+  } finally {
+    delete process.env.OMP_WAIT_POLICY;
+  }
 }
