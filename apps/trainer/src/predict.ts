@@ -14,6 +14,8 @@ export interface PredictOptions extends BackendFlags {
   json?: boolean;
   /** Segmentation: write each mask as a coloured PNG here. */
   out?: string;
+  /** How many classes a classifier's answer lists in `top` (default 5). */
+  topK?: number;
   quiet?: boolean;
 }
 
@@ -61,7 +63,7 @@ function plainSummary(value: Record<string, unknown>): string {
 export async function predict(bundle: string, inputs: string[], options: PredictOptions): Promise<PredictResult[]> {
   if (inputs.length === 0) throw new ConfigError('give at least one input: a file, or inline JSON');
   await startBackend(options, options.quiet || options.json);
-  const predictor = await loadPredictor(resolve(bundle));
+  const predictor = await loadPredictor(resolve(bundle), { topK: options.topK });
   try {
     const items = (await Promise.all(inputs.map((argument) => readInputs(predictor, argument)))).flat();
     const results: PredictResult[] = [];
@@ -97,6 +99,8 @@ export interface ServeCommandOptions extends BackendFlags {
   maxQueue?: number;
   maxBodyBytesInFlight?: number;
   prepareThreads?: number;
+  /** How many classes a classifier's answer lists in `top` (default 5). */
+  topK?: number;
   headersTimeout?: number;
   requestTimeout?: number;
   shutdownTimeout?: number;
@@ -109,7 +113,7 @@ export interface ServeCommandOptions extends BackendFlags {
 /** `kindling serve <bundle>`: the prediction server, until Ctrl-C. */
 export async function serveBundle(bundle: string, options: ServeCommandOptions): Promise<{ url: string; close(): Promise<void> }> {
   await startBackend(options);
-  const predictor = await loadPredictor(resolve(bundle));
+  const predictor = await loadPredictor(resolve(bundle), { topK: options.topK });
   const server = await serve(predictor, {
     port: options.port,
     host: options.host,

@@ -29,6 +29,13 @@ describe('runKindling, the command line as a function', () => {
     expect(result.output).toContain('--target <column>');
   });
 
+  it('prints its version with --version', async () => {
+    const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const result = await run(['--version']);
+    expect(result.status).toBe(0);
+    expect(result.output.trim()).toBe(version);
+  });
+
   it('returns 1 for a bad flag or an unknown command, with what was wrong', async () => {
     const badFlag = await run(['train', 'tabular', '--epochs', 'x']);
     expect(badFlag.status).toBe(1);
@@ -63,6 +70,32 @@ describe('runKindling, the command line as a function', () => {
     const missing = await run(['predict', out, 'no-such-file.csv', '--backend', 'cpu']);
     expect(missing.status).toBe(1);
     expect(missing.errors).toContain('no-such-file.csv: no such file, and not JSON either (a tabular model reads a row object');
+    // --json answers carry the likeliest classes in order; --top-k says how many
+    const ranked = await run(['predict', out, '{"x": 3}', '--json', '--top-k', '1', '--backend', 'cpu']);
+    expect(ranked.status, ranked.errors).toBe(0);
+    const { prediction } = JSON.parse(ranked.output.slice(ranked.output.indexOf('{"input"'))) as { prediction: { label: string; probabilities: Record<string, number>; top: Array<{ label: string; score: number }> } };
+    expect(prediction.top).toEqual([{ label: prediction.label, score: prediction.probabilities[prediction.label] }]);
+    expect((await run(['predict', out, '{"x": 3}', '--top-k', '0', '--backend', 'cpu'])).errors).toContain('--top-k must be a whole number of at least 1');
+  });
+
+  it('predicts from a headerless CSV as it trained on one (--names): the bundle remembers the layout', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-run-names-'));
+    const file = join(root, 'plain.csv');
+    writeFileSync(file, Array.from({ length: 60 }, (_, index) => `${index % 10},${index % 10 < 5 ? 'low' : 'high'}`).join('\n'));
+    const out = join(root, 'out');
+    const trained = await run(['train', 'tabular', file, '--names', 'x,y', '--target', 'y', '--epochs', '2', '--backend', 'cpu', '--out', out]);
+    expect([0, 3], trained.errors).toContain(trained.status);
+    expect(JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')).task.file).toEqual({ columns: ['x', 'y'] });
+    const answered = await run(['predict', out, file, '--json', '--backend', 'cpu']);
+    expect(answered.status, answered.errors).toBe(0);
+    const answers = answered.output.split('{"input"').slice(1);
+    expect(answers).toHaveLength(60); // every line a row: the first is not taken for a header
+    expect(answers[0]).toContain(`"${file}:1"`);
+    // a header row naming the columns is still read as one
+    const headed = join(root, 'headed.csv');
+    writeFileSync(headed, 'x,y\n3,low\n8,high\n');
+    const both = await run(['predict', out, headed, '--json', '--backend', 'cpu']);
+    expect(both.output.split('{"input"').slice(1).map((answer) => /^:"[^"]*:(\d+)"/.exec(answer)?.[1])).toEqual(['2', '3']);
   });
 
   it('names a thread count out of range before starting a backend', async () => {

@@ -2,13 +2,24 @@ import { progressBar } from '@kindling/learner/node';
 import { ARCHITECTURES, NO_BETTER_THAN_BASELINE } from '@kindling/recipes';
 import { MEDIUM_MODEL_PICTURES, trainCollab, trainImage, trainPointer, trainSegment, trainSound, trainTabular } from '@kindling/recipes/node';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { runningOn, startBackend, type BackendFlags } from './backend-flags';
 import { predict, serveBundle } from './predict';
 import { joinWorkers, launch } from './workers';
 
+/** This package's version, from its package.json (beside `src/` and `dist/` alike). */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const number = (name: string, integer = false) => (value: string) => {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) throw new InvalidArgumentError(`${name} must be a ${integer ? 'whole ' : ''}number`);
+  return parsed;
+};
+
+/** A whole number of at least 1. */
+const count = (name: string) => (value: string): number => {
+  const parsed = number(name, true)(value);
+  if (parsed < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
   return parsed;
 };
 
@@ -251,6 +262,7 @@ function createProgram(outcome: Outcome): Command {
   const program = new Command()
     .name('kindling')
     .description('Train small, useful models with TensorFlow.js, from the terminal.')
+    .version(VERSION, '-V, --version', "print kindling's version")
     .showHelpAfterError()
     .exitOverride(); // before the commands are added, which inherit it: a bad flag or --help returns its status instead of exiting
 
@@ -291,6 +303,7 @@ function createProgram(outcome: Outcome): Command {
     .argument('<bundle>', 'the bundle folder (kindling.json, model.json, weights.bin)')
     .argument('<inputs...>', 'files, or JSON such as \'{"user": "1", "item": "50"}\'')
     .option('--json', 'one JSON object per line', false)
+    .option('--top-k <n>', "how many classes a classifier's answer lists in `top`, most likely first", count('--top-k'), 5)
     .option('--out <dir>', 'segmentation: write each mask as a coloured PNG here')
     .action(async (bundle: string, inputs: string[], options) => {
       await predict(bundle, inputs, options);
@@ -306,6 +319,7 @@ function createProgram(outcome: Outcome): Command {
     .option('--no-batching', 'one model call per request instead of batching concurrent requests')
     .option('--max-batch <n>', 'most inputs in one batched model call', number('--max-batch', true), 32)
     .option('--max-concurrent <n>', 'requests decoded and preprocessed at once (default 4)', number('--max-concurrent', true))
+    .option('--top-k <n>', "how many classes a classifier's answer lists in `top`, most likely first", count('--top-k'), 5)
     .option('--max-queue <n>', 'predictions waiting beyond those; more are answered 503 with Retry-After', number('--max-queue', true), 64)
     .option('--prepare-threads <n>', 'worker threads that read and prepare sound and mouse-recording requests off the event loop (0: on it; default one per core beyond the first, at most --max-concurrent)', number('--prepare-threads', true))
     .option('--max-body-bytes-in-flight <bytes>', 'bytes of prediction uploads received at once; a request beyond them is answered 503 before its body is read (default: the body limit × (max-concurrent + 2))', number('--max-body-bytes-in-flight', true))

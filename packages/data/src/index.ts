@@ -1,6 +1,8 @@
 export { ConfigError, DataError, recognisedAcrossCopies } from './errors';
 export type { DataLocation } from './errors';
 export { Vocab } from './vocab';
+export { checkTopK, DEFAULT_TOP_K, topLabels } from './top';
+export type { LabelScore } from './top';
 export { deriveSeed, Random } from './random';
 export { describe, isArrayItem, Pipeline } from './pipeline';
 export type { ArrayItem, Transform, TransformContext } from './pipeline';

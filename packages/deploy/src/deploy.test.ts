@@ -40,6 +40,23 @@ describeEachBackend(
       });
     }
 
+    for (const kind of ['image', 'sound', 'pointer', 'tabular'] as const) {
+      it(`${kind}: an answer lists its likeliest classes in \`top\`, most likely first, as many as topK asks`, async () => {
+        const bundle = await exampleBundle(kind);
+        const predictor = await loadInMemory(bundle);
+        const [input] = exampleInputs(kind, 1) as never[];
+        const answer = (await predictor.predict(input!)) as { label: string; probabilities: Record<string, number>; top: Array<{ label: string; score: number }> };
+        const ranked = Object.entries(answer.probabilities).sort((a, b) => b[1] - a[1]);
+        expect(answer.top).toEqual(ranked.slice(0, 5).map(([label, score]) => ({ label, score })));
+        expect(answer.top[0]!.label).toBe(answer.label);
+        predictor.dispose();
+        const one = await loadInMemory(bundle, { topK: 1 });
+        expect(((await one.predict(input!)) as { top: unknown[] }).top).toEqual([{ label: answer.label, score: answer.top[0]!.score }]);
+        expect(() => (one.topK = 0)).toThrow(/topK must be a whole number of at least 1/);
+        one.dispose();
+      });
+    }
+
     it('image files (PNG bytes) decode to the same answer as their pixels', async () => {
       const predictor = await loadPredictor(await exampleBundle('image'));
       const [image] = exampleInputs('image', 1) as RawImage[];

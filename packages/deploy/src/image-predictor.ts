@@ -135,7 +135,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
 
   private async classifyPictures(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
     const batch = () => this.preparation!.batch(prepared);
-    if (this.task.testTimeAugmentation !== 'mirror') return classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length);
+    if (this.task.testTimeAugmentation !== 'mirror') return classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length, this.topK);
     // the picture and its mirror image, their class probabilities averaged (as training measured it)
     const both = () => tf.tidy(() => {
       const pictures = batch();
@@ -146,7 +146,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
     const half = prepared.length * width;
     const averaged = new Float32Array(half);
     for (let i = 0; i < half; i++) averaged[i] = (probabilities[i]! + probabilities[half + i]!) / 2;
-    return classify(averaged, this.task.labels, prepared.length);
+    return classify(averaged, this.task.labels, prepared.length, this.topK);
   }
 
   inputFromJson(value: unknown): ImageInput {

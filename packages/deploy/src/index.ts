@@ -7,6 +7,7 @@ export type { PredictorContext, TaskDefinition } from './registry';
 export { TASK_KINDS } from './tasks';
 export { classify, Predictor } from './predictor';
 export type { Classification, SomePredictor } from './predictor';
+export type { LabelScore } from '@kindling/data';
 export { describeValues, doubtOf, familiarityOf } from './familiarity';
 export type { Familiarity, InputDescriptors } from './familiarity';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';

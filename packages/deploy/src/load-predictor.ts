@@ -38,6 +38,8 @@ export interface LoadPredictorOptions<K extends TaskKind = TaskKind> {
   model?: tf.LayersModel;
   /** Where the bundle came from, for error messages. */
   source?: string;
+  /** How many classes a classifier's answer lists in `top`, most likely first (default 5; `Infinity` for all). */
+  topK?: number;
 }
 
 /** The bundle's model, wrapped in its task's predictor: raw input in, decoded answers out. */
@@ -51,5 +53,7 @@ async function predictorOfBundle(bundle: Bundle, options: LoadPredictorOptions<T
   const definition = taskDefinition(bundle.manifest.task.kind);
   if (definition === undefined) throw new BundleError(`unknown task kind ${JSON.stringify(bundle.manifest.task.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, options.source);
   const model = options.model ?? (await loadBundleModel(bundle, options.source));
-  return definition.createPredictor(bundle, model, { decodeImage: options.decodeImage }) as unknown as AnyPredictor;
+  const predictor = definition.createPredictor(bundle, model, { decodeImage: options.decodeImage }) as unknown as AnyPredictor;
+  if (options.topK !== undefined) predictor.topK = options.topK;
+  return predictor;
 }

@@ -12,7 +12,7 @@ import { BundleError } from './errors';
 import type { ImageDecoder } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
 import type { SomePredictor } from './predictor';
-import type { TaskKind } from './tasks';
+import type { TabularTask, TaskKind } from './tasks';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
 export function bundleDirectory(location: string): string {
@@ -95,8 +95,13 @@ const fileReaders = new Map<string, InputFileReader>([
     'tabular',
     async (path, predictor) => {
       if (extname(path).toLowerCase() === '.json') return [{ name: path, input: predictor.inputFromJson(JSON.parse(await readFile(path, 'utf8'))) }];
-      const rows = await readCsvFile(path);
-      return rows.map((row, index) => ({ name: `${path}:${index + 2}`, input: row }));
+      // laid out as the training file was: headerless with the names it was given (a header row is still read)
+      const layout = (predictor.task as TabularTask).file ?? {};
+      const delimiter = layout.delimiter ?? (extname(path).toLowerCase() === '.tsv' ? '\t' : ',');
+      if (layout.columns === undefined) return (await readCsvFile(path, { delimiter })).map((row, index) => ({ name: `${path}:${index + 2}`, input: row }));
+      const rows = await readCsvFile(path, { delimiter, columns: layout.columns });
+      const header = rows.length > 0 && layout.columns.every((column) => rows[0]![column] === column);
+      return rows.slice(header ? 1 : 0).map((row, index) => ({ name: `${path}:${index + (header ? 2 : 1)}`, input: row }));
     },
   ],
 ]);

@@ -66,7 +66,7 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     return prepared.map((windows) => {
       const combined = combineWindows(values.subarray(start * classes, (start + windows.length) * classes), classes);
       start += windows.length;
-      const answer = { ...classify(combined, this.task.labels, 1)[0]!, windows: windows.length };
+      const answer = { ...classify(combined, this.task.labels, 1, this.topK)[0]!, windows: windows.length };
       const notSure = this.doubt(windows, answer.confidence, [size, size, channels]);
       return notSure === undefined ? answer : { ...answer, notSure };
     });

@@ -1,13 +1,16 @@
+import { checkTopK, DEFAULT_TOP_K, topLabels, type LabelScore } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import type { Bundle, BundleManifest } from './bundle';
 import { InputError } from './errors';
 import type { TaskKind, TaskSpec } from './tasks';
 
-/** A classifier's answer: the most likely label, its probability, and every class's probability. */
+/** A classifier's answer: the most likely label, its probability, every class's probability, and the likeliest few in order. */
 export interface Classification {
   label: string;
   confidence: number;
   probabilities: Record<string, number>;
+  /** The predictor's `topK` most likely classes (5 unless set), most likely first: `[{ label, score }]`. */
+  top: LabelScore[];
   /**
    * Set when the answer is not worth trusting, saying why: the input is unlike every training input, or the
    * model is less sure than held-out answers had to be to be right (bundles with a `familiarity` only).
@@ -27,10 +30,21 @@ export type SomePredictor = Predictor<any, unknown, any, TaskSpec>;
 export abstract class Predictor<Input, Output, Prepared = unknown, Task extends TaskSpec = TaskSpec> {
   abstract readonly kind: TaskKind;
 
+  #topK = DEFAULT_TOP_K;
+
   constructor(
     readonly bundle: Bundle,
     readonly model: tf.LayersModel,
   ) {}
+
+  /** How many classes a classifier's `top` lists, most likely first: 5 unless set (`Infinity` for every class). */
+  get topK(): number {
+    return this.#topK;
+  }
+
+  set topK(value: number) {
+    this.#topK = checkTopK(value);
+  }
 
   get manifest(): BundleManifest {
     return this.bundle.manifest;
@@ -157,8 +171,8 @@ export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor):
   }
 }
 
-/** Softmax rows → classifications. */
-export function classify(probabilities: Float32Array | number[], labels: readonly string[], rows: number): Classification[] {
+/** Softmax rows → classifications, each with its `topK` most likely classes (default 5) in order. */
+export function classify(probabilities: Float32Array | number[], labels: readonly string[], rows: number, topK = DEFAULT_TOP_K): Classification[] {
   const width = labels.length;
   return Array.from({ length: rows }, (_, row) => {
     let best = 0;
@@ -167,6 +181,7 @@ export function classify(probabilities: Float32Array | number[], labels: readonl
       label: labels[best]!,
       confidence: probabilities[row * width + best]!,
       probabilities: Object.fromEntries(labels.map((label, k) => [label, probabilities[row * width + k]!])),
+      top: topLabels(labels, probabilities, topK, row * width),
     };
   });
 }

@@ -73,6 +73,7 @@ describeEachBackend(
       const rows = exampleInputs('tabular', 2);
       const one = await tabular.inject({ method: 'POST', url: '/predict', payload: rows[0] as object });
       expect(one.json().prediction).toMatchObject({ kind: 'classification', label: expect.any(String) });
+      expect(one.json().prediction.top[0]).toEqual({ label: one.json().prediction.label, score: expect.any(Number) });
       const both = await tabular.inject({ method: 'POST', url: '/predict', payload: rows as object[] });
       expect(both.json().predictions).toHaveLength(2);
       const bad = await tabular.inject({ method: 'POST', url: '/predict', payload: { ...(rows[0] as object), age: 'old' } });

@@ -64,7 +64,7 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     const [frames, bins] = this.pipeline.shape;
     const joined = new Float32Array(prepared.length * frames * bins);
     prepared.forEach((features, index) => joined.set(features, index * frames * bins));
-    const answers = classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length);
+    const answers = classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length, this.topK);
     if (this.task.familiarity === undefined) return answers;
     // marked "not sure" when the spectrogram is unlike the training ones, or the answer too uncertain
     return answers.map((answer, index) => {

@@ -44,7 +44,7 @@ export class TabularPredictor extends Predictor<TableRow, TabularAnswer, { row: 
   }
 
   async run(prepared: ReadonlyArray<{ row: TableRow; notSure?: string }>): Promise<TabularAnswer[]> {
-    const answers = await this.rows.predictBatchAsync(prepared.map((item) => item.row), { source: 'rows' });
+    const answers = await this.rows.predictBatchAsync(prepared.map((item) => item.row), { source: 'rows', topK: this.topK });
     return answers.map((answer, index) => (prepared[index]!.notSure === undefined ? answer : { ...answer, notSure: prepared[index]!.notSure }));
   }
 

@@ -58,6 +58,11 @@ export interface SegmentationTask {
 export interface TabularTask {
   kind: 'tabular';
   processor: TabularProcessorState;
+  /**
+   * How the training file was laid out, so that `kindling predict` reads a file like it: the column names it was
+   * given when it had no header row (`--names`), its delimiter when not a comma.
+   */
+  file?: { columns?: string[]; delimiter?: string };
 }
 
 /** Recommendations: the user and item ids in the model's index order, the rating range, the model kind. */

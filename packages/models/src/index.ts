@@ -3,6 +3,6 @@ export type { ResnetOptions, TransferOptions } from './resnet';
 export { collabNeural, dotProductBias, RangeSigmoid, Recommender } from './collab';
 export type { CollabOptions, IdMaps } from './collab';
 export { CategoricalEmbeddings, embeddingSize, TabularPredictor, tabularModel } from './tabular';
-export type { CategoricalEmbeddingsConfig, TabularModelOptions, TabularPrediction } from './tabular';
+export type { CategoricalEmbeddingsConfig, TabularModelOptions, TabularPredictOptions, TabularPrediction } from './tabular';
 export { unet, unetFromPretrained } from './unet';
 export type { UnetOptions } from './unet';

@@ -1,4 +1,4 @@
-import { DataError, tabularTensors, type TableRow, type TabularProcessor } from '@kindling/data';
+import { checkTopK, DataError, DEFAULT_TOP_K, tabularTensors, topLabels, type LabelScore, type TableRow, type TabularProcessor } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import { RangeSigmoid } from './collab';
 
@@ -127,8 +127,15 @@ export function tabularModel(options: TabularModelOptions): tf.LayersModel {
 
 /** A decoded tabular prediction. */
 export type TabularPrediction =
-  | { kind: 'classification'; label: string; probabilities: Record<string, number> }
+  | { kind: 'classification'; label: string; probabilities: Record<string, number>; top: LabelScore[] }
   | { kind: 'regression'; value: number };
+
+export interface TabularPredictOptions {
+  /** Names the rows in error messages (a file). */
+  source?: string;
+  /** How many classes `top` lists, most likely first (default 5; `Infinity` for all). */
+  topK?: number;
+}
 
 /**
  * Uses a trained tabular model: plain row objects in (strings, numbers, null for missing), decoded
@@ -147,19 +154,19 @@ export class TabularPredictor {
     return this.predictBatch([row])[0]!;
   }
 
-  predictBatch(rows: readonly TableRow[], options: { source?: string } = {}): TabularPrediction[] {
+  predictBatch(rows: readonly TableRow[], options: TabularPredictOptions = {}): TabularPrediction[] {
     const output = this.outputs(rows, options);
     const values = output.dataSync() as Float32Array;
     output.dispose();
-    return this.decode(values, rows.length);
+    return this.decode(values, rows.length, options.topK);
   }
 
   /** {@link predictBatch} with an asynchronous read: for browsers, where a synchronous GPU read stalls the page (WebGL) or fails (some WebGPU drivers). */
-  async predictBatchAsync(rows: readonly TableRow[], options: { source?: string } = {}): Promise<TabularPrediction[]> {
+  async predictBatchAsync(rows: readonly TableRow[], options: TabularPredictOptions = {}): Promise<TabularPrediction[]> {
     const output = this.outputs(rows, options);
     const values = (await output.data()) as Float32Array;
     output.dispose();
-    return this.decode(values, rows.length);
+    return this.decode(values, rows.length, options.topK);
   }
 
   private outputs(rows: readonly TableRow[], options: { source?: string }): tf.Tensor {
@@ -171,7 +178,8 @@ export class TabularPredictor {
     });
   }
 
-  private decode(values: Float32Array, count: number): TabularPrediction[] {
+  private decode(values: Float32Array, count: number, topK = DEFAULT_TOP_K): TabularPrediction[] {
+    checkTopK(topK);
     const labels = this.processor.targetLabels;
     if (!labels) return Array.from({ length: count }, (_, row) => ({ kind: 'regression', value: values[row]! }));
     return Array.from({ length: count }, (_, row) => {
@@ -180,7 +188,12 @@ export class TabularPredictor {
       probabilities.forEach((p, index) => {
         if (p > probabilities[best]!) best = index;
       });
-      return { kind: 'classification', label: labels[best]!, probabilities: Object.fromEntries(labels.map((label, index) => [label, probabilities[index]!])) };
+      return {
+        kind: 'classification',
+        label: labels[best]!,
+        probabilities: Object.fromEntries(labels.map((label, index) => [label, probabilities[index]!])),
+        top: topLabels(labels, probabilities, topK),
+      };
     });
   }
 }

@@ -262,7 +262,10 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify((await predictor.predictBatchAsync([example]))[0])}`);
 
       const outputDirectory = resolve(options.out);
-      const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON() }, {
+      // predict reads files laid out as this one was (headerless with these names, this delimiter)
+      const delimiter = options.delimiter ?? (/\.tsv$/i.test(file ?? '') ? '\t' : ',');
+      const layout = { ...(options.names === undefined ? {} : { columns: list(options.names) }), ...(delimiter === ',' ? {} : { delimiter }) };
+      const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON(), ...(Object.keys(layout).length === 0 ? {} : { file: layout }) }, {
         metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
         training: { layers, yRange, dropout, linear: options.linear ?? false, epochs: budget.epochs, lr: options.lr, weightDecay: options.wd, batchSize: budget.batchSize, seed: options.seed, refit },
       });
