@@ -71,11 +71,25 @@ try {
       const leaked = run(process.execPath, ['--input-type=module', '-e', probe], { cwd: folder });
       if (leaked.trim() !== '') throw new Error(`internal modules can be imported past the exports maps:\n${leaked}`);
       step('node-esm: internal files are not importable (ERR_PACKAGE_PATH_NOT_EXPORTED)');
+      // a program that never calls initBackend trains on tfjs's cpu backend: Kindling says so once, naming the fix
+      const bare = `import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node'; import { imageLearner } from '@kindling/recipes';
+        const pictures = await generateShapesDataset(process.argv[1], { perClass: 6, size: 16, seed: 1 });
+        const data = await imageFolderDataLoaders(pictures, { size: 16, batchSize: 8, seed: 1 });
+        const { learner } = imageLearner(data, { arch: [4], seed: 1 }); await learner.fit(1); await learner.fit(1); console.log('trained');`;
+      const trained = spawnSync(process.execPath, ['--input-type=module', '-e', bare, join(work, 'bare-shapes')], { cwd: folder, encoding: 'utf8' });
+      const warnings = trained.stderr.split('\n').filter((line) => line.includes("pure-JavaScript 'cpu' backend"));
+      if (trained.status !== 0 || !trained.stdout.includes('trained') || warnings.length !== 1 || !warnings[0].includes('initBackend()')) {
+        throw new Error(`a program without initBackend should train and warn once about the cpu backend:\n${trained.stdout}\n${trained.stderr}`);
+      }
+      step(`node-esm: without initBackend it trains and says once: ${warnings[0].slice(0, 100)}…`);
     }
     if (example === 'cli') {
       const help = run(join(folder, 'node_modules', '.bin', 'kindling'), ['train', 'image', '--help'], { cwd: folder });
       if (!/--size <pixels>/.test(help)) throw new Error(`the installed kindling bin did not print its help:\n${help}`);
       step('cli: the installed `kindling` bin runs');
+      const version = run(join(folder, 'node_modules', '.bin', 'kindling'), ['--version'], { cwd: folder }).trim();
+      if (version !== JSON.parse(readFileSync(join(root, 'apps', 'trainer', 'package.json'), 'utf8')).version) throw new Error(`kindling --version printed ${version}`);
+      step(`cli: kindling --version prints ${version}`);
     }
   }
 

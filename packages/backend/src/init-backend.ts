@@ -182,6 +182,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     registerGradientFixes();
     const why = skipped.length === 0 ? '' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
     const line = `kindling: running on the ${name} backend (${detail})${why}`;
+    // chosen on purpose: @kindling/data's warnIfBareCpu (a Learner's fit, loadPredictor) reads this registered symbol
+    (globalThis as Record<symbol, unknown>)[Symbol.for('kindling.backend.chosen')] = true;
     if (options.log !== false) (options.log ?? console.info)(line);
     return { name, detail, skipped, addedKernels, line, ...(adapter === undefined ? {} : { adapter }) };
   }

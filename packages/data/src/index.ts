@@ -1,6 +1,7 @@
 export { ConfigError, DataError, recognisedAcrossCopies } from './errors';
 export type { DataLocation } from './errors';
 export { Vocab } from './vocab';
+export { markBackendChosen, warnIfBareCpu } from './backend-choice';
 export { checkTopK, DEFAULT_TOP_K, topLabels } from './top';
 export type { LabelScore } from './top';
 export { deriveSeed, Random } from './random';

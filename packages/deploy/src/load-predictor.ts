@@ -1,3 +1,4 @@
+import { warnIfBareCpu } from '@kindling/data';
 import type * as tf from '@tensorflow/tfjs';
 import { loadBundleModel, type Bundle } from './bundle';
 import { BundleError } from './errors';
@@ -44,6 +45,7 @@ export interface LoadPredictorOptions<K extends TaskKind = TaskKind> {
 
 /** The bundle's model, wrapped in its task's predictor: raw input in, decoded answers out. */
 export async function loadPredictor<K extends TaskKind = TaskKind>(bundle: Bundle, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
+  warnIfBareCpu('prediction');
   const actual = bundle.manifest.task.kind;
   if (options.kind !== undefined && options.kind !== actual) throw new BundleError(`this is a bundle of kind '${actual}', not '${options.kind}'`, options.source);
   return (await predictorOfBundle(bundle, options)) as PredictorFor<K>;

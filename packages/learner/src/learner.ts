@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Recorder } from './callbacks/recorder';
 import { stopOnNaN } from './callbacks/training-callbacks';
-import { batchesOf, type Batch, type DataLoader } from '@kindling/data';
+import { batchesOf, warnIfBareCpu, type Batch, type DataLoader } from '@kindling/data';
 import { CancelError, TAPE_EVENTS, type Callback, type CancelScope, type EventName, type FitOptions, type LearningRates, type TrainingLoop, type TrainingState } from './events';
 import type { LossFunction } from './losses';
 import type { Metric } from './metrics';
@@ -131,6 +131,7 @@ export class Learner implements TrainingLoop {
 
   /** The loop. Resolves when the fit ends, with why it stopped early if a callback stopped it. */
   async fit(epochs: number, options: FitOptions = {}): Promise<{ stopReason?: string }> {
+    warnIfBareCpu('training');
     this.stopReason = undefined;
     this.keptEpoch = undefined;
     const extra = options.callbacks ?? [];
