@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 const turbo = spawn('turbo', ['run', 'test', '--continue', ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'], shell: process.platform === 'win32' });
 const timings = [];
 let pending = '';
+// eslint-disable-next-line no-control-regex -- the escape that starts a terminal colour
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function read(line) {

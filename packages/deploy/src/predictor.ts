@@ -133,15 +133,22 @@ function nonFiniteValue(answer: unknown, path: string): unknown {
   return value;
 }
 
-/** Rows a model call takes at once when answering: a big batch is cut, and the event loop gets a turn between parts. */
+/** Rows a model call takes at first when answering a big batch: it is cut, and the event loop gets a turn between parts. */
 const ROWS_PER_CALL = 16;
+/** Rows in the first part of a batch cut in parts; the next are sized by how long the last took. */
+const FIRST_PART_ROWS = 4;
+/** How long one part may hold the event loop: the parts are sized by how long the last one took. */
+const MILLISECONDS_PER_CALL = 10;
+/** The most rows in one part, however fast the model. */
+const MAX_ROWS_PER_CALL = 64;
 
 /** A turn of the event loop (a timer, a request, `/health` runs), as `setImmediate` gives in Node. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. A batch of more than
- * {@link ROWS_PER_CALL} rows runs in parts of that many with a turn of the event loop between them: a backend whose
+ * {@link ROWS_PER_CALL} rows runs in parts, each sized to take about {@link MILLISECONDS_PER_CALL} ms by how long the
+ * last took, with a turn of the event loop between them: a backend whose
  * kernels run on the calling thread (torch, cpu, wasm) would otherwise hold a server's event loop for the whole batch
  * (a hundred windows of each of many recordings), and every row's answer is the same either way.
  */
@@ -156,14 +163,21 @@ export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor):
       return values;
     }
     let values: Float32Array | undefined;
-    for (let start = 0; start < rows; start += ROWS_PER_CALL) {
-      const count = Math.min(ROWS_PER_CALL, rows - start);
+    let start = 0;
+    let count = FIRST_PART_ROWS;
+    while (start < rows) {
+      count = Math.min(count, rows - start);
+      const began = performance.now();
       const probabilities = tf.tidy(() => tf.softmax(model.predict(batch.slice(start, count)) as tf.Tensor));
       const part = (await probabilities.data()) as Float32Array;
       probabilities.dispose();
       values ??= new Float32Array((part.length / count) * rows);
       values.set(part, (part.length / count) * start);
-      if (start + count < rows) await nextTurn();
+      start += count;
+      // the next part as big as fits the time a part may take: a slow model, or a busy machine, gets smaller parts
+      const took = Math.max(performance.now() - began, 0.1);
+      count = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor((count * MILLISECONDS_PER_CALL) / took)));
+      if (start < rows) await nextTurn();
     }
     return values!;
   } finally {
