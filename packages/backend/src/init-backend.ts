@@ -99,6 +99,10 @@ export function softwareOnly(report: GpuAdapterReport): string {
 
 export const defaultLoaders = {
   async tensorflow() {
+    // tfjs-node is a Node addon: a page never looks it up (a look-up is a failed request in the console)
+    if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === undefined) {
+      throw new Error('tfjs-node runs only in Node');
+    }
     const tried: string[] = [];
     for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       try {
@@ -139,7 +143,16 @@ export const defaultLoaders = {
   async wasm(options) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
-    await activate('wasm');
+    try {
+      await activate('wasm');
+    } catch (error) {
+      // in a page, almost always the .wasm files: a bundler does not copy them beside the script
+      if ((globalThis as { window?: unknown }).window === undefined) throw error;
+      const where = options.wasmPaths === undefined ? 'beside the script (no wasmPaths was given)' : `from wasmPaths ${JSON.stringify(options.wasmPaths)}`;
+      throw new Error(
+        `could not load tfjs-backend-wasm's .wasm files ${where}: copy node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm to a folder the page serves and pass initBackend({ wasmPaths: '/that/folder/' }) (${errorMessage(error)})`,
+      );
+    }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const threads = wasm.getThreadsCount();
     return `@tensorflow/tfjs-backend-wasm, ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}`;
