@@ -1,4 +1,4 @@
-export { checkRecording, cleanEvents, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
+export { checkRecording, cleanEvents, MAX_TIME, parseBalabitCsv, parseRecording, serializeRecording } from './recording';
 export type { CleanReport, PointerButton, PointerEventType, PointerRecording, PointerSample } from './recording';
 export { cutWindows, keepEvenly, MAX_WINDOWS, samplesOf, splitAtIdle } from './windows';
 export type { WindowOptions } from './windows';

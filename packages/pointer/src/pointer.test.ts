@@ -83,6 +83,10 @@ describe('recordings', () => {
     expect(parseRecording(serializeRecording({ screen: { width: 10, height: 10 }, events }))).toEqual({ format: 'kindling-pointer@1', screen: { width: 10, height: 10 }, events });
     expect(() => parseRecording(serializeRecording({ events: [{ ...events[0]!, button: 'thumb' as 'left' }] }), 'r.json')).toThrow("r.json, row 1: event 1: unknown button 'thumb'");
     expect(() => parseRecording('{"hello": 1}', 'r.json')).toThrow('r.json: not a Kindling pointer recording');
+    // a time past 2^53 ms cannot tell milliseconds apart: refused, naming the event and the field
+    expect(() => parseRecording(serializeRecording({ events: [events[0]!, { ...events[0]!, t: 2 ** 62 }] }), 'r.json')).toThrow(/^r\.json, row 2, field 't': event 2: its time 4611686018427388000 ms is past 2\^53 ms/);
+    expect(parseRecording(serializeRecording({ events: [{ ...events[0]!, t: 1.7e12 }] })).events[0]!.t).toBe(1.7e12); // epoch milliseconds are fine
+    expect(() => parseBalabitCsv('record timestamp,client timestamp,button,state,x,y\n0,1e20,NoButton,Move,1,2\n', 'b.csv')).toThrow(/^b\.csv, row 2, field 'client timestamp': the event: its time 1e\+23 ms is past 2\^53 ms/);
   });
 
   it('reads Balabit CSV rows as events and names an unknown button', () => {

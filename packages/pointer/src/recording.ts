@@ -32,6 +32,19 @@ export interface PointerRecording {
 }
 
 const TYPES = new Set<PointerEventType>(['move', 'down', 'up', 'click', 'wheel']);
+
+/**
+ * The largest time a recording may hold, in milliseconds from its origin either way: 2^53, past which float64 can no
+ * longer tell one millisecond from the next (about 285,000 years: any real clock's epoch milliseconds are far below).
+ */
+export const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+/** A DataError naming the event when its time is a number beyond {@link MAX_TIME} (non-finite times are dropped and counted). */
+function checkTime(t: unknown, what: string, where: { file: string; row: number }, field = 't'): void {
+  if (typeof t === 'number' && Number.isFinite(t) && Math.abs(t) > MAX_TIME) {
+    throw new DataError(`${what}: its time ${t} ms is past 2^53 ms, where milliseconds can no longer be told apart; times are milliseconds from any origin`, { ...where, field });
+  }
+}
 const BUTTONS = new Set<PointerButton>(['none', 'left', 'right', 'middle', 'other']);
 
 /** Reads a Kindling pointer recording; a malformed event is a DataError naming the file and event. */
@@ -55,6 +68,7 @@ export function checkRecording(value: unknown, source = 'recording'): PointerRec
     const where = { file: source, row: index + 1 };
     if (!TYPES.has(event?.type)) throw new DataError(`event ${index + 1}: unknown type '${String(event?.type)}' (known: ${[...TYPES].join(', ')})`, where);
     if (!BUTTONS.has(event.button)) throw new DataError(`event ${index + 1}: unknown button '${String(event.button)}' (known: ${[...BUTTONS].join(', ')})`, where);
+    checkTime(event.t, `event ${index + 1}`, where);
   });
   return recording as PointerRecording;
 }
@@ -79,6 +93,7 @@ export function parseBalabitCsv(text: string, source = 'balabit.csv'): PointerRe
       const button = BALABIT_BUTTONS[row.button ?? ''];
       if (button === undefined) throw new DataError(`unknown button '${row.button}' (known: ${Object.keys(BALABIT_BUTTONS).join(', ')})`, { ...where, field: 'button' });
       const t = Number(row['client timestamp']) * 1000;
+      checkTime(t, 'the event', where, 'client timestamp');
       const x = Number(row.x);
       const y = Number(row.y);
       switch (row.state) {
