@@ -10,6 +10,11 @@ export interface CsvOptions {
   source?: string;
 }
 
+/** The delimiter a table file is read with unless told: a tab for a `.tsv` file, else a comma. */
+export function delimiterFor(path: string): string {
+  return /\.tsv$/i.test(path) ? '\t' : ',';
+}
+
 /** Parses CSV text into rows keyed by column, with a clear error naming the row for ragged lines. */
 export function parseCsv(text: string, options: CsvOptions = {}): Array<Record<string, string>> {
   const source = options.source ?? 'CSV';

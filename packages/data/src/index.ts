@@ -16,7 +16,7 @@ export type { Labeller } from './labellers';
 export { batchesOf, batchSizeOf, collate, ItemDataLoader, shardOrder, TensorDataLoader } from './loaders';
 export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, Shard, TensorDataLoaderOptions } from './loaders';
 export { parseIdx } from './idx';
-export { parseCsv } from './csv';
+export { delimiterFor, parseCsv } from './csv';
 export type { CsvOptions } from './csv';
 export { generateInteractions, generateRatings, prepareRatings, ratingTensors, withNegativeSamples } from './ratings';
 export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, RatingsColumns } from './ratings';

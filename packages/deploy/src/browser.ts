@@ -2,6 +2,7 @@
  * The browser side of @kindling/deploy: bundles in IndexedDB (`indexeddb://name`), downloads and
  * uploads of a bundle's files, and image decoding with the platform's decoders. No `fs`, no server.
  */
+import { aspectRefusal } from '@kindling/image';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
 import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError, InputError } from './errors';
@@ -113,9 +114,8 @@ export const decodeImageInBrowser: ImageDecoder = async (input, source, limits =
   if (!(width > 0 && height > 0)) throw new InputError('the picture has no pixels (not loaded yet?)', source);
   if (limits.maxPixels !== undefined && width * height > limits.maxPixels) throw new InputError(`the picture has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}`, source);
   // the same refusal as in Node, so a page and a server answer alike
-  if (limits.maxAspect !== undefined && Math.max(width, height) / Math.min(width, height) > limits.maxAspect) {
-    throw new InputError(`the picture is ${width}×${height} pixels: its sides are more than ${limits.maxAspect} times apart, which no picture a model reads is`, source);
-  }
+  const misshapen = limits.maxAspect === undefined ? undefined : aspectRefusal(width, height, limits.maxAspect);
+  if (misshapen !== undefined) throw new InputError(misshapen, source);
   const scale = limits.maxSide === undefined ? 1 : Math.min(1, limits.maxSide / Math.max(width, height));
   if (scale < 1) {
     // shrunk by the browser's own high-quality resize before its pixels are read

@@ -1,6 +1,6 @@
 /** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
 import { loadImage } from '@kindling/image/node';
-import { DataError } from '@kindling/data';
+import { DataError, delimiterFor } from '@kindling/data';
 import { readCsvFile, writeFileAtomic } from '@kindling/data/node';
 import { readRecordingFile } from '@kindling/pointer/node';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -97,11 +97,13 @@ const fileReaders = new Map<string, InputFileReader>([
       if (extname(path).toLowerCase() === '.json') return [{ name: path, input: predictor.inputFromJson(JSON.parse(await readFile(path, 'utf8'))) }];
       // laid out as the training file was: headerless with the names it was given (a header row is still read)
       const layout = (predictor.task as TabularTask).file ?? {};
-      const delimiter = layout.delimiter ?? (extname(path).toLowerCase() === '.tsv' ? '\t' : ',');
-      if (layout.columns === undefined) return (await readCsvFile(path, { delimiter })).map((row, index) => ({ name: `${path}:${index + 2}`, input: row }));
-      const rows = await readCsvFile(path, { delimiter, columns: layout.columns });
-      const header = rows.length > 0 && layout.columns.every((column) => rows[0]![column] === column);
-      return rows.slice(header ? 1 : 0).map((row, index) => ({ name: `${path}:${index + (header ? 2 : 1)}`, input: row }));
+      const delimiter = layout.delimiter ?? delimiterFor(path);
+      const { columns } = layout;
+      const rows = await readCsvFile(path, { delimiter, columns });
+      // without names the reader took the first line as the header; with them, a first row repeating them is one
+      const repeated = columns !== undefined && rows.length > 0 && columns.every((column) => rows[0]![column] === column);
+      const firstLine = columns === undefined || repeated ? 2 : 1;
+      return rows.slice(repeated ? 1 : 0).map((row, index) => ({ name: `${path}:${index + firstLine}`, input: row }));
     },
   ],
 ]);

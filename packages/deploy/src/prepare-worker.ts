@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle } from './bundle';
 import { InputError } from './errors';
 import { taskDefinition } from './registry';
+import { jsonBodyInputs } from './request-inputs';
 
 interface Job {
   id: number;
@@ -30,12 +31,8 @@ function inputsOf(job: Job): { inputs: unknown[]; batch: boolean } {
   } catch (error) {
     throw new InputError(`the request body is not JSON (${(error as Error).message})`, 'body');
   }
-  if (body === undefined || body === null) throw new InputError('the request has no body: send JSON, a file (image/*, audio/*, application/octet-stream) or multipart/form-data', 'body');
-  const list = Array.isArray(body) ? body : typeof body === 'object' && Array.isArray((body as { inputs?: unknown }).inputs) ? (body as { inputs: unknown[] }).inputs : undefined;
-  const inputs = list ?? [body];
-  if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
-  if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
-  return { inputs: inputs.map((value) => predictor.inputFromJson(value)), batch: list !== undefined };
+  const { values, batch } = jsonBodyInputs(body, maxInputs);
+  return { inputs: values.map((value) => predictor.inputFromJson(value)), batch };
 }
 
 parentPort!.on('message', async (job: Job) => {

@@ -56,6 +56,15 @@ describeEachBackend(
       const garbage = await app.inject({ method: 'POST', url: '/predict', payload: Buffer.from('not a picture'), headers: { 'content-type': 'image/png' } });
       expect(garbage.statusCode).toBe(400);
       expect(garbage.json().error).toMatch(/cannot decode as an image/);
+      // a request holding no input, or more than maxInputs, in JSON and in multipart alike
+      const counted = await createServer(await loadPredictor(await exampleBundle('image')), { maxInputs: 2 });
+      const none = await counted.inject({ method: 'POST', url: '/predict', payload: [] });
+      expect([none.statusCode, none.json().error]).toEqual([400, 'body: no inputs in the request']);
+      const three = await counted.inject({ method: 'POST', url: '/predict', payload: { inputs: [1, 2, 3] } });
+      expect([three.statusCode, three.json().error]).toEqual([400, 'body: 3 inputs in one request; the limit is 2']);
+      const noFiles = await counted.inject({ method: 'POST', url: '/predict', ...multipartBody([]) });
+      expect([noFiles.statusCode, noFiles.json().error]).toEqual([400, 'body: no inputs in the request']);
+      await counted.close();
       const wrongShape = await app.inject({ method: 'POST', url: '/predict', payload: { picture: 1 } });
       expect(wrongShape.statusCode).toBe(400);
       expect(wrongShape.json().error).toMatch(/expected \{ "image"/);

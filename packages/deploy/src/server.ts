@@ -18,6 +18,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { MicroBatcher } from './batcher';
 import { checkedAnswers } from './predictor';
 import { PreparePool } from './prepare-pool';
+import { checkInputCount, jsonBodyInputs } from './request-inputs';
 import type { Bundle } from './bundle';
 import { InputError } from './errors';
 import { isIP, type Socket } from 'node:net';
@@ -209,11 +210,9 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
     }
   };
   const answer = async (prepared: unknown[]): Promise<unknown[]> => checkedAnswers(batcher ? await Promise.all(prepared.map((item) => batcher.submit(item))) : await model.run(prepared));
-  const predictMany = async (inputs: unknown[]): Promise<unknown[]> => {
-    if (inputs.length === 0) throw new InputError('no inputs in the request', 'body');
-    if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
-    return answer(await throughGate(() => Promise.all(inputs.map((input) => model.prepare(input)))));
-  };
+  /** Inputs (their number checked by the caller) prepared on this thread, then answered. */
+  const predictMany = async (inputs: unknown[]): Promise<unknown[]> =>
+    answer(await throughGate(() => Promise.all(inputs.map((input) => model.prepare(input)))));
   // bodies of the pooled kinds are read and prepared on worker threads
   const threads = options.prepareThreads ?? Math.min(gate.maxConcurrent, Math.max(1, availableParallelism() - 1));
   if (!(Number.isInteger(threads) && threads >= 0)) throw new ConfigError(`prepareThreads must be a whole number ≥ 0, not ${threads}`);
@@ -324,23 +323,19 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
 
   app.post('/predict', predictRoute, async (request, reply) => {
     const wantsPng = predictor.kind === 'segmentation' && (request.headers.accept ?? '').includes('image/png');
-    let inputs: unknown[];
     let names: string[] | undefined;
     let batch = false;
     let predictions: unknown[];
     const bytesOf = (buffer: Buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     if (request.isMultipart()) {
-      ({ inputs, names } = await multipartInputs(request, bodyLimit));
+      const files = await multipartInputs(request, bodyLimit);
+      names = files.names;
       batch = true;
+      checkInputCount(files.inputs.length, maxInputs);
       predictions =
         pool === undefined
-          ? await predictMany(inputs)
-          : await answer(
-              await throughGate(async () => {
-                if (inputs.length > maxInputs) throw new InputError(`${inputs.length} inputs in one request; the limit is ${maxInputs}`, 'body');
-                return (await Promise.all(inputs.map((input) => pool.prepare('bytes', input as Uint8Array)))).flatMap((part) => part.prepared);
-              }),
-            );
+          ? await predictMany(files.inputs)
+          : await answer(await throughGate(async () => (await Promise.all(files.inputs.map((input) => pool.prepare('bytes', input as Uint8Array)))).flatMap((part) => part.prepared)));
     } else if (Buffer.isBuffer(request.body) || request.body instanceof RawJson) {
       const json = request.body instanceof RawJson;
       const bytes = bytesOf(json ? (request.body as RawJson).bytes : (request.body as Buffer));
@@ -352,12 +347,9 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
         predictions = await predictMany([bytes]);
       }
     } else {
-      const body = request.body as unknown;
-      if (body === undefined || body === null) throw new InputError('the request has no body: send JSON, a file (image/*, audio/*, application/octet-stream) or multipart/form-data', 'body');
-      const list = Array.isArray(body) ? body : typeof body === 'object' && Array.isArray((body as { inputs?: unknown }).inputs) ? (body as { inputs: unknown[] }).inputs : undefined;
-      batch = list !== undefined;
-      inputs = (list ?? [body]).map((value) => model.inputFromJson(value));
-      predictions = await predictMany(inputs);
+      const read = jsonBodyInputs(request.body, maxInputs);
+      batch = read.batch;
+      predictions = await predictMany(read.values.map((value) => model.inputFromJson(value)));
     }
     counts.predictions += predictions.length;
     if (wantsPng && predictions.length === 1) {

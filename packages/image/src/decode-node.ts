@@ -1,7 +1,7 @@
 /** Decoding pictures in Node (sharp), shared by the image and segmentation data blocks and the Node predictors. */
 import { DataError, type ArrayItem } from '@kindling/data';
 import { loadSharp } from './peers';
-import { assertResizeMethod, type ResizeMethod } from './transforms';
+import { aspectRefusal, assertResizeMethod, type ResizeMethod } from './transforms';
 
 export interface LoadImageOptions {
   /** Square side to resize to; omit to keep the decoded size. */
@@ -53,9 +53,8 @@ export async function loadImage(input: string | Uint8Array, options: LoadImageOp
       throw new DataError(`cannot decode as an image (${(error as Error).message})`, { file }, { cause: error });
     }
     const { width = 0, height = 0, format = 'unknown' } = header;
-    if (width > 0 && height > 0 && Math.max(width, height) / Math.min(width, height) > maxAspect) {
-      throw new DataError(`the picture is ${width}×${height} pixels: its sides are more than ${maxAspect} times apart, which no picture a model reads is`, { file });
-    }
+    const misshapen = aspectRefusal(width, height, maxAspect);
+    if (misshapen !== undefined) throw new DataError(misshapen, { file });
     if (!SHRINKING_FORMATS.has(format) && width * height > maxWholeDecodePixels) {
       throw new DataError(`a ${format.toUpperCase()} picture of ${width}×${height} pixels (${(width * height / 1e6).toFixed(1)} megapixels) is decoded whole before it can be shrunk; the limit for such formats is ${(maxWholeDecodePixels / 1e6).toFixed(0)} megapixels (JPEG, PNG and WebP are shrunk as they are read): send a smaller picture or another format`, { file });
     }

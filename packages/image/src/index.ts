@@ -1,6 +1,7 @@
 export {
   affineMatrices,
   applyAffine,
+  aspectRefusal,
   assertResizeMethod,
   augmentBatch,
   computeStats,

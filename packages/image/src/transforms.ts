@@ -50,6 +50,15 @@ export function decodeSide(size: number): number {
   return Math.max(DECODE_MIN_SIDE, 4 * size);
 }
 
+/**
+ * Why a `width`×`height` picture is refused for its shape, or undefined: sides more than `maxAspect` times apart (a
+ * 1,000,000×49 strip cost 840 MB to shrink). The same words in Node (from the file's header) and in a page.
+ */
+export function aspectRefusal(width: number, height: number, maxAspect: number): string | undefined {
+  if (!(width > 0 && height > 0) || Math.max(width, height) / Math.min(width, height) <= maxAspect) return undefined;
+  return `the picture is ${width}×${height} pixels: its sides are more than ${maxAspect} times apart, which no picture a model reads is`;
+}
+
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
 export interface PixelImage {
   data: Uint8Array | Uint8ClampedArray;

@@ -2,7 +2,7 @@ import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
+import { ConfigError, delimiterFor, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, onLeader, rmse, trainingBudget, type Callback, type Metric } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -72,7 +72,7 @@ const list = (value: string | undefined) => (value === undefined ? undefined : v
 
 /** A CSV file's rows as they stream past (never all held as row objects). */
 function csvRows(file: string, options: TrainTabularOptions): AsyncGenerator<TableRow> {
-  return streamCsvFile(file, { columns: list(options.names), delimiter: options.delimiter ?? (/\.tsv$/i.test(file) ? '\t' : ',') });
+  return streamCsvFile(file, { columns: list(options.names), delimiter: options.delimiter ?? delimiterFor(file) });
 }
 
 /** A full garbage collection now (V8's own, reached without --expose-gc on the command line). */
@@ -263,7 +263,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
 
       const outputDirectory = resolve(options.out);
       // predict reads files laid out as this one was (headerless with these names, this delimiter)
-      const delimiter = options.delimiter ?? (/\.tsv$/i.test(file ?? '') ? '\t' : ',');
+      const delimiter = options.delimiter ?? delimiterFor(file ?? '');
       const layout = { ...(options.names === undefined ? {} : { columns: list(options.names) }), ...(delimiter === ',' ? {} : { delimiter }) };
       const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON(), ...(Object.keys(layout).length === 0 ? {} : { file: layout }) }, {
         metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },

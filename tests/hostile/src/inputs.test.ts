@@ -196,6 +196,13 @@ describe('inputs whose cost is absurd for their size', () => {
       expect((await answer.json()).error).toMatch(/^sampleRate: the sample rate 1000000000 is not a whole number of hertz/);
       expect(performance.now() - started).toBeLessThan(2000);
       expect((await memoryOf(server.child.pid!)).peak - start.now).toBeLessThan(50);
+      // read on the preparation workers, a request of no input or too many is refused as on the server's own thread
+      const refusal = async (init: RequestInit) => {
+        const response = await fetch(`${server.url}/predict`, { method: 'POST', ...init });
+        return [response.status, (await response.json()).error];
+      };
+      expect(await refusal({ body: new FormData() })).toEqual([400, 'body: no inputs in the request']);
+      expect(await refusal({ body: JSON.stringify(Array.from({ length: 65 }, () => ({ samples: [0.5], sampleRate: 8000 }))), headers: { 'content-type': 'application/json' } })).toEqual([400, 'body: 65 inputs in one request; the limit is 64']);
     } finally {
       server.child.kill('SIGKILL');
     }

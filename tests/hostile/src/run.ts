@@ -58,10 +58,6 @@ export async function memoryOf(pid: number): Promise<{ peak: number; now: number
 }
 
 /**
- * Pings `url`/health every 20 ms for `milliseconds` from a Node process of its own (so the test's own sending does
- * not delay the pings), and gives how many it sent and the 99th percentile of their latency.
- */
-/**
  * Checks that the load (`loaded`) added under 100 ms to `/health`'s p99 over the same server idle a moment before
  * (`idle`, pinged the same way): the event loop was not held. On a quiet machine the idle p99 is a few ms, so this is
  * the 100 ms bound itself; on a busy one (CI runs other suites beside this one) the machine's own delay is not
@@ -71,6 +67,10 @@ export function expectResponsive(loaded: { p99: number }, idle: { p99: number },
   expect(loaded.p99 - idle.p99, `/health p99 ${loaded.p99.toFixed(0)} ms ${what} (idle ${idle.p99.toFixed(0)} ms)`).toBeLessThan(100);
 }
 
+/**
+ * Pings `url`/health every 20 ms for `milliseconds` from a Node process of its own (so the test's own sending does
+ * not delay the pings), and gives how many it sent and the 99th percentile of their latency.
+ */
 export function pingHealth(url: string, milliseconds: number): Promise<{ count: number; p99: number }> {
   const source = `const lat = []; const end = Date.now() + ${milliseconds};
     while (Date.now() < end) { const s = performance.now(); await fetch(${JSON.stringify(`${url}/health`)}); lat.push(performance.now() - s); await new Promise((r) => setTimeout(r, 20)); }
