@@ -195,14 +195,16 @@ describe('kindling serve under hostile clients', () => {
       const health = await (await fetch(`${server.url}/health`)).json();
       expect(health).toMatchObject({ status: 'ok', inFlight: 0, queued: 0 });
       expect((await (await fetch(`${server.url}/info`)).json()).server.bodyBytesInFlight).toBe(0);
-      // the bodies are given back: within 150 MB of the start once the refused connections have closed (they drop
-      // what still arrives for 2 s) and the collector has run
+      // the bodies are given back: within 200 MB of the start once the refused connections have closed (they drop
+      // what still arrives for 2 s). What stays is garbage an idle process does not collect (V8 collects buffers
+      // after about 64 MB more of them) and the allocator's free lists, not the bodies: measured 98–154 MB after one
+      // burst, and the same after three bursts in a row (the bug this guards against held 875 MB: the bodies)
       let grown = Infinity;
-      for (let waited = 0; waited < 15_000 && grown >= 150; waited += 500) {
+      for (let waited = 0; waited < 15_000 && grown >= 200; waited += 500) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         grown = (await memoryOf(server.child.pid!)).now - start.now;
       }
-      expect(grown).toBeLessThan(150);
+      expect(grown, `${grown.toFixed(0)} MB above the start`).toBeLessThan(200);
     } finally {
       server.child.kill('SIGKILL');
     }
