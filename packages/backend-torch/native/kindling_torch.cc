@@ -12,6 +12,10 @@
 #include <ATen/Version.h>
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <cstdlib>
 
 #include <algorithm>
 #include <array>
@@ -566,6 +570,43 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Batch normalization in training, as PyTorch's BatchNorm trains: statistics of the batch per channel (the last
+// axis: NHWC, or [rows, features]), in one pass each way instead of TF.js's dozen element-wise ops.
+// batchNormTraining(x, xShape, scale, offset, epsilon, out y, out mean, out variance (biased, as tf.moments))
+Napi::Value BatchNormTraining(const Napi::CallbackInfo& info) {
+  const Shape shape = ShapeOf(info[1]);
+  const int64_t channels = shape.back();
+  const Shape rows{SizeOf(shape) / channels, channels};
+  at::Tensor x = In(info[0], rows);
+  at::Tensor scale = In(info[2], {channels}), offset = In(info[3], {channels});
+  const double epsilon = Double(info, 4);
+  // (libtorch 1.13 has no CPU kernel for native_batch_norm's out= form: the result is copied)
+  auto result = at::native_batch_norm(x, scale, offset, {}, {}, true, 0.0, epsilon);
+  View(info[5], rows).copy_(std::get<0>(result));
+  View(info[6], {channels}).copy_(std::get<1>(result));
+  const at::Tensor& invstd = std::get<2>(result);
+  // the variance back from 1/√(variance + ε), in double: ε is often far larger than the variance
+  View(info[7], {channels}).copy_((invstd.to(at::kDouble).square().reciprocal() - epsilon).clamp_min(0));
+  return info.Env().Undefined();
+}
+
+// batchNormTrainingGrad(dy, x, xShape, scale, mean, variance, epsilon, which (0: dx, 1: dScale, 2: dOffset), out)
+Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
+  const Shape shape = ShapeOf(info[2]);
+  const int64_t channels = shape.back();
+  const Shape rows{SizeOf(shape) / channels, channels};
+  at::Tensor dy = In(info[0], rows), x = In(info[1], rows);
+  at::Tensor scale = In(info[3], {channels}), mean = In(info[4], {channels});
+  const double epsilon = Double(info, 6);
+  const int64_t which = Int(info, 7);
+  if (which < 0 || which > 2) throw std::invalid_argument("which gradient: 0, 1 or 2, not " + std::to_string(which));
+  at::Tensor invstd = at::rsqrt(In(info[5], {channels}).to(at::kDouble) + epsilon).to(at::kFloat);
+  auto grads = at::native_batch_norm_backward(dy, x, scale, {}, {}, mean, invstd, true, epsilon, {which == 0, which == 1, which == 2});
+  if (which == 0) View(info[8], rows).copy_(std::get<0>(grads));
+  else View(info[8], {channels}).copy_(which == 1 ? std::get<1>(grads) : std::get<2>(grads));
+  return info.Env().Undefined();
+}
+
 // pad(x, shape, pads [before0, after0, before1, after1, ...], value, out, outShape)
 Napi::Value Pad(const Napi::CallbackInfo& info) {
   at::Tensor x = In(info, 0, 1);
@@ -843,7 +884,21 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
   }
 }
 
+// libtorch's kernels allocate their results and temporaries (megabytes each: a convolution's gradient, a batch norm's
+// output) with malloc and free them a moment later, thousands of times an epoch. glibc serves blocks above its mmap
+// threshold with fresh pages from the kernel and gives the top of its heap back above its trim threshold, so in a
+// Node process each such block cost page faults on every step (a convolution's input gradient ran at half speed
+// against PyTorch's on the same machine). Set here, as the addon loads, unless the user tuned glibc's allocator.
+void TuneAllocator() {
+#if defined(__GLIBC__)
+  if (getenv("MALLOC_MMAP_THRESHOLD_") != nullptr || getenv("MALLOC_TRIM_THRESHOLD_") != nullptr || getenv("GLIBC_TUNABLES") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneAllocator();
   exports.Set("conv2d", Napi::Function::New<Guarded<Conv2d>>(env));
   exports.Set("conv2dBackpropInput", Napi::Function::New<Guarded<Conv2dBackpropInput>>(env));
   exports.Set("conv2dBackpropFilter", Napi::Function::New<Guarded<Conv2dBackpropFilter>>(env));
@@ -858,6 +913,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("avgPool", Napi::Function::New<Guarded<AvgPool>>(env));
   exports.Set("avgPoolGrad", Napi::Function::New<Guarded<AvgPoolGrad>>(env));
   exports.Set("batchNorm", Napi::Function::New<Guarded<BatchNorm>>(env));
+  exports.Set("batchNormTraining", Napi::Function::New<Guarded<BatchNormTraining>>(env));
+  exports.Set("batchNormTrainingGrad", Napi::Function::New<Guarded<BatchNormTrainingGrad>>(env));
   exports.Set("pad", Napi::Function::New<Guarded<Pad>>(env));
   exports.Set("mirrorPad", Napi::Function::New<Guarded<MirrorPad>>(env));
   exports.Set("transform", Napi::Function::New<Guarded<Transform>>(env));

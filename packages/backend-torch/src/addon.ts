@@ -30,6 +30,8 @@ export interface TorchAddon {
     x: Data, xShape: Shape, mean: Data, meanShape: Shape, variance: Data, varianceShape: Shape,
     offset: Data | null, offsetShape: Shape, scale: Data | null, scaleShape: Shape, epsilon: number, out: Data,
   ): void;
+  batchNormTraining(x: Data, xShape: Shape, scale: Data, offset: Data, epsilon: number, y: Data, mean: Data, variance: Data): void;
+  batchNormTrainingGrad(dy: Data, x: Data, xShape: Shape, scale: Data, mean: Data, variance: Data, epsilon: number, which: number, out: Data): void;
   pad(x: Data, shape: Shape, pads: Shape, value: number, out: Data, outShape: Shape): void;
   compare(op: number, a: Data, aShape: Shape, b: Data, bShape: Shape, out: Data, outShape: Shape): void;
   reverse(x: Data, shape: Shape, axes: Shape, out: Data): void;

@@ -1,7 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { findBackendFactory, getKernel, getKernelsForBackend, registerBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { loadTorchAddon } from './addon';
-import { TORCH_KERNELS, withFallback } from './kernels';
+import { KINDLING_KERNELS, TORCH_KERNELS, withFallback, type Inputs } from './kernels';
 import { TorchBackend } from './torch-backend';
 
 /** The name TF.js knows the backend by: `tf.setBackend('torch')`. */
@@ -69,6 +69,14 @@ export function registerTorchBackend(options: RegisterTorchOptions = {}): TorchB
       };
       if (getKernel(config.kernelName, TORCH_BACKEND_NAME) !== undefined) unregisterKernel(config.kernelName, TORCH_BACKEND_NAME);
       registerKernel(kernel);
+    }
+    for (const [kernelName, kernel] of Object.entries(KINDLING_KERNELS)) {
+      if (getKernel(kernelName, TORCH_BACKEND_NAME) !== undefined) continue;
+      registerKernel({
+        kernelName,
+        backendName: TORCH_BACKEND_NAME,
+        kernelFunc: (args) => kernel({ inputs: args.inputs as Inputs, attrs: args.attrs ?? {}, backend: args.backend as TorchBackend, torch })!,
+      });
     }
   }
   const info = torch.info();

@@ -11,7 +11,7 @@ import type { TorchAddon } from './addon';
 import type { TorchBackend } from './torch-backend';
 
 type Data = Float32Array | Int32Array | Uint8Array;
-type Inputs = Record<string, TensorInfo | undefined> | TensorInfo[];
+export type Inputs = Record<string, TensorInfo | undefined> | TensorInfo[];
 
 /** What a libtorch kernel gets: the same arguments as a TF.js kernel, with the cpu kernel to fall back on. */
 export interface KernelContext {
@@ -551,6 +551,59 @@ const fusedBatchNorm: TorchKernel = ({ inputs, attrs, backend, torch }) => {
   return output(backend, [...x!.shape], 'float32', out);
 };
 
+/**
+ * Kernels of Kindling's own ops, which no TF.js backend has (`@kindling/models` uses them where the backend
+ * registers them and TF.js's composite ops elsewhere). The contract, by kernel name:
+ * - `KindlingBatchNormTraining`: inputs `{ x, scale, offset }` (statistics over every axis but the last, `scale` and
+ *   `offset` one value per channel), attrs `{ epsilon }`; outputs `[y, mean, variance]` (the batch's biased variance,
+ *   as `tf.moments` gives it).
+ * - `KindlingBatchNormTrainingGrad`: inputs `{ dy, x, scale, mean, variance }`, attrs `{ epsilon, output }`; the
+ *   gradient of `output` (`x`, through the batch's statistics too, `scale` or `offset`): one each, as TF.js asks
+ *   for each input's gradient on its own and drops what it did not ask for.
+ */
+const batchNormTraining: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { x, scale, offset } = named(inputs);
+  const channels = batchNormChannels(backend, 'KindlingBatchNormTraining', x!, [scale!, offset!]);
+  const { epsilon } = attrs as { epsilon: number };
+  const [y, mean, variance] = [backend.floats(sizeOf(x!.shape)), backend.floats(channels), backend.floats(channels)];
+  call('KindlingBatchNormTraining', { x: x!.shape }, () =>
+    torch.batchNormTraining(dataOf(backend, x!), x!.shape, dataOf(backend, scale!), dataOf(backend, offset!), epsilon, y, mean, variance),
+  );
+  return [output(backend, [...x!.shape], 'float32', y), output(backend, [channels], 'float32', mean), output(backend, [channels], 'float32', variance)];
+};
+
+const GRADIENT_OUTPUTS = ['x', 'scale', 'offset'] as const;
+
+const batchNormTrainingGrad: TorchKernel = ({ inputs, attrs, backend, torch }) => {
+  const { dy, x, scale, mean, variance } = named(inputs);
+  const channels = batchNormChannels(backend, 'KindlingBatchNormTrainingGrad', x!, [scale!, mean!, variance!], [dy!]);
+  const { epsilon, output: wanted } = attrs as { epsilon: number; output: (typeof GRADIENT_OUTPUTS)[number] };
+  const which = GRADIENT_OUTPUTS.indexOf(wanted);
+  if (which < 0) throw new TorchKernelError(`torch KindlingBatchNormTrainingGrad: output must be x, scale or offset, not ${String(wanted)}`);
+  const shape = which === 0 ? [...x!.shape] : [channels];
+  const out = backend.floats(sizeOf(shape));
+  call('KindlingBatchNormTrainingGrad', { dy: dy!.shape, x: x!.shape }, () =>
+    torch.batchNormTrainingGrad(dataOf(backend, dy!), dataOf(backend, x!), x!.shape, dataOf(backend, scale!), dataOf(backend, mean!), dataOf(backend, variance!), epsilon, which, out),
+  );
+  return output(backend, shape, 'float32', out);
+};
+
+/** The channels of a training batch norm's input, after checking what the kernels need (no cpu kernel to fall back on). */
+function batchNormChannels(backend: TorchBackend, kernel: string, x: TensorInfo, perChannel: TensorInfo[], sameAsX: TensorInfo[] = []): number {
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  if (x.shape.length < 2 || channels === 0 || sizeOf(x.shape) === 0) throw new TorchKernelError(`torch ${kernel} needs a non-empty input of rank 2 or more, not [${x.shape.join(',')}]`);
+  if (!isFloat(backend, x, ...perChannel, ...sameAsX)) throw new TorchKernelError(`torch ${kernel} takes float32 tensors`);
+  const wrong = [...perChannel.filter((info) => sizeOf(info.shape) !== channels), ...sameAsX.filter((info) => !util.arraysEqual(info.shape, x.shape))][0];
+  if (wrong !== undefined) throw new TorchKernelError(`torch ${kernel}: an input of shape [${wrong.shape.join(',')}] beside x [${x.shape.join(',')}]`);
+  return channels;
+}
+
+/** @internal Kindling's own kernels on libtorch (see `batchNormTraining`), registered beside the TF.js ones. */
+export const KINDLING_KERNELS: Readonly<Record<string, TorchKernel>> = {
+  KindlingBatchNormTraining: batchNormTraining,
+  KindlingBatchNormTrainingGrad: batchNormTrainingGrad,
+};
+
 /** @internal The kernels libtorch runs, by TF.js kernel name (their implementations; see TORCH_KERNEL_NAMES). */
 export const TORCH_KERNELS: Readonly<Record<string, TorchKernel>> = {
   Conv2D: convolution(false, false),
@@ -598,4 +651,4 @@ export function withFallback(kernel: TorchKernel, cpu: KernelFunc, torch: TorchA
 }
 
 /** The TF.js kernels libtorch runs, by name. Every other kernel is the cpu backend's. */
-export const TORCH_KERNEL_NAMES: readonly string[] = Object.freeze(Object.keys(TORCH_KERNELS));
+export const TORCH_KERNEL_NAMES: readonly string[] = Object.freeze([...Object.keys(TORCH_KERNELS), ...Object.keys(KINDLING_KERNELS)]);

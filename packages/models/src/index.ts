@@ -5,4 +5,5 @@ export type { CollabOptions, IdMaps } from './collab';
 export { CategoricalEmbeddings, embeddingSize, TabularPredictor, tabularModel } from './tabular';
 export type { CategoricalEmbeddingsConfig, TabularModelOptions, TabularPredictOptions, TabularPrediction } from './tabular';
 export { unet, unetFromPretrained } from './unet';
+export { batchNormalization } from './batch-norm';
 export type { UnetOptions } from './unet';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch-norm';
 
 export interface ResnetOptions {
   /** `[height, width, channels]` of the input images. */
@@ -28,7 +29,7 @@ export function resnet(options: ResnetOptions): tf.LayersModel {
   const init = () => tf.initializers.heNormal({ seed: seed++ });
   const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: init(), name });
-  const bn = (name: string) => tf.layers.batchNormalization({ name, momentum: 0.9 });
+  const bn = (name: string) => batchNormalization({ name, momentum: 0.9 });
   const input = tf.input({ shape: inputShape, name: 'image' });
   let x = conv(widths[0]!, 3, 1, 'stem_conv').apply(input) as tf.SymbolicTensor;
   x = bn('stem_bn').apply(x) as tf.SymbolicTensor;

@@ -1,5 +1,6 @@
 import { checkTopK, DataError, DEFAULT_TOP_K, tabularTensors, topLabels, type LabelScore, type TableRow, type TabularProcessor } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch-norm';
 import { RangeSigmoid } from './collab';
 
 /** fastai's embedding size rule for a categorical column with `cardinality` values: `min(600, round(1.6 · n^0.56))`. */
@@ -106,14 +107,14 @@ export function tabularModel(options: TabularModelOptions): tf.LayersModel {
   if (continuous > 0) {
     const numbers = tf.input({ shape: [continuous], name: 'continuous' });
     inputs.push(numbers);
-    parts.push(tf.layers.batchNormalization({ name: 'continuous_bn', momentum: 0.9 }).apply(numbers) as tf.SymbolicTensor);
+    parts.push(batchNormalization({ name: 'continuous_bn', momentum: 0.9 }).apply(numbers) as tf.SymbolicTensor);
   }
   const features = parts.length === 1 ? parts[0]! : (tf.layers.concatenate({ name: 'features' }).apply(parts) as tf.SymbolicTensor);
   let x = features;
   layers.forEach((units, index) => {
     const rate = Array.isArray(dropout) ? (dropout[index] ?? 0) : dropout;
     x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 + index }), name: `hidden_${index + 1}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `hidden_${index + 1}_bn`, momentum: 0.9 }).apply(x) as tf.SymbolicTensor;
+    x = batchNormalization({ name: `hidden_${index + 1}_bn`, momentum: 0.9 }).apply(x) as tf.SymbolicTensor;
     if (rate > 0) x = tf.layers.dropout({ rate, seed: seed + 20 + index, name: `hidden_${index + 1}_dropout` }).apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.dense({ units: outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }), name: 'output' }).apply(x) as tf.SymbolicTensor;

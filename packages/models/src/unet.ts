@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch-norm';
 
 export interface UnetOptions {
   /**
@@ -17,7 +18,7 @@ export interface UnetOptions {
 function convBlock(x: tf.SymbolicTensor, filters: number, name: string, seed: number): tf.SymbolicTensor {
   for (let i = 1; i <= 2; i++) {
     x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed + i }), name: `${name}_conv${i}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn${i}` }).apply(x) as tf.SymbolicTensor;
+    x = batchNormalization({ momentum: 0.9, name: `${name}_bn${i}` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: `${name}_relu${i}` }).apply(x) as tf.SymbolicTensor;
   }
   return x;
