@@ -26,6 +26,12 @@ const TASKS: Task[] = [
     loss: 'categoricalCrossentropy',
   },
   {
+    name: 'sound: ResNet 16-32-64 (the FSDD bench), 101×40×1 log-mel, batch 32',
+    model: () => resnet({ inputShape: [101, 40, 1], classes: 10, widths: [16, 32, 64] }),
+    batch: () => ({ x: tf.randomNormal([32, 101, 40, 1]), y: tf.oneHot(tf.randomUniform([32], 0, 10, 'int32'), 10) }),
+    loss: 'categoricalCrossentropy',
+  },
+  {
     name: 'segmentation: U-Net 12-96 (the ISBI recipe), 256×256×1 crops, batch 2',
     model: () => unet({ inputShape: [256, 256, 1], classes: 2, widths: [12, 24, 48, 96] }),
     batch: () => ({ x: tf.randomUniform([2, 256, 256, 1]), y: tf.oneHot(tf.randomUniform([2, 256, 256], 0, 2, 'int32'), 2) }),

@@ -16,8 +16,30 @@ const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 20);
 const PREPROCESSING: SoundPreprocessing = { ...DEFAULT_SOUND_PREPROCESSING, spectrogram: { ...DEFAULT_SOUND_PREPROCESSING.spectrogram, hopLength: 80 } };
 const WIDTHS = [16, 32, 64];
 
-async function trainAndScore(folder: string, isValid: (file: string) => boolean): Promise<{ accuracy: number; secondsPerEpoch: number; train: number; valid: number }> {
-  const data = await soundFolderDataLoaders(folder, { label: /^(\d)_/, isValid, preprocessing: PREPROCESSING, batchSize: 32, seed: 42 });
+interface Scored {
+  accuracy: number;
+  secondsPerEpoch: number;
+  train: number;
+  valid: number;
+}
+
+const LABEL = /^(\d)_/;
+const LR = 5e-3;
+const BATCH_SIZE = 32;
+
+/** Kindling's run, and (with PyTorch and torchaudio installed, unless KINDLING_BENCH_TWIN=0) its PyTorch twin on the same clips. */
+async function trainAndScore(folder: string, isValid: (file: string) => boolean): Promise<{ kindling: Scored; twin?: Scored }> {
+  const data = await soundFolderDataLoaders(folder, { label: LABEL, isValid, preprocessing: PREPROCESSING, batchSize: BATCH_SIZE, seed: 42 });
+  const kindling = await trainKindling(data);
+  if (process.env.KINDLING_BENCH_TWIN === '0' || !hasPythonModule('torchaudio')) return { kindling };
+  const labelled = (files: readonly string[]) => files.map((file) => [file, data.vocab.labels.indexOf(LABEL.exec(basename(file))![1]!)]);
+  const { nFft, hopLength, mels, topDb } = PREPROCESSING.spectrogram;
+  const config = join(mkdtempSync(join(tmpdir(), 'kindling-sound-twin-')), 'config.json');
+  writeFileSync(config, JSON.stringify({ train: labelled(data.train.options.items), valid: labelled(data.valid.options.items), classes: data.vocab.size, nFft, hop: hopLength, mels, topDb: topDb ?? 80, epochs: EPOCHS, lr: LR, batchSize: BATCH_SIZE, widths: WIDTHS, speed: data.speed.share, seed: 42 }));
+  return { kindling, twin: runPythonBaseline<Scored>('torch_sound_twin.py', [config]) };
+}
+
+async function trainKindling(data: Awaited<ReturnType<typeof soundFolderDataLoaders>>): Promise<Scored> {
   const model = resnet({ inputShape: data.pipeline.shape, classes: data.vocab.size, widths: WIDTHS, seed: 42 });
   const learner = new Learner({
     model: fromLayersModel(model, { splitAt: HEAD_LAYER }),
@@ -29,7 +51,7 @@ async function trainAndScore(folder: string, isValid: (file: string) => boolean)
   });
   try {
     const start = performance.now();
-    await learner.fitOneCycle(EPOCHS, 5e-3);
+    await learner.fitOneCycle(EPOCHS, LR);
     return { accuracy: learner.recorder.epochs.at(-1)!.metrics.accuracy!, secondsPerEpoch: (performance.now() - start) / 1000 / EPOCHS, train: data.train.size, valid: data.valid.size };
   } finally {
     learner.dispose();
@@ -71,14 +93,12 @@ export async function benchSound(): Promise<void> {
   const number = (file: string) => Number(/_(\d+)\.wav$/.exec(basename(file))![1]);
   const splits = (process.env.KINDLING_BENCH_SPLITS ?? 'official,speaker').split(',');
   const rows: string[][] = [];
-  if (splits.includes('official')) {
-    const official = await trainAndScore(folder, (file) => number(file) <= 4);
-    rows.push(['official (recordings 0–4 are test)', `${official.train} / ${official.valid}`, `${(official.accuracy * 100).toFixed(2)}%`, official.secondsPerEpoch.toFixed(1), '99.6%']);
-  }
-  if (splits.includes('speaker')) {
-    const heldOut = await trainAndScore(folder, (file) => basename(file).includes('_yweweler_'));
-    rows.push(['speaker yweweler held out', `${heldOut.train} / ${heldOut.valid}`, `${(heldOut.accuracy * 100).toFixed(2)}%`, heldOut.secondsPerEpoch.toFixed(1), '77.0%']);
-  }
-  printTable(['split', 'train / test clips', `Kindling (${backendLabel(report)}) test accuracy`, 's/epoch', 'PyTorch reference (issue)'], rows);
+  const row = (split: string, { kindling, twin }: { kindling: Scored; twin?: Scored }) => {
+    const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
+    rows.push([split, `${kindling.train} / ${kindling.valid}`, percent(kindling.accuracy), kindling.secondsPerEpoch.toFixed(2), twin ? percent(twin.accuracy) : '–', twin ? twin.secondsPerEpoch.toFixed(2) : '–', twin ? (kindling.secondsPerEpoch / twin.secondsPerEpoch).toFixed(2) : '–']);
+  };
+  if (splits.includes('official')) row('official (recordings 0–4 are test)', await trainAndScore(folder, (file) => number(file) <= 4));
+  if (splits.includes('speaker')) row('speaker yweweler held out', await trainAndScore(folder, (file) => basename(file).includes('_yweweler_')));
+  printTable(['split', 'train / test clips', `Kindling (${backendLabel(report)}) accuracy`, 's/epoch', 'PyTorch twin accuracy', 's/epoch', 'time ratio'], rows);
   console.log(`tensors left: ${tf.memory().numTensors}`);
 }

@@ -42,14 +42,23 @@ class Radix2 {
         im[j] = m;
       }
     }
-    for (let length = 2; length <= n; length <<= 1) {
+    // the first stage's twiddle is 1: sums and differences of neighbours
+    for (let a = 0; a + 1 < n; a += 2) {
+      const tr = re[a + 1]!;
+      const ti = im[a + 1]!;
+      re[a + 1] = re[a]! - tr;
+      im[a + 1] = im[a]! - ti;
+      re[a]! += tr;
+      im[a]! += ti;
+    }
+    for (let length = 4; length <= n; length <<= 1) {
       const half = length >> 1;
       const step = n / length;
-      for (let start = 0; start < n; start += length) {
-        for (let k = 0; k < half; k++) {
-          const wr = cos[k * step]!;
-          const wi = sin[k * step]!;
-          const a = start + k;
+      // each twiddle read once per stage, for every butterfly that uses it
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * step]!;
+        const wi = sin[k * step]!;
+        for (let a = k; a < n; a += length) {
           const b = a + half;
           const tr = re[b]! * wr - im[b]! * wi;
           const ti = re[b]! * wi + im[b]! * wr;
@@ -359,9 +368,15 @@ export class SpectrogramMaker {
     for (let t = 0; t < frames; t++) {
       const start = t * hop;
       const offset = start - pad;
-      if (offset >= 0 && offset + nFft <= samples.length) for (let n = 0; n < nFft; n++) frame[n] = samples[offset + n]! * window[n]!;
-      else for (let n = 0; n < nFft; n++) frame[n] = at(start + n) * window[n]!;
-      spectrum.compute(frame, power);
+      let silent = true;
+      if (offset >= 0 && offset + nFft <= samples.length) {
+        for (let n = 0; n < nFft; n++) if ((frame[n] = samples[offset + n]! * window[n]!) !== 0) silent = false;
+      } else {
+        for (let n = 0; n < nFft; n++) if ((frame[n] = at(start + n) * window[n]!) !== 0) silent = false;
+      }
+      // a frame of silence (the padding of a short clip: often most of its frames) has no power at all
+      if (silent) power.fill(0);
+      else spectrum.compute(frame, power);
       if (magnitude) for (let k = 0; k < power.length; k++) power[k] = Math.sqrt(power[k]!);
       const row = t * featureBins;
       if (bank) {
@@ -401,7 +416,7 @@ export class SpectrogramMaker {
       }
       return { data, frames, bins: coefficients };
     }
-    return { data: Float32Array.from(features), frames, bins: featureBins };
+    return { data: new Float32Array(features), frames, bins: featureBins };
   }
 }
 
@@ -421,7 +436,8 @@ export function spectrogramStats(spectrograms: Iterable<Spectrogram>): Spectrogr
   let sum = 0;
   let squares = 0;
   for (const { data } of spectrograms) {
-    for (const value of data) {
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i]!;
       sum += value;
       squares += value * value;
     }

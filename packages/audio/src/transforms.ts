@@ -1,4 +1,4 @@
-import { DataError, labelSafety, labelSafetyWhy, type LabelSafety, type Random } from '@kindling/data';
+import { DataError, labelSafety, labelSafetyWhy, Random, type LabelSafety } from '@kindling/data';
 import { MAX_RESAMPLING_RATIO, resample, resampleByRatio } from './resample';
 import { normalizeBands, normalizeSpectrogram, SpectrogramMaker, type Spectrogram, type SpectrogramOptions, type SpectrogramStats } from './spectrogram';
 import { SAMPLE_RATE_RANGE, toMono, type AudioData } from './wav';
@@ -28,15 +28,25 @@ export function timeShift(samples: Float32Array, maxShift: number, random: Rando
   return out;
 }
 
-/** Adds noise at a signal-to-noise ratio in dB (a random stretch of `noise`, or white noise when none is given). */
+/** Samples of white Gaussian noise, drawn once: a clip's noise is a random stretch of them (drawing a normal per sample cost more than the clip's spectrogram). */
+const WHITE_NOISE_SAMPLES = 1 << 17;
+let whiteNoise: Float32Array | undefined;
+
+function whiteNoiseSamples(): Float32Array {
+  if (whiteNoise === undefined) {
+    const random = new Random(0x5eed);
+    whiteNoise = new Float32Array(WHITE_NOISE_SAMPLES);
+    for (let i = 0; i < WHITE_NOISE_SAMPLES; i++) whiteNoise[i] = random.normal();
+  }
+  return whiteNoise;
+}
+
+/** Adds noise at a signal-to-noise ratio in dB (a random stretch of `noise`, or of white noise when none is given). */
 export function mixNoise(samples: Float32Array, snrDb: number, random: Random, noise?: Float32Array): Float32Array {
   const stretch = new Float32Array(samples.length);
-  if (noise && noise.length > 0) {
-    const start = random.integer(Math.max(1, noise.length - samples.length + 1));
-    for (let i = 0; i < samples.length; i++) stretch[i] = noise[(start + i) % noise.length]!;
-  } else {
-    for (let i = 0; i < samples.length; i++) stretch[i] = random.normal();
-  }
+  const source = noise && noise.length > 0 ? noise : whiteNoiseSamples();
+  const start = random.integer(noise && noise.length > 0 ? Math.max(1, source.length - samples.length + 1) : source.length);
+  for (let i = 0; i < samples.length; i++) stretch[i] = source[(start + i) % source.length]!;
   let signalPower = 0;
   let noisePower = 0;
   for (let i = 0; i < samples.length; i++) {

@@ -190,7 +190,8 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   auto grads = at::convolution_backward(dy, input, weight, c10::nullopt, conv.stride, conv.Padding(), conv.dilation, false,
                                         {0, 0}, groups, {true, false, false});
   // the rows and columns the convolution never read have no gradient
-  at::Tensor dx = at::constant_pad_nd(std::get<0>(grads), {0, padded[3] - input.size(3), 0, padded[2] - input.size(2)});
+  at::Tensor dx = std::get<0>(grads);
+  if (padded[2] != input.size(2) || padded[3] != input.size(3)) dx = at::constant_pad_nd(dx, {0, padded[3] - input.size(3), 0, padded[2] - input.size(2)});
   Nchw(View(info[4], dxShape)).copy_(conv.Unpad(dx));
   return info.Env().Undefined();
 }
