@@ -2,12 +2,16 @@
 // publish` would: `workspace:` ranges become versions), installs the tarballs into copies of `examples/` in a
 // temporary folder outside the workspace, type-checks each strictly (node16 for the Node ones, bundler for the
 // browser one), runs the Node ones for one epoch on their tiny data, bundles the browser one for the browser
-// (esbuild fails on any Node built-in), and reports the size of that browser-only install and the native
-// binaries in it. Run by `.ci/run` after the build; `node scripts/consumer-test.mjs`.
+// (esbuild fails on any Node built-in) and with Vite, opens both pages and a script-tag page in Chromium (each
+// answers as Node does, with no copied .wasm file), and reports the size of that browser-only install and the
+// native binaries in it. Run by `.ci/run` after the build; `node scripts/consumer-test.mjs`.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/* global window, document -- read inside the pages Chromium opens */
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { extname, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
@@ -25,6 +29,70 @@ function run(command, args, options = {}) {
 }
 
 const step = (text) => console.log(`consumer: ${text}`);
+/** The bare program's bundle answering for bare-shapes/circle/0000.png in Node: the browser pages must agree. */
+let nodeAnswer;
+
+/** Serves the browser example's pages to Chromium and checks each answers as Node did, with no .wasm fetched. */
+async function checkPages(browser, bundle, picture) {
+  const chromiumPath = process.env.KINDLING_CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chromiumPath)) return step(`browser pages skipped: no Chromium at ${chromiumPath} (apt install chromium, or set KINDLING_CHROMIUM)`);
+  const { chromium } = createRequire(join(root, 'tests', 'browser', 'package.json'))('playwright-core');
+  const requested = [];
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.css': 'text/css' };
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    requested.push(path);
+    if (path === '/favicon.ico') return void response.writeHead(204).end();
+    const file = path.endsWith('/picture.png') ? picture
+      : path.includes('/model/') ? join(bundle, path.slice(path.indexOf('/model/') + '/model/'.length))
+      : path.startsWith('/npm/') ? join(browser, 'node_modules', path.slice('/npm/'.length))
+      : path.startsWith('/vite/') ? join(browser, 'dist-vite', path.slice('/vite/'.length))
+      : join(browser, path);
+    if (path.includes('..') || !existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end('not found');
+    response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const chrome = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const agrees = (answer, where) => {
+      if (answer.label !== nodeAnswer.label || Math.abs(answer.confidence - nodeAnswer.confidence) > 0.01) {
+        throw new Error(`${where} answered ${JSON.stringify(answer)}, Node answered ${JSON.stringify(nodeAnswer)}`);
+      }
+    };
+    for (const [name, url] of [['esbuild', `${base}/esbuild.html`], ['Vite', `${base}/vite/index.html`], ['script tag', `${base}/script.html`]]) {
+      requested.length = 0;
+      const page = await chrome.newPage();
+      const errors = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+      await page.goto(url);
+      let answer;
+      if (name === 'script tag') {
+        await page.waitForFunction(() => window.result !== undefined, undefined, { timeout: 60_000 });
+        answer = await page.evaluate(() => window.result);
+        if (answer.error !== undefined) throw new Error(`the script-tag page failed: ${answer.error}`);
+        if (!Array.isArray(answer.top) || answer.top[0].label !== answer.label) throw new Error(`the script-tag page's answer has no sorted top list: ${JSON.stringify(answer)}`);
+      } else {
+        await page.waitForSelector('#picture:not([disabled])', { timeout: 60_000 }).catch(async () => {
+          throw new Error(`the ${name} page did not start: ${await page.textContent('#status')} ${errors.join(' | ')}`);
+        });
+        await page.setInputFiles('#picture', picture);
+        await page.waitForSelector('#answer[data-label]', { timeout: 60_000 });
+        answer = await page.evaluate(() => ({ label: document.querySelector('#answer').dataset.label, confidence: Number(document.querySelector('#answer').dataset.confidence), status: document.querySelector('#status').textContent }));
+      }
+      agrees(answer, `the ${name} page`);
+      const wasmFetched = requested.filter((path) => path.endsWith('.wasm'));
+      const nodeOnly = requested.filter((path) => path.includes('tfjs-node'));
+      if (wasmFetched.length > 0 || nodeOnly.length > 0 || errors.length > 0) throw new Error(`the ${name} page fetched ${[...wasmFetched, ...nodeOnly].join(', ') || 'nothing odd'}; errors: ${errors.join(' | ') || 'none'} (requests: ${requested.join(', ')})`);
+      step(`browser: the ${name} page answers ${answer.label} (${(answer.confidence * 100).toFixed(1)}%, as Node) with no copied .wasm file${answer.status ? ` — ${answer.status}` : ` on ${answer.backend}`}`);
+      await page.close();
+    }
+  } finally {
+    await chrome.close();
+    server.close();
+  }
+}
 
 try {
   // 1. pack what a release publishes: the libraries and the CLI
@@ -75,13 +143,19 @@ try {
       const bare = `import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node'; import { imageLearner } from '@kindling/recipes';
         const pictures = await generateShapesDataset(process.argv[1], { perClass: 6, size: 16, seed: 1 });
         const data = await imageFolderDataLoaders(pictures, { size: 16, batchSize: 8, seed: 1 });
-        const { learner } = imageLearner(data, { arch: [4], seed: 1 }); await learner.fit(1); await learner.fit(1); console.log('trained');`;
-      const trained = spawnSync(process.execPath, ['--input-type=module', '-e', bare, join(work, 'bare-shapes')], { cwd: folder, encoding: 'utf8' });
+        const { learner, model } = imageLearner(data, { arch: [4], seed: 1 }); await learner.fit(1); await learner.fit(1); console.log('trained');
+        const { createBundle } = await import('@kindling/deploy'); const { saveBundle, loadPredictor } = await import('@kindling/deploy/node');
+        await saveBundle(await createBundle(model, { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing }), process.argv[2]);
+        const predictor = await loadPredictor(process.argv[2], { kind: 'image' });
+        const answer = await predictor.predict((await import('node:fs')).readFileSync(process.argv[1] + '/circle/0000.png'));
+        console.log('answer ' + JSON.stringify({ label: answer.label, confidence: answer.confidence }));`;
+      const trained = spawnSync(process.execPath, ['--input-type=module', '-e', bare, join(work, 'bare-shapes'), join(work, 'shapes-bundle')], { cwd: folder, encoding: 'utf8' });
       const warnings = trained.stderr.split('\n').filter((line) => line.includes("pure-JavaScript 'cpu' backend"));
       if (trained.status !== 0 || !trained.stdout.includes('trained') || warnings.length !== 1 || !warnings[0].includes('initBackend()')) {
         throw new Error(`a program without initBackend should train and warn once about the cpu backend:\n${trained.stdout}\n${trained.stderr}`);
       }
       step(`node-esm: without initBackend it trains and says once: ${warnings[0].slice(0, 100)}…`);
+      nodeAnswer = JSON.parse(trained.stdout.split('\n').find((line) => line.startsWith('answer ')).slice('answer '.length));
     }
     if (example === 'cli') {
       const help = run(join(folder, 'node_modules', '.bin', 'kindling'), ['train', 'image', '--help'], { cwd: folder });
@@ -122,6 +196,24 @@ try {
   // esbuild, bundling for the browser, fails on an import of a Node built-in no package maps away
   const bundle = readFileSync(join(browser, 'dist', 'main.js'), 'utf8');
   step(`browser: type-checks (bundler, strict, DOM) and bundles for the browser with no Node built-in (${(bundle.length / 1024 / 1024).toFixed(1)} MB unminified)`);
+
+  // 5. the pages, in Chromium: the example built by esbuild and by Vite, and a plain HTML file importing the
+  // script-tag build from a CDN-style path; none has a copied .wasm file, none looks up a Node-only package
+  run(process.execPath, [join(root, 'apps', 'demo', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', 'dist-vite', '--base', './', '--logLevel', 'warn'], { cwd: browser });
+  writeFileSync(join(browser, 'esbuild.html'), readFileSync(join(browser, 'index.html'), 'utf8').replace('./src/main.ts', './dist/main.js'));
+  writeFileSync(
+    join(browser, 'script.html'),
+    `<!doctype html><meta charset="utf-8"><title>script tag</title><script type="module">
+      import { initBackend, loadPredictor } from '/npm/@kindling/deploy/dist/script/kindling.js';
+      try {
+        const report = await initBackend({ log: false });
+        const predictor = await loadPredictor('./model/', { kind: 'image' });
+        const answer = await predictor.predict(new Uint8Array(await (await fetch('./picture.png')).arrayBuffer()));
+        window.result = { backend: report.name, label: answer.label, confidence: answer.confidence, top: answer.top };
+      } catch (error) { window.result = { error: String(error) }; }
+    </script>`,
+  );
+  await checkPages(browser, join(work, 'shapes-bundle'), join(work, 'bare-shapes', 'circle', '0000.png'));
   if (process.env.KINDLING_CONSUMER_REPORT) writeFileSync(process.env.KINDLING_CONSUMER_REPORT, JSON.stringify({ browserInstallMegabytes: Math.round(megabytes), nativeBinaries: [...new Set(natives)] }, null, 2));
 } finally {
   if (keep) console.log(`consumer: kept ${work}`);

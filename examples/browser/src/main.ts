@@ -9,8 +9,8 @@ const input = document.querySelector<HTMLInputElement>('#picture')!;
 const answer = document.querySelector<HTMLParagraphElement>('#answer')!;
 
 async function start(): Promise<void> {
-  // the wasm backend's .wasm files: copy them from @tensorflow/tfjs-backend-wasm/dist to the page's wasm/ folder
-  const report = await initBackend({ wasmPaths: new URL('wasm/', location.href).href, log: false });
+  // webgpu where the browser has a hardware adapter, else wasm from the binary @kindling/backend embeds: nothing to copy
+  const report = await initBackend({ log: false });
   status.textContent = `TensorFlow.js runs on ${report.name} (${report.detail})`;
   const predictor = await loadPredictor(new URL('model/', location.href).href, { kind: 'image' });
   input.disabled = false;
@@ -18,7 +18,9 @@ async function start(): Promise<void> {
     const file = input.files?.[0];
     if (file === undefined) return;
     const prediction = await predictor.predict(new Uint8Array(await file.arrayBuffer()));
-    answer.textContent = `${prediction.label} (${(prediction.confidence * 100).toFixed(1)}%)`;
+    answer.textContent = prediction.top.map((entry) => `${entry.label} ${(entry.score * 100).toFixed(1)}%`).join(', ');
+    answer.dataset.label = prediction.label;
+    answer.dataset.confidence = String(prediction.confidence);
   });
 }
 

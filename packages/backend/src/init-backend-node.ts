@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from './errors';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
-import { activate, defaultLoaders, importInstalled, initBackend as initAnyBackend, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
+import { activate, defaultLoaders, importInstalled, initBackend as initAnyBackend, wasmStarted, type BackendLoader, type BackendReport, type InitBackendOptions } from './init-backend';
 import { nodeWebGpuLoader } from './webgpu-node';
 import { isWasmThreadCount, MAX_WASM_THREADS, prepareWasmThreads, releaseWasmWorkers, type WasmThreadStart } from './wasm-threads-node';
 
@@ -52,14 +52,6 @@ function threadCount(setting: number | 'auto' | undefined, option = 'threads'): 
   return setting;
 }
 
-/**
- * Whether the wasm backend has started in this process (tfjs starts a backend once; it keeps its threads).
- * `tf.findBackend` would start it, so this reads the engine's registry of started backends.
- */
-function wasmStarted(): boolean {
-  const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;
-  return registry !== undefined && 'wasm' in registry;
-}
 
 /**
  * Threaded starts tried before one thread: a start whose workers stall (see the README) seldom stalls twice

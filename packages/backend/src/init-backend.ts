@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { embeddedWasmPaths, wasmBinaryFor } from './embedded-wasm';
 import { registerCpuKernelFixes } from './cpu-kernel-fixes';
 import { registerGradientFixes } from './gradient-fixes';
 import { adapterDetail, adapterMatches, describeAdapter, resumeStartedWebGpu, startWebGpuBackend, type GpuAdapterReport, type GpuLike } from './webgpu-adapter';
@@ -34,7 +35,11 @@ export interface InitBackendOptions {
    * name picks among the adapters Dawn finds; a browser offers one adapter, which the name must match.
    */
   gpuAdapter?: string;
-  /** Where the wasm backend's `.wasm` files are served from (browser builds); see tfjs `setWasmPaths`. */
+  /**
+   * Where the wasm backend's `.wasm` files are served from (browser builds): a folder, or a URL for each file;
+   * see tfjs `setWasmPaths`. Default in a page: the copy embedded in this package (loaded only when the wasm
+   * backend starts, nothing to copy); give a folder to serve the files yourself (smaller, cached apart).
+   */
   wasmPaths?: string | Record<string, string>;
   /**
    * Production mode turns off tfjs's debug warnings (in Node, the cpu backend's advice to install
@@ -97,6 +102,15 @@ export function softwareOnly(report: GpuAdapterReport): string {
   return `only a software adapter, ${report.name}, usually slower than wasm; name it to use it (gpuAdapter '${name}', --gpu-adapter ${name})`;
 }
 
+/**
+ * Whether the wasm backend has started in this process (tfjs starts a backend once; it keeps its threads).
+ * `tf.findBackend` would start it, so this reads the engine's registry of started backends.
+ */
+export function wasmStarted(): boolean {
+  const registry = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry;
+  return registry !== undefined && 'wasm' in registry;
+}
+
 export const defaultLoaders = {
   async tensorflow() {
     // tfjs-node is a Node addon: a page never looks it up (a look-up is a failed request in the console)
@@ -142,15 +156,22 @@ export const defaultLoaders = {
   },
   async wasm(options) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+    let where = options.wasmPaths === undefined ? 'beside tfjs-backend-wasm' : `from wasmPaths ${JSON.stringify(options.wasmPaths)}`;
     if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
+    else if (!inNode && !wasmStarted()) {
+      // a page that names no folder: the binary this package embeds, so that no bundler or copy step is needed
+      const embedded = await embeddedWasmPaths();
+      wasm.setWasmPaths(embedded.paths);
+      where = `embedded in @kindling/backend (${embedded.binary})`;
+    }
     try {
       await activate('wasm');
     } catch (error) {
-      // in a page, almost always the .wasm files: a bundler does not copy them beside the script
-      if ((globalThis as { window?: unknown }).window === undefined) throw error;
-      const where = options.wasmPaths === undefined ? 'beside the script (no wasmPaths was given)' : `from wasmPaths ${JSON.stringify(options.wasmPaths)}`;
+      if (inNode) throw error;
+      const binary = await wasmBinaryFor();
       throw new Error(
-        `could not load tfjs-backend-wasm's .wasm files ${where}: copy node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm to a folder the page serves and pass initBackend({ wasmPaths: '/that/folder/' }) (${errorMessage(error)})`,
+        `could not load ${binary} ${where}: serve node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm from a folder and pass initBackend({ wasmPaths: '/that/folder/' }), or pass no wasmPaths to use the embedded copy (${errorMessage(error)})`,
       );
     }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

@@ -59,10 +59,20 @@ describe.skipIf(!hasChromium)('starting a backend in a page', () => {
 
   const start = (page: Page, options: Record<string, unknown>) => page.evaluate((given) => (globalThis as unknown as { kindlingBackend: { start(options: unknown): Promise<Started> } }).kindlingBackend.start(given), options);
 
-  it('wasm without its .wasm files served names the files and the fix, in one line', async () => {
+  it('wasm with no wasmPaths starts from the binary embedded in @kindling/backend: no .wasm file is fetched', async () => {
     const { page } = await freshPage();
+    requested.length = 0;
     const started = await start(page, { backend: 'wasm' });
-    expect(started.error).toMatch(/^the 'wasm' backend was asked for but cannot run here: could not load tfjs-backend-wasm's \.wasm files beside the script \(no wasmPaths was given\): copy node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/\*\.wasm .* initBackend\(\{ wasmPaths/);
+    expect(started.error).toBeUndefined();
+    expect(started.name).toBe('wasm');
+    expect(requested.filter((path) => path.endsWith('.wasm'))).toEqual([]);
+    await page.close();
+  });
+
+  it('wasm with wasmPaths where nothing is served names the file, the folder and the fix, in one line', async () => {
+    const { page } = await freshPage();
+    const started = await start(page, { backend: 'wasm', wasmPaths: `${base}/missing/` });
+    expect(started.error).toMatch(/^the 'wasm' backend was asked for but cannot run here: could not load tfjs-backend-wasm(-simd)?\.wasm from wasmPaths "http:\/\/127\.0\.0\.1:\d+\/missing\/": serve node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/\*\.wasm .* initBackend\(\{ wasmPaths: .* or pass no wasmPaths to use the embedded copy/);
     expect(started.error).not.toContain('\n');
     await page.close();
   });
