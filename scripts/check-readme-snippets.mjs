@@ -1,32 +1,20 @@
 // Every ```ts block of every package README (the libraries and the CLI) compiles as a module of its own, strict, against the built
-// packages (as a downstream project sees them). Each block is written to `packages/<name>/.snippets/` (ignored
+// packages (as a downstream project sees them); the consumer test runs them (see readme-snippets.mjs). Each block is written to `packages/<name>/.snippets/` (ignored
 // by git) and type-checked with the repository's compiler options and top-level await. Run by `pnpm lint`
 // after the build; prints each failing block's README line and the compiler's message.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeSnippets } from './readme-snippets.mjs';
 
 const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 let blocks = 0;
 let failures = 0;
-// the libraries and the CLI package (its programmatic entry)
-const folders = [...readdirSync(join(root, 'packages')).map((folder) => join('packages', folder)), join('apps', 'trainer')];
-for (const folder of folders) {
+const byFolder = new Map();
+for (const snippet of readmeSnippets(root)) byFolder.set(snippet.folder, [...(byFolder.get(snippet.folder) ?? []), snippet]);
+for (const [folder, snippets] of byFolder) {
   const directory = join(root, folder);
-  const readme = join(directory, 'README.md');
-  if (!existsSync(readme)) continue;
-  const lines = readFileSync(readme, 'utf8').split('\n');
-  const snippets = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() !== '```ts') continue;
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && lines[end].trim() !== '```') end++;
-    snippets.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
-    i = end;
-  }
-  if (snippets.length === 0) continue;
   const out = join(directory, '.snippets');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
@@ -46,7 +34,8 @@ for (const folder of folders) {
     for (const line of result.stdout.split('\n').filter((text) => /error TS/.test(text))) {
       const match = /^readme-line-(\d+)\.ts\((\d+),\d+\): (.*)$/.exec(line.trim());
       failures++;
-      console.error(match ? `${folder}/README.md:${Number(match[1]) + Number(match[2]) - 1}: ${match[3]}` : `${folder}: ${line.trim()}`);
+      // a continued block's lines count from the first block it continues: name the block
+      console.error(match ? `${folder}/README.md (block at line ${match[1]}), line ${match[2]} of it: ${match[3]}` : `${folder}: ${line.trim()}`);
     }
   }
 }

@@ -3,8 +3,8 @@
 // temporary folder outside the workspace, type-checks each strictly (node16 for the Node ones, bundler for the
 // browser one), runs the Node ones for one epoch on their tiny data, bundles the browser one for the browser
 // (esbuild fails on any Node built-in) and with Vite, opens both pages and a script-tag page in Chromium (each
-// answers as Node does, with no copied .wasm file), and reports the size of that browser-only install and the
-// native binaries in it. Run by `.ci/run` after the build; `node scripts/consumer-test.mjs`.
+// answers as Node does, with no copied .wasm file), reports the size of that browser-only install and the
+// native binaries in it, and runs every README snippet in a project of its own. Run by `.ci/run` after the build; `node scripts/consumer-test.mjs`.
 import { spawnSync } from 'node:child_process';
 /* global window, document -- read inside the pages Chromium opens */
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -92,6 +92,58 @@ async function checkPages(browser, bundle, picture) {
     await chrome.close();
     server.close();
   }
+}
+
+/** The files the README snippets name, made with the installed packages (run in the snippets project). */
+const SNIPPET_FILES = `
+  import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+  import { join } from 'node:path';
+  import { generateShapesDataset } from '@kindling/image/node';
+  import { generateSoundDataset } from '@kindling/audio/node';
+  import { generatePointerDataset } from '@kindling/pointer/node';
+  const first = (folder) => { const entry = readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))[0]; return entry.isDirectory() ? first(join(folder, entry.name)) : join(folder, entry.name); };
+  const pets = await generateShapesDataset('pets', { perClass: 8, size: 64, seed: 3 });
+  cpSync(first(pets), 'photo.png');
+  cpSync(first(await generateSoundDataset('sounds', { perClass: 1, seed: 3 })), 'dog.wav');
+  cpSync(first(await generatePointerDataset('pointer', { perClass: 1, seed: 3 })), 'session.json');
+  for (const [label, texts] of [['vowels', ['aeiou', 'eau', 'aia', 'oui', 'ieu']], ['consonants', ['brrr', 'psst', 'hmm', 'shh', 'tsk']]]) {
+    mkdirSync(join('letters', label), { recursive: true });
+    texts.forEach((text, index) => writeFileSync(join('letters', label, index + '.txt'), text.repeat(4)));
+  }
+  for (const to of ['runs/image', 'runs/shapes']) cpSync(process.argv[1], to, { recursive: true });
+`;
+
+/** Compiles every README snippet in a project that installs the tarballs, then runs each that may run. */
+async function runReadmeSnippets(folder, overrides, bundle) {
+  const { readmeSnippets } = await import('./readme-snippets.mjs');
+  const snippets = readmeSnippets(root);
+  const example = JSON.parse(readFileSync(join(root, 'examples', 'node-esm', 'package.json'), 'utf8'));
+  mkdirSync(join(folder, 'src'), { recursive: true });
+  const dependencies = { ...Object.fromEntries(Object.entries(overrides)), '@tensorflow/tfjs': example.dependencies['@tensorflow/tfjs'], sharp: example.dependencies.sharp, '@napi-rs/canvas': example.dependencies['@napi-rs/canvas'] };
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'readme-snippets', private: true, type: 'module', dependencies, devDependencies: { typescript: example.devDependencies.typescript, '@types/node': example.devDependencies['@types/node'], vitest: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies.vitest }, pnpm: { overrides } }, null, 2));
+  // strict, as the READMEs advise a project (skipLibCheck: tfjs's own declarations do not pass strict)
+  writeFileSync(join(folder, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: true, outDir: 'dist', rootDir: 'src', types: ['node'] }, include: ['src'] }, null, 2));
+  const files = snippets.map((snippet) => {
+    const file = `${snippet.package.replace('@kindling/', '')}-line-${snippet.line}`;
+    writeFileSync(join(folder, 'src', `${file}.ts`), `${snippet.code}\nexport {};\n`);
+    return { ...snippet, file };
+  });
+  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: folder });
+  run(process.execPath, [join(folder, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: folder });
+  run(process.execPath, ['--input-type=module', '-e', SNIPPET_FILES, bundle], { cwd: folder });
+  const skipped = [];
+  for (const snippet of files) {
+    const where = `${snippet.folder}/README.md:${snippet.line}`;
+    if (snippet.compileOnly !== undefined) {
+      skipped.push(`${where} (${snippet.compileOnly})`);
+      continue;
+    }
+    const began = Date.now();
+    const result = spawnSync(process.execPath, [join('dist', `${snippet.file}.js`)], { cwd: folder, encoding: 'utf8', timeout: 300_000 });
+    if (result.status !== 0) throw new Error(`the README snippet at ${where} failed (${result.status ?? result.signal}):\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
+    step(`README snippet ${where} runs (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+  }
+  step(`README snippets: ${files.length - skipped.length} of ${files.length} run as written, all compile; compile only: ${skipped.join('; ')}`);
 }
 
 try {
@@ -214,6 +266,10 @@ try {
     </script>`,
   );
   await checkPages(browser, join(work, 'shapes-bundle'), join(work, 'bare-shapes', 'circle', '0000.png'));
+
+  // 6. every README snippet of the published packages, run as written in a project of its own that installs
+  // the tarballs (each compiled strictly; those marked compile-only say why): the files they name are made first
+  await runReadmeSnippets(join(work, 'snippets'), overrides, join(work, 'shapes-bundle'));
   if (process.env.KINDLING_CONSUMER_REPORT) writeFileSync(process.env.KINDLING_CONSUMER_REPORT, JSON.stringify({ browserInstallMegabytes: Math.round(megabytes), nativeBinaries: [...new Set(natives)] }, null, 2));
 } finally {
   if (keep) console.log(`consumer: kept ${work}`);

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLayersModel, saveLayersModel } from './node';
@@ -63,6 +63,10 @@ describeEachBackend(
       const expected = (pretrained.predict(probe) as tf.Tensor).dataSync();
       const fromFile = await loadLayersModel(pathToFileURL(join(directory, 'model.json')).href);
       expect(Array.from((fromFile.predict(probe) as tf.Tensor).dataSync())).toEqual(Array.from(expected));
+      // tfjs-node's form: file:// and a path relative to the working directory
+      const fromRelative = await loadLayersModel(`file://${relative(process.cwd(), directory)}`);
+      expect(Array.from((fromRelative.predict(probe) as tf.Tensor).dataSync())).toEqual(Array.from(expected));
+      fromRelative.dispose();
       const server = createServer((request, response) => createReadStream(join(directory, request.url!.slice(1))).on('error', () => response.writeHead(404).end()).pipe(response));
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
       const { port } = server.address() as AddressInfo;

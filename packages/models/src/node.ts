@@ -7,9 +7,14 @@ import { fileURLToPath } from 'node:url';
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 
-/** A path from `file://…`, a plain path, or a path to `model.json` → the model's directory. */
+/**
+ * A path from `file://…`, a plain path, or a path to `model.json` → the model's directory. As in tfjs-node,
+ * `file://` may be followed by a relative path (`file://runs/model`, `file://./runs/model`); `file:///…` and
+ * `file://localhost/…` are file URLs (percent-escapes decoded).
+ */
 function modelDirectory(location: string): string {
-  const path = location.startsWith('file://') ? fileURLToPath(location) : location;
+  const url = location.startsWith('file:///') || location.startsWith('file://localhost/');
+  const path = url ? fileURLToPath(location) : location.startsWith('file://') ? location.slice('file://'.length) : location;
   return basename(path) === MODEL_JSON ? dirname(resolve(path)) : resolve(path);
 }
 
