@@ -1,6 +1,7 @@
 // The consumer test: Kindling as a downstream project meets it. Packs every publishable package (as `pnpm
 // publish` would: `workspace:` ranges become versions), installs the tarballs into copies of `examples/` in a
-// temporary folder outside the workspace, type-checks each strictly (node16 for the Node ones, bundler for the
+// temporary folder outside the workspace (engine-strict: no package in any install may declare engines this Node
+// does not meet, so Node 20 installs print no engine warning), type-checks each strictly (node16 for the Node ones, bundler for the
 // browser one), runs the Node ones for one epoch on their tiny data, bundles the browser one for the browser
 // (esbuild fails on any Node built-in) and with Vite, opens both pages and a script-tag page in Chromium (each
 // answers as Node does, with no copied .wasm file), reports the size of that browser-only install and the
@@ -128,7 +129,7 @@ async function runReadmeSnippets(folder, overrides, bundle) {
     writeFileSync(join(folder, 'src', `${file}.ts`), `${snippet.code}\nexport {};\n`);
     return { ...snippet, file };
   });
-  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: folder });
+  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false', '--config.engine-strict=true'], { cwd: folder });
   run(process.execPath, [join(folder, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: folder });
   run(process.execPath, ['--input-type=module', '-e', SNIPPET_FILES, bundle], { cwd: folder });
   const skipped = [];
@@ -179,7 +180,7 @@ try {
   // and its programmatic entry runKindling)
   for (const example of ['node-esm', 'node-cjs', 'cli']) {
     const folder = examples[example];
-    run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: folder });
+    run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false', '--config.engine-strict=true'], { cwd: folder });
     run(process.execPath, [join(folder, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: folder });
     const entry = readdirSync(join(folder, 'dist')).find((file) => file.endsWith('.js'));
     const output = run(process.execPath, [join('dist', entry)], { cwd: folder, env: { EPOCHS: '1' } });
@@ -216,13 +217,24 @@ try {
       const version = run(join(folder, 'node_modules', '.bin', 'kindling'), ['--version'], { cwd: folder }).trim();
       if (version !== JSON.parse(readFileSync(join(root, 'apps', 'trainer', 'package.json'), 'utf8')).version) throw new Error(`kindling --version printed ${version}`);
       step(`cli: kindling --version prints ${version}`);
+      // a headerless CSV: trained with --names, predicted as it was trained (the bundle remembers the layout)
+      const plain = join(work, 'plain.csv');
+      writeFileSync(plain, Array.from({ length: 40 }, (_, index) => `${index % 10},${index % 10 < 5 ? 'low' : 'high'}`).join('\n'));
+      const kindling = join(folder, 'node_modules', '.bin', 'kindling');
+      const headerless = spawnSync(kindling, ['train', 'tabular', plain, '--names', 'x,y', '--target', 'y', '--epochs', '2', '--out', join(work, 'plain-bundle')], { cwd: folder, encoding: 'utf8' });
+      if (headerless.status !== 0 && headerless.status !== 3) throw new Error(`kindling train tabular --names failed (${headerless.status}):\n${headerless.stderr}`);
+      const answers = run(kindling, ['predict', join(work, 'plain-bundle'), plain, '--json'], { cwd: folder }).split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+      if (answers.length !== 40 || answers.some((answer) => answer.prediction.top?.[0]?.label !== answer.prediction.label)) {
+        throw new Error(`kindling predict on the headerless CSV it trained on gave ${answers.length} answers (40 rows), or one without a sorted top list:\n${JSON.stringify(answers[0])}`);
+      }
+      step(`cli: a headerless CSV trained with --names is predicted row by row (${answers.length} answers, each with its top list)`);
     }
   }
 
   // 4. the browser example: a production install (no bundler: the size is what a page's project pulls in),
   // strict type-check (bundler resolution, DOM), bundled for the browser
   const browser = examples.browser;
-  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--prod', '--config.confirmModulesPurge=false'], { cwd: browser });
+  run('pnpm', ['install', '--ignore-workspace', '--prefer-offline', '--prod', '--config.confirmModulesPurge=false', '--config.engine-strict=true'], { cwd: browser });
   const sizeOf = (path) => {
     const stat = lstatSync(path, { throwIfNoEntry: false }); // pnpm links packages to each other: count each file once
     if (stat === undefined || stat.isSymbolicLink()) return 0;
