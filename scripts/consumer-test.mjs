@@ -125,7 +125,7 @@ async function runReadmeSnippets(folder, overrides, bundle) {
   // strict, as the READMEs advise a project (skipLibCheck: tfjs's own declarations do not pass strict)
   writeFileSync(join(folder, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: true, outDir: 'dist', rootDir: 'src', types: ['node'] }, include: ['src'] }, null, 2));
   const files = snippets.map((snippet) => {
-    const file = `${snippet.package.replace('@kindling/', '')}-line-${snippet.line}`;
+    const file = `${snippet.package.replace('@kindling/', '')}-line-${snippet.line}${snippet.vitest ? '.test' : ''}`;
     writeFileSync(join(folder, 'src', `${file}.ts`), `${snippet.code}\nexport {};\n`);
     return { ...snippet, file };
   });
@@ -140,7 +140,9 @@ async function runReadmeSnippets(folder, overrides, bundle) {
       continue;
     }
     const began = Date.now();
-    const result = spawnSync(process.execPath, [join('dist', `${snippet.file}.js`)], { cwd: folder, encoding: 'utf8', timeout: 300_000 });
+    const command = snippet.vitest ? [join(folder, 'node_modules', 'vitest', 'vitest.mjs'), 'run', `${snippet.file}.js`, '--dir', 'dist'] : [join('dist', `${snippet.file}.js`)];
+    const result = spawnSync(process.execPath, command, { cwd: folder, encoding: 'utf8', timeout: 300_000 });
+    if (snippet.vitest && !/Tests\s+\S*\d+ passed/.test(result.stdout.replace(/\x1b\[[0-9;]*m/g, ''))) throw new Error(`vitest ran no test of the README snippet at ${where}:\n${result.stdout.slice(-2000)}`);
     if (result.status !== 0) throw new Error(`the README snippet at ${where} failed (${result.status ?? result.signal}):\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
     step(`README snippet ${where} runs (${((Date.now() - began) / 1000).toFixed(1)} s)`);
   }

@@ -3,6 +3,7 @@
 // A block runs as written unless the line before its fence says otherwise:
 //   <!-- snippet: continues <heading> -->  the block goes on from the first block under that `## heading` (one
 //                                          module: its names are in scope)
+//   <!-- snippet: vitest -->               a test file: run by vitest, not node
 //   <!-- snippet: compile only, <why> -->  it needs what a test run cannot have (a GPU, a launcher); it is still compiled
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,8 +34,9 @@ export function readmeSnippets(root) {
         code = `${before.code}\n${code}`;
       }
       const compileOnly = note?.startsWith('compile only') ? note.replace(/^compile only,?\s*/, '') || 'not run' : undefined;
-      if (note !== undefined && continues === undefined && compileOnly === undefined) throw new Error(`${folder}/README.md:${start - 1}: unknown snippet note '${note}'`);
-      const snippet = { folder, package: manifest.name, line: start + 1, code, compileOnly };
+      const vitest = note === 'vitest';
+      if (note !== undefined && continues === undefined && compileOnly === undefined && !vitest) throw new Error(`${folder}/README.md:${start - 1}: unknown snippet note '${note}'`);
+      const snippet = { folder, package: manifest.name, line: start + 1, code, compileOnly, vitest };
       if (!firstUnder.has(heading)) firstUnder.set(heading, snippet);
       snippets.push(snippet);
       index = end;
