@@ -12,6 +12,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 import { extname, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -142,7 +143,7 @@ async function runReadmeSnippets(folder, overrides, bundle) {
     const began = Date.now();
     const command = snippet.vitest ? [join(folder, 'node_modules', 'vitest', 'vitest.mjs'), 'run', `${snippet.file}.js`, '--dir', 'dist'] : [join('dist', `${snippet.file}.js`)];
     const result = spawnSync(process.execPath, command, { cwd: folder, encoding: 'utf8', timeout: 300_000 });
-    if (snippet.vitest && !/Tests\s+\S*\d+ passed/.test(result.stdout.replace(/\x1b\[[0-9;]*m/g, ''))) throw new Error(`vitest ran no test of the README snippet at ${where}:\n${result.stdout.slice(-2000)}`);
+    if (snippet.vitest && !/Tests\s+\S*\d+ passed/.test(stripVTControlCharacters(result.stdout))) throw new Error(`vitest ran no test of the README snippet at ${where}:\n${result.stdout.slice(-2000)}`);
     if (result.status !== 0) throw new Error(`the README snippet at ${where} failed (${result.status ?? result.signal}):\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
     step(`README snippet ${where} runs (${((Date.now() - began) / 1000).toFixed(1)} s)`);
   }
