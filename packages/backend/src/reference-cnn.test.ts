@@ -33,6 +33,9 @@ async function gradients(model: tf.Sequential, x: tf.Tensor, y: tf.Tensor): Prom
 const webgpu = swiftShaderAvailability();
 if (!webgpu.available) console.warn(`kindling: the reference CNN is not checked on Node WebGPU: ${webgpu.reason}`);
 /** wasm, and WebGPU in Node through Dawn on SwiftShader (a software adapter: correct, slow) where it can start. */
+/** The cpu backend's gradients (pure JavaScript: the slow half of the comparison), shared by every backend's block. */
+let cpuGradients: Promise<Float32Array[]> | undefined;
+
 const backends: Array<[BackendName, { gpuAdapter?: string; epochs: number; pictures: number }]> = [
   ['wasm', { epochs: 8, pictures: 32 }],
   ...(webgpu.available ? [['webgpu', { gpuAdapter: 'SwiftShader', epochs: 3, pictures: 10 }] as [BackendName, { gpuAdapter: string; epochs: number; pictures: number }]] : []),
@@ -49,7 +52,8 @@ describe.each(backends)('the reference CNN trains on %s', (backend, { gpuAdapter
     const model = referenceCnn();
     const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 1);
     const y = tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10);
-    const onCpu = await gradients(model, x, y);
+    cpuGradients ??= gradients(model, x, y); // the same seeded model and inputs in every block: computed once
+    const onCpu = await cpuGradients;
     await tf.setBackend(backend);
     const onBackend = await gradients(model, x, y);
     expect(onBackend).toHaveLength(6);

@@ -61,6 +61,22 @@ export function testBackends(): BackendName[] {
 }
 
 /**
+ * The backends for a suite of long training runs (callbacks, schedules, checkpoints: the loop's logic on top of
+ * kernels the other suites check everywhere): {@link testBackends} less webgpu on a software adapter, where
+ * SwiftShader runs every kernel on the CPU at 30–80× the cost of the others. A real adapter named by
+ * `KINDLING_TEST_GPU_ADAPTER`, or webgpu named in `KINDLING_TEST_BACKENDS`, keeps it.
+ */
+export function trainingTestBackends(): BackendName[] {
+  const explicit = (globalThis.process?.env?.KINDLING_TEST_BACKENDS ?? '').trim() !== '';
+  return testBackends().filter((backend) => backend !== 'webgpu' || explicit || namedTestAdapter() !== undefined);
+}
+
+/** The fastest backend the recipe-level tests can train on here: torch where its addon is built, else wasm. */
+export function fastestTestBackend(): BackendName {
+  return torchBuilt() ? 'torch' : 'wasm';
+}
+
+/**
  * Runs a suite once per backend, each block on its own backend: `describeEachBackend('loss', (backend) => { it(...) })`.
  * The backend is set before the block's tests and hooks run.
  */

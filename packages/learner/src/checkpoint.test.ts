@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, trainingTestBackends } from '@kindling/backend/testing';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ describeEachBackend('checkpoint and resume', () => {
     tf.dispose([uninterrupted, crashing, resumed].flatMap((m) => m.weights.map((w) => w.read())));
     data.dispose();
   });
-});
+}, trainingTestBackends()); // the loop's logic: not on SwiftShader (see trainingTestBackends)
 
 describe('checkpoint files', () => {
   it('round-trip through the file format, and a damaged file is refused with its name', async () => {

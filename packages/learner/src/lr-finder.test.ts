@@ -1,4 +1,4 @@
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, trainingTestBackends } from '@kindling/backend/testing';
 import { expect, it } from 'vitest';
 import { Learner } from './learner';
 import { crossEntropyLoss } from './losses';
@@ -31,4 +31,4 @@ describeEachBackend('lrFind', () => {
     model.dispose();
     data.dispose();
   });
-});
+}, trainingTestBackends()); // the loop's logic: not on SwiftShader (see trainingTestBackends)

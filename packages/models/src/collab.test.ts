@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, fastestTestBackend } from '@kindling/backend/testing';
 import { DataError, generateInteractions, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type Ratings } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
 import { mkdtempSync } from 'node:fs';
@@ -43,7 +43,7 @@ describe('ratings input', () => {
   });
 });
 
-// 120,000 ratings: a workload for wasm; the pure-JS cpu backend would take minutes.
+// 120,000 ratings: a workload for torch or wasm; the pure-JS cpu backend would take minutes.
 describeEachBackend(
   'collaborative filtering on planted tastes',
   () => {
@@ -139,5 +139,5 @@ describeEachBackend(
     disposeLoaders(data);
   }, 120_000);
   },
-  ['wasm'],
+  [fastestTestBackend()],
 );

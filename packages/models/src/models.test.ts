@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, fastestTestBackend } from '@kindling/backend/testing';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
 import { accuracy, crossEntropyLoss, fromLayersModel, Learner } from '@kindling/learner';
 import { createReadStream, mkdtempSync } from 'node:fs';
@@ -38,7 +38,8 @@ describe('resnet', () => {
   });
 });
 
-// Training convolutional nets is for wasm: the cpu backend runs at a fraction of an image a second.
+// Training convolutional nets is for torch (wasm where its addon is not built): the cpu backend runs at a fraction
+// of an image a second; the kernels themselves are checked on every backend by @kindling/backend's suites.
 describeEachBackend(
   'image models on generated pictures',
   () => {
@@ -92,5 +93,5 @@ describeEachBackend(
       for (const model of [pretrained, fromHttp, scratch, transferred]) model.dispose();
     }, 300_000);
   },
-  ['wasm'],
+  [fastestTestBackend()],
 );

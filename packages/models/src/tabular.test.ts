@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, fastestTestBackend } from '@kindling/backend/testing';
 import { generateTable, inferTabularSchema, randomSplitter, TabularProcessor, tabularTensors, TensorDataLoader } from '@kindling/data';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
 import { mkdtempSync } from 'node:fs';
@@ -87,4 +87,4 @@ describeEachBackend('tabular training', () => {
     tf.dispose([...train.inputs, train.targets!, ...valid.inputs, valid.targets!]);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
-}, ['wasm']);
+}, [fastestTestBackend()]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, fastestTestBackend } from '@kindling/backend/testing';
 import { generateSegmentationDataset, segmentationDataLoaders } from '@kindling/image/node';
 import { accuracy, crossEntropyLoss, Learner, iou } from '@kindling/learner';
 import { mkdtempSync } from 'node:fs';
@@ -52,4 +52,4 @@ describeEachBackend('unet training', () => {
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   }, 240_000);
-}, ['wasm']);
+}, [fastestTestBackend()]);

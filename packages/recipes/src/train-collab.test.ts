@@ -2,6 +2,7 @@ import { generateInteractions, generateRatings } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainCollab, type TrainCollabOptions } from './train-collab';
@@ -22,7 +23,7 @@ const options = (out: string): TrainCollabOptions => ({
 });
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train collab', () => {

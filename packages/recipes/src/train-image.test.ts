@@ -3,6 +3,7 @@ import { encodePng, generateShapesDataset } from '@kindling/image/node';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { chooseArchitecture, trainImage, type TrainImageOptions } from './train-image';
@@ -22,7 +23,7 @@ const options = (out: string): TrainImageOptions => ({
 });
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train image', () => {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predictedAccuracy, useBackend } from './fixtures/test-support';
 import { parseScreen, parseWindow, trainPointer, type TrainPointerOptions } from './train-pointer';
@@ -23,7 +24,7 @@ const options = (out: string): TrainPointerOptions => ({
 });
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train pointer', () => {

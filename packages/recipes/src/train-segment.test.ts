@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainSegment, type TrainSegmentOptions } from './train-segment';
@@ -23,7 +24,7 @@ const options = (out: string): TrainSegmentOptions => ({
 });
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train segment', () => {

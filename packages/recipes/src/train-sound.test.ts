@@ -2,6 +2,7 @@ import { generateSoundDataset } from '@kindling/audio/node';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predictedAccuracy, useBackend } from './fixtures/test-support';
 import { trainSound, type TrainSoundOptions } from './train-sound';
@@ -25,7 +26,7 @@ const options = (out: string): TrainSoundOptions => ({
 });
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train sound', () => {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { swiftShaderAvailability } from '@kindling/backend/node';
+import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
@@ -23,7 +24,7 @@ const options = (out: string): TrainTabularOptions => ({
 const toCsv = (rows: Array<Record<string, string>>) => [Object.keys(rows[0]!).join(','), ...rows.map((row) => Object.values(row).join(','))].join('\n');
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(fastestTestBackend());
 });
 
 describe('kindling train tabular', () => {
@@ -143,7 +144,7 @@ describe('kindling train tabular', () => {
     const [first] = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })]);
     await useBackend('cpu');
     const onCpu = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })]);
-    await useBackend('wasm');
+    await useBackend(fastestTestBackend());
     const probabilities = (answer: typeof first) => Object.values((answer!.prediction as { probabilities: Record<string, number> }).probabilities);
     probabilities(first).forEach((value, index) => expect(value).toBeCloseTo(probabilities(onCpu[0])[index]!, 4));
   }, 300_000);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeEachBackend } from '@kindling/backend/testing';
+import { describeEachBackend, trainingTestBackends } from '@kindling/backend/testing';
 import { expect, it } from 'vitest';
 import { Learner } from '../learner';
 import { crossEntropyLoss } from '../losses';
@@ -195,4 +195,4 @@ describeEachBackend('training callbacks', () => {
     model.dispose();
     data.dispose();
   });
-});
+}, trainingTestBackends()); // the loop's logic: not on SwiftShader (see trainingTestBackends)
