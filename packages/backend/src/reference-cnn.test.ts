@@ -38,7 +38,7 @@ let cpuGradients: Promise<Float32Array[]> | undefined;
 
 const backends: Array<[BackendName, { gpuAdapter?: string; epochs: number; pictures: number }]> = [
   ['wasm', { epochs: 8, pictures: 32 }],
-  ...(webgpu.available ? [['webgpu', { gpuAdapter: 'SwiftShader', epochs: 3, pictures: 10 }] as [BackendName, { gpuAdapter: string; epochs: number; pictures: number }]] : []),
+  ...(webgpu.available ? [['webgpu', { gpuAdapter: 'SwiftShader', epochs: 3, pictures: 4 }] as [BackendName, { gpuAdapter: string; epochs: number; pictures: number }]] : []),
 ];
 
 describe.each(backends)('the reference CNN trains on %s', (backend, { gpuAdapter, epochs, pictures }) => {
@@ -95,5 +95,5 @@ describe.each(backends)('the reference CNN trains on %s', (backend, { gpuAdapter
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     model.dispose();
-  }, backend === 'webgpu' ? 300_000 : undefined); // SwiftShader runs every kernel on the CPU: ~40 s alone, 120+ beside other suites
+  }, backend === 'webgpu' ? 300_000 : undefined); // SwiftShader runs every kernel on the CPU: four pictures (the loss falls to ~0.3× in 3 steps) take ~11 s alone, 10 took 27 s
 });

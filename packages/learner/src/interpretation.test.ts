@@ -85,6 +85,7 @@ describeEachBackend('interpretation', () => {
     stream.on('data', (chunk) => (written += chunk));
     const learner = new Learner({ model, data, loss: crossEntropyLoss(), callbacks: [progressBar({ stream })] });
     await learner.fit(2);
+    const fitOutput = written;
     const chart = lossChart(learner);
     expect(chart.series[0]!.points).toHaveLength(2 * data.train.length);
     expect(chart.series[2]!.points).toHaveLength(2);
@@ -99,6 +100,9 @@ describeEachBackend('interpretation', () => {
     expect(Array.from((await renderChartPng(long)).subarray(0, 8))).toEqual(PNG_SIGNATURE);
     expect(written).toMatch(/epoch 1 {2}train loss \d\.\d{4} {2}valid loss \d\.\d{4}/);
     expect(written).toMatch(/epoch 2\/2 train/);
+    // said once, early: the whole fit's time from the first steps' pace
+    expect(fitOutput.match(/training: about (\d+ min )?\d+ s to go \(16 steps at (\d+ ms|\d+\.\d s) each, and validation; from the pace of the first steps\)\n/g)).toHaveLength(1);
+    expect(fitOutput.indexOf('training: about')).toBeLessThan(fitOutput.indexOf('epoch 1  train loss'));
     learner.dispose();
     model.dispose();
     data.dispose();

@@ -10,7 +10,7 @@ import type { Callback } from './events';
 import type { Chart } from './interpretation';
 import type { CheckpointStore, TrainingState } from './events';
 import type { SavedTensor } from './optimizer';
-import { progress } from './callbacks/training-callbacks';
+import { progress, type ProgressEvent } from './callbacks/training-callbacks';
 
 export { writeFileAtomic };
 
@@ -113,12 +113,19 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
   const device = options.device === undefined ? '' : ` on ${options.device.replace(/[{}]/g, '')}`;
   let bar: SingleBar | undefined;
   let phase = '';
+  let estimated = false;
   const finish = () => {
     bar?.stop();
     bar = undefined;
   };
   const inner = progress({
     batch(event) {
+      // once a fit, after ten timed steps (or the first pass, if shorter): how long the whole run will take
+      if (!estimated && event.phase === 'train' && event.fitEtaSeconds !== undefined && (event.iteration >= 10 || event.iteration + 1 === event.iterations)) {
+        estimated = true;
+        finish();
+        stream.write(`${fitEstimate(event)}\n`);
+      }
       if (bar === undefined || phase !== event.phase) {
         finish();
         phase = event.phase;
@@ -145,7 +152,31 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
       stream.write(`epoch ${record.epoch + 1}  train loss ${record.trainLoss.toFixed(4)}  ${validation}  ${record.seconds.toFixed(1)}s\n`);
     },
   });
-  return { ...inner, name: 'progressBar', afterFit: finish, afterCancelFit: finish };
+  return {
+    ...inner,
+    name: 'progressBar',
+    beforeFit(learner) {
+      estimated = false;
+      return inner.beforeFit?.(learner);
+    },
+    afterFit: finish,
+    afterCancelFit: finish,
+  };
+}
+
+/** Seconds as a person reads a duration: `42 s`, `3 min 5 s`, `1 h 4 min`. */
+function humanDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  return `${Math.floor(whole / 3600)} h ${Math.round((whole % 3600) / 60)} min`;
+}
+
+/** The progress bar's one estimate of a fit: `training: about 1 min 2 s to go (1,015 steps at 55 ms each, and validation), …`. */
+function fitEstimate(event: ProgressEvent): string {
+  const pace = event.secondsPerStep === undefined ? '' : ` at ${event.secondsPerStep < 1 ? `${(event.secondsPerStep * 1000).toFixed(0)} ms` : `${event.secondsPerStep.toFixed(1)} s`} each`;
+  const steps = event.fitSteps === undefined ? '' : `${event.fitSteps.toLocaleString('en-US')} steps${pace}, and validation; `;
+  return `training: about ${humanDuration(event.fitEtaSeconds!)} to go (${steps}from the pace of the first steps)`;
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];

@@ -19,7 +19,7 @@ export function kindling(args: string[], options: { cwd?: string; timeout?: numb
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 300_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -98,4 +98,24 @@ export function pingHealth(url: string, milliseconds: number): Promise<Pings> {
     child.on('error', reject);
     child.on('close', () => resolve(JSON.parse(output) as Pings));
   });
+}
+
+/** A mono 16-bit PCM WAV file of `samples` (from −1 to 1) at `rate`. */
+export function wav16(samples: readonly number[], rate: number): Buffer {
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((value, index) => data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, value)) * 32767), index * 2));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
 }

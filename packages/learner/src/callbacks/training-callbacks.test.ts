@@ -189,6 +189,12 @@ describeEachBackend('training callbacks', () => {
     expect(train[0]!.iterations).toBe(data.train.length);
     expect(train.every((e) => Number.isFinite(e.loss) && e.itemsPerSecond > 0)).toBe(true);
     expect(train.at(-1)!.etaSeconds).toBe(0);
+    // the whole fit's estimate: none before a step is timed (the first one compiles), then the rest of the fit
+    expect(train[0]!.fitEtaSeconds).toBeUndefined();
+    expect(train[1]!.fitEtaSeconds).toBeGreaterThan(0);
+    expect(train[1]!.secondsPerStep).toBeGreaterThan(0);
+    expect(train[1]!.fitSteps).toBe(2 * data.train.length);
+    expect(events.at(-1)!.fitEtaSeconds).toBe(0);
     expect(events.filter((e) => e.phase === 'valid')).toHaveLength(2 * data.valid.length);
     expect(epochs).toEqual([0, 1]);
     learner.dispose();

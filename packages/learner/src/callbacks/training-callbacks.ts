@@ -286,6 +286,17 @@ export interface ProgressEvent {
   itemsPerSecond: number;
   /** Seconds left in this pass, when the number of batches is known. */
   etaSeconds?: number;
+  /**
+   * Seconds left in the whole fit (this epoch's rest and every later epoch's training and validation), from the
+   * steps timed so far: each pass's first batch of the fit (kernels compiling, buffers made) is left out, and a
+   * validation batch not yet timed counts a third of a training one (forward only). Undefined until a training
+   * step has been timed, or when the training loader does not know its batches.
+   */
+  fitEtaSeconds?: number;
+  /** Training steps in the whole fit (batches per epoch × epochs), when the loader knows its batches. */
+  fitSteps?: number;
+  /** Mean seconds of the training steps timed so far (undefined before one is). */
+  secondsPerStep?: number;
 }
 
 /**
@@ -298,20 +309,45 @@ export function progress(listener: {
 }): Callback {
   let passStart = 0;
   let items = 0;
+  let last = 0;
+  // seconds and counts of the timed batches, training and validation, of this fit
+  const timed = { train: { seconds: 0, steps: 0, first: true }, valid: { seconds: 0, steps: 0, first: true } };
   const begin = () => {
     passStart = performance.now();
+    last = passStart;
     items = 0;
   };
   return {
     name: 'progress',
     order: 60,
+    beforeFit() {
+      for (const phase of [timed.train, timed.valid]) Object.assign(phase, { seconds: 0, steps: 0, first: true });
+    },
     beforeTrain: begin,
     beforeValidate: begin,
     afterBatch(learner) {
+      const now = performance.now();
+      const phase = learner.training ? timed.train : timed.valid;
+      if (!phase.first) {
+        phase.seconds += (now - last) / 1000;
+        phase.steps++;
+      }
+      phase.first = false;
+      last = now;
       items += learner.batch!.targets.shape[0] ?? 1;
-      const seconds = (performance.now() - passStart) / 1000;
+      const seconds = (now - passStart) / 1000;
       const iterations = learner.training ? learner.iterationsPerEpoch : learner.data.valid?.length;
       const done = learner.iteration + 1;
+      const perEpoch = learner.iterationsPerEpoch;
+      const secondsPerStep = timed.train.steps > 0 ? timed.train.seconds / timed.train.steps : undefined;
+      let fitEtaSeconds: number | undefined;
+      if (perEpoch !== undefined && secondsPerStep !== undefined) {
+        const validBatches = learner.data.valid?.length ?? 0;
+        const validStep = timed.valid.steps > 0 ? timed.valid.seconds / timed.valid.steps : secondsPerStep / 3;
+        const epochSeconds = perEpoch * secondsPerStep + validBatches * validStep;
+        const rest = learner.training ? Math.max(0, perEpoch - done) * secondsPerStep + validBatches * validStep : Math.max(0, validBatches - done) * validStep;
+        fitEtaSeconds = rest + Math.max(0, learner.epochs - learner.epoch - 1) * epochSeconds;
+      }
       listener.batch?.({
         phase: learner.training ? 'train' : 'valid',
         epoch: learner.epoch,
@@ -321,6 +357,9 @@ export function progress(listener: {
         loss: learner.training ? learner.recorder.smoothLoss : learner.lossValue,
         itemsPerSecond: seconds > 0 ? items / seconds : 0,
         etaSeconds: iterations === undefined ? undefined : (seconds / done) * (iterations - done),
+        fitEtaSeconds,
+        fitSteps: perEpoch === undefined ? undefined : perEpoch * learner.epochs,
+        secondsPerStep,
       });
     },
     afterEpoch(learner) {
