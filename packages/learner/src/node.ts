@@ -114,14 +114,18 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
   let bar: SingleBar | undefined;
   let phase = '';
   let estimated = false;
+  let firstEpoch: number | undefined;
   const finish = () => {
     bar?.stop();
     bar = undefined;
   };
   const inner = progress({
     batch(event) {
-      // once a fit, after ten timed steps (or the first pass, if shorter): how long the whole run will take
-      if (!estimated && event.phase === 'train' && event.fitEtaSeconds !== undefined && (event.iteration >= 10 || event.iteration + 1 === event.iterations)) {
+      // once a fit, how long the whole run will take: at the pace of ten steps of the second epoch (the first one's
+      // are slower: kernels compile, loaders decode what they then cache), or of steps 41–50 when the first epoch is long
+      if (event.phase === 'train' && firstEpoch === undefined) firstEpoch = event.epoch;
+      const paced = event.epoch === firstEpoch ? event.iteration >= 49 : event.iteration >= 9 || event.iteration + 1 === event.iterations;
+      if (!estimated && event.phase === 'train' && event.fitEtaSeconds !== undefined && paced) {
         estimated = true;
         finish();
         stream.write(`${fitEstimate(event)}\n`);
@@ -157,6 +161,7 @@ export function progressBar(options: { stream?: NodeJS.WritableStream; metricsDi
     name: 'progressBar',
     beforeFit(learner) {
       estimated = false;
+      firstEpoch = undefined;
       return inner.beforeFit?.(learner);
     },
     afterFit: finish,
@@ -176,7 +181,7 @@ function humanDuration(seconds: number): string {
 function fitEstimate(event: ProgressEvent): string {
   const pace = event.secondsPerStep === undefined ? '' : ` at ${event.secondsPerStep < 1 ? `${(event.secondsPerStep * 1000).toFixed(0)} ms` : `${event.secondsPerStep.toFixed(1)} s`} each`;
   const steps = event.fitSteps === undefined ? '' : `${event.fitSteps.toLocaleString('en-US')} steps${pace}, and validation; `;
-  return `training: about ${humanDuration(event.fitEtaSeconds!)} to go (${steps}from the pace of the first steps)`;
+  return `training: about ${humanDuration(event.fitEtaSeconds!)} to go (${steps}at the pace of the latest steps)`;
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];

@@ -288,14 +288,15 @@ export interface ProgressEvent {
   etaSeconds?: number;
   /**
    * Seconds left in the whole fit (this epoch's rest and every later epoch's training and validation), from the
-   * steps timed so far: each pass's first batch of the fit (kernels compiling, buffers made) is left out, and a
-   * validation batch not yet timed counts a third of a training one (forward only). Undefined until a training
-   * step has been timed, or when the training loader does not know its batches.
+   * pace of the last 10 training steps (the first epoch's run slower: kernels compile, and loaders decode what they cache) and of
+   * the validation batches timed so far, each pass's first of the fit left out; a validation batch not yet timed
+   * counts a third of a training one (forward only). Undefined until a training step has been timed, or when the
+   * training loader does not know its batches.
    */
   fitEtaSeconds?: number;
   /** Training steps in the whole fit (batches per epoch × epochs), when the loader knows its batches. */
   fitSteps?: number;
-  /** Mean seconds of the training steps timed so far (undefined before one is). */
+  /** Mean seconds of the last 10 training steps timed (undefined before one is). */
   secondsPerStep?: number;
 }
 
@@ -310,8 +311,9 @@ export function progress(listener: {
   let passStart = 0;
   let items = 0;
   let last = 0;
-  // seconds and counts of the timed batches, training and validation, of this fit
+  // seconds and counts of the timed batches, training and validation, of this fit, and the last training steps' seconds
   const timed = { train: { seconds: 0, steps: 0, first: true }, valid: { seconds: 0, steps: 0, first: true } };
+  let recent: number[] = [];
   const begin = () => {
     passStart = performance.now();
     last = passStart;
@@ -322,6 +324,7 @@ export function progress(listener: {
     order: 60,
     beforeFit() {
       for (const phase of [timed.train, timed.valid]) Object.assign(phase, { seconds: 0, steps: 0, first: true });
+      recent = [];
     },
     beforeTrain: begin,
     beforeValidate: begin,
@@ -331,6 +334,7 @@ export function progress(listener: {
       if (!phase.first) {
         phase.seconds += (now - last) / 1000;
         phase.steps++;
+        if (learner.training) recent = [...recent.slice(-9), (now - last) / 1000];
       }
       phase.first = false;
       last = now;
@@ -339,7 +343,7 @@ export function progress(listener: {
       const iterations = learner.training ? learner.iterationsPerEpoch : learner.data.valid?.length;
       const done = learner.iteration + 1;
       const perEpoch = learner.iterationsPerEpoch;
-      const secondsPerStep = timed.train.steps > 0 ? timed.train.seconds / timed.train.steps : undefined;
+      const secondsPerStep = recent.length > 0 ? recent.reduce((sum, value) => sum + value, 0) / recent.length : undefined;
       let fitEtaSeconds: number | undefined;
       if (perEpoch !== undefined && secondsPerStep !== undefined) {
         const validBatches = learner.data.valid?.length ?? 0;
