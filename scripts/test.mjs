@@ -1,5 +1,5 @@
-// `pnpm test`: every package's tests through turbo (as `turbo run test --continue`), their output passed through as
-// it comes; then the suites that time a server under load (`test:alone`: /health latency, replicas behind a balancer),
+// `pnpm test`: the build, then every package's tests through turbo (as `turbo run test --continue`), their output
+// passed through as it comes; then the suites that time a server under load (`test:alone`: /health latency, replicas behind a balancer),
 // alone, so that another suite's load is not counted against them; then the ten slowest tests of both runs (from
 // vitest's own timings of its slow tests), so the suite's cost stays in sight. Fails if either run failed.
 import { spawn } from 'node:child_process';
@@ -36,8 +36,12 @@ function turbo(task, flags = [], env = {}) {
 // instead of waiting for a slot, and the cores stay busy to the end. With a dozen suites sharing the cores, libtorch
 // gets one thread each (OMP_NUM_THREADS, as torchrun gives its workers; a test that asks for threads still gets
 // them): more would only wait for one another.
-const together = await turbo('test', ['--concurrency=64'], { OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' });
-const alone = await turbo('test:alone');
+// The libraries are built (or their builds replayed from turbo's cache) first, so that no suite waits on a build
+// while the others load the cores.
+const built = await turbo('build', ['--output-logs=errors-only']);
+if (built !== 0) process.exit(built);
+const together = await turbo('test', ['--only', '--concurrency=64'], { OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' });
+const alone = await turbo('test:alone', ['--only']);
 if (timings.length > 0) {
   timings.sort((a, b) => b.ms - a.ms);
   console.log('\nThe ten slowest tests of this run:');

@@ -3,6 +3,7 @@
  * or file bytes) into a task's inputs and prepares them (resampling and spectrograms, recordings cut and drawn), off
  * the server's event loop, with the same predictor code the server would run. The model stays on the main thread.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle } from './bundle';
 import { InputError } from './errors';
@@ -14,6 +15,17 @@ interface Job {
   /** `json`: a JSON body (one input, a list, or `{ inputs: [...] }`); `bytes`: one file. */
   kind: 'json' | 'bytes';
   payload: Uint8Array;
+}
+
+// Below the server's own thread: on Linux a thread's nice value is its own (setpriority of pid 0 is the calling
+// thread), so a burst of heavy preparation on a busy machine yields the cores to the event loop, which answers
+// /health and runs the model. Elsewhere the call would renice the whole process, so it is left alone.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // not permitted (a sandbox): the workers keep the server's priority
+  }
 }
 
 const { manifest, maxInputs } = workerData as { manifest: Bundle['manifest']; maxInputs: number };
