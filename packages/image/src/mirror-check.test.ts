@@ -172,5 +172,5 @@ describe('the image folder data block sizes augmentation by the pictures a class
     const big = await untouchedShare(await barsAndSlabs(1000));
     expect(big.affine).toEqual({ on: false, why: 'no rotation, zoom or lighting (1,000 training pictures a class, at least 1,000)' });
     expect(big.share).toBe(1);
-  }, 60_000);
+  });
 });

@@ -131,7 +131,7 @@ describe('kindling train tabular', () => {
     writeFileSync(file, `${toCsv(rows.slice(0, 3))}\n1,2\n`);
     await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income' })).rejects.toThrow(`${file}, row 5: has 2 fields but the header has 8`);
     await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
-  }, 60_000);
+  });
 
   const webgpu = swiftShaderAvailability();
   it.runIf(webgpu.available)('trains and predicts on Node WebGPU through Dawn (SwiftShader, named), past the majority baseline', async () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { errorLines, kindling } from './run';
+import { errorLines, kindling, type Outcome } from './run';
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-hostile-'));
 const toCsv = (rows: Array<Record<string, string>>) => [Object.keys(rows[0]!).join(','), ...rows.map((row) => Object.values(row).join(','))].join('\n');
@@ -19,15 +19,20 @@ function expectOneLineError(outcome: Awaited<ReturnType<typeof kindling>>, messa
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
 }
 
+/** Refused before any training: the run got as far as neither its columns nor an epoch (a clock would count the machine's load too). */
+function expectNoTraining(outcome: Outcome): void {
+  expect(`${outcome.stdout}${outcome.stderr}`).not.toMatch(/predicting '|schedule|epoch \d/);
+}
+
 describe('kindling train under bad input', () => {
   it('tabular: a missing file, a folder, a missing --test file are one line naming it, before any training', async () => {
     const root = temporary();
     writeFileSync(join(root, 'table.csv'), toCsv(generateTable({ rows: 50, seed: 1 }).rows));
     expectOneLineError(await kindling(['train', 'tabular', 'missing.csv', '--target', 'income', '--backend', 'cpu'], { cwd: root }), /missing\.csv: no such file/);
     expectOneLineError(await kindling(['train', 'tabular', root, '--target', 'income', '--backend', 'cpu'], { cwd: root }), /is a folder, not a CSV file/);
-    const started = performance.now();
-    expectOneLineError(await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--test', 'gone.csv', '--backend', 'cpu'], { cwd: root }), /gone\.csv: no such file/);
-    expect(performance.now() - started).toBeLessThan(15_000);
+    const gone = await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--test', 'gone.csv', '--backend', 'cpu'], { cwd: root });
+    expectOneLineError(gone, /gone\.csv: no such file/);
+    expectNoTraining(gone);
     expect(existsSync(join(root, 'runs'))).toBe(false);
     // --debug shows the stack for a bug report
     const debug = await kindling(['train', 'tabular', 'missing.csv', '--target', 'income', '--backend', 'cpu', '--debug'], { cwd: root });
@@ -39,13 +44,12 @@ describe('kindling train under bad input', () => {
     const root = temporary();
     writeFileSync(join(root, 'table.csv'), toCsv(generateTable({ rows: 300, seed: 2 }).rows));
     writeFileSync(join(root, 'a-file'), 'in the way');
-    const started = performance.now();
     const out = await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--out', 'a-file/model'], { cwd: root });
     expectOneLineError(out, /^kindling: --out a-file\/model: cannot write there \((ENOTDIR|EEXIST): a file stands where a folder is needed\); choose another folder$/);
-    expect(out.stdout).not.toMatch(/epoch|schedule/);
+    expectNoTraining(out);
     const checkpoint = await kindling(['train', 'tabular', 'table.csv', '--target', 'income', '--checkpoint', 'a-file/run.ckpt'], { cwd: root });
     expectOneLineError(checkpoint, /^kindling: --checkpoint a-file\/run\.ckpt: cannot write there \((ENOTDIR|EEXIST): a file stands where a folder is needed\); choose another folder$/);
-    expect(performance.now() - started).toBeLessThan(30_000);
+    expectNoTraining(checkpoint);
     expect(readdirSync(root).sort()).toEqual(['a-file', 'table.csv']);
   });
 

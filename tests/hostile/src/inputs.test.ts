@@ -90,7 +90,8 @@ describe('inputs whose cost is absurd for their size', () => {
       expect(answer.status).toBe(200);
       const { prediction } = await answer.json();
       expect(prediction.windows).toBe(100); // the bundle's maxWindows, training's --max-windows
-      expect(performance.now() - started).toBeLessThan(15_000);
+      // seconds alone (~1.6 s); the bound is generous for a loaded machine, and still catches a spin over every window
+      expect(performance.now() - started).toBeLessThan(60_000);
       const peak = (await memoryOf(server.child.pid!)).peak - start.now;
       expect(peak, `peak ${peak.toFixed(0)} MB above the start`).toBeLessThan(400);
     } finally {
