@@ -3,25 +3,18 @@
  * it (`/health` keeps answering), and a 47-byte request that once froze a server for 20 s is a 400 at once. These time
  * `/health`, so `pnpm test` runs this file alone, after every other suite (the package's `test:alone`).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectResponsive, kindling, memoryOf, pingHealth, startServer, wav16 } from './run';
+import { expectResponsive, memoryOf, pingHealth, startServer, trainQuickBundles, wav16 } from './run';
 
 const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-event-loop-'));
 const bundles = { sound: join(root, 'sound'), pointer: join(root, 'pointer') };
-const quick = ['--epochs', '1', '--threads', '1'];
 
 describe('the server\'s event loop under heavy and absurd requests', () => {
   beforeAll(async () => {
-    const env = { XDG_CACHE_HOME: join(root, 'cache') };
-    const runs = await Promise.all([
-      kindling(['train', 'sound', ...quick, '--out', bundles.sound], { cwd: root, env }),
-      kindling(['train', 'pointer', ...quick, '--window', 'time:500', '--out', bundles.pointer], { cwd: root, env }),
-    ]);
-    for (const run of runs) expect([0, 3], run.stderr).toContain(run.code);
-    for (const bundle of Object.values(bundles)) expect(existsSync(join(bundle, 'kindling.json'))).toBe(true);
+    await trainQuickBundles(root, bundles);
   }, 300_000);
 
   it('heavy sound and recording requests are prepared off the event loop: /health, pinged from another process, stays under 100 ms p99', async () => {

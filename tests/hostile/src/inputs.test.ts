@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, kindling, memoryOf, startServer, wav16, type Outcome } from './run';
+import { errorLines, kindling, memoryOf, startServer, trainQuickBundles, wav16, type Outcome } from './run';
 
 const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-inputs-'));
 const bundles = { sound: join(root, 'sound'), pointer: join(root, 'pointer'), tabular: join(root, 'tabular') };
@@ -22,15 +22,7 @@ async function predict(bundle: string, input: unknown): Promise<Outcome & { seco
 
 describe('inputs whose cost is absurd for their size', () => {
   beforeAll(async () => {
-    const env = { XDG_CACHE_HOME: join(root, 'cache') };
-    const runs = await Promise.all([
-      kindling(['train', 'sound', ...quick, '--out', bundles.sound], { cwd: root, env }),
-      // time windows, so a recording is cut by its timestamps
-      kindling(['train', 'pointer', ...quick, '--window', 'time:500', '--out', bundles.pointer], { cwd: root, env }),
-      kindling(['train', 'tabular', ...quick, '--out', bundles.tabular], { cwd: root, env }),
-    ]);
-    for (const run of runs) expect([0, 3], run.stderr).toContain(run.code);
-    for (const bundle of Object.values(bundles)) expect(existsSync(join(bundle, 'kindling.json'))).toBe(true);
+    await trainQuickBundles(root, bundles);
   }, 300_000);
 
   it('sound: a sample rate that is not a plausible whole number, or shares too little with the model\'s, is refused by name before any resampling', async () => {
