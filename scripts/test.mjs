@@ -1,6 +1,6 @@
 // `pnpm test`: the build, then every package's tests through turbo (as `turbo run test --continue`), their output
-// passed through as it comes; then the suites that time a server under load (`test:alone`: /health latency, replicas behind a balancer),
-// alone, so that another suite's load is not counted against them; then the ten slowest tests of both runs (from
+// passed through as it comes; then the suites that time a server under load (`test:alone`: /health latency,
+// replicas behind a balancer), alone, so that another suite's load is not counted against them; then the ten slowest tests of both runs (from
 // vitest's own timings of its slow tests), so the suite's cost stays in sight. Fails if either run failed.
 import { spawn } from 'node:child_process';
 
@@ -32,14 +32,14 @@ function turbo(task, flags = [], env = {}) {
   });
 }
 
-// every package at once (turbo's default is ten tasks at a time): the longest suites start in the first minute
-// instead of waiting for a slot, and the cores stay busy to the end. With a dozen suites sharing the cores, libtorch
-// gets one thread each (OMP_NUM_THREADS, as torchrun gives its workers; a test that asks for threads still gets
-// them): more would only wait for one another.
 // The libraries are built (or their builds replayed from turbo's cache) first, so that no suite waits on a build
 // while the others load the cores.
 const built = await turbo('build', ['--output-logs=errors-only']);
 if (built !== 0) process.exit(built);
+// Then every package at once (turbo's default is ten tasks at a time): the longest suites start in the first minute
+// instead of waiting for a slot, and the cores stay busy to the end. With a dozen suites sharing the cores, libtorch
+// gets one thread each (OMP_NUM_THREADS, as torchrun gives its workers; a test that asks for threads still gets
+// them): more would only wait for one another.
 const together = await turbo('test', ['--only', '--concurrency=64'], { OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' });
 const alone = await turbo('test:alone', ['--only']);
 if (timings.length > 0) {

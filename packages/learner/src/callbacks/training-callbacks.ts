@@ -288,10 +288,10 @@ export interface ProgressEvent {
   etaSeconds?: number;
   /**
    * Seconds left in the whole fit (this epoch's rest and every later epoch's training and validation), from the
-   * pace of the last 10 training steps (the first epoch's run slower: kernels compile, and loaders decode what they cache) and of
-   * the validation batches timed so far, each pass's first of the fit left out; a validation batch not yet timed
-   * counts a third of a training one (forward only). Undefined until a training step has been timed, or when the
-   * training loader does not know its batches.
+   * pace of the last 10 training steps (the first epoch's run slower: kernels compile, loaders decode what they
+   * cache) and of the validation batches timed so far, each pass's first of the fit left out; a validation batch
+   * not yet timed counts a third of a training one (forward only). Undefined until a training step has been timed,
+   * or when the training loader does not know its batches.
    */
   fitEtaSeconds?: number;
   /** Training steps in the whole fit (batches per epoch × epochs), when the loader knows its batches. */
@@ -311,9 +311,11 @@ export function progress(listener: {
   let passStart = 0;
   let items = 0;
   let last = 0;
-  // seconds and counts of the timed batches, training and validation, of this fit, and the last training steps' seconds
-  const timed = { train: { seconds: 0, steps: 0, first: true }, valid: { seconds: 0, steps: 0, first: true } };
+  // this fit's timings: whether each pass's first batch (not timed) is still to come, the last 10 training steps'
+  // seconds, and the validation batches' total
+  let untimed = { train: true, valid: true };
   let recent: number[] = [];
+  const valid = { seconds: 0, batches: 0 };
   const begin = () => {
     passStart = performance.now();
     last = passStart;
@@ -323,20 +325,21 @@ export function progress(listener: {
     name: 'progress',
     order: 60,
     beforeFit() {
-      for (const phase of [timed.train, timed.valid]) Object.assign(phase, { seconds: 0, steps: 0, first: true });
+      untimed = { train: true, valid: true };
       recent = [];
+      Object.assign(valid, { seconds: 0, batches: 0 });
     },
     beforeTrain: begin,
     beforeValidate: begin,
     afterBatch(learner) {
       const now = performance.now();
-      const phase = learner.training ? timed.train : timed.valid;
-      if (!phase.first) {
-        phase.seconds += (now - last) / 1000;
-        phase.steps++;
-        if (learner.training) recent = [...recent.slice(-9), (now - last) / 1000];
+      const phase = learner.training ? 'train' : 'valid';
+      if (untimed[phase]) untimed[phase] = false;
+      else if (learner.training) recent = [...recent.slice(-9), (now - last) / 1000];
+      else {
+        valid.seconds += (now - last) / 1000;
+        valid.batches++;
       }
-      phase.first = false;
       last = now;
       items += learner.batch!.targets.shape[0] ?? 1;
       const seconds = (now - passStart) / 1000;
@@ -347,13 +350,13 @@ export function progress(listener: {
       let fitEtaSeconds: number | undefined;
       if (perEpoch !== undefined && secondsPerStep !== undefined) {
         const validBatches = learner.data.valid?.length ?? 0;
-        const validStep = timed.valid.steps > 0 ? timed.valid.seconds / timed.valid.steps : secondsPerStep / 3;
+        const validStep = valid.batches > 0 ? valid.seconds / valid.batches : secondsPerStep / 3;
         const epochSeconds = perEpoch * secondsPerStep + validBatches * validStep;
         const rest = learner.training ? Math.max(0, perEpoch - done) * secondsPerStep + validBatches * validStep : Math.max(0, validBatches - done) * validStep;
         fitEtaSeconds = rest + Math.max(0, learner.epochs - learner.epoch - 1) * epochSeconds;
       }
       listener.batch?.({
-        phase: learner.training ? 'train' : 'valid',
+        phase,
         epoch: learner.epoch,
         epochs: learner.epochs,
         iteration: learner.iteration,
