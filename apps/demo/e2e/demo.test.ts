@@ -56,9 +56,21 @@ async function answerOf(page: Page, selector: string, previous?: string): Promis
   return JSON.parse((await page.locator(selector).getAttribute('data-prediction'))!);
 }
 
+/**
+ * A page whose waits are sized for CI, which runs this beside every other suite on two cores: an answer may wait
+ * its turn, and WebGPU on SwiftShader compiles its shaders on the first prediction (over 30 s, playwright's
+ * default, there).
+ */
+async function newPage(browser: Browser, options: Parameters<Browser['newPage']>[0]): Promise<Page> {
+  const opened = await browser.newPage(options);
+  opened.setDefaultTimeout(180_000);
+  opened.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  return opened;
+}
+
 async function openView(page: Page, id: string): Promise<void> {
   await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}[data-state="ready"]`, { timeout: 60_000 });
+  await page.waitForSelector(`#panel-${id}[data-state="ready"]`);
 }
 
 /** Drags the mouse through points (relative to the element), button held. */
@@ -104,12 +116,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
       headless: true,
       args: ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
     });
-    page = await browser.newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
-    page.setDefaultTimeout(90_000); // CI runs this beside every other suite on two cores: an answer may wait its turn
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    page = await newPage(browser, { viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     page.on('request', (request) => void (request.url().endsWith('.wasm') && wasmFiles.push(request.url().split('/').at(-1)!)));
     await page.goto(server.resolvedUrls!.local[0]!);
-    await page.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
+    await page.waitForSelector('#backend-status[data-backend]');
   });
 
   afterAll(async () => {
@@ -133,10 +143,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
   });
 
   it('on WebGPU when the software adapter is named (?gpu-adapter=swiftshader): a sample picture gets the answer Node gives', async () => {
-    const named = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    named.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    const named = await newPage(browser, { viewport: { width: 1100, height: 900 } });
     await named.goto(`${server.resolvedUrls!.local[0]!}?gpu-adapter=swiftshader`);
-    await named.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
+    await named.waitForSelector('#backend-status[data-backend]');
     expect(await named.getAttribute('#backend-status', 'data-backend')).toBe('webgpu');
     expect(await named.textContent('#backend-status')).toMatch(/runs on webgpu .*a software adapter/);
     await openView(named, 'image');
@@ -261,10 +270,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
   });
 
   it('fits a phone (390×844): no view scrolls sideways; screenshots of each', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-    phone.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await phone.goto(server.resolvedUrls!.local[0]!);
-    await phone.waitForSelector('#backend-status[data-backend]', { timeout: 60_000 });
+    await phone.waitForSelector('#backend-status[data-backend]');
     for (const view of ['image', 'sound', 'mouse', 'segmentation', 'tabular', 'recommend', 'teach']) {
       await openView(phone, view);
       const first = about()[view]?.samples[0];
@@ -308,7 +316,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     await page.click('#teach-train');
     // the page stays responsive while it trains: the tabs answer and the status keeps changing
     // (read in the frame that shows it: 16 epochs of two batches pass in about 32 frames)
-    const during = await page.waitForFunction(() => /^training: epoch/.test(document.getElementById('teach-status')!.textContent ?? '') && document.getElementById('teach-status')!.textContent, undefined, { timeout: 60_000, polling: 'raf' });
+    const during = await page.waitForFunction(() => /^training: epoch/.test(document.getElementById('teach-status')!.textContent ?? '') && document.getElementById('teach-status')!.textContent, undefined, { polling: 'raf' });
     expect(await during.jsonValue()).toMatch(/^training: epoch \d+ of 16, loss \d/);
     await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 240_000 });
     // one example in four was held out: 1 of each class
@@ -377,9 +385,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     await page.fill('#teach-epochs', '200');
     await page.click('#teach-train');
     // an epoch of six examples is one batch and one frame, so the status passes 'epoch 2' in a frame: wait for any later one
-    await page.waitForFunction(() => Number(/^training: epoch (\d+) of 200/.exec(document.getElementById('teach-status')!.textContent ?? '')?.[1] ?? 0) >= 2, undefined, { timeout: 60_000, polling: 'raf' });
+    await page.waitForFunction(() => Number(/^training: epoch (\d+) of 200/.exec(document.getElementById('teach-status')!.textContent ?? '')?.[1] ?? 0) >= 2, undefined, { polling: 'raf' });
     await page.click('#teach-stop');
-    await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 60_000 });
+    await page.waitForSelector('#teach-status[data-trained="true"]');
     expect(await page.textContent('#teach-status')).toMatch(/^stopped after \d+ of 200 epochs; trained on 6 examples/);
   });
 
@@ -388,18 +396,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     await page.selectOption('#teach-kind', 'pictures');
     for (const index of [0, 1]) {
       await page.locator('.class-card').nth(index).locator('.add-burst').click();
-      await page.waitForFunction((card) => /10 examples/.test(document.querySelectorAll('.class-card')[card]!.textContent ?? ''), index, { timeout: 30_000 });
+      await page.waitForFunction((card) => /10 examples/.test(document.querySelectorAll('.class-card')[card]!.textContent ?? ''), index);
     }
     await page.fill('#teach-epochs', '2');
     await page.click('#teach-train');
-    await page.waitForSelector('#teach-status[data-trained="true"]', { timeout: 120_000 });
+    await page.waitForSelector('#teach-status[data-trained="true"]');
     expect(await page.textContent('#teach-status')).toMatch(/trained on 16 examples of 2 classes .*accuracy on the 4 held-out examples/);
     await page.evaluate(() => {
       (window as unknown as { taught: number }).taught = 0;
       document.getElementById('teach-answer')!.addEventListener('prediction', () => (window as unknown as { taught: number }).taught++);
     });
     await page.check('#teach-live');
-    await page.waitForFunction(() => (window as unknown as { taught: number }).taught >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { taught: number }).taught >= 2);
     await page.uncheck('#teach-live');
     await page.screenshot({ path: join(artifacts, 'teach-pictures.png'), fullPage: true });
     await page.selectOption('#teach-kind', 'gestures'); // starts over, and stops the camera
@@ -414,7 +422,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
       document.getElementById('image-answer')!.addEventListener('prediction', () => (window as unknown as { answers: number }).answers++);
     });
     await page.check('#image-live');
-    await page.waitForFunction(() => (window as unknown as { answers: number }).answers >= 3, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { answers: number }).answers >= 3);
     await page.click('#image-camera'); // stops the camera and the live answers
     const stopped = await page.evaluate(() => (window as unknown as { answers: number }).answers);
     await page.waitForTimeout(1200);
