@@ -300,7 +300,7 @@ function createProgram(outcome: Outcome): Command {
   program
     .command('predict')
     .description("predict with a trained bundle (a folder written by `kindling train`): pictures, WAV files, pointer recordings, a CSV of rows, or inline JSON")
-    .argument('<bundle>', 'the bundle folder (kindling.json, model.json, weights.bin)')
+    .argument('<bundle>', 'the bundle: its folder (kindling.json, model.json, weights.bin) or one .kindling file')
     .argument('<inputs...>', 'files, or JSON such as \'{"user": "1", "item": "50"}\'')
     .option('--json', 'one JSON object per line', false)
     .option('--top-k <n>', "how many classes a classifier's answer lists in `top`, most likely first", count('--top-k'), 5)
@@ -312,7 +312,7 @@ function createProgram(outcome: Outcome): Command {
   program
     .command('serve')
     .description('serve a trained bundle over HTTP: GET /health, GET /info, POST /predict (JSON, a file body, or multipart files)')
-    .argument('<bundle>', 'the bundle folder (kindling.json, model.json, weights.bin)')
+    .argument('<bundle>', 'the bundle: its folder (kindling.json, model.json, weights.bin) or one .kindling file')
     .option('--port <n>', 'port to listen on', number('--port', true), 8080)
     .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--body-limit <bytes>', 'largest request body', number('--body-limit', true), 10 * 1024 * 1024)

@@ -1,4 +1,4 @@
-import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
+import { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, bundleFiles, bundleFromFile, bundleFromFiles, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import { loadPredictor as predictorFor, type LoadPredictorOptions, type PredictorFor } from './load-predictor';
 import type { TaskKind } from './tasks';
@@ -38,22 +38,26 @@ export function bundleFileUrl(url: string, file: string): string {
   return new URL(file, base).toString();
 }
 
-/** `http(s)://…/bundle/`: fetched with the platform's fetch (Node 18+, browsers). Read-only. */
+/**
+ * `http(s)://…/bundle/` (its three files), or `http(s)://…/model.kindling` (the bundle as one file): fetched with
+ * the platform's fetch (Node 18+, browsers). Read-only.
+ */
 export const httpAdapter: BundleAdapter = {
   name: 'http',
   handles: (url) => /^https?:\/\//i.test(url),
   async load(url) {
-    const fetchFile = async (file: string): Promise<Uint8Array> => {
-      const location = bundleFileUrl(url, file);
+    const fetchFile = async (file: string | undefined): Promise<Uint8Array> => {
+      const location = file === undefined ? url : bundleFileUrl(url, file);
       let response: Response;
       try {
         response = await fetch(location);
       } catch (error) {
-        throw new BundleError(`cannot fetch ${file} (${(error as Error).message})`, url, { cause: error });
+        throw new BundleError(`cannot fetch ${file ?? 'it'} (${(error as Error).message})`, url, { cause: error });
       }
       if (!response.ok) throw new BundleError(`fetching ${location} answered ${response.status} ${response.statusText}`.trim(), url);
       return new Uint8Array(await response.arrayBuffer());
     };
+    if (new URL(url).pathname.toLowerCase().endsWith(BUNDLE_FILE_EXTENSION)) return bundleFromFile(await fetchFile(undefined), url);
     const [manifest, modelJson, weights] = await Promise.all([fetchFile(BUNDLE_FILES.manifest), fetchFile(BUNDLE_FILES.model), fetchFile(BUNDLE_FILES.weights)]);
     return bundleFromFiles({ manifest, modelJson, weights }, url);
   },

@@ -4,7 +4,7 @@
  */
 import { aspectRefusal } from '@kindling/image';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
-import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
+import { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, type Bundle } from './bundle';
 import { BundleError, InputError } from './errors';
 import type { ImageDecoder, RawImage } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
@@ -67,25 +67,33 @@ export function bundleAsFiles(bundle: Bundle): File[] {
   return Object.entries(bundleFiles(bundle)).map(([name, bytes]) => new File([bytes as Uint8Array<ArrayBuffer>], name, { type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream' }));
 }
 
-/** Starts downloads of `kindling.json`, `model.json` and `weights.bin` (save them into one folder). */
-export function downloadBundle(bundle: Bundle): void {
-  for (const file of bundleAsFiles(bundle)) {
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(file);
-    link.download = file.name;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  }
+/**
+ * Starts the download of the bundle as one file, `<name>.kindling` (a zip of its three files: see `bundleToFile`),
+ * which `loadPredictor`, `kindling predict` and `bundleFromUpload` read.
+ */
+export function downloadBundle(bundle: Bundle, name = 'model'): void {
+  const file = new File([bundleToFile(bundle) as Uint8Array<ArrayBuffer>], `${name}${BUNDLE_FILE_EXTENSION}`, { type: 'application/zip' });
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(file);
+  link.download = file.name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
-/** A bundle from uploaded files (an `<input type="file" multiple>`'s FileList, or dropped files), checked. */
+/**
+ * A bundle from uploaded files (an `<input type="file" multiple>`'s FileList, or dropped files), checked: one
+ * `.kindling` file, or the three files of a bundle's folder.
+ */
 export async function bundleFromUpload(files: FileList | readonly File[]): Promise<Bundle> {
-  const byName = new Map(Array.from(files, (file) => [file.name, file]));
+  const list = Array.from(files);
+  const single = list.length === 1 && !Object.values(BUNDLE_FILES).includes(list[0]!.name as never) ? list[0] : undefined;
+  if (single !== undefined) return bundleFromFile(new Uint8Array(await single.arrayBuffer()), single.name);
+  const byName = new Map(list.map((file) => [file.name, file]));
   const read = async (name: string) => {
     const file = byName.get(name);
-    if (file === undefined) throw new BundleError(`${name} is missing: choose the bundle's three files (${Object.values(BUNDLE_FILES).join(', ')})`, 'upload');
+    if (file === undefined) throw new BundleError(`${name} is missing: choose one ${BUNDLE_FILE_EXTENSION} file, or the bundle's three files (${Object.values(BUNDLE_FILES).join(', ')})`, 'upload');
     return new Uint8Array(await file.arrayBuffer());
   };
   return bundleFromFiles({ manifest: await read(BUNDLE_FILES.manifest), modelJson: await read(BUNDLE_FILES.model), weights: await read(BUNDLE_FILES.weights) }, 'upload');

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 import * as tf from '@tensorflow/tfjs';
+import { unzipSync, zipSync } from 'fflate';
 import { version as kindlingVersion } from '../package.json';
 import { BundleError } from './errors';
 import { isRegisteredTask, registeredTaskKinds, taskDefinition } from './registry';
@@ -167,6 +168,59 @@ export function bundleFromFiles(files: { manifest: Uint8Array | string; modelJso
   check(BUNDLE_FILES.model, files.modelJson);
   check(BUNDLE_FILES.weights, files.weights);
   return { manifest, modelJson: files.modelJson, weights: files.weights };
+}
+
+/** The extension of a bundle kept as one file: a zip of its three files (`kindling.json`, `model.json`, `weights.bin`). */
+export const BUNDLE_FILE_EXTENSION = '.kindling';
+
+/** The most bytes one file of a one-file bundle may unpack to (1 GiB): the zip's own sizes are checked against it before anything is unpacked. */
+export const MAX_BUNDLE_ENTRY_BYTES = 2 ** 30;
+
+/**
+ * The bundle as one file (`model.kindling`): a plain zip of its three files, stored without compression (weights
+ * hardly compress) and dated 1980-01-01, so the same bundle always gives the same bytes. Any unzip tool opens it;
+ * `loadPredictor`, `kindling predict` and `kindling serve` read it as they read the folder.
+ */
+export function bundleToFile(bundle: Bundle): Uint8Array {
+  const mtime = new Date(1980, 0, 1);
+  return zipSync(Object.fromEntries(Object.entries(bundleFiles(bundle)).map(([name, bytes]) => [name, [bytes, { level: 0, mtime }]])));
+}
+
+/**
+ * A bundle from one file written by `bundleToFile` or zipped by hand (the three files at the top, or together in
+ * one folder; other entries are ignored), checked as `bundleFromFiles` checks files. Sizes the zip declares past
+ * `MAX_BUNDLE_ENTRY_BYTES`, an entry named twice, a damaged or truncated zip are refused by name.
+ */
+export function bundleFromFile(bytes: Uint8Array, source: string): Bundle {
+  if (bytes.byteLength < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b || bytes[2] !== 0x03 || bytes[3] !== 0x04) {
+    throw new BundleError(`not a one-file bundle: a ${BUNDLE_FILE_EXTENSION} file is a zip of ${Object.values(BUNDLE_FILES).join(', ')} (this one does not start as a zip does)`, source);
+  }
+  const wanted = new Set<string>(Object.values(BUNDLE_FILES));
+  const folders = new Map<string, string>(); // file name → the folder it was found in
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes, {
+      filter: (entry) => {
+        const slash = entry.name.lastIndexOf('/');
+        const [folder, name] = [entry.name.slice(0, slash + 1), entry.name.slice(slash + 1)];
+        if (!wanted.has(name) || folder.slice(0, -1).includes('/') || folder.startsWith('__MACOSX')) return false;
+        if (folders.has(name)) throw new BundleError(`${name} is in the zip twice (${folders.get(name)}${name} and ${entry.name}): which one is meant?`, source);
+        if (entry.originalSize > MAX_BUNDLE_ENTRY_BYTES) throw new BundleError(`${entry.name} says it unpacks to ${entry.originalSize} bytes, past the ${MAX_BUNDLE_ENTRY_BYTES}-byte limit of one file in a bundle`, source);
+        folders.set(name, folder);
+        return true;
+      },
+    });
+  } catch (error) {
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(`the ${BUNDLE_FILE_EXTENSION} file cannot be unzipped (${(error as Error).message}): it is truncated or damaged`, source, { cause: error });
+  }
+  if (new Set(folders.values()).size > 1) throw new BundleError(`the bundle's files are in different folders of the zip (${[...folders].map(([name, folder]) => folder + name).join(', ')})`, source);
+  const read = (name: string) => {
+    const found = folders.get(name);
+    if (found === undefined) throw new BundleError(`${name} is not in the ${BUNDLE_FILE_EXTENSION} file: a bundle zips ${Object.values(BUNDLE_FILES).join(', ')}`, source);
+    return entries[found + name]!;
+  };
+  return bundleFromFiles({ manifest: read(BUNDLE_FILES.manifest), modelJson: read(BUNDLE_FILES.model), weights: read(BUNDLE_FILES.weights) }, source);
 }
 
 /** The bundle's tfjs layers model, rebuilt from its (already checked) files and checked against its task. */

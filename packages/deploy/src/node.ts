@@ -3,11 +3,11 @@ import { loadImage } from '@kindling/image/node';
 import { DataError, delimiterFor } from '@kindling/data';
 import { readCsvFile, writeFileAtomic } from '@kindling/data/node';
 import { readRecordingFile } from '@kindling/pointer/node';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
-import { BUNDLE_FILES, bundleFiles, bundleFromFiles, type Bundle } from './bundle';
+import { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { ImageDecoder } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
@@ -16,26 +16,49 @@ import type { TabularTask, TaskKind } from './tasks';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
 export function bundleDirectory(location: string): string {
-  let path = location;
-  if (location.startsWith('file://')) {
-    try {
-      path = fileURLToPath(location);
-    } catch {
-      // file://out/image reads "out" as a host name
-      throw new BundleError(`not a local file URL: write file:///absolute/path (three slashes) or a plain path such as ${location.slice('file://'.length)}`, location);
-    }
-  }
+  const path = localPath(location);
   return basename(path) === BUNDLE_FILES.manifest ? dirname(resolve(path)) : resolve(path);
 }
 
+/** A local location as a path: `file://…` or a plain path. */
+function localPath(location: string): string {
+  if (!location.startsWith('file://')) return location;
+  try {
+    return fileURLToPath(location);
+  } catch (error) {
+    // file://out/image reads "out" as a host name
+    throw new BundleError(`not a local file URL: write file:///absolute/path (three slashes) or a plain path such as ${location.slice('file://'.length)}`, location, { cause: error });
+  }
+}
+
+/** Whether a location names a one-file bundle: a path ending in `.kindling`, or any file other than a `kindling.json`. */
+async function isBundleFile(location: string): Promise<boolean> {
+  const path = localPath(location);
+  if (path.toLowerCase().endsWith(BUNDLE_FILE_EXTENSION)) return true;
+  if (basename(path) === BUNDLE_FILES.manifest) return false;
+  return (await stat(path).catch(() => undefined))?.isFile() === true;
+}
+
 /**
- * A directory holding `kindling.json`, `model.json` and `weights.bin`. Each file is written atomically
- * (a temporary file renamed into place), the manifest last; other files in the directory are left alone.
+ * A directory holding `kindling.json`, `model.json` and `weights.bin`, or the same bundle as one
+ * `.kindling` file (a zip of the three). Each file is written atomically (a temporary file renamed into place),
+ * the manifest last; other files in the directory are left alone.
  */
 export const fileAdapter: BundleAdapter = {
   name: 'file',
   handles: (url) => url.startsWith('file://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url),
   async load(url) {
+    if (await isBundleFile(url)) {
+      const path = resolve(localPath(url));
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(path));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new BundleError(code === 'ENOENT' ? 'no such file: not a Kindling bundle' : `cannot read it (${code ?? (error as Error).message})`, path, { cause: error });
+      }
+      return bundleFromFile(bytes, path);
+    }
     const directory = bundleDirectory(url);
     const read = async (name: string) => {
       try {
@@ -50,6 +73,12 @@ export const fileAdapter: BundleAdapter = {
     return bundleFromFiles({ manifest, modelJson: await read(BUNDLE_FILES.model), weights: await read(BUNDLE_FILES.weights) }, directory);
   },
   async save(bundle, url) {
+    if (localPath(url).toLowerCase().endsWith(BUNDLE_FILE_EXTENSION)) {
+      const path = resolve(localPath(url));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, bundleToFile(bundle));
+      return;
+    }
     const directory = bundleDirectory(url);
     await mkdir(directory, { recursive: true });
     for (const [name, bytes] of Object.entries(bundleFiles(bundle))) await writeFileAtomic(join(directory, name), bytes);
@@ -68,9 +97,9 @@ export const decodeImageWithSharp: ImageDecoder = async (input, source, limits =
 
 const nodeStore = bundleStore([fileAdapter, memoryAdapter, httpAdapter]);
 
-/** Loads a bundle from a directory, `file://`, `http(s)://` or `memory://`, checking its checksums. */
+/** Loads a bundle from a directory or a `.kindling` file, `file://`, `http(s)://` or `memory://`, checking its checksums. */
 export const loadBundle = nodeStore.loadBundle;
-/** Saves a bundle to a directory (or `file://`, `memory://`). */
+/** Saves a bundle to a directory, or as one file to a path ending in `.kindling` (or `file://`, `memory://`). */
 export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = nodeStore.saveBundle;
 
 /** A predictor from a bundle or its location; image inputs may be file bytes (decoded with sharp). */

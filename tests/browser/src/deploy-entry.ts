@@ -42,9 +42,20 @@ async function loadError(url: string): Promise<string> {
   }
 }
 
-/** Starts the downloads of a bundle's three files, as a page's "export" button does. */
+/** Starts the download of a bundle as one .kindling file, as a page's "export" button does. */
 async function download(url: string): Promise<void> {
   downloadBundle(await loadBundle(url));
+}
+
+/** One .kindling file as a file input gives it (fetched from `url`) → a checked bundle → answers. */
+async function predictFromFileUpload(url: string, inputs: unknown[]): Promise<unknown[]> {
+  const file = new File([await (await fetch(url)).blob()], url.split('/').at(-1)!);
+  const predictor = await loadPredictor(await bundleFromUpload([file]));
+  try {
+    return plain(await predictor.predictBatch(inputs.map(revive) as never[])) as unknown[];
+  } finally {
+    predictor.dispose();
+  }
 }
 
 /** Files as an <input type="file" multiple> gives them (here made from the bundle's own files) → a checked bundle → answers. */
@@ -66,4 +77,4 @@ async function uploadError(url: string): Promise<string> {
   );
 }
 
-(globalThis as unknown as { kindlingDeploy: unknown }).kindlingDeploy = { predict, predictThroughIndexedDb, loadError, download, predictFromUpload, uploadError };
+(globalThis as unknown as { kindlingDeploy: unknown }).kindlingDeploy = { predict, predictThroughIndexedDb, loadError, download, predictFromUpload, predictFromFileUpload, uploadError };

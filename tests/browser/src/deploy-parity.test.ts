@@ -100,23 +100,28 @@ describe.skipIf(!hasChromium)('a bundle predicts the same in headless Chromium a
     compare(fromIndexedDb, inNode, 'indexeddb', 1e-5);
   });
 
-  it('exports a bundle from the page as downloads that Node loads and predicts with, and reads uploaded files', async () => {
-    const downloads = join(root, 'downloaded');
-    const saved: Array<Promise<void>> = [];
-    const three = new Promise<void>((resolve) => {
-      page.on('download', (download) => {
-        saved.push(download.saveAs(join(downloads, download.suggestedFilename())));
-        if (saved.length === 3) resolve();
-      });
-    });
-    await page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { download(url: string): Promise<void> } }).kindlingDeploy.download(url), `${base}/sound/`);
-    await three;
-    await Promise.all(saved);
-    const fromDownload = await loadPredictor(downloads);
+  it('exports a bundle from the page as one .kindling file that Node, and the page over http, load and predict with, and reads uploaded files', async () => {
+    let started = 0;
+    page.on('download', () => started++);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { download(url: string): Promise<void> } }).kindlingDeploy.download(url), `${base}/sound/`),
+    ]);
+    expect(download.suggestedFilename()).toBe('model.kindling');
+    const downloaded = join(root, 'downloaded', 'model.kindling');
+    await download.saveAs(downloaded);
+    expect(started, 'downloads started by one export').toBe(1);
+    const fromDownload = await loadPredictor(downloaded);
     const original = await loadPredictor(join(root, 'sound'));
-    expect(await fromDownload.predictBatch(inputs.get('sound')! as never[])).toEqual(await original.predictBatch(inputs.get('sound')! as never[]));
+    const soundInNode = await original.predictBatch(inputs.get('sound')! as never[]);
+    expect(await fromDownload.predictBatch(inputs.get('sound')! as never[])).toEqual(soundInNode);
     fromDownload.dispose();
     original.dispose();
+    // the same file fetched by the page, and chosen in a file input
+    const overHttp = await page.evaluate(([url, values]) => (globalThis as unknown as { kindlingDeploy: { predict(url: string, inputs: unknown[]): Promise<{ predictions: unknown[] }> } }).kindlingDeploy.predict(url, values), [`${base}/downloaded/model.kindling`, forPage('sound')] as const);
+    compare(overHttp.predictions, soundInNode, 'model.kindling over http', 1e-5);
+    const uploaded = await page.evaluate(([url, values]) => (globalThis as unknown as { kindlingDeploy: { predictFromFileUpload(url: string, inputs: unknown[]): Promise<unknown[]> } }).kindlingDeploy.predictFromFileUpload(url, values), [`${base}/downloaded/model.kindling`, forPage('sound')] as const);
+    compare(uploaded, soundInNode, 'model.kindling uploaded', 1e-5);
 
     const predictor = await loadPredictor(join(root, 'tabular'));
     const inNode = await predictor.predictBatch(inputs.get('tabular')! as never[]);
@@ -124,7 +129,7 @@ describe.skipIf(!hasChromium)('a bundle predicts the same in headless Chromium a
     const fromUpload = await page.evaluate(([url, values]) => (globalThis as unknown as { kindlingDeploy: { predictFromUpload(url: string, inputs: unknown[]): Promise<unknown[]> } }).kindlingDeploy.predictFromUpload(url, values), [`${base}/tabular/`, forPage('tabular')] as const);
     compare(fromUpload, inNode, 'upload', 1e-5);
     const incomplete = await page.evaluate((url) => (globalThis as unknown as { kindlingDeploy: { uploadError(url: string): Promise<string> } }).kindlingDeploy.uploadError(url), `${base}/tabular/`);
-    expect(incomplete).toBe("upload: weights.bin is missing: choose the bundle's three files (kindling.json, model.json, weights.bin)");
+    expect(incomplete).toBe("upload: weights.bin is missing: choose one .kindling file, or the bundle's three files (kindling.json, model.json, weights.bin)");
   });
 
   it('refuses a tampered weight file in the browser too', async () => {
