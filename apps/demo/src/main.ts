@@ -67,7 +67,16 @@ tabs.addEventListener('keydown', (event) => {
 try {
   const report = await startBackend();
   const skipped = report.skipped.length === 0 ? '' : ` — ${report.skipped.map((entry) => `not ${entry.name}: ${entry.reason}`).join('; ')}`;
-  status.textContent = `TensorFlow.js runs on ${report.name} (${report.detail})${skipped}.`;
+  // plain words first; what a developer wants to know behind "details"
+  const plain: Record<string, string> = {
+    webgpu: report.adapter?.software === true ? 'this device\'s processor, through a software graphics adapter (WebGPU)' : 'this device\'s graphics processor (WebGPU)',
+    wasm: 'this device\'s processor (WebAssembly)',
+    cpu: 'this device\'s processor, in plain JavaScript (the slowest way)',
+  };
+  status.replaceChildren(
+    `The models run on ${plain[report.name] ?? report.name}. `,
+    el('details', {}, el('summary', {}, 'details'), el('span', { className: 'technical' }, `TensorFlow.js runs on ${report.name} (${report.detail})${skipped}.`)),
+  );
   status.dataset.backend = report.name;
   const fromHash = location.hash.slice(1);
   select(VIEWS.some((view) => view.id === fromHash) ? fromHash : 'image');

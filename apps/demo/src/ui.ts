@@ -15,9 +15,45 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Pa
   return element;
 }
 
+/** What belongs to an answer beside its text (its bars, "what the model sees", the picture asked about), per output. */
+const resultParts = new WeakMap<HTMLElement, HTMLElement[]>();
+
 /**
- * The answer as text, and as JSON in `data-prediction` (what the end-to-end tests read). An answer the bundle
- * marks `notSure` reads "Not sure", with the best guess and the reason beside it.
+ * Ties the parts that show one answer to its output: a new input clears them with the text (no answer for an
+ * earlier input stays beside a new one), and an error replaces them all. Lists are emptied, canvases and
+ * pictures hidden with their figure until drawn again (`drawPixels`, `showPart`).
+ */
+export function linkResult(output: HTMLElement, ...parts: HTMLElement[]): void {
+  resultParts.set(output, parts);
+}
+
+/** Shows a part hidden by `startWork` or `showError` again, once it shows the current input. */
+export function showPart(part: HTMLElement): void {
+  (part.closest('figure') ?? part).hidden = false;
+}
+
+/** No answer, error or linked part left: the output as before any input. */
+export function clearAnswer(output: HTMLElement): void {
+  endWork(output);
+  clearError(output);
+  clearResult(output);
+}
+
+function clearResult(output: HTMLElement): void {
+  output.replaceChildren();
+  output.classList.remove('not-sure');
+  delete output.dataset.prediction;
+  delete output.dataset.notSure;
+  for (const part of resultParts.get(output) ?? []) {
+    if (part instanceof HTMLUListElement || part instanceof HTMLOListElement) part.replaceChildren();
+    else (part.closest('figure') ?? part).hidden = true;
+  }
+}
+
+/**
+ * The answer as text, and as JSON in `data-prediction` (what the end-to-end tests read); `data-answers` counts
+ * the answers and errors given. An answer the bundle marks `notSure` reads "Not sure", with the best guess and
+ * the reason beside it.
  */
 export function showAnswer(output: HTMLElement, text: string, prediction: unknown): void {
   endWork(output);
@@ -31,19 +67,32 @@ export function showAnswer(output: HTMLElement, text: string, prediction: unknow
     output.dataset.notSure = notSure;
   }
   output.dataset.prediction = JSON.stringify(prediction, (_, value) => (ArrayBuffer.isView(value) ? Array.from(value as Uint8Array) : value));
+  counted(output);
   output.dispatchEvent(new CustomEvent('prediction', { bubbles: true }));
 }
 
+/** The error in place of the answer and everything linked to it (`linkResult`): nothing of an earlier answer stays. */
 export function showError(output: HTMLElement, error: unknown): void {
   endWork(output);
+  clearResult(output);
   output.textContent = error instanceof Error ? error.message : String(error);
   output.classList.add('error');
   output.dataset.error = output.textContent;
+  counted(output);
 }
 
-/** An answer on its way: the output says "working…" beside its last answer (and is aria-busy) until the next one. */
-export function startWork(output: HTMLElement): void {
+function counted(output: HTMLElement): void {
+  output.dataset.answers = String(Number(output.dataset.answers ?? 0) + 1);
+}
+
+/**
+ * An answer on its way for a new input: the output and its linked parts are cleared and it says "working…" (and
+ * is aria-busy) until the answer. `keep` leaves the last answer beside "working…": for an input that changes
+ * continuously (a form being edited, the camera's frames), where clearing would flicker.
+ */
+export function startWork(output: HTMLElement, options: { keep?: boolean } = {}): void {
   clearError(output);
+  if (options.keep !== true) clearResult(output);
   output.classList.add('busy');
   output.setAttribute('aria-busy', 'true');
 }
@@ -56,6 +105,16 @@ function endWork(output: HTMLElement): void {
 export function clearError(output: HTMLElement): void {
   output.classList.remove('error');
   delete output.dataset.error;
+}
+
+/**
+ * Brings an answer a person asked for (a sample, a file, a button) into view with what is linked beside it
+ * in its `.result` box: on a phone it may be a screen or two below the input. Answers that follow the pointer
+ * or the camera do not move the page.
+ */
+export function reveal(output: HTMLElement): void {
+  const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  (output.closest('.result') ?? output).scrollIntoView({ block: 'nearest', behavior: smooth ? 'smooth' : 'auto' });
 }
 
 /** Probabilities as labelled bars, most likely first. */
@@ -84,6 +143,7 @@ export function drawPixels(canvas: HTMLCanvasElement, pixels: ArrayLike<number>,
   canvas.style.width = `${width * scale}px`;
   canvas.style.height = 'auto'; // the canvas's own shape; narrower on a phone (max-width: 100%)
   canvas.getContext('2d')!.putImageData(image, 0, 0);
+  showPart(canvas);
 }
 
 /** A file picker that also takes dropped files. */

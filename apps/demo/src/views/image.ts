@@ -1,6 +1,6 @@
 import type { ImagePredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
-import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
+import { drawPixels, el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, showPart, startWork } from '../ui';
 import { aboutLine, aboutOf, everyFrame, MODELS, openDevice, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 
 /** Pictures: upload, drop or take one with the camera; see what the model sees and its top classes. */
@@ -12,9 +12,14 @@ export async function imageView(panel: HTMLElement): Promise<void> {
   const answer = el('output', { id: 'image-answer', className: 'answer', 'aria-live': 'polite' });
   const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
   const video = el('video', { autoplay: true, playsInline: true, muted: true, width: 240, hidden: true, 'aria-label': 'camera' });
+  linkResult(answer, bars, small, original);
 
-  const run = async (source: Blob | HTMLCanvasElement) => {
-    startWork(answer);
+  /** Answers one picture, shown as "your picture"; a live frame keeps the last answer until its own. */
+  const run = async (source: Blob | HTMLCanvasElement, options: { live?: boolean } = {}) => {
+    startWork(answer, { keep: options.live });
+    if (original.src.startsWith('blob:')) URL.revokeObjectURL(original.src);
+    original.src = source instanceof HTMLCanvasElement ? source.toDataURL('image/jpeg', 0.85) : URL.createObjectURL(source);
+    showPart(original);
     try {
       const raw = await decodeImageInBrowser(source, source instanceof File ? source.name : 'picture');
       drawPixels(small, await resizedPixels(raw, preprocessing), preprocessing.size, preprocessing.size, { scale: Math.max(2, Math.floor(160 / preprocessing.size)) });
@@ -56,17 +61,22 @@ export async function imageView(panel: HTMLElement): Promise<void> {
       }
     },
   }, 'Use the camera');
-  const take = el('button', { type: 'button', disabled: true, onclick: () => run(snapshot(video)) }, 'Take a picture');
+  const take = el('button', { type: 'button', disabled: true, onclick: async () => {
+    await run(snapshot(video));
+    reveal(answer);
+  } }, 'Take a picture');
   const liveBox = el('input', { type: 'checkbox', id: 'image-live', disabled: true, onchange: () => {
     if (!liveBox.checked) return stopLive();
-    stopFrames = everyFrame(video, 500, run);
+    stopFrames = everyFrame(video, 500, (frame) => run(frame, { live: true }));
   } });
 
   const samples = sampleButtons('image-samples', about.samples, (sample) => sample.truth ?? 'a picture', async (sample) => {
-    const blob = await sampleBytes(sample);
-    original.src = URL.createObjectURL(blob);
-    await run(blob);
-  });
+    try {
+      await run(await sampleBytes(sample));
+    } catch (error) {
+      showError(answer, error);
+    }
+  }, answer);
 
   panel.append(
     el('p', {}, `A ResNet trained by \`kindling train image\` tells ${labels.length} kinds of things apart: ${labels.join(', ')}. Give it a picture.`),
@@ -74,16 +84,16 @@ export async function imageView(panel: HTMLElement): Promise<void> {
     samples,
     el('div', { className: 'row' },
       el('div', {},
-        filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'image-file', onFiles: ([file]) => {
-          original.src = URL.createObjectURL(file!);
-          void run(file!);
+        filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'image-file', onFiles: async ([file]) => {
+          await run(file!);
+          reveal(answer);
         } }),
         el('p', {}, camera, ' ', take, ' ', el('label', { htmlFor: 'image-live', style: 'display: inline' }, liveBox, ' live')),
         video,
       ),
       el('figure', {}, original, el('figcaption', {}, 'your picture')),
       el('figure', {}, small, el('figcaption', {}, 'what the model sees')),
-      el('div', {}, answer, bars),
+      el('div', { className: 'result' }, answer, bars),
     ),
   );
 }

@@ -1,7 +1,7 @@
 import type { PointerPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording } from '@kindling/pointer';
-import { drawPixels, el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
+import { clearAnswer, drawPixels, el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, startWork } from '../ui';
 import { createPad } from './pad';
 import { aboutLine, aboutOf, MODELS, percent, sampleBytes, sampleButtons } from './shared';
 
@@ -13,9 +13,11 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
   const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the recording drawn as the model sees it: lines coloured by speed, acceleration and direction, circles for clicks' });
   const answer = el('output', { id: 'mouse-answer', className: 'answer', 'aria-live': 'polite' });
   const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
+  linkResult(answer, bars, picture);
 
-  const run = async (recording: PointerRecording) => {
-    startWork(answer);
+  /** Answers a recording; while drawing, each stroke keeps the last answer until its own (no flicker). */
+  const run = async (recording: PointerRecording, options: { live?: boolean } = {}) => {
+    startWork(answer, { keep: options.live });
     try {
       const { events } = cleanEvents(recording.events, recording.screen);
       const first = samplesOf(events, preprocessing.window)[0] ?? events;
@@ -27,7 +29,7 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
       showError(answer, error);
     }
   };
-  const pad = createPad({ id: 'mouse-pad', label: 'drawing pad: move the mouse and click inside it', onStroke: () => void run(pad.recording()) });
+  const pad = createPad({ id: 'mouse-pad', label: 'drawing pad: move the mouse and click inside it', onStroke: () => void run(pad.recording(), { live: true }) });
 
   panel.append(
     el('p', {}, `Movements become pictures — lines coloured by speed, acceleration and direction, clicks as circles — read by an image model (${labels.join(' vs ')}). Move and click in the pad a few times.`),
@@ -38,18 +40,20 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
       } catch (error) {
         showError(answer, error);
       }
-    }),
+    }, answer),
     el('div', { className: 'row' },
       el('div', {}, pad.element, el('p', {},
-        el('button', { type: 'button', onclick: () => void run(pad.recording()) }, 'Predict'), ' ',
+        el('button', { type: 'button', onclick: async () => {
+          await run(pad.recording());
+          reveal(answer);
+        } }, 'Predict'), ' ',
         el('button', { type: 'button', onclick: () => {
           pad.clear();
-          answer.textContent = '';
-          bars.replaceChildren();
+          clearAnswer(answer);
         } }, 'Clear'),
       )),
       el('figure', {}, picture, el('figcaption', {}, 'what the model sees')),
-      el('div', {}, answer, bars),
+      el('div', { className: 'result' }, answer, bars),
     ),
     filePicker({ label: 'Or choose a recording (kindling-pointer@1 JSON)', accept: '.json,application/json', id: 'mouse-file', onFiles: async ([file]) => {
       try {
@@ -57,6 +61,7 @@ export async function mouseView(panel: HTMLElement): Promise<void> {
       } catch (error) {
         showError(answer, error);
       }
+      reveal(answer);
     } }),
   );
 }

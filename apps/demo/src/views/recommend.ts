@@ -1,6 +1,6 @@
 import type { CollabPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { clearError, el, showAnswer, showError } from '../ui';
+import { clearAnswer, el, linkResult, showAnswer, showError } from '../ui';
 import { aboutLine, aboutOf, MODELS } from './shared';
 
 /** Recommendations: tick a few items you like (a new user: cold start), or ask for items like one. */
@@ -13,16 +13,16 @@ export async function recommendView(panel: HTMLElement): Promise<void> {
   const results = el('ol', { id: 'recommend-results', 'aria-label': 'recommended items' });
   const similarAnswer = el('output', { id: 'similar-answer', 'aria-live': 'polite' });
   const liked = new Set<string>();
+  linkResult(answer, results);
 
   const show = (output: HTMLElement, target: HTMLOListElement | null, entries: Array<{ item: string; score: number }>, text: string, prediction: unknown) => {
     showAnswer(output, text, prediction);
     target?.replaceChildren(...entries.map((entry) => el('li', {}, `${entry.item} (${entry.score.toFixed(2)}) `, el('button', { type: 'button', onclick: () => void similar(entry.item), 'aria-label': `items like ${entry.item}` }, 'similar'))));
   };
   const recommend = async () => {
-    clearError(answer);
+    clearAnswer(answer);
     if (liked.size === 0) {
       answer.textContent = 'Tick a few items to get recommendations.';
-      results.replaceChildren();
       return;
     }
     try {

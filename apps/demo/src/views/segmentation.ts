@@ -1,7 +1,7 @@
 import type { SegmentationPredictor } from '@kindling/deploy';
 import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
 import { colorizeMask, overlayMask } from '@kindling/image';
-import { drawPixels, el, filePicker, showAnswer, showError, startWork } from '../ui';
+import { drawPixels, el, filePicker, linkResult, reveal, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons } from './shared';
 
 /** Segmentation: a class for every pixel, shown as coloured regions over the picture. */
@@ -13,6 +13,7 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
   const mask = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the predicted classes alone' });
   const answer = el('output', { id: 'segmentation-answer', className: 'answer', 'aria-live': 'polite' });
   const legend = el('ul', { className: 'bars', 'aria-label': 'classes and their share of the picture' });
+  linkResult(answer, legend, overlay, mask);
 
   const run = async (file: Blob, name: string) => {
     startWork(answer);
@@ -39,12 +40,15 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
       } catch (error) {
         showError(answer, error);
       }
-    }),
+    }, answer),
     el('div', { className: 'row' },
-      filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'segmentation-file', onFiles: ([file]) => void run(file!, file!.name) }),
+      filePicker({ label: 'Choose a picture', accept: 'image/*', id: 'segmentation-file', onFiles: async ([file]) => {
+        await run(file!, file!.name);
+        reveal(answer);
+      } }),
       el('figure', {}, overlay, el('figcaption', {}, 'classes over the picture')),
       el('figure', {}, mask, el('figcaption', {}, 'classes')),
-      el('div', {}, answer, legend),
+      el('div', { className: 'result' }, answer, legend),
     ),
   );
 }

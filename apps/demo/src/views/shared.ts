@@ -1,5 +1,5 @@
 import type { ImagePreprocessing, RawImage } from '@kindling/deploy';
-import { el } from '../ui';
+import { el, reveal } from '../ui';
 import { squareBytes } from '@kindling/image';
 
 /** Where the trainer's bundles sit in the built site. */
@@ -122,11 +122,17 @@ export function aboutLine(about: ViewAbout): HTMLElement {
     `Trained on ${about.trainedOn}; on ${about.heldOut}, which it never saw, its ${about.score.metric} is ${score}.`);
 }
 
-/** One-click sample inputs: a button per sample (`data-sample` holds its file), in a group named for the view. */
-export function sampleButtons(id: string, samples: readonly Sample[], name: (sample: Sample, index: number) => string, pick: (sample: Sample) => void | Promise<void>): HTMLElement {
+/**
+ * One-click sample inputs: a button per sample (`data-sample` holds its file), in a group named for the view;
+ * the answer is brought into view once given.
+ */
+export function sampleButtons(id: string, samples: readonly Sample[], name: (sample: Sample, index: number) => string, pick: (sample: Sample) => void | Promise<void>, answer: HTMLElement): HTMLElement {
   return el('div', { className: 'samples', id, role: 'group', 'aria-label': 'samples held out from training' },
     el('span', {}, 'Try a sample: '),
-    ...samples.map((sample, index) => el('button', { type: 'button', className: 'sample', dataset: { sample: sample.file ?? String(index) }, onclick: () => void pick(sample) }, name(sample, index))));
+    ...samples.map((sample, index) => el('button', { type: 'button', className: 'sample', dataset: { sample: sample.file ?? String(index) }, onclick: async () => {
+      await pick(sample);
+      reveal(answer);
+    } }, name(sample, index))));
 }
 
 /** A sample's bytes (fetched from the site). */

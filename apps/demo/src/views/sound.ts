@@ -1,7 +1,7 @@
 import { decodeWav, spectrogramToRgba, type AudioData } from '@kindling/audio';
 import type { SoundPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { el, filePicker, renderBars, showAnswer, showError, startWork } from '../ui';
+import { el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, showPart, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, recordMicrophone, sampleBytes, sampleButtons } from './shared';
 
 /** Sounds: record from the microphone or choose a WAV; see its spectrogram and the prediction. */
@@ -11,9 +11,11 @@ export async function soundView(panel: HTMLElement): Promise<void> {
   const picture = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the spectrogram the model sees (time left to right, pitch upwards)' });
   const answer = el('output', { id: 'sound-answer', className: 'answer', 'aria-live': 'polite' });
   const bars = el('ul', { className: 'bars', 'aria-label': 'most likely classes' });
+  linkResult(answer, bars, picture);
 
-  const run = async (audio: AudioData, input: Uint8Array | { samples: Float32Array; sampleRate: number }) => {
-    startWork(answer);
+  /** Answers one recording; while listening continuously, the last answer stays until the next one's. */
+  const run = async (audio: AudioData, input: Uint8Array | { samples: Float32Array; sampleRate: number }, options: { live?: boolean } = {}) => {
+    startWork(answer, { keep: options.live });
     try {
       const spectrogram = predictor.pipeline.features(predictor.pipeline.prepare(audio, 'recording'));
       const rgba = spectrogramToRgba(spectrogram);
@@ -22,6 +24,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
       picture.style.width = `${rgba.width * 3}px`;
       picture.style.height = 'auto';
       picture.getContext('2d')!.putImageData(new ImageData(rgba.data as Uint8ClampedArray<ArrayBuffer>, rgba.width, rgba.height), 0, 0);
+      showPart(picture);
       const prediction = await predictor.predict(input);
       showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
       renderBars(bars, prediction.probabilities);
@@ -37,10 +40,12 @@ export async function soundView(panel: HTMLElement): Promise<void> {
         record.disabled = true;
         record.textContent = `Recording ${preprocessing.duration} s…`;
         const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
+        player.hidden = true; // the sample played is no longer what is answered
         await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
       } catch (error) {
         showError(answer, error);
       } finally {
+        reveal(answer);
         record.disabled = false;
         record.textContent = 'Record from the microphone';
       }
@@ -62,7 +67,8 @@ export async function soundView(panel: HTMLElement): Promise<void> {
       while (listening && mine === round) {
         try {
           const { samples, sampleRate } = await recordMicrophone(preprocessing.duration);
-          if (listening && mine === round) await run({ sampleRate, channels: [samples] }, { samples, sampleRate });
+          player.hidden = true;
+          if (listening && mine === round) await run({ sampleRate, channels: [samples] }, { samples, sampleRate }, { live: true });
         } catch (error) {
           showError(answer, error);
           listening = false;
@@ -85,7 +91,7 @@ export async function soundView(panel: HTMLElement): Promise<void> {
     } catch (error) {
       showError(answer, error);
     }
-  });
+  }, answer);
 
   panel.append(
     el('p', {}, `Sounds become pictures: a log-mel spectrogram (${preprocessing.spectrogram.mels ?? 64} mel bands at ${preprocessing.sampleRate} Hz, ${preprocessing.duration} s), read by an image model. Classes: ${labels.join(', ')}.`),
@@ -96,16 +102,18 @@ export async function soundView(panel: HTMLElement): Promise<void> {
       el('div', {},
         filePicker({ label: 'Choose a WAV file', accept: '.wav,audio/wav', id: 'sound-file', onFiles: async ([file]) => {
           const bytes = new Uint8Array(await file!.arrayBuffer());
+          player.hidden = true;
           try {
             await run(decodeWav(bytes, file!.name), bytes);
           } catch (error) {
             showError(answer, error);
           }
+          reveal(answer);
         } }),
         el('p', {}, record, ' ', listen),
       ),
       el('figure', {}, picture, el('figcaption', {}, 'what the model sees')),
-      el('div', {}, answer, bars),
+      el('div', { className: 'result' }, answer, bars),
     ),
   );
 }

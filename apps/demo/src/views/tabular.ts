@@ -1,7 +1,7 @@
 import type { TableRow } from '@kindling/data';
 import type { TabularPredictor } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
-import { el, renderBars, showAnswer, showError, startWork } from '../ui';
+import { el, linkResult, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, sampleButtons, type Sample } from './shared';
 
 /** A table row as a form; the prediction follows every change. */
@@ -12,6 +12,7 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
   const bars = el('ul', { className: 'bars', 'aria-label': 'probability of each answer' });
   const form = el('form', { className: 'table-form', id: 'tabular-form', onsubmit: (event: Event) => event.preventDefault() });
   const fields = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  linkResult(answer, bars);
 
   for (const column of schema.categorical) {
     const labels = state.categorical.find((entry) => entry.name === column)?.labels.slice(1) ?? [];
@@ -28,9 +29,10 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
 
   const row = (): TableRow => Object.fromEntries([...fields].map(([column, field]) => [column, field.value === '' ? null : schema.continuous.includes(column) ? Number(field.value) : field.value]));
   let pending = 0;
+  /** Answers the form's row; an edit keeps the last answer beside "working…" (answers follow every keystroke). */
   const run = async () => {
     const ticket = ++pending;
-    startWork(answer);
+    startWork(answer, { keep: true });
     try {
       const asked = row();
       const prediction = await predictor.predict(asked);
@@ -50,19 +52,19 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
   form.addEventListener('change', () => void run());
 
   // a sample row fills the form (a value the model never saw in training becomes "(missing)", as it would for the model)
-  const fill = (sample: Sample) => {
+  const fill = async (sample: Sample) => {
     for (const [column, field] of fields) {
       const value = sample.row?.[column];
       field.value = value === null || value === undefined ? '' : String(value);
     }
-    void run();
+    await run();
   };
 
   panel.append(
     el('p', {}, `A tabular model trained by \`kindling train tabular\` predicts '${schema.target}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
     aboutLine(about),
-    sampleButtons('tabular-samples', about.samples, (sample, index) => `person ${index + 1}${sample.truth === undefined ? '' : ` (${sample.truth})`}`, fill),
-    el('div', { className: 'row' }, form, el('div', {}, answer, bars)),
+    sampleButtons('tabular-samples', about.samples, (sample, index) => `person ${index + 1}${sample.truth === undefined ? '' : ` (${sample.truth})`}`, fill, answer),
+    el('div', { className: 'row' }, form, el('div', { className: 'result' }, answer, bars)),
   );
   await run();
 }

@@ -5,7 +5,7 @@ import { decodeImageInBrowser, downloadBundle, loadBundle, loadPredictor, saveBu
 import { visionLearner } from '@kindling/recipes';
 import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
-import { clearError, drawPixels, el, nextFrame, renderBars, renderChart, showAnswer, showError } from '../ui';
+import { clearAnswer, clearError, drawPixels, el, linkResult, nextFrame, renderBars, renderChart, reveal, showAnswer, showError, startWork } from '../ui';
 import { createPad } from './pad';
 import { everyFrame, openDevice, percent, recordMicrophone, resizedPixels, snapshot } from './shared';
 
@@ -89,6 +89,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   chart.setAttribute('aria-label', 'training loss, batch by batch');
   const answer = el('output', { id: 'teach-answer', className: 'answer', 'aria-live': 'polite' });
   const bars = el('ul', { className: 'bars', 'aria-label': 'probability of each class' });
+  linkResult(answer, bars);
   const classList = el('div', { className: 'classes', id: 'teach-classes' });
   const pictureImage = new ImagePreparation(PICTURES, decodeImageInBrowser);
   const pipeline = new SoundPipeline(SOUNDS);
@@ -104,16 +105,27 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     video.srcObject = null;
     video.hidden = true;
   };
-  const startCamera = async () => {
-    if (!video.hidden) return;
-    video.srcObject = await openDevice('camera');
-    video.hidden = false;
-    await video.play().catch(() => undefined);
+  /**
+   * The camera's preview in `place` (the class card taking pictures, or the test area), started if it is off;
+   * resolves once it shows a picture, so the first click already takes one.
+   */
+  const startCamera = async (place: HTMLElement) => {
+    if (video.parentElement !== place) place.append(video);
+    if (video.hidden) {
+      video.srcObject = await openDevice('camera');
+      video.hidden = false;
+      await video.play().catch(() => undefined);
+    }
+    for (let waited = 0; video.videoWidth === 0; waited += 50) {
+      if (waited > 10_000) throw new Error('the camera started but gave no picture within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   };
 
-  const testInput = async (features: () => Promise<{ input: unknown }>) => {
+  /** Answers one test input; drawings and camera frames keep the last answer until their own. */
+  const testInput = async (features: () => Promise<{ input: unknown }>, options: { live?: boolean } = {}) => {
     if (!predictor) return;
-    clearError(answer);
+    startWork(answer, { keep: options.live });
     try {
       const prediction = (await predictor.predict((await features()).input as never)) as { label: string; confidence: number; probabilities: Record<string, number> };
       showAnswer(answer, `${prediction.label} (${percent(prediction.confidence)})`, prediction);
@@ -130,7 +142,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
       if (predictor && testing.checked) {
         const recording = pad.recording();
         answer.dataset.input = JSON.stringify(recording); // what was asked, for checking the exported bundle elsewhere
-        void testInput(async () => ({ input: recording })).then(() => pad.clear());
+        void testInput(async () => ({ input: recording }), { live: true }).then(() => pad.clear());
       }
     },
   });
@@ -184,7 +196,20 @@ export async function teachView(panel: HTMLElement): Promise<void> {
       }
       files.value = '';
     } });
+    const addPicture = async () => addExample(taught, await pictureExample(snapshot(video), 'camera'));
+    // pictures: a click takes one (starting the camera in this card); holding the button down takes one every
+    // BURST.milliseconds until it is let go
+    let held: { timer: number; pictures: number } | undefined;
+    const stopHolding = () => {
+      if (held !== undefined) clearInterval(held.timer);
+    };
     const capture = el('button', { type: 'button', className: 'add-example', onclick: async () => {
+      if (held !== undefined) {
+        // the click that ends a hold: the hold took its pictures
+        const took = held.pictures;
+        held = undefined;
+        if (took > 0) return;
+      }
       clearError(status);
       try {
         if (kind === 'gestures') {
@@ -192,24 +217,47 @@ export async function teachView(panel: HTMLElement): Promise<void> {
           addExample(taught, { features, thumbnail: thumbnail(features, true) });
           pad.clear();
         } else if (kind === 'pictures') {
-          if (video.hidden) return await startCamera();
-          addExample(taught, await pictureExample(snapshot(video), 'camera'));
+          await startCamera(taught.card);
+          await addPicture();
         } else {
+          capture.disabled = true;
+          capture.textContent = `Recording ${SOUNDS.duration} s…`;
           const { samples, sampleRate } = await recordMicrophone(SOUNDS.duration);
           addExample(taught, soundExample({ sampleRate, channels: [samples] }, 'microphone'));
         }
       } catch (error) {
         showError(status, error);
+      } finally {
+        if (kind === 'sounds') {
+          capture.disabled = false;
+          capture.textContent = 'Record an example';
+        }
       }
     } }, kind === 'gestures' ? 'Add the drawing' : kind === 'pictures' ? 'Add a camera picture' : 'Record an example');
+    if (kind === 'pictures') {
+      capture.title = 'click for one picture; hold down for one every 0.15 s';
+      capture.addEventListener('pointerdown', () => {
+        stopHolding();
+        const hold = { timer: 0, pictures: 0 };
+        held = hold;
+        const start = Date.now();
+        hold.timer = window.setInterval(() => {
+          if (Date.now() - start < 400 || video.videoWidth === 0) return; // a click, not a hold (yet)
+          hold.pictures++;
+          void addPicture().catch((error: unknown) => showError(status, error));
+        }, BURST.milliseconds);
+        void startCamera(taught.card).catch((error: unknown) => showError(status, error));
+      });
+      for (const end of ['pointerup', 'pointerleave', 'pointercancel']) capture.addEventListener(end, stopHolding);
+    }
     // pictures: a burst of camera pictures at once (move the thing a little between them)
     const burst = kind !== 'pictures' ? undefined : el('button', { type: 'button', className: 'add-burst', onclick: async () => {
       clearError(status);
       try {
-        await startCamera();
+        await startCamera(taught.card);
         burst!.disabled = true;
         for (let picture = 0; picture < BURST.pictures; picture++) {
-          addExample(taught, await pictureExample(snapshot(video), 'camera'));
+          await addPicture();
           await new Promise((resolve) => setTimeout(resolve, BURST.milliseconds));
         }
       } catch (error) {
@@ -232,6 +280,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     testing.disabled = true;
     testing.checked = false;
     liveBox.checked = false;
+    listening++; // a microphone loop ends
     stopLive();
     exportButton.disabled = saveButton.disabled = true;
     delete status.dataset.trained;
@@ -244,13 +293,11 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     stopCamera();
     renderChart(chart, []);
     progress.value = 0;
-    answer.textContent = '';
-    clearError(answer);
-    delete answer.dataset.prediction;
-    bars.replaceChildren();
+    clearAnswer(answer);
     say(`Give each class at least ${MIN_EXAMPLES} examples${kind === 'gestures' ? ' (draw in the pad, then add the drawing)' : ''}.`);
     pad.element.hidden = kind !== 'gestures';
-    liveLabel.hidden = kind !== 'pictures';
+    liveLabel.hidden = kind === 'gestures';
+    liveText.textContent = kind === 'pictures' ? ' test live from the camera' : ' test live from the microphone';
     testModeLabel.hidden = kind !== 'gestures';
     addClass(kind === 'gestures' ? 'circle' : 'first');
     addClass(kind === 'gestures' ? 'zigzag' : 'second');
@@ -273,6 +320,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     if (!(epochs >= 1 && epochs <= 200)) return showError(status, new Error('epochs must be a whole number from 1 to 200'));
     say('starting…');
     forgetModel();
+    stopCamera(); // not needed while training
     train.disabled = true;
     stopRequested = false;
     stopButton.disabled = false;
@@ -341,7 +389,9 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     }
   } }, 'Train');
 
-  const exportButton = el('button', { type: 'button', id: 'teach-export', disabled: true, onclick: () => bundle && downloadBundle(bundle) }, 'Download the bundle');
+  // one file named for its classes (circle-zigzag.kindling)
+  const fileName = (trained: Bundle) => ((trained.manifest.task as { labels?: readonly string[] }).labels ?? []).join('-').replace(/[^\p{L}\p{N}_-]+/gu, '_').slice(0, 80) || 'model';
+  const exportButton = el('button', { type: 'button', id: 'teach-export', disabled: true, onclick: () => bundle && downloadBundle(bundle, fileName(bundle)) }, 'Download the model');
   const saveButton = el('button', { type: 'button', id: 'teach-save', disabled: true, onclick: async () => {
     if (!bundle) return;
     try {
@@ -373,7 +423,7 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   } }, 'Open the saved model');
   const testFiles = el('input', { type: 'file', id: 'teach-test-file', accept: 'image/*,.wav,audio/wav', onchange: () => {
     const file = testFiles.files?.[0];
-    if (file) void testInput(async () => ({ input: kind === 'pictures' ? file : new Uint8Array(await file.arrayBuffer()) }));
+    if (file) void testInput(async () => ({ input: kind === 'pictures' ? file : new Uint8Array(await file.arrayBuffer()) })).then(() => reveal(answer));
   } });
 
   // pictures: predict the camera continuously
@@ -381,18 +431,31 @@ export async function teachView(panel: HTMLElement): Promise<void> {
     stopFrames?.();
     stopFrames = undefined;
   };
+  // pictures: test live from the camera (its preview beside the answer); sounds: from the microphone, one
+  // recording after another; unticked, the camera goes off
+  let listening = 0; // the microphone loop that runs; an older one ends
+  const liveArea = el('div', { className: 'live' });
   const liveBox = el('input', { type: 'checkbox', id: 'teach-live', onchange: async () => {
     stopLive();
-    if (!liveBox.checked) return;
+    const round = ++listening;
+    if (!liveBox.checked) return stopCamera();
     try {
-      await startCamera();
-      stopFrames = everyFrame(video, 400, (frame) => testInput(async () => ({ input: frame })));
+      if (kind === 'pictures') {
+        await startCamera(liveArea);
+        stopFrames = everyFrame(video, 400, (frame) => testInput(async () => ({ input: frame }), { live: true }));
+        return;
+      }
+      while (liveBox.checked && round === listening) {
+        const { samples, sampleRate } = await recordMicrophone(SOUNDS.duration);
+        if (liveBox.checked && round === listening) await testInput(async () => ({ input: { samples, sampleRate } }), { live: true });
+      }
     } catch (error) {
       liveBox.checked = false;
       showError(answer, error);
     }
   } });
-  const liveLabel = el('p', {}, el('label', { htmlFor: 'teach-live', style: 'display: inline' }, liveBox, ' test live from the camera'));
+  const liveText = el('span', {}, ' test live from the camera');
+  const liveLabel = el('div', {}, el('label', { htmlFor: 'teach-live', style: 'display: inline' }, liveBox, liveText), liveArea);
 
   const kindPicker = el('select', { id: 'teach-kind', onchange: () => {
     kind = kindPicker.value as Kind;
@@ -400,14 +463,13 @@ export async function teachView(panel: HTMLElement): Promise<void> {
   } }, el('option', { value: 'gestures' }, 'mouse gestures'), el('option', { value: 'pictures' }, 'pictures'), el('option', { value: 'sounds' }, 'sounds'));
 
   panel.append(
-    el('p', {}, `Teach it something new: name two or more classes, give each at least ${MIN_EXAMPLES} examples, and train a small model right here (one example in ${HELD_OUT_EVERY} is held out to measure its accuracy). The examples and the model stay in this browser until you download the bundle (kindling.json, model.json, weights.bin) — \`kindling predict\` reads it in Node. Click an example to remove it.`),
+    el('p', {}, `Teach it something new: name two or more classes, give each at least ${MIN_EXAMPLES} examples, and train a small model right here (one example in ${HELD_OUT_EVERY} is held out to measure its accuracy). The examples and the model stay in this browser until you download the model: one .kindling file, which \`kindling predict\` and \`loadPredictor\` read in Node. Click an example to remove it.`),
     el('p', {}, el('label', { htmlFor: 'teach-kind' }, 'What to teach: ', kindPicker), ' ', el('button', { type: 'button', id: 'teach-add-class', onclick: () => addClass(`class ${classes.length + 1}`) }, 'Add a class'), ' ', openButton),
     el('div', { className: 'row' }, pad.element, classList),
     el('p', {}, el('label', { htmlFor: 'teach-epochs', style: 'display: inline' }, 'Epochs ', epochsInput), ' ', train, ' ', stopButton, ' ', progress, ' ', testModeLabel),
     status,
     chart,
-    el('div', { className: 'row' }, el('div', {}, el('label', { htmlFor: 'teach-test-file' }, 'Test with a file ', testFiles), liveLabel, answer, bars), el('p', {}, exportButton, ' ', saveButton)),
-    video,
+    el('div', { className: 'row' }, el('div', {}, el('label', { htmlFor: 'teach-test-file' }, 'Test with a file ', testFiles), liveLabel, el('div', { className: 'result' }, answer, bars)), el('p', {}, exportButton, ' ', saveButton)),
   );
   reset();
 }
