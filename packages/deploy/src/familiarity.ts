@@ -100,21 +100,42 @@ export function familiarityOf(training: readonly InputDescriptors[], heldOut?: {
 
 const format = (value: number) => (Math.abs(value) >= 100 || value === 0 ? value.toFixed(0) : value.toPrecision(3));
 
-/** Why an input is unlike every training input (a descriptor out of its range), or undefined. */
-export function unfamiliar(familiarity: Familiarity | undefined, descriptors: InputDescriptors): string | undefined {
+/**
+ * How a kind of input reads each descriptor, in words: `[lower, higher]` ("darker", "brighter" for pictures). A
+ * reason says the word, then the numbers.
+ */
+export type DescriptorWords = Record<keyof InputDescriptors, readonly [string, string]>;
+
+/** For any input. */
+export const PLAIN_WORDS: DescriptorWords = { level: ['lower in level', 'higher in level'], contrast: ['flatter', 'more contrasted'], detail: ['smoother', 'more detailed'] };
+/** For pictures (the model's input: the picture, normalized). */
+export const PICTURE_WORDS: DescriptorWords = { level: ['darker', 'brighter'], contrast: ['flatter', 'more contrasted'], detail: ['smoother', 'more detailed'] };
+/** For sounds (their spectrogram: loudness over time and pitch). */
+export const SOUND_WORDS: DescriptorWords = { level: ['quieter', 'louder'], contrast: ['more even in loudness', 'more varied in loudness'], detail: ['steadier', 'busier'] };
+/** For pointer movements (their lines-and-circles picture). */
+export const MOVEMENT_WORDS: DescriptorWords = { level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'] };
+
+/**
+ * Why an input is unlike every training input (a descriptor out of its range), in words, or undefined:
+ * `unlike the training inputs: smoother than any of them (its detail 0.00431; theirs 0.0801 to 0.650)`.
+ */
+export function unfamiliar(familiarity: Familiarity | undefined, descriptors: InputDescriptors, words: DescriptorWords = PLAIN_WORDS): string | undefined {
   if (familiarity === undefined) return undefined;
   for (const name of DESCRIPTOR_NAMES) {
     const [low, high] = familiarity.ranges[name];
     const value = descriptors[name];
-    if (!(value >= low && value <= high)) return `unlike the training inputs: its ${name} ${format(value)} is outside the ${format(low)} to ${format(high)} of theirs`;
+    if (!(value >= low && value <= high)) {
+      const word = Number.isNaN(value) ? 'not a number' : words[name][value < low ? 0 : 1];
+      return `unlike the training inputs: ${word}${Number.isNaN(value) ? '' : ' than any of them'} (its ${name} ${format(value)}; theirs ${format(low)} to ${format(high)})`;
+    }
   }
   return undefined;
 }
 
-/** Why an answer is not worth trusting (an unfamiliar input, or too little confidence), or undefined. */
-export function doubtOf(familiarity: Familiarity | undefined, descriptors: InputDescriptors | undefined, confidence: number): string | undefined {
+/** Why an answer is not worth trusting (an unfamiliar input, or too little confidence), in words, or undefined. */
+export function doubtOf(familiarity: Familiarity | undefined, descriptors: InputDescriptors | undefined, confidence: number, words: DescriptorWords = PLAIN_WORDS): string | undefined {
   if (familiarity === undefined) return undefined;
-  const unlike = descriptors === undefined ? undefined : unfamiliar(familiarity, descriptors);
+  const unlike = descriptors === undefined ? undefined : unfamiliar(familiarity, descriptors, words);
   if (unlike !== undefined) return unlike;
   if (familiarity.minConfidence !== undefined && confidence < familiarity.minConfidence) {
     return `too unsure: ${(confidence * 100).toFixed(0)}% for its best answer, and below ${(familiarity.minConfidence * 100).toFixed(0)}% held-out answers were more often wrong than right`;

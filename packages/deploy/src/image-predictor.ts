@@ -2,7 +2,7 @@ import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels 
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
-import { describeValues, doubtOf, type InputDescriptors } from './familiarity';
+import { describeValues, doubtOf, PICTURE_WORDS, type InputDescriptors } from './familiarity';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
@@ -128,7 +128,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   async run(prepared: ReadonlyArray<{ features: Float32Array; descriptors?: InputDescriptors }>): Promise<Classification[]> {
     const answers = await this.classifyPictures(prepared);
     return answers.map((answer, index) => {
-      const notSure = doubtOf(this.task.familiarity, prepared[index]!.descriptors, answer.confidence);
+      const notSure = doubtOf(this.task.familiarity, prepared[index]!.descriptors, answer.confidence, PICTURE_WORDS);
       return notSure === undefined ? answer : { ...answer, notSure };
     });
   }

@@ -9,7 +9,7 @@ export { classify, Predictor } from './predictor';
 export type { Classification, SomePredictor } from './predictor';
 export type { LabelScore } from '@kindling/data';
 export { describeValues, doubtOf, familiarityOf } from './familiarity';
-export type { Familiarity, InputDescriptors } from './familiarity';
+export type { DescriptorWords, Familiarity, InputDescriptors } from './familiarity';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
 export type { ImageDecoder, ImageInput, ImageLimits, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';

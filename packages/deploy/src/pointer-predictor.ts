@@ -2,7 +2,7 @@ import { checkRecording, cleanEvents, keepEvenly, MAX_WINDOWS, parseRecording, r
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
-import { describeValues, doubtOf, unfamiliar } from './familiarity';
+import { describeValues, doubtOf, MOVEMENT_WORDS, unfamiliar } from './familiarity';
 import type { PointerTask } from './tasks';
 
 /** Events one answer reads at most: ten times the longest Balabit session, a few seconds of work. */
@@ -76,7 +76,7 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
   private doubt(windows: readonly Float32Array[], confidence: number, shape: [number, number, number]): string | undefined {
     const { familiarity } = this.task;
     if (familiarity === undefined) return undefined;
-    const reasons = windows.map((picture) => unfamiliar(familiarity, describeValues(picture, shape))).filter((reason) => reason !== undefined);
+    const reasons = windows.map((picture) => unfamiliar(familiarity, describeValues(picture, shape), MOVEMENT_WORDS)).filter((reason) => reason !== undefined);
     if (reasons.length * 2 > windows.length) return windows.length === 1 ? reasons[0] : `${reasons.length} of ${windows.length} windows are ${reasons[0]!}`;
     return doubtOf(familiarity, undefined, confidence);
   }

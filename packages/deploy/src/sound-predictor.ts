@@ -2,7 +2,7 @@ import { checkSampleRate, decodeWav, SoundPipeline, type AudioData } from '@kind
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
-import { describeValues, doubtOf } from './familiarity';
+import { describeValues, doubtOf, SOUND_WORDS } from './familiarity';
 import type { SoundTask } from './tasks';
 
 /** WAV bytes (or base64), mono samples with their rate, or decoded channels. */
@@ -68,7 +68,7 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     if (this.task.familiarity === undefined) return answers;
     // marked "not sure" when the spectrogram is unlike the training ones, or the answer too uncertain
     return answers.map((answer, index) => {
-      const notSure = doubtOf(this.task.familiarity, describeValues(prepared[index]!, [frames, bins, 1]), answer.confidence);
+      const notSure = doubtOf(this.task.familiarity, describeValues(prepared[index]!, [frames, bins, 1]), answer.confidence, SOUND_WORDS);
       return notSure === undefined ? answer : { ...answer, notSure };
     });
   }
