@@ -387,6 +387,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     }
     const right = answers.filter((answer, index) => answer.label === (shapes[index] === circle ? 'circle' : 'zigzag')).length;
     expect(right, `new drawings answered ${answers.map((answer) => answer.label).join(', ')}`).toBeGreaterThanOrEqual(3);
+    // drawn like the examples, so not "not sure" (but for one, as above)
+    const doubted = answers.filter((answer) => answer.notSure !== undefined);
+    expect(doubted.length, `new drawings marked not sure: ${doubted.map((answer) => answer.notSure).join(' | ')}`).toBeLessThanOrEqual(1);
     const lastDrawing = JSON.parse((await page.getAttribute('#teach-answer', 'data-input'))!);
 
     // one file, `<classes>.kindling`, which loadPredictor and `kindling predict` read as they read a bundle's folder
@@ -480,6 +483,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     await page.screenshot({ path: join(artifacts, 'teach-pictures.png'), fullPage: true });
     await page.uncheck('#teach-live');
     expect(await page.locator('#panel-teach video').isHidden(), 'the camera off once live testing stops').toBe(true);
+    // the taught model knows what its examples looked like: a blank page and noise are answered "not sure"
+    const random = new Random(11);
+    const offDistribution = {
+      'blank.png': new Uint8Array(64 * 64 * 3).fill(255),
+      'noise.png': Uint8Array.from({ length: 64 * 64 * 3 }, () => Math.floor(random.next() * 256)),
+    };
+    for (const [name, pixels] of Object.entries(offDistribution)) {
+      writeFileSync(join(inputs, name), await encodePng({ data: pixels, shape: [64, 64, 3] }));
+      const answered = await answersOf(page, '#teach-answer');
+      await page.setInputFiles('#teach-test-file', join(inputs, name));
+      const answer = await answerOf(page, '#teach-answer', answered);
+      expect(answer.notSure, `${name}: ${JSON.stringify(answer)}`).toMatch(/^unlike the training inputs: /);
+    }
   });
 
   it('teach it, sounds: microphone clips per class, trained, then tested live from the microphone', async () => {

@@ -1,6 +1,6 @@
 import { SoundPipeline, decodeWav, spectrogramToRgba, type SoundPreprocessing, type Spectrogram } from '@kindling/audio';
 import { TensorDataLoader } from '@kindling/data';
-import { createBundle, ImagePreparation, type AnyPredictor, type Bundle, type ImagePreprocessing, type TaskSpec } from '@kindling/deploy';
+import { createBundle, describeValues, familiarityOf, ImagePreparation, type AnyPredictor, type Bundle, type Familiarity, type ImagePreprocessing, type TaskSpec } from '@kindling/deploy';
 import { decodeImageInBrowser, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
 import { visionLearner } from '@kindling/recipes';
 import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } from '@kindling/pointer';
@@ -42,6 +42,23 @@ function taskFor(kind: Kind, labels: string[]): { shape: [number, number, number
   if (kind === 'gestures') return { shape: [32, 32, 3], task: { kind: 'pointer', labels, preprocessing: { window: 'whole', raster: RASTER } } };
   if (kind === 'pictures') return { shape: [32, 32, 3], task: { kind: 'image', labels, preprocessing: PICTURES } };
   return { shape: new SoundPipeline(SOUNDS).shape, task: { kind: 'sound', labels, preprocessing: SOUNDS } };
+}
+
+/**
+ * "Not sure" for a taught model, as \`kindling train\` records it for its bundles: the range of the training
+ * examples' level, contrast and detail (as the model sees them), and the confidence under which held-out answers
+ * were mostly wrong (with ten or more held out). A few examples give narrow ranges, so each is widened by half
+ * its width on both sides: a blank picture, noise, silence or a tone still falls outside.
+ */
+function familiarityFrom(model: tf.LayersModel, examples: ReadonlyArray<{ features: Float32Array; label: number; heldOut: boolean }>, shape: [number, number, number], heldOutInputs: tf.Tensor4D): Familiarity {
+  const held = examples.filter((example) => example.heldOut);
+  const probabilities = held.length === 0 ? [] : tf.tidy(() => tf.softmax(model.predict(heldOutInputs) as tf.Tensor2D).arraySync());
+  const familiarity = familiarityOf(examples.filter((example) => !example.heldOut).map((example) => describeValues(example.features, shape)), {
+    confidences: probabilities.map((row) => Math.max(...row)),
+    correct: probabilities.map((row, index) => row.indexOf(Math.max(...row)) === held[index]!.label),
+  });
+  const ranges = Object.fromEntries(Object.entries(familiarity.ranges).map(([name, [low, high]]) => [name, [low - (high - low) / 2, high + (high - low) / 2]])) as Familiarity['ranges'];
+  return { ...familiarity, ranges };
 }
 
 /** Gesture → the picture a pointer bundle makes of it (the same steps as its predictor). */
@@ -370,7 +387,8 @@ export async function teachView(panel: HTMLElement): Promise<void> {
       const ran = learner.recorder.epochs.length;
       const held = learner.recorder.epochs.at(-1)?.metrics.accuracy;
       const metrics = { trainLoss: learner.recorder.smoothLosses.at(-1), ...(held === undefined ? {} : { accuracy: held }) };
-      bundle = await createBundle(model, task, { metrics, training: { epochs: ran, lr: 1e-2, examples: trainCount, heldOut: validSet.targets.shape[0], in: 'browser' } });
+      const familiarity = familiarityFrom(model, all, shape, validSet.inputs);
+      bundle = await createBundle(model, { ...task, familiarity } as TaskSpec, { metrics, training: { epochs: ran, lr: 1e-2, examples: trainCount, heldOut: validSet.targets.shape[0], in: 'browser' } });
       predictor = await loadPredictor(bundle, { model });
       const stopped = learner.stopReason === undefined ? '' : `stopped after ${ran} of ${epochs} epochs; `;
       const accuracyText = held === undefined ? '' : `; accuracy on the ${validSet.targets.shape[0]} held-out examples ${percent(held)}`;
