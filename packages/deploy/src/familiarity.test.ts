@@ -3,7 +3,8 @@ import { resnet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { calibrateConfidence, describeValues, doubtOf, familiarityOf, type InputDescriptors } from './familiarity';
-import { createBundle, loadPredictor, type RawImage, type TabularAnswer } from './index';
+import { taskChecksum } from './bundle';
+import { createBundle, loadPredictor, type RawImage, type TabularAnswer, type TaskSpec } from './index';
 import { exampleBundle, exampleInputs } from './testing';
 
 /** A grey 16×16 picture: dark noise around `level` (0–255). */
@@ -68,6 +69,27 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(dark!.notSure).toBeUndefined();
     expect(white!.notSure).toMatch(/^unlike the training inputs: brighter than any of them \(its level [\d.]+; theirs -?[\d.]+ to -?[\d.]+\)$/);
     expect(['a', 'b']).toContain(white!.label); // the answer is still there, marked
+    expect(tf.memory().numTensors).toBe(before);
+    predictor.dispose();
+  });
+
+  it('a segmentation predictor marks the mask of a picture unlike its training pictures "not sure", and says how sure each mask is', async () => {
+    const random = new Random(9);
+    const bundle = await exampleBundle('segmentation');
+    const { preprocessing } = bundle.manifest.task as { preprocessing: { size: number; stats: { mean: number[]; std: number[] } } };
+    const { size, stats } = preprocessing;
+    // grey pictures of dark noise, as the model sees them (normalized per channel)
+    const asSeen = (image: RawImage) => Float32Array.from({ length: size * size * 3 }, (_, index) => (image.data[Math.floor(index / 3)]! / 255 - stats.mean[index % 3]!) / stats.std[index % 3]!);
+    const familiarity = familiarityOf(Array.from({ length: 100 }, () => describeValues(asSeen(picture(random, 40)), [size, size, 3])));
+    const task = { ...bundle.manifest.task, familiarity } as TaskSpec;
+    const predictor = await loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } }, { kind: 'segmentation' });
+    const before = tf.memory().numTensors;
+    const [dark, white] = await predictor.predictBatch([picture(random, 40), { data: new Uint8Array(16 * 16).fill(255), width: 16, height: 16, channels: 1 }]);
+    expect(dark!.notSure).toBeUndefined();
+    expect(white!.notSure).toMatch(/^unlike the training inputs: (brighter|flatter|smoother) than any of them/);
+    expect(white!.mask.length).toBe(size * size); // the mask is still there, marked
+    for (const answer of [dark!, white!]) expect(answer.confidence).toBeGreaterThanOrEqual(1 / 2); // two classes answered (void never is)
+    for (const answer of [dark!, white!]) expect(answer.confidence).toBeLessThanOrEqual(1);
     expect(tf.memory().numTensors).toBe(before);
     predictor.dispose();
   });

@@ -2,7 +2,7 @@ import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels 
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
-import { describeValues, doubtOf, PICTURE_WORDS, type InputDescriptors } from './familiarity';
+import { describeValues, doubtOf, PICTURE_WORDS, unfamiliar, type InputDescriptors } from './familiarity';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
@@ -170,10 +170,17 @@ export interface SegmentationResult {
   codes: string[];
   /** Share of pixels per class. */
   coverage: Record<string, number>;
+  /**
+   * The mean over the pixels of the model's probability for the class it gave each: how sure the mask is as a
+   * whole (1 when every pixel is certain).
+   */
+  confidence: number;
+  /** Why the mask is not worth trusting: the picture is unlike every training picture (bundles with a `familiarity` only). */
+  notSure?: string;
 }
 
 /** A picture → a class for every pixel. */
-export class SegmentationPredictor extends Predictor<ImageInput, SegmentationResult, { features: Float32Array; width: number; height: number }, SegmentationTask> {
+export class SegmentationPredictor extends Predictor<ImageInput, SegmentationResult, { features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }, SegmentationTask> {
   readonly kind = 'segmentation';
   private preparation?: ImagePreparation;
 
@@ -182,25 +189,30 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
     return this;
   }
 
-  prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {
-    return (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+  async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }> {
+    const prepared = await (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
+    if (this.task.familiarity === undefined) return prepared;
+    const { size, channels } = this.task.preprocessing;
+    return { ...prepared, descriptors: describeValues(prepared.features, [size, size, channels]) };
   }
 
-  async run(prepared: ReadonlyArray<{ features: Float32Array; width: number; height: number }>): Promise<SegmentationResult[]> {
-    const { codes, voidIndex, preprocessing } = this.task;
-    const classes = tf.tidy(() => {
+  async run(prepared: ReadonlyArray<{ features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }>): Promise<SegmentationResult[]> {
+    const { codes, voidIndex, preprocessing, familiarity } = this.task;
+    const [classes, sureness] = tf.tidy(() => {
       let logits = this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor4D;
       // the void class was never a target: it is not an answer
       if (voidIndex !== null) logits = logits.add(tf.oneHot([voidIndex], codes.length).reshape([1, 1, 1, codes.length]).mul(-1e9));
-      return logits.argMax(-1).toInt();
+      // each picture's mean probability of the classes given: [n]
+      return [logits.argMax(-1).toInt(), tf.softmax(logits).max(-1).mean([1, 2])];
     });
-    const values = (await classes.data()) as Int32Array;
-    classes.dispose();
+    const [values, means] = [(await classes.data()) as Int32Array, (await sureness.data()) as Float32Array];
+    tf.dispose([classes, sureness]);
     const area = preprocessing.size * preprocessing.size;
     return prepared.map((item, index) => {
       const mask = Uint8Array.from(values.subarray(index * area, (index + 1) * area));
       const counts = new Array<number>(codes.length).fill(0);
       for (const value of mask) counts[value]!++;
+      const notSure = item.descriptors === undefined ? undefined : unfamiliar(familiarity, item.descriptors, PICTURE_WORDS);
       return {
         mask,
         width: preprocessing.size,
@@ -209,6 +221,8 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
         inputHeight: item.height,
         codes: [...codes],
         coverage: Object.fromEntries(codes.map((code, k) => [code, counts[k]! / area])),
+        confidence: means[index]!,
+        ...(notSure === undefined ? {} : { notSure }),
       };
     });
   }

@@ -52,6 +52,8 @@ export interface SegmentationTask {
   voidIndex: number | null;
   palette: Colour[];
   preprocessing: ImagePreprocessing;
+  /** What the training pictures looked like, for answers marked "not sure" (a blank page, noise). */
+  familiarity?: Familiarity;
 }
 
 /** A table row → a class or a value, with the fitted processor (vocabularies, medians, means, stds). */

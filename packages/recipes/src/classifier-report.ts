@@ -69,10 +69,10 @@ export async function writeClassifierRun(options: {
 }
 
 /** At most this many training inputs are described for the bundle's familiarity. */
-const DESCRIBED = 5000;
+export const DESCRIBED = 5000;
 
 /** The descriptors of a loader's picture-like inputs (`[n, height, width, channels]`), at most `limit` of them. */
-async function describeLoader(loader: DataLoader, limit: number): Promise<InputDescriptors[] | undefined> {
+export async function describeLoader(loader: DataLoader, limit: number): Promise<InputDescriptors[] | undefined> {
   const iterator = loader[Symbol.asyncIterator]?.() ?? loader[Symbol.iterator]!();
   const described: InputDescriptors[] = [];
   try {

@@ -44,6 +44,14 @@ describe('kindling train segment', () => {
     expect((await sharp(join(root, 'out', 'overlay.png')).metadata()).width).toBe(32);
     const [answer] = await predict(join(root, 'out'), [join(scenes, 'images', '0000.png')]);
     expect(Object.keys((answer!.prediction as { coverage: object }).coverage)).toEqual(['background', 'circle', 'square', 'triangle']);
+    // the bundle knows what its training scenes looked like: a scene is answered plainly, a blank page and noise "not sure"
+    expect(manifest.task.familiarity.ranges.detail).toHaveLength(2);
+    expect((answer!.prediction as { notSure?: string }).notSure).toBeUndefined();
+    const blank = join(root, 'blank.png');
+    const noise = join(root, 'noise.png');
+    await sharp(Buffer.alloc(32 * 32 * 3, 255), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(blank);
+    await sharp(Buffer.from(Array.from({ length: 32 * 32 * 3 }, (_, index) => (index * 7919) % 251)), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(noise);
+    for (const { prediction } of await predict(join(root, 'out'), [blank, noise])) expect((prediction as { notSure?: string }).notSure).toMatch(/^unlike the training inputs: /);
   }, 240_000);
 
   it('trains on random crops with averaged weights, validating every third epoch and the last, and names a crop the U-Net cannot take', async () => {

@@ -1,8 +1,9 @@
 import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
-import { createBundle } from '@kindling/deploy';
+import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
+import { describeLoader, DESCRIBED } from './classifier-report';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, DataError } from '@kindling/data';
+import { ConfigError, DataError, type DataLoader } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
 import { encodePng, generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
 import { averageWeights, leaderFirst, lossChart, onLeader, validateEvery } from '@kindling/learner';
@@ -172,9 +173,11 @@ export async function trainSegment(images: string | undefined, masks: string | u
       await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
       await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
       const { size, method, channels, stats } = data.preprocessing;
+      // "not sure" for pictures unlike the training ones (as the model saw them: normalized, cropped, augmented)
+      const familiarity = await segmentationFamiliarity(data, say);
       const bundle = await createBundle(
         model,
-        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats } },
+        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
           training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
@@ -192,4 +195,18 @@ export async function trainSegment(images: string | undefined, masks: string | u
     learner.dispose();
     model.dispose();
   }
+}
+
+/**
+ * The range of the training pictures' level, contrast and detail, for masks marked "not sure"; says how many
+ * validation pictures fall outside it (none should: they are pictures like the training ones).
+ */
+async function segmentationFamiliarity(data: { train: DataLoader; valid: DataLoader }, say: (line: string) => void): Promise<Familiarity | undefined> {
+  const training = await describeLoader(data.train, DESCRIBED);
+  if (training === undefined || training.length === 0) return undefined;
+  const familiarity = familiarityOf(training);
+  const valid = (await describeLoader(data.valid, DESCRIBED)) ?? [];
+  const marked = valid.filter((descriptors) => doubtOf(familiarity, descriptors, 1) !== undefined).length;
+  if (valid.length > 0) say(`masks of pictures unlike the training ones are marked "not sure": ${marked} of the ${valid.length} validation pictures`);
+  return familiarity;
 }
