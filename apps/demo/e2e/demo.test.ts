@@ -28,7 +28,7 @@ const artifacts = join(demo, 'artifacts');
 const TOLERANCE = 2e-3; // the page's backend against wasm in Node: float32 kernels that add in other orders
 
 type Prediction = { label?: string; probabilities?: Record<string, number>; [key: string]: unknown };
-type Sample = { file?: string; row?: Record<string, string | number | null>; truth?: string };
+type Sample = { file?: string; row?: Record<string, string | number | null>; liked?: string[]; truth?: string };
 
 /** What `pnpm --filter @kindling/demo models` wrote beside the bundles: per view, its data, score and samples. */
 const about = (): Record<string, { score: { metric: string; value: number }; samples: Sample[] }> => JSON.parse(readFileSync(join(models, 'about.json'), 'utf8'));
@@ -263,12 +263,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     const same = inPage.mask.filter((value, index) => value === inNode.mask[index]).length / inNode.mask.length;
     expect(same).toBeGreaterThan(0.99);
     expect(Object.values(inPage.coverage).filter((share) => share > 0.05).length).toBe(2); // membranes and cells, both
+    // held-out sections are answered plainly; a blank page and noise are "not sure" (they were "cell 100.0%")
+    for (const held of about().segmentation!.samples) expect(((await node.predict(sampleFile(held) as never)) as Prediction).notSure, held.file).toBeUndefined();
+    const random = new Random(5);
+    for (const [name, pixels] of Object.entries({ 'blank.png': new Uint8Array(256 * 256 * 3).fill(255), 'noise.png': Uint8Array.from({ length: 256 * 256 * 3 }, () => Math.floor(random.next() * 256)) })) {
+      writeFileSync(join(inputs, name), await encodePng({ data: pixels, shape: [256, 256, 3] }));
+      const answered = await answersOf(page, '#segmentation-answer');
+      await page.setInputFiles('#segmentation-file', join(inputs, name));
+      const odd = await answerOf(page, '#segmentation-answer', answered);
+      expect(odd.notSure, name).toMatch(/^unlike the training inputs: /);
+      expect(await page.textContent('#segmentation-answer')).toMatch(/^Not sure — best guess/);
+    }
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'segmentation.png'), fullPage: true });
   });
 
   it('tables: a sample row fills the form, and the answer matches Node for the same row', async () => {
     await openView(page, 'tabular');
+    // the columns in words, with units; the file's names stay as the fields' tooltips
+    const labelOf = (column: string) => page.locator(`label[for="field-${column}"]`).evaluate((label) => label.firstChild!.textContent);
+    expect(await labelOf('education-num')).toBe('Years of education');
+    expect(await labelOf('hours-per-week')).toBe('Hours worked a week');
     const sample = about().tabular!.samples.at(-1)!;
     const index = about().tabular!.samples.length - 1;
     await page.locator('#tabular-samples button.sample').nth(index).click();
@@ -313,6 +328,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
     const similar = (await answerOf(page, '#similar-answer')) as { items: Array<{ item: string }> };
     const similarInNode = (await node.predict({ similarTo: inNode.items[0]!.item, count: 5 } as never)) as { items: Array<{ item: string }> };
     expect(similar.items.map((entry) => entry.item)).toEqual(similarInNode.items.map((entry) => entry.item));
+    expect(await page.textContent('#panel-recommend .result')).toMatch(/The number is the match: .*The number is the likeness/);
+    // a sample: someone new who likes three mysteries is recommended mysteries (the titles carry their genre's words)
+    const fan = about().recommend!.samples[0]! as Sample & { liked: string[] };
+    expect(fan.truth).toBe('mystery');
+    const answered = await answersOf(page, '#recommend-answer');
+    await page.locator('#recommend-samples button.sample').first().click();
+    const forFan = (await answerOf(page, '#recommend-answer', answered)) as { items: Array<{ item: string }> };
+    await expectInView(page, '#recommend-answer');
+    expect(await page.locator('#item-list input:checked').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value).sort())).toEqual([...fan.liked].sort());
+    const mysteries = forFan.items.filter((entry) => /\b(Witness|Alibi|Key|Letter|Room|Clue|Verdict|Cipher)\b/.test(entry.item));
+    expect(mysteries.length, forFan.items.map((entry) => entry.item).join(', ')).toBeGreaterThanOrEqual(8);
+    expect(await page.textContent('#similar-answer')).toBe(''); // the old "items like …" went with the old choice
     node.dispose();
     await page.screenshot({ path: join(artifacts, 'recommend.png'), fullPage: true });
   });

@@ -16,7 +16,7 @@
 import { readIdxFile } from '@kindling/data/node';
 import { encodePng, loadImage } from '@kindling/image/node';
 import { serializeRecording, synthesizePointer } from '@kindling/pointer';
-import { Random } from '@kindling/data';
+import { generateRatings, Random } from '@kindling/data';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,6 +32,25 @@ const aboutFile = join(demo, 'public', 'models', 'about.json');
 const about = existsSync(aboutFile) ? JSON.parse(readFileSync(aboutFile, 'utf8')) : {};
 
 const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+/** The census columns in words, with their units, for the tables view's form (the file's names are terse). */
+const ADULT_FIELDS = {
+  age: 'Age (years)',
+  workclass: 'Employer',
+  education: 'Education',
+  'education-num': 'Years of education',
+  'marital-status': 'Marital status',
+  occupation: 'Occupation',
+  relationship: 'Place in the household',
+  race: 'Race',
+  sex: 'Sex',
+  'capital-gain': 'Capital gains ($ a year)',
+  'capital-loss': 'Capital losses ($ a year)',
+  'hours-per-week': 'Hours worked a week',
+  'native-country': 'Country of birth',
+  income: 'Income a year',
+};
+/** The generated titles' genres, in the order `generateRatings` plants them (a title's genre is its index modulo 8). */
+const GENRES = ['mystery', 'comedy', 'science fiction', 'romance', 'western', 'horror', "children's", 'documentary'];
 const ADULT_COLUMNS = ['age', 'workclass', 'fnlwgt', 'education', 'education-num', 'marital-status', 'occupation', 'relationship', 'race', 'sex', 'capital-gain', 'capital-loss', 'hours-per-week', 'native-country', 'income'];
 
 /** Runs `kindling train …` into a fresh folder and returns it with its manifest; fails the script on a failed run. */
@@ -190,6 +209,7 @@ const VIEWS = {
       heldOut: 'the 16,281 rows of adult.test',
       score: { metric: 'accuracy', value: manifest.metrics.test?.accuracy ?? manifest.metrics.accuracy },
       samples: list,
+      fields: ADULT_FIELDS,
     };
   },
 
@@ -226,10 +246,17 @@ const VIEWS = {
       trainedOn: 'generated ratings',
       heldOut: 'generated ratings held out',
       score: { metric: 'MSE', value: manifest.metrics.validMse ?? manifest.metrics.mse },
-      samples: [],
+      // samples: someone new who likes three titles of one genre (the titles carry their genre's words)
+      samples: recommendSamples(),
     };
   },
 };
+
+/** Three titles of each of four genres, as a new user's liked items, named for the genre. */
+function recommendSamples() {
+  const { items, itemGenre } = generateRatings({ users: 943, items: 1682, ratings: 100_000, genres: 8, noise: 0.5 });
+  return [0, 2, 4, 6].map((genre) => ({ liked: items.filter((_, index) => itemGenre[index] === genre).slice(0, 3), truth: GENRES[genre] }));
+}
 
 const chosen = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
 for (const view of chosen) if (!(view in VIEWS)) throw new Error(`no view '${view}': choose from ${Object.keys(VIEWS).join(', ')}`);

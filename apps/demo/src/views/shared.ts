@@ -86,6 +86,8 @@ export interface Sample {
   file?: string;
   /** A table row (the tabular view). */
   row?: Record<string, string | number | null>;
+  /** Items someone likes (the recommendations view). */
+  liked?: string[];
   /** The true answer, when the data has one. */
   truth?: string;
 }
@@ -99,6 +101,8 @@ export interface ViewAbout {
   heldOut: string;
   score: { metric: string; value: number };
   samples: Sample[];
+  /** Column names in words, with units (the tables view). */
+  fields?: Record<string, string>;
 }
 
 let abouts: Promise<Record<string, ViewAbout>> | undefined;

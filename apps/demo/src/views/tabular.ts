@@ -25,7 +25,9 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
     fields.set(column, el('input', { id: `field-${column}`, name: column, type: 'number', step: 'any', value: String(Math.round(fill * 100) / 100) }));
   }
   for (const column of schema.dates) fields.set(column, el('input', { id: `field-${column}`, name: column, type: 'date' }));
-  for (const [column, field] of fields) form.append(el('label', { htmlFor: field.id }, column, field));
+  // the columns in words where the data's record has them ("Years of education" for education-num)
+  const words = (column: string) => about.fields?.[column] ?? column;
+  for (const [column, field] of fields) form.append(el('label', { htmlFor: field.id, title: column }, words(column), field));
 
   const row = (): TableRow => Object.fromEntries([...fields].map(([column, field]) => [column, field.value === '' ? null : schema.continuous.includes(column) ? Number(field.value) : field.value]));
   let pending = 0;
@@ -39,10 +41,10 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
       if (ticket !== pending) return; // a newer edit is on its way
       answer.dataset.row = JSON.stringify(asked); // the row this answer is for
       if (prediction.kind === 'classification') {
-        showAnswer(answer, `${schema.target}: ${prediction.label} (${percent(prediction.probabilities[prediction.label]!)})`, prediction);
+        showAnswer(answer, `${words(schema.target)}: ${prediction.label} (${percent(prediction.probabilities[prediction.label]!)})`, prediction);
         renderBars(bars, prediction.probabilities);
       } else {
-        showAnswer(answer, `${schema.target}: ${prediction.value.toPrecision(4)}`, prediction);
+        showAnswer(answer, `${words(schema.target)}: ${prediction.value.toPrecision(4)}`, prediction);
       }
     } catch (error) {
       showError(answer, error);
@@ -61,7 +63,7 @@ export async function tabularView(panel: HTMLElement): Promise<void> {
   };
 
   panel.append(
-    el('p', {}, `A tabular model trained by \`kindling train tabular\` predicts '${schema.target}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
+    el('p', {}, `A tabular model trained by \`kindling train tabular\` predicts '${words(schema.target)}' from the other columns (with the training set's vocabularies, medians and scaling). Change a field.`),
     aboutLine(about),
     sampleButtons('tabular-samples', about.samples, (sample, index) => `person ${index + 1}${sample.truth === undefined ? '' : ` (${sample.truth})`}`, fill, answer),
     el('div', { className: 'row' }, form, el('div', { className: 'result' }, answer, bars)),
