@@ -21,6 +21,8 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(described.level).toBe(3);
     expect(described.contrast).toBeCloseTo(Math.sqrt(5), 10);
     expect(described.detail).toBe((2 + 4 + 2 + 4) / 4); // across: |2-0|, |6-4|; down: |4-0|, |6-2|
+    expect(described.across).toBe(2);
+    expect(described.down).toBe(4);
   });
 
   it('calibrates the confidence under which held-out answers were mostly wrong', () => {
@@ -38,7 +40,7 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
   });
 
   it('takes the 0.1st to 99.9th percentile of the training descriptors, widened by a tenth, and never less than rounding', () => {
-    const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index }));
+    const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index, across: 3 * index, down: index + 1 }));
     const { ranges, minConfidence } = familiarityOf(training);
     const margin = 0.1 * 998 + 1e-4 * (1 + 999);
     expect(ranges.level[0]).toBeCloseTo(1 - margin, 6);
@@ -46,12 +48,19 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     // a descriptor every input shares (normalized per example) still lets float error through
     expect(ranges.contrast[0]).toBeCloseTo(1 - 2e-4, 10);
     expect(ranges.contrast[1]).toBeCloseTo(1 + 2e-4, 10);
-    expect(doubtOf({ ranges }, { level: 500, contrast: 1 + 1e-7, detail: 1000 }, 0.9)).toBeUndefined();
+    const typical = { level: 500, contrast: 1, detail: 1000, across: 1500, down: 501 };
+    expect(doubtOf({ ranges }, { ...typical, contrast: 1 + 1e-7 }, 0.9)).toBeUndefined();
     expect(minConfidence).toBeUndefined();
-    expect(doubtOf({ ranges }, { level: 500, contrast: 1, detail: 1000 }, 0.9)).toBeUndefined();
-    expect(doubtOf({ ranges }, { level: 2000, contrast: 1, detail: 1000 }, 0.9)).toBe('unlike the training inputs: higher in level than any of them (its level 2000; theirs -98.9 to 1099)');
-    expect(doubtOf({ ranges }, { level: 500, contrast: 1, detail: -500 }, 0.9, { level: ['darker', 'brighter'], contrast: ['flatter', 'starker'], detail: ['smoother', 'busier'] })).toBe('unlike the training inputs: smoother than any of them (its detail -500; theirs -198 to 2198)');
-    expect(doubtOf({ ranges, minConfidence: 0.6 }, { level: 500, contrast: 1, detail: 1000 }, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
+    expect(doubtOf({ ranges }, typical, 0.9)).toBeUndefined();
+    expect(doubtOf({ ranges }, { ...typical, level: 2000 }, 0.9)).toBe('unlike the training inputs: higher in level than any of them (its level 2000; theirs -98.9 to 1099)');
+    const words = { level: ['darker', 'brighter'], contrast: ['flatter', 'starker'], detail: ['smoother', 'busier'], across: ['even across', 'jagged across'], down: ['steadier over time', 'changing faster'] } as const;
+    expect(doubtOf({ ranges }, { ...typical, detail: -500 }, 0.9, words)).toBe('unlike the training inputs: smoother than any of them (its detail -500; theirs -198 to 2198)');
+    // one direction out of its range while the other and the mean are not (a tone: steady over time, sharp across pitches)
+    expect(doubtOf({ ranges }, { ...typical, down: -200 }, 0.9, words)).toBe('unlike the training inputs: steadier over time than any of them (its down -200; theirs -97.9 to 1100)');
+    // a bundle from before `across` and `down` were measured has three ranges: the others are not checked
+    const { across: _across, down: _down, ...older } = ranges;
+    expect(doubtOf({ ranges: older }, { ...typical, down: -200 }, 0.9)).toBeUndefined();
+    expect(doubtOf({ ranges, minConfidence: 0.6 }, typical, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
   });
 
   it('an image predictor marks a picture unlike its dark training pictures "not sure", and not one like them', async () => {

@@ -4,7 +4,7 @@
  * be to be right; the predictors then flag an answer that is not worth trusting instead of only giving it.
  */
 
-/** Three numbers that describe a model input (`[height, width, channels]` values, as the model sees them). */
+/** Numbers that describe a model input (`[height, width, channels]` values, as the model sees them). */
 export interface InputDescriptors {
   /** The mean value (a picture's brightness, a spectrogram's loudness). */
   level: number;
@@ -12,17 +12,25 @@ export interface InputDescriptors {
   contrast: number;
   /** The mean absolute difference between neighbouring values, across and down (texture, detail). */
   detail: number;
+  /** The mean absolute difference between neighbours side by side (along the width: a spectrogram's pitches). */
+  across: number;
+  /** The mean absolute difference between neighbours one above the other (along the height: a spectrogram's time). */
+  down: number;
 }
 
-export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level', 'contrast', 'detail'];
+/** The descriptors in the order reasons name them. */
+export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level', 'contrast', 'detail', 'down', 'across'];
 
 /**
  * What the training inputs looked like and how sure held-out answers had to be: stored in a classifier's task
  * (`familiarity`) by `kindling train`, read by the predictors.
  */
 export interface Familiarity {
-  /** Per descriptor, the range that held the training inputs (their 0.1st to 99.9th percentile, widened by a tenth of it on each side). */
-  ranges: Record<keyof InputDescriptors, [number, number]>;
+  /**
+   * Per descriptor, the range that held the training inputs (their 0.1st to 99.9th percentile, widened by a tenth of
+   * it on each side). `across` and `down` are absent from bundles written before Kindling measured them.
+   */
+  ranges: Record<'level' | 'contrast' | 'detail', [number, number]> & Partial<Record<'across' | 'down', [number, number]>>;
   /** Answers less sure than this are "not sure": below it, held-out answers were more often wrong than right. */
   minConfidence?: number;
 }
@@ -36,24 +44,30 @@ export function describeValues(values: ArrayLike<number>, shape: readonly [numbe
   const level = sum / count;
   let squares = 0;
   for (let i = 0; i < count; i++) squares += (values[i]! - level) ** 2;
-  let differences = 0;
-  let pairs = 0;
+  let [across, acrossPairs, down, downPairs] = [0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < channels; c++) {
         const here = values[(y * width + x) * channels + c]!;
         if (x + 1 < width) {
-          differences += Math.abs(values[(y * width + x + 1) * channels + c]! - here);
-          pairs++;
+          across += Math.abs(values[(y * width + x + 1) * channels + c]! - here);
+          acrossPairs++;
         }
         if (y + 1 < height) {
-          differences += Math.abs(values[((y + 1) * width + x) * channels + c]! - here);
-          pairs++;
+          down += Math.abs(values[((y + 1) * width + x) * channels + c]! - here);
+          downPairs++;
         }
       }
     }
   }
-  return { level, contrast: Math.sqrt(squares / count), detail: pairs === 0 ? 0 : differences / pairs };
+  const pairs = acrossPairs + downPairs;
+  return {
+    level,
+    contrast: Math.sqrt(squares / count),
+    detail: pairs === 0 ? 0 : (across + down) / pairs,
+    across: acrossPairs === 0 ? 0 : across / acrossPairs,
+    down: downPairs === 0 ? 0 : down / downPairs,
+  };
 }
 
 function percentile(sorted: readonly number[], share: number): number {
@@ -85,7 +99,8 @@ export function calibrateConfidence(confidences: ArrayLike<number>, correct: Arr
 export function familiarityOf(training: readonly InputDescriptors[], heldOut?: { confidences: ArrayLike<number>; correct: ArrayLike<boolean> }): Familiarity {
   if (training.length === 0) throw new Error('familiarityOf needs the descriptors of at least one training input');
   const ranges = Object.fromEntries(
-    DESCRIPTOR_NAMES.map((name) => {
+    // every descriptor the training inputs have (those described before `across` and `down` have three)
+    DESCRIPTOR_NAMES.filter((name) => training.every((descriptors) => typeof descriptors[name] === 'number')).map((name) => {
       const sorted = training.map((descriptors) => descriptors[name]).sort((a, b) => a - b);
       const [low, high] = [percentile(sorted, 0.001), percentile(sorted, 0.999)];
       // a tenth of the range on each side, and never less than rounding (a descriptor that normalization fixes,
@@ -107,13 +122,25 @@ const format = (value: number) => (Math.abs(value) >= 100 || value === 0 ? value
 export type DescriptorWords = Record<keyof InputDescriptors, readonly [string, string]>;
 
 /** For any input. */
-export const PLAIN_WORDS: DescriptorWords = { level: ['lower in level', 'higher in level'], contrast: ['flatter', 'more contrasted'], detail: ['smoother', 'more detailed'] };
+export const PLAIN_WORDS: DescriptorWords = {
+  level: ['lower in level', 'higher in level'],
+  contrast: ['flatter', 'more contrasted'],
+  detail: ['smoother', 'more detailed'],
+  across: ['smoother from side to side', 'busier from side to side'],
+  down: ['smoother from top to bottom', 'busier from top to bottom'],
+};
 /** For pictures (the model's input: the picture, normalized). */
-export const PICTURE_WORDS: DescriptorWords = { level: ['darker', 'brighter'], contrast: ['flatter', 'more contrasted'], detail: ['smoother', 'more detailed'] };
-/** For sounds (their spectrogram: loudness over time and pitch). */
-export const SOUND_WORDS: DescriptorWords = { level: ['quieter', 'louder'], contrast: ['more even in loudness', 'more varied in loudness'], detail: ['steadier', 'busier'] };
+export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'] };
+/** For sounds (their spectrogram: time downwards, pitch across). */
+export const SOUND_WORDS: DescriptorWords = {
+  level: ['quieter', 'louder'],
+  contrast: ['more even in loudness', 'more varied in loudness'],
+  detail: ['steadier', 'busier'],
+  across: ['smoother from pitch to pitch', 'more jagged from pitch to pitch'],
+  down: ['steadier over time', 'changing faster over time'],
+};
 /** For pointer movements (their lines-and-circles picture). */
-export const MOVEMENT_WORDS: DescriptorWords = { level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'] };
+export const MOVEMENT_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'] };
 
 /**
  * Why an input is unlike every training input (a descriptor out of its range), in words, or undefined:
@@ -122,7 +149,9 @@ export const MOVEMENT_WORDS: DescriptorWords = { level: ['sparser', 'denser'], c
 export function unfamiliar(familiarity: Familiarity | undefined, descriptors: InputDescriptors, words: DescriptorWords = PLAIN_WORDS): string | undefined {
   if (familiarity === undefined) return undefined;
   for (const name of DESCRIPTOR_NAMES) {
-    const [low, high] = familiarity.ranges[name];
+    const range = familiarity.ranges[name];
+    if (range === undefined) continue; // a bundle from before this descriptor was measured
+    const [low, high] = range;
     const value = descriptors[name];
     if (!(value >= low && value <= high)) {
       const word = Number.isNaN(value) ? 'not a number' : words[name][value < low ? 0 : 1];
