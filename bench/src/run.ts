@@ -6,6 +6,7 @@ import { benchDistributed } from './distributed';
 import { benchFashionMnist } from './fashion-mnist';
 import { benchKernelProfile } from './kernel-profile';
 import { benchLearnerOverhead } from './learner-overhead';
+import { benchNotSure } from './not-sure';
 import { benchPointer } from './pointer';
 import { benchSegmentation } from './segmentation';
 import { benchServer } from './server';
@@ -26,6 +27,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   defaults: benchDefaults,
   distributed: benchDistributed,
   contention: benchContention,
+  'not-sure': benchNotSure,
 };
 
 /** `pnpm bench` runs every benchmark; `pnpm bench backends learner` runs the ones named. */
