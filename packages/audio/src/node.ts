@@ -76,6 +76,8 @@ export interface SoundFolderOptions {
 export interface SoundDataLoaders {
   train: ItemDataLoader<string>;
   valid: ItemDataLoader<string>;
+  /** The training items as validation reads them (in order, not augmented): what the training data looks like. */
+  plainTrain(): ItemDataLoader<string>;
   vocab: Vocab;
   pipeline: SoundPipeline;
   /** Everything needed to preprocess a recording at inference exactly as in training. */
@@ -168,6 +170,7 @@ export async function soundFolderDataLoaders(root: string, options: SoundFolderO
   return {
     train: loaders.train,
     valid: loaders.valid,
+    plainTrain: loaders.plainTrain,
     vocab,
     pipeline,
     preprocessing,

@@ -102,6 +102,20 @@ describeEachBackend('the data block', () => {
     expect(await epochValues(7)).toEqual(first);
   });
 
+  it('plainTrain() reads the training items in order, as validation reads its own: no augmentation', async () => {
+    const data = await wordBlock({ reads: [], shifts: true }).dataLoaders(WORDS, { batchSize: 8, seed: 3 });
+    const plain = data.plainTrain();
+    expect(plain.options.items).toEqual(data.train.options.items);
+    for (let epoch = 0; epoch < 2; epoch++) {
+      plain.setEpoch(epoch);
+      for await (const batch of batchesOf(plain)) {
+        // the letter counts, halved by the batch transform, and never shifted by 100
+        expect(await (batch.inputs as tf.Tensor).array()).toEqual([[1, 0, 0, 0, 0.5], [0.5, 0, 0, 0, 1], [0, 0.5, 0.5, 0.5, 0], [0, 0.5, 0.5, 0.5, 0]]);
+        tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+      }
+    }
+  });
+
   it('item transforms change the encoded (input, target) pair, in training only', async () => {
     const block = wordBlock();
     const marked = new DataBlock<string, string>({

@@ -72,6 +72,11 @@ export interface BlockDataLoaders<Item> {
   /** The category vocabulary (a category target only). */
   vocab: Vocab | undefined;
   batchSize: number;
+  /**
+   * The training items as validation reads them: in order, without augmentation (a new loader each call; it decodes
+   * what it reads). For describing what the training data looks like, as `kindling train` does for "not sure".
+   */
+  plainTrain(): ItemDataLoader<Item>;
   /** Walks one training item through every transform and says what each made. */
   summary(): Promise<string[]>;
   /**
@@ -167,6 +172,7 @@ export class DataBlock<Source, Item> {
       items,
       vocab,
       batchSize,
+      plainTrain: () => make(split.train, false),
       summary: async () => {
         const item = train.options.items[0]!;
         const lines = block.summarizeInput ? await block.summarizeInput(item) : await block.input.summary(item);

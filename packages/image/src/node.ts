@@ -67,6 +67,8 @@ export interface ImageFolderOptions {
 export interface ImageDataLoaders {
   train: ItemDataLoader<string>;
   valid: ItemDataLoader<string>;
+  /** The training items as validation reads them (in order, not augmented): what the training data looks like. */
+  plainTrain(): ItemDataLoader<string>;
   vocab: Vocab;
   /** Everything needed to preprocess an image at inference exactly as in training. */
   preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats };
@@ -161,6 +163,7 @@ export async function imageFolderDataLoaders(root: string, options: ImageFolderO
   return {
     train: loaders.train,
     valid: loaders.valid,
+    plainTrain: loaders.plainTrain,
     vocab,
     preprocessing: { size, method, channels, stats },
     flip,

@@ -72,6 +72,8 @@ export interface SegmentationOptions {
 export interface SegmentationDataLoaders {
   train: ItemDataLoader<string>;
   valid: ItemDataLoader<string>;
+  /** The training items as validation reads them (in order, not augmented): what the training data looks like. */
+  plainTrain(): ItemDataLoader<string>;
   codes: string[];
   /** The void class, which losses and metrics ignore. */
   voidIndex?: number;
@@ -182,7 +184,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     ],
   });
   const loaders = await block.dataLoaders(imagesRoot, { batchSize, seed });
-  return { train: loaders.train, valid: loaders.valid, codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette }, summary: loaders.summary };
+  return { train: loaders.train, valid: loaders.valid, plainTrain: loaders.plainTrain, codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette }, summary: loaders.summary };
 }
 
 /** A `side`×`side` square of a row-major `[size, size, channels]` byte picture. */

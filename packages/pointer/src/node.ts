@@ -97,6 +97,8 @@ export const AUTO_WINDOW_EVENTS = 500;
 export interface PointerDataLoaders {
   train: ItemDataLoader<PointerItem>;
   valid: ItemDataLoader<PointerItem>;
+  /** The training items as validation reads them (in order, not augmented): what the training data looks like. */
+  plainTrain(): ItemDataLoader<PointerItem>;
   vocab: Vocab;
   /** What cleaning repaired or dropped, summed over every file. */
   cleaning: CleanReport;
@@ -159,7 +161,7 @@ export async function pointerFolderDataLoaders(root: string, options: PointerFol
   recordings.length = 0; // the windows keep what they need
   // the bundle reads a recording by as many windows as training kept of one
   const preprocessing = { window, raster, ...(window !== 'whole' && options.maxPerFile !== undefined ? { maxWindows: options.maxPerFile } : {}) };
-  return { train: loaders.train, valid: loaders.valid, vocab: loaders.vocab!, cleaning, preprocessing, why, summary: loaders.summary };
+  return { train: loaders.train, valid: loaders.valid, plainTrain: loaders.plainTrain, vocab: loaders.vocab!, cleaning, preprocessing, why, summary: loaders.summary };
 }
 
 /** The `auto` window, fit and size of {@link pointerFolderDataLoaders}, from the recordings, with the reasons. */

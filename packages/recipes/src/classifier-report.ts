@@ -97,12 +97,12 @@ export async function describeLoader(loader: DataLoader, limit: number): Promise
 }
 
 /**
- * What the bundle's answers marked "not sure" rest on: the descriptors of the training inputs (as the model saw
- * them, augmented) and the confidence of the held-out answers; and how many held-out answers that marks, and how
+ * What the bundle's answers marked "not sure" rest on: the descriptors of the training inputs (not augmented,
+ * where the loaders can give them so) and the confidence of the held-out answers; and how many held-out answers that marks, and how
  * often those were right.
  */
 async function familiarityFrom(data: { train: DataLoader; valid?: DataLoader }, interpretation: ClassificationInterpretation): Promise<{ familiarity: Familiarity; heldOut: { share: number; accuracy: number | null } } | undefined> {
-  const training = await describeLoader(data.train, DESCRIBED);
+  const training = await describeLoader(plainTraining(data), DESCRIBED);
   if (training === undefined || training.length === 0) return undefined;
   const correct = Array.from(interpretation.actual, (actual, index) => actual === interpretation.predicted[index]);
   const familiarity = familiarityOf(training, { confidences: interpretation.probabilities, correct });
@@ -112,6 +112,16 @@ async function familiarityFrom(data: { train: DataLoader; valid?: DataLoader }, 
   const count = marked.filter(Boolean).length;
   const right = marked.filter((flag, index) => flag && correct[index]).length;
   return { familiarity, heldOut: { share: count / valid.length, accuracy: count === 0 ? null : right / count } };
+}
+
+/**
+ * The training inputs as a prediction sees its inputs: not augmented (a data block's `plainTrain()`), where the
+ * loaders have it. Augmentation (masks, crops, noise) stretches the ranges towards what no real input looks like:
+ * a spoken digit's spectrogram with a time mask is as steady as a tone.
+ */
+export function plainTraining(data: { train: DataLoader }): DataLoader {
+  const plain = (data as { plainTrain?: unknown }).plainTrain;
+  return typeof plain === 'function' ? (plain as () => DataLoader).call(data) : data.train;
 }
 
 /** The line a classifier run prints about its "not sure" answers. */

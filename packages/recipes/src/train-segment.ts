@@ -1,7 +1,7 @@
 import { checkOutputs, checkpointing, planOf } from './checkpointing';
 import { recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
 import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
-import { describeLoader, DESCRIBED } from './classifier-report';
+import { describeLoader, DESCRIBED, plainTraining } from './classifier-report';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError, type DataLoader } from '@kindling/data';
 import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
@@ -173,7 +173,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
       await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
       await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
       const { size, method, channels, stats } = data.preprocessing;
-      // "not sure" for pictures unlike the training ones (as the model saw them: normalized, cropped, augmented)
+      // "not sure" for pictures unlike the training ones (as a prediction sees them: whole, normalized, not augmented)
       const familiarity = await segmentationFamiliarity(data, say);
       const bundle = await createBundle(
         model,
@@ -202,7 +202,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
  * validation pictures fall outside it (none should: they are pictures like the training ones).
  */
 async function segmentationFamiliarity(data: { train: DataLoader; valid: DataLoader }, say: (line: string) => void): Promise<Familiarity | undefined> {
-  const training = await describeLoader(data.train, DESCRIBED);
+  const training = await describeLoader(plainTraining(data), DESCRIBED);
   if (training === undefined || training.length === 0) return undefined;
   const familiarity = familiarityOf(training);
   const valid = (await describeLoader(data.valid, DESCRIBED)) ?? [];
