@@ -100,12 +100,13 @@ export interface SegmentationLearnerOptions {
 
 /**
  * fastai's `unet_learner` for `segmentationDataLoaders` data: a U-Net from random weights, per-pixel cross-entropy
- * (plus Dice on request) that ignores the void class, and pixel accuracy, mean IoU and Dice as metrics.
+ * (plus Dice on request) that ignores the void class, and pixel accuracy, mean IoU and Dice as metrics (`iou` and
+ * `dice` give each class's figure of the last validation).
  */
 export function segmentationLearner(
   data: { train: DataLoader; valid?: DataLoader; codes: readonly string[]; voidIndex?: number; preprocessing: { size: number; channels: number } },
   options: SegmentationLearnerOptions = {},
-): ClassifierLearner & { dice: ReturnType<typeof dice> } {
+): ClassifierLearner & { dice: ReturnType<typeof dice>; iou: ReturnType<typeof iou> } {
   const { widths = [16, 32, 64, 128], upsampling = 'transpose', seed = 0 } = options;
   const ignoreIndex = data.voidIndex;
   const side = options.anySize ? null : data.preprocessing.size;
@@ -114,13 +115,14 @@ export function segmentationLearner(
   const overlap = diceLoss({ ignoreIndex });
   const loss: LossFunction = options.dice ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
   const diceMetric = dice({ ignoreIndex });
+  const iouMetric = iou({ ignoreIndex });
   const learner = new Learner({
     model,
     data,
     loss,
-    metrics: [accuracy({ ignoreIndex, name: 'pixelAccuracy' }), iou({ ignoreIndex }), diceMetric],
+    metrics: [accuracy({ ignoreIndex, name: 'pixelAccuracy' }), iouMetric, diceMetric],
     callbacks: options.callbacks ?? [],
     seed,
   });
-  return { learner, model, dice: diceMetric };
+  return { learner, model, dice: diceMetric, iou: iouMetric };
 }

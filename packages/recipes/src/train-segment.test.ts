@@ -38,8 +38,14 @@ describe('kindling train segment', () => {
     const untrained = await trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'untrained')), codes: join(scenes, 'codes.txt'), epochs: 1, lr: 1e-9 });
     expect(untrained.beatsBaseline).toBe(false);
     expect(Object.keys(result.dicePerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
+    // per-class IoU beside the mean: in the result and the bundle, and the mean is theirs
+    expect(Object.keys(result.iouPerClass)).toEqual(['background', 'circle', 'square', 'triangle']);
+    const ious = Object.values(result.iouPerClass).filter((value) => !Number.isNaN(value));
+    expect(result.meanIoU).toBeCloseTo(ious.reduce((sum, value) => sum + value, 0) / ious.length, 5);
+    for (const [code, value] of Object.entries(result.iouPerClass)) expect(value, code).toBeLessThanOrEqual(result.dicePerClass[code]! + 1e-9); // IoU ≤ Dice, always
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.task.codes).toHaveLength(4);
+    expect(manifest.metrics.iou).toEqual(JSON.parse(JSON.stringify(result.iouPerClass)));
     for (const file of ['model.json', 'prediction.png', 'overlay.png', 'loss.png']) expect(existsSync(join(root, 'out', file)), file).toBe(true);
     expect((await sharp(join(root, 'out', 'overlay.png')).metadata()).width).toBe(32);
     const [answer] = await predict(join(root, 'out'), [join(scenes, 'images', '0000.png')]);

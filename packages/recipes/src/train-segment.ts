@@ -44,6 +44,8 @@ export interface TrainSegmentResult {
   /** False when the model does not beat giving every pixel the most common class. */
   beatsBaseline: boolean;
   meanIoU: number;
+  /** Each class's intersection over union on the validation pictures (NaN for a class in none of them). */
+  iouPerClass: Record<string, number>;
   dicePerClass: Record<string, number>;
   outputDirectory: string;
 }
@@ -116,7 +118,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const workers = workersLine(options, options.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation
-  const { learner, model, dice: diceMetric } = segmentationLearner(data, {
+  const { learner, model, dice: diceMetric, iou: iouMetric } = segmentationLearner(data, {
     widths,
     upsampling: options.upsampling as 'transpose' | 'resize',
     dice: options.dice,
@@ -147,8 +149,13 @@ export async function trainSegment(images: string | undefined, masks: string | u
         final = { ...final, validLoss: loss, metrics };
         say(`weights averaged over the second half: pixel accuracy ${(metrics.pixelAccuracy! * 100).toFixed(1)}%, mean IoU ${metrics.meanIoU!.toFixed(3)}`);
       }
-      const dicePerClass = Object.fromEntries(diceMetric.perClass().map((value, index) => [codes[index]!, value]));
-      say(`Dice per class: ${Object.entries(dicePerClass).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ')}`);
+      // each class's figures (the headline of a multi-class segmentation is the mean IoU; a rare class shows here)
+      const perClass = (values: number[]) => Object.fromEntries(values.map((value, index) => [codes[index]!, value]));
+      const shownPerClass = (values: Record<string, number>) => Object.entries(values).map(([code, value]) => `${code} ${Number.isNaN(value) ? '—' : value.toFixed(3)}`).join(', ');
+      const dicePerClass = perClass(diceMetric.perClass());
+      const iouPerClass = perClass(iouMetric.perClass());
+      say(`IoU per class: ${shownPerClass(iouPerClass)}`);
+      say(`Dice per class: ${shownPerClass(dicePerClass)}`);
 
       // what the model sees and says, for one validation picture
       const paletteForDisplay = palette ?? defaultPalette(codes.length);
@@ -179,7 +186,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
         model,
         { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
         {
-          metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, dice: dicePerClass },
+          metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
           training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
         },
       );
@@ -189,7 +196,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
       const commonest = pixelCounts.indexOf(pixelCounts.reduce((most, count) => Math.max(most, count), 0));
       const counted = pixelCounts.reduce((sum, count) => sum + count, 0);
       const beats = beatsBaseline({ metric: 'validation pixel accuracy', model: final.metrics.pixelAccuracy!, baseline: counted === 0 ? 0 : pixelCounts[commonest]! / counted, baselineName: `giving every pixel the class '${codes[commonest]}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
-      return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, dicePerClass, outputDirectory };
+      return { pixelAccuracy: final.metrics.pixelAccuracy!, beatsBaseline: beats, meanIoU: final.metrics.meanIoU!, iouPerClass, dicePerClass, outputDirectory };
     });
   } finally {
     learner.dispose();
