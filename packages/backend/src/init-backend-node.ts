@@ -52,7 +52,6 @@ function threadCount(setting: number | 'auto' | undefined, option = 'threads'): 
   return setting;
 }
 
-
 /**
  * Threaded starts tried before one thread: a start whose workers stall (see the README) seldom stalls twice
  * running. A start that has not made its pool of workers yet is not tried again.

@@ -111,10 +111,15 @@ export function wasmStarted(): boolean {
   return registry !== undefined && 'wasm' in registry;
 }
 
+/** Whether this runs in Node (not a page, not a worker of one): what only Node can load is never looked up elsewhere. */
+function runsInNode(): boolean {
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+}
+
 export const defaultLoaders = {
   async tensorflow() {
     // tfjs-node is a Node addon: a page never looks it up (a look-up is a failed request in the console)
-    if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === undefined) {
+    if (!runsInNode()) {
       throw new Error('tfjs-node runs only in Node');
     }
     const tried: string[] = [];
@@ -156,7 +161,7 @@ export const defaultLoaders = {
   },
   async wasm(options) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+    const inNode = runsInNode();
     let where = options.wasmPaths === undefined ? 'beside tfjs-backend-wasm' : `from wasmPaths ${JSON.stringify(options.wasmPaths)}`;
     if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
     else if (!inNode && !wasmStarted()) {
