@@ -2,9 +2,9 @@ import { Random } from '@kindling/data';
 import { resnet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { calibrateConfidence, describeValues, doubtOf, familiarityOf, type InputDescriptors } from './familiarity';
+import { calibrateConfidence, describeValues, doubtOf, familiarityOf, featureDistance, featureFamiliarityOf, type InputDescriptors } from './familiarity';
 import { taskChecksum } from './bundle';
-import { createBundle, loadPredictor, type RawImage, type TabularAnswer, type TaskSpec } from './index';
+import { createBundle, loadPredictor, softmaxAndFeatures, type RawImage, type TabularAnswer, type TaskSpec } from './index';
 import { exampleBundle, exampleInputs } from './testing';
 
 /** A grey 16×16 picture: dark noise around `level` (0–255). */
@@ -61,6 +61,48 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     const { across: _across, down: _down, ...older } = ranges;
     expect(doubtOf({ ranges: older }, { ...typical, down: -200 }, 0.9)).toBeUndefined();
     expect(doubtOf({ ranges, minConfidence: 0.6 }, typical, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
+  });
+
+  it('sums up the model\'s features per class, and marks features far from every class', () => {
+    const random = new Random(4);
+    // two classes of 8 features around (0…) and (10…), spread 1
+    const rows = Array.from({ length: 400 }, (_, index) => Float32Array.from({ length: 8 }, () => (index % 2) * 10 + (random.next() - 0.5) * 2 * Math.sqrt(3)));
+    const labels = rows.map((_, index) => index % 2);
+    const familiarity = featureFamiliarityOf('head_pool', rows, labels, 2);
+    expect(familiarity.means[1]![0]).toBeCloseTo(10, 0);
+    for (const scale of familiarity.scale) expect(scale).toBeCloseTo(1, 0);
+    expect(featureDistance(familiarity, new Float32Array(8).fill(10))).toBeCloseTo(0, 0);
+    // every training row within the limit; a row midway between the classes, or far off, beyond it
+    expect(Math.max(...rows.map((row) => featureDistance(familiarity, row)))).toBeLessThanOrEqual(familiarity.limit);
+    const ranges = familiarityOf([{ level: 0, contrast: 1, detail: 0, across: 0, down: 0 }]).ranges;
+    expect(doubtOf({ ranges: { level: [-1, 1], contrast: [0, 2], detail: [-1, 1] }, features: familiarity }, undefined, 0.9, undefined, new Float32Array(8).fill(5))).toMatch(/^unlike the training inputs: what the model makes of it is far from every class \(distance 5\.\d+; the training inputs' at most \d\.\d+\)$/);
+    expect(doubtOf({ ranges, features: familiarity }, undefined, 0.9, undefined, rows[3])).toBeUndefined();
+    // held-out features spread wider than the training ones raise the limit to where 99.5% of them stay
+    const heldOut = Array.from({ length: 100 }, (_, index) => Float32Array.from({ length: 8 }, () => (index % 2) * 10 + (random.next() - 0.5) * 6));
+    const calibrated = featureFamiliarityOf('head_pool', rows, labels, 2, heldOut);
+    expect(calibrated.limit).toBeGreaterThan(familiarity.limit);
+    expect(heldOut.filter((row) => featureDistance(calibrated, row) > calibrated.limit).length).toBe(0);
+    expect(featureFamiliarityOf('head_pool', rows, labels, 2, heldOut.slice(0, 19)).limit).toBe(familiarity.limit); // too few to calibrate on
+  });
+
+  it('an image predictor with feature familiarity reads features and probabilities in one pass, mirrored or not, and leaks nothing', async () => {
+    const random = new Random(8);
+    const bundle = await exampleBundle('image');
+    const pictures = Array.from({ length: 12 }, () => picture(random, 60));
+    for (const testTimeAugmentation of [undefined, 'mirror'] as const) {
+      // the familiarity of the training pictures' features, as kindling train records it
+      const base = await loadPredictor(bundle, { kind: 'image' });
+      const prepared = await Promise.all(pictures.map((item) => base.prepare(item)));
+      const rows = (await softmaxAndFeatures(base.model, 'head_pool', () => tf.stack(prepared.map((item) => tf.tensor3d(item.features, [16, 16, 3]))))).features;
+      base.dispose();
+      const task = { ...bundle.manifest.task, ...(testTimeAugmentation === undefined ? {} : { testTimeAugmentation }), familiarity: { ranges: { level: [-100, 100], contrast: [-100, 100], detail: [-100, 100] }, features: featureFamiliarityOf('head_pool', rows, rows.map(() => 0), 1) } } as TaskSpec;
+      const predictor = await loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } }, { kind: 'image' });
+      const before = tf.memory().numTensors;
+      const answers = await predictor.predictBatch(pictures);
+      expect(answers.filter((answer) => answer.notSure !== undefined), `${testTimeAugmentation ?? 'plain'}: the training pictures themselves`).toHaveLength(0);
+      expect(tf.memory().numTensors).toBe(before);
+      predictor.dispose();
+    }
   });
 
   it('an image predictor marks a picture unlike its dark training pictures "not sure", and not one like them', async () => {

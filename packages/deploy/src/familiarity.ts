@@ -33,7 +33,63 @@ export interface Familiarity {
   ranges: Record<'level' | 'contrast' | 'detail', [number, number]> & Partial<Record<'across' | 'down', [number, number]>>;
   /** Answers less sure than this are "not sure": below it, held-out answers were more often wrong than right. */
   minConfidence?: number;
+  /** What the model itself made of the training inputs: an input whose features are far from every class's is "not sure". */
+  features?: FeatureFamiliarity;
 }
+
+/**
+ * The model's features (the output of `layer`, the pooling before its head) of the training inputs, summed up: each
+ * class's mean, the spread around it per feature, and how far from its class a training input came at most.
+ */
+export interface FeatureFamiliarity {
+  layer: string;
+  /** Per class (in label order), the mean of its training inputs' features. */
+  means: number[][];
+  /** Per feature, the standard deviation of the training features around their class's mean (floored above 0). */
+  scale: number[];
+  /** The distance to the nearest class mean that 99.5% of the training (and held-out) inputs stay within, widened by a fifth. */
+  limit: number;
+}
+
+/** How far features are from the nearest class mean: the root mean square of their scaled differences. */
+export function featureDistance(familiarity: FeatureFamiliarity, features: ArrayLike<number>): number {
+  let nearest = Infinity;
+  for (const mean of familiarity.means) {
+    let sum = 0;
+    for (let k = 0; k < mean.length; k++) sum += ((features[k]! - mean[k]!) / familiarity.scale[k]!) ** 2;
+    nearest = Math.min(nearest, Math.sqrt(sum / mean.length));
+  }
+  return nearest;
+}
+
+/**
+ * A feature familiarity from the training inputs' features (rows of equal length) and their class indices. With
+ * `heldOut` features (20 or more), the limit is also at least where 99.5% of those stay, widened by a fifth: a model
+ * places its training inputs closer to their class than inputs it never saw, even ones just like them.
+ */
+export function featureFamiliarityOf(layer: string, features: readonly ArrayLike<number>[], labels: readonly number[], classes: number, heldOut: readonly ArrayLike<number>[] = []): FeatureFamiliarity {
+  if (features.length === 0) throw new Error('featureFamiliarityOf needs the features of at least one training input');
+  const width = features[0]!.length;
+  const means = Array.from({ length: classes }, () => new Array<number>(width).fill(0));
+  const counts = new Array<number>(classes).fill(0);
+  features.forEach((row, index) => {
+    const label = labels[index]!;
+    counts[label]!++;
+    for (let k = 0; k < width; k++) means[label]![k]! += row[k]!;
+  });
+  means.forEach((mean, label) => mean.forEach((_, k) => (mean[k]! /= Math.max(1, counts[label]!))));
+  const variance = new Array<number>(width).fill(0);
+  features.forEach((row, index) => {
+    for (let k = 0; k < width; k++) variance[k]! += (row[k]! - means[labels[index]!]![k]!) ** 2;
+  });
+  const spread = variance.map((sum) => Math.sqrt(sum / features.length));
+  // a feature that never varies (a dead unit) would divide by zero: floor it at a thousandth of the typical spread
+  const floor = 1e-3 * (spread.reduce((sum, value) => sum + value, 0) / width || 1);
+  const familiarity: FeatureFamiliarity = { layer, means: means.filter((_, label) => counts[label]! > 0), scale: spread.map((value) => Math.max(value, floor)), limit: Infinity };
+  const limitOf = (rows: readonly ArrayLike<number>[]) => 1.2 * percentile(rows.map((row) => featureDistance(familiarity, row)).sort((a, b) => a - b), 0.995);
+  return { ...familiarity, limit: Math.max(limitOf(features), heldOut.length >= 20 ? limitOf(heldOut) : 0) };
+}
+
 
 /** The descriptors of one input laid out `[height, width, channels]`. */
 export function describeValues(values: ArrayLike<number>, shape: readonly [number, number, number]): InputDescriptors {
@@ -161,10 +217,21 @@ export function unfamiliar(familiarity: Familiarity | undefined, descriptors: In
   return undefined;
 }
 
-/** Why an answer is not worth trusting (an unfamiliar input, or too little confidence), in words, or undefined. */
-export function doubtOf(familiarity: Familiarity | undefined, descriptors: InputDescriptors | undefined, confidence: number, words: DescriptorWords = PLAIN_WORDS): string | undefined {
+/** Why an input's features are unlike every training input's (bundles with `familiarity.features`), or undefined. */
+export function unfamiliarFeatures(familiarity: Familiarity | undefined, features: ArrayLike<number> | undefined): string | undefined {
+  if (familiarity?.features === undefined || features === undefined) return undefined;
+  const distance = featureDistance(familiarity.features, features);
+  if (distance <= familiarity.features.limit) return undefined;
+  return `unlike the training inputs: what the model makes of it is far from every class (distance ${format(distance)}; the training inputs' at most ${format(familiarity.features.limit)})`;
+}
+
+/**
+ * Why an answer is not worth trusting (an unfamiliar input or model features, or too little confidence), in words,
+ * or undefined.
+ */
+export function doubtOf(familiarity: Familiarity | undefined, descriptors: InputDescriptors | undefined, confidence: number, words: DescriptorWords = PLAIN_WORDS, features?: ArrayLike<number>): string | undefined {
   if (familiarity === undefined) return undefined;
-  const unlike = descriptors === undefined ? undefined : unfamiliar(familiarity, descriptors, words);
+  const unlike = (descriptors === undefined ? undefined : unfamiliar(familiarity, descriptors, words)) ?? unfamiliarFeatures(familiarity, features);
   if (unlike !== undefined) return unlike;
   if (familiarity.minConfidence !== undefined && confidence < familiarity.minConfidence) {
     return `too unsure: ${(confidence * 100).toFixed(0)}% for its best answer, and below ${(familiarity.minConfidence * 100).toFixed(0)}% held-out answers were more often wrong than right`;

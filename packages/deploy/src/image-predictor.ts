@@ -1,7 +1,7 @@
 import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxAndFeatures, softmaxOf, toBytes, type Classification } from './predictor';
 import { describeValues, doubtOf, PICTURE_WORDS, unfamiliar, type InputDescriptors } from './familiarity';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
@@ -126,27 +126,33 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   }
 
   async run(prepared: ReadonlyArray<{ features: Float32Array; descriptors?: InputDescriptors }>): Promise<Classification[]> {
-    const answers = await this.classifyPictures(prepared);
+    const { answers, features } = await this.classifyPictures(prepared);
     return answers.map((answer, index) => {
-      const notSure = doubtOf(this.task.familiarity, prepared[index]!.descriptors, answer.confidence, PICTURE_WORDS);
+      const notSure = doubtOf(this.task.familiarity, prepared[index]!.descriptors, answer.confidence, PICTURE_WORDS, features?.[index]);
       return notSure === undefined ? answer : { ...answer, notSure };
     });
   }
 
-  private async classifyPictures(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<Classification[]> {
+  /** The answers, and the model's features of each picture when the bundle's familiarity measures them (the picture itself, not its mirror). */
+  private async classifyPictures(prepared: ReadonlyArray<{ features: Float32Array }>): Promise<{ answers: Classification[]; features?: Float32Array[] }> {
     const batch = () => this.preparation!.batch(prepared);
-    if (this.task.testTimeAugmentation !== 'mirror') return classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length, this.topK);
+    const layer = this.task.familiarity?.features?.layer;
+    if (this.task.testTimeAugmentation !== 'mirror') {
+      if (layer === undefined) return { answers: classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length, this.topK) };
+      const { probabilities, features } = await softmaxAndFeatures(this.model, layer, batch);
+      return { answers: classify(probabilities, this.task.labels, prepared.length, this.topK), features };
+    }
     // the picture and its mirror image, their class probabilities averaged (as training measured it)
     const both = () => tf.tidy(() => {
       const pictures = batch();
       return tf.concat([pictures, tf.reverse(pictures, 2)]);
     });
-    const probabilities = await softmaxOf(this.model, both);
+    const { probabilities, features } = layer === undefined ? { probabilities: await softmaxOf(this.model, both), features: undefined } : await softmaxAndFeatures(this.model, layer, both);
     const width = this.task.labels.length;
     const half = prepared.length * width;
     const averaged = new Float32Array(half);
     for (let i = 0; i < half; i++) averaged[i] = (probabilities[i]! + probabilities[half + i]!) / 2;
-    return classify(averaged, this.task.labels, prepared.length, this.topK);
+    return { answers: classify(averaged, this.task.labels, prepared.length, this.topK), features: features?.slice(0, prepared.length) };
   }
 
   inputFromJson(value: unknown): ImageInput {

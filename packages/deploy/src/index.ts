@@ -5,11 +5,11 @@ export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, Segmentati
 export { registerTask, registeredTaskKinds } from './registry';
 export type { PredictorContext, TaskDefinition } from './registry';
 export { TASK_KINDS } from './tasks';
-export { classify, Predictor } from './predictor';
+export { classify, Predictor, softmaxAndFeatures } from './predictor';
 export type { Classification, SomePredictor } from './predictor';
 export type { LabelScore } from '@kindling/data';
-export { describeValues, doubtOf, familiarityOf } from './familiarity';
-export type { DescriptorWords, Familiarity, InputDescriptors } from './familiarity';
+export { describeValues, doubtOf, familiarityOf, featureDistance, featureFamiliarityOf } from './familiarity';
+export type { DescriptorWords, Familiarity, FeatureFamiliarity, InputDescriptors } from './familiarity';
 export { ImagePreparation, ImagePredictor, pixelsToChannels, SegmentationPredictor } from './image-predictor';
 export type { ImageDecoder, ImageInput, ImageLimits, RawImage, SegmentationResult } from './image-predictor';
 export { SoundPredictor } from './sound-predictor';

@@ -185,6 +185,26 @@ export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor):
   }
 }
 
+/**
+ * The class probabilities of a batch and, in the same pass, the output of `layer` (the model's features, one row
+ * per input): what a bundle with `familiarity.features` measures its inputs by.
+ */
+export async function softmaxAndFeatures(model: tf.LayersModel, layer: string, inputs: () => tf.Tensor): Promise<{ probabilities: Float32Array; features: Float32Array[] }> {
+  const featuresName = (model.getLayer(layer).output as tf.SymbolicTensor).name;
+  const [probabilities, features] = tf.tidy(() => {
+    const batch = inputs();
+    const [pooled, logits] = model.execute(batch, [featuresName, model.outputs[0]!.name]) as tf.Tensor[];
+    return [tf.softmax(logits!), pooled!.reshape([batch.shape[0]!, -1])];
+  });
+  try {
+    const [values, rows] = [(await probabilities.data()) as Float32Array, (await features.data()) as Float32Array];
+    const width = features.shape[1]!;
+    return { probabilities: values, features: Array.from({ length: features.shape[0]! }, (_, row) => rows.slice(row * width, (row + 1) * width)) };
+  } finally {
+    tf.dispose([probabilities, features]);
+  }
+}
+
 /** Softmax rows → classifications, each with its `topK` most likely classes (default 5) in order. */
 export function classify(probabilities: Float32Array | number[], labels: readonly string[], rows: number, topK = DEFAULT_TOP_K): Classification[] {
   const width = labels.length;

@@ -1,7 +1,7 @@
 import { checkSampleRate, decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxOf, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxAndFeatures, softmaxOf, toBytes, type Classification } from './predictor';
 import { describeValues, doubtOf, SOUND_WORDS } from './familiarity';
 import type { SoundTask } from './tasks';
 
@@ -64,11 +64,14 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     const [frames, bins] = this.pipeline.shape;
     const joined = new Float32Array(prepared.length * frames * bins);
     prepared.forEach((features, index) => joined.set(features, index * frames * bins));
-    const answers = classify(await softmaxOf(this.model, () => tf.tensor4d(joined, [prepared.length, frames, bins, 1])), this.task.labels, prepared.length, this.topK);
+    const batch = () => tf.tensor4d(joined, [prepared.length, frames, bins, 1]);
+    const layer = this.task.familiarity?.features?.layer;
+    const { probabilities, features } = layer === undefined ? { probabilities: await softmaxOf(this.model, batch), features: undefined } : await softmaxAndFeatures(this.model, layer, batch);
+    const answers = classify(probabilities, this.task.labels, prepared.length, this.topK);
     if (this.task.familiarity === undefined) return answers;
-    // marked "not sure" when the spectrogram is unlike the training ones, or the answer too uncertain
+    // marked "not sure" when the spectrogram, or what the model makes of it, is unlike the training ones, or the answer too uncertain
     return answers.map((answer, index) => {
-      const notSure = doubtOf(this.task.familiarity, describeValues(prepared[index]!, [frames, bins, 1]), answer.confidence, SOUND_WORDS);
+      const notSure = doubtOf(this.task.familiarity, describeValues(prepared[index]!, [frames, bins, 1]), answer.confidence, SOUND_WORDS, features?.[index]);
       return notSure === undefined ? answer : { ...answer, notSure };
     });
   }

@@ -1,7 +1,8 @@
 import { DataError, type DataLoader, type ItemDataLoader } from '@kindling/data';
 import { ClassificationInterpretation, lossChart, type Learner } from '@kindling/learner';
 import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
-import { createBundle, describeValues, doubtOf, familiarityOf, type Familiarity, type InputDescriptors, type TaskSpec } from '@kindling/deploy';
+import { createBundle, describeValues, doubtOf, familiarityOf, featureFamiliarityOf, softmaxAndFeatures, type Familiarity, type InputDescriptors, type TaskSpec } from '@kindling/deploy';
+import { HEAD_LAYER } from '@kindling/models';
 import { saveBundle } from '@kindling/deploy/node';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
@@ -53,7 +54,8 @@ export async function writeClassifierRun(options: {
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
   const accuracy = served?.accuracy ?? final.metrics.accuracy!;
-  const familiar = await familiarityFrom(learner.data, interpretation);
+  // the image and sound predictors measure their inputs' features too (a recording's windows are not one input)
+  const familiar = await familiarityFrom(learner.data, interpretation, task.kind === 'image' || task.kind === 'sound' ? model : undefined);
   const metrics = {
     validLoss: final.validLoss,
     accuracy,
@@ -73,19 +75,33 @@ export const DESCRIBED = 5000;
 
 /** The descriptors of a loader's picture-like inputs (`[n, height, width, channels]`), at most `limit` of them. */
 export async function describeLoader(loader: DataLoader, limit: number): Promise<InputDescriptors[] | undefined> {
+  return (await readLoader(loader, limit))?.descriptors;
+}
+
+/**
+ * A loader's inputs described, at most `limit`: their descriptors, their class indices and, with a model that has a
+ * classifier head (`HEAD_LAYER`), the model's features of each (the pooling before the head).
+ */
+async function readLoader(loader: DataLoader, limit: number, model?: tf.LayersModel): Promise<{ descriptors: InputDescriptors[]; labels: number[]; features?: Float32Array[] } | undefined> {
   const iterator = loader[Symbol.asyncIterator]?.() ?? loader[Symbol.iterator]!();
-  const described: InputDescriptors[] = [];
+  const descriptors: InputDescriptors[] = [];
+  const labels: number[] = [];
+  const withFeatures = model !== undefined && model.layers.some((layer) => layer.name === HEAD_LAYER);
+  const features: Float32Array[] = [];
   try {
-    while (described.length < limit) {
+    while (descriptors.length < limit) {
       const next = await iterator.next();
       if (next.done === true) break;
       const { inputs, targets } = next.value;
       try {
         if (Array.isArray(inputs) || inputs.rank !== 4) return undefined;
         const [count, height, width, channels] = inputs.shape as [number, number, number, number];
+        const taken = Math.min(count, limit - descriptors.length);
         const values = (await inputs.data()) as Float32Array;
         const area = height * width * channels;
-        for (let item = 0; item < count && described.length < limit; item++) described.push(describeValues(values.subarray(item * area, (item + 1) * area), [height, width, channels]));
+        for (let item = 0; item < taken; item++) descriptors.push(describeValues(values.subarray(item * area, (item + 1) * area), [height, width, channels]));
+        labels.push(...Array.from((await targets.data()) as Int32Array).slice(0, taken));
+        if (withFeatures) features.push(...(await softmaxAndFeatures(model, HEAD_LAYER, () => inputs.slice(0, taken))).features);
       } finally {
         tf.dispose([inputs, targets]);
       }
@@ -93,25 +109,27 @@ export async function describeLoader(loader: DataLoader, limit: number): Promise
   } finally {
     await iterator.return?.();
   }
-  return described;
+  return { descriptors, labels, ...(withFeatures ? { features } : {}) };
 }
 
 /**
  * What the bundle's answers marked "not sure" rest on: the descriptors of the training inputs (not augmented,
- * where the loaders can give them so) and the confidence of the held-out answers; and how many held-out answers that marks, and how
- * often those were right.
+ * where the loaders can give them so) and what the model makes of them (its features, per class), and the
+ * confidence of the held-out answers; and how many held-out answers that marks, and how often those were right.
  */
-async function familiarityFrom(data: { train: DataLoader; valid?: DataLoader }, interpretation: ClassificationInterpretation): Promise<{ familiarity: Familiarity; heldOut: { share: number; accuracy: number | null } } | undefined> {
-  const training = await describeLoader(plainTraining(data), DESCRIBED);
-  if (training === undefined || training.length === 0) return undefined;
+async function familiarityFrom(data: { train: DataLoader; valid?: DataLoader }, interpretation: ClassificationInterpretation, model: tf.LayersModel | undefined): Promise<{ familiarity: Familiarity; heldOut: { share: number; accuracy: number | null } } | undefined> {
+  const training = await readLoader(plainTraining(data), DESCRIBED, model);
+  if (training === undefined || training.descriptors.length === 0) return undefined;
   const correct = Array.from(interpretation.actual, (actual, index) => actual === interpretation.predicted[index]);
-  const familiarity = familiarityOf(training, { confidences: interpretation.probabilities, correct });
-  const valid = data.valid === undefined ? undefined : await describeLoader(data.valid, interpretation.actual.length);
-  if (valid === undefined || valid.length !== correct.length) return { familiarity, heldOut: { share: 0, accuracy: null } };
-  const marked = valid.map((descriptors, index) => doubtOf(familiarity, descriptors, interpretation.probabilities[index]!) !== undefined);
+  const described = familiarityOf(training.descriptors, { confidences: interpretation.probabilities, correct });
+  const valid = data.valid === undefined ? undefined : await readLoader(data.valid, interpretation.actual.length, model);
+  // the features' limit is calibrated on the held-out inputs too, as the confidence level is
+  const familiarity = training.features === undefined ? described : { ...described, features: featureFamiliarityOf(HEAD_LAYER, training.features, training.labels, interpretation.classes.length, valid?.features) };
+  if (valid === undefined || valid.descriptors.length !== correct.length) return { familiarity, heldOut: { share: 0, accuracy: null } };
+  const marked = valid.descriptors.map((descriptors, index) => doubtOf(familiarity, descriptors, interpretation.probabilities[index]!, undefined, valid.features?.[index]) !== undefined);
   const count = marked.filter(Boolean).length;
   const right = marked.filter((flag, index) => flag && correct[index]).length;
-  return { familiarity, heldOut: { share: count / valid.length, accuracy: count === 0 ? null : right / count } };
+  return { familiarity, heldOut: { share: count / valid.descriptors.length, accuracy: count === 0 ? null : right / count } };
 }
 
 /**
