@@ -93,7 +93,7 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
       // the familiarity of the training pictures' features, as kindling train records it
       const base = await loadPredictor(bundle, { kind: 'image' });
       const prepared = await Promise.all(pictures.map((item) => base.prepare(item)));
-      const rows = (await softmaxAndFeatures(base.model, 'head_pool', () => tf.stack(prepared.map((item) => tf.tensor3d(item.features, [16, 16, 3]))))).features;
+      const rows = (await softmaxAndFeatures(base.model, 'head_pool', () => tf.stack(prepared.map((item) => tf.tensor3d(item.features, [16, 16, 3]))))).features!;
       base.dispose();
       const task = { ...bundle.manifest.task, ...(testTimeAugmentation === undefined ? {} : { testTimeAugmentation }), familiarity: { ranges: { level: [-100, 100], contrast: [-100, 100], detail: [-100, 100] }, features: featureFamiliarityOf('head_pool', rows, rows.map(() => 0), 1) } } as TaskSpec;
       const predictor = await loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } }, { kind: 'image' });
@@ -102,6 +102,20 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
       expect(answers.filter((answer) => answer.notSure !== undefined), `${testTimeAugmentation ?? 'plain'}: the training pictures themselves`).toHaveLength(0);
       expect(tf.memory().numTensors).toBe(before);
       predictor.dispose();
+    }
+    // a feature familiarity that does not fit the model is refused on load, in one line
+    const probe = await loadPredictor(bundle, { kind: 'image' });
+    const width = probe.model.getLayer('head_pool').outputShape.at(-1) as number;
+    probe.dispose();
+    const fitting = { layer: 'head_pool', means: [new Array<number>(width).fill(0)], scale: new Array<number>(width).fill(1), limit: 2 };
+    for (const [features, reason] of [
+      [{ ...fitting, layer: 'nowhere' }, /measures the features of a layer "nowhere" the model does not have/],
+      [{ ...fitting, means: [[0, 1]] }, new RegExp(`gives feature means that are not rows of ${width} numbers`)],
+      [{ ...fitting, scale: fitting.scale.map(() => 0) }, new RegExp(`gives feature scales that are not ${width} positive numbers`)],
+      [{ ...fitting, limit: Number.NaN }, /gives the feature distance limit null \(a positive number expected\)/],
+    ] as const) {
+      const task = { ...bundle.manifest.task, familiarity: { ranges: { level: [-1, 1], contrast: [0, 2], detail: [0, 1] }, features } } as TaskSpec;
+      await expect(loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } })).rejects.toThrow(reason);
     }
   });
 

@@ -90,7 +90,6 @@ export function featureFamiliarityOf(layer: string, features: readonly ArrayLike
   return { ...familiarity, limit: Math.max(limitOf(features), heldOut.length >= 20 ? limitOf(heldOut) : 0) };
 }
 
-
 /** The descriptors of one input laid out `[height, width, channels]`. */
 export function describeValues(values: ArrayLike<number>, shape: readonly [number, number, number]): InputDescriptors {
   const [height, width, channels] = shape;

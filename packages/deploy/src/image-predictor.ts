@@ -1,7 +1,7 @@
 import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxAndFeatures, softmaxOf, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxAndFeatures, toBytes, type Classification } from './predictor';
 import { describeValues, doubtOf, PICTURE_WORDS, unfamiliar, type InputDescriptors } from './familiarity';
 import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
 
@@ -138,7 +138,6 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
     const batch = () => this.preparation!.batch(prepared);
     const layer = this.task.familiarity?.features?.layer;
     if (this.task.testTimeAugmentation !== 'mirror') {
-      if (layer === undefined) return { answers: classify(await softmaxOf(this.model, batch), this.task.labels, prepared.length, this.topK) };
       const { probabilities, features } = await softmaxAndFeatures(this.model, layer, batch);
       return { answers: classify(probabilities, this.task.labels, prepared.length, this.topK), features };
     }
@@ -147,7 +146,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
       const pictures = batch();
       return tf.concat([pictures, tf.reverse(pictures, 2)]);
     });
-    const { probabilities, features } = layer === undefined ? { probabilities: await softmaxOf(this.model, both), features: undefined } : await softmaxAndFeatures(this.model, layer, both);
+    const { probabilities, features } = await softmaxAndFeatures(this.model, layer, both);
     const width = this.task.labels.length;
     const half = prepared.length * width;
     const averaged = new Float32Array(half);

@@ -145,63 +145,66 @@ const MAX_ROWS_PER_CALL = 64;
 /** A turn of the event loop (a timer, a request, `/health` runs), as `setImmediate` gives in Node. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
-/**
- * Softmax of the model's logits for `inputs` (built and freed here), read asynchronously. A batch of more than
- * {@link ROWS_PER_CALL} rows runs in parts, each sized to take about {@link MILLISECONDS_PER_CALL} ms by how long the
- * last took, with a turn of the event loop between them: a backend whose
- * kernels run on the calling thread (torch, cpu, wasm) would otherwise hold a server's event loop for the whole batch
- * (a hundred windows of each of many recordings), and every row's answer is the same either way.
- */
+/** Softmax of the model's logits for `inputs`: {@link softmaxAndFeatures} without a layer. */
 export async function softmaxOf(model: tf.LayersModel, inputs: () => tf.Tensor): Promise<Float32Array> {
-  const batch = tf.tidy(inputs);
-  try {
-    const rows = batch.shape[0] ?? 1;
-    if (rows <= ROWS_PER_CALL) {
-      const probabilities = tf.tidy(() => tf.softmax(model.predict(batch) as tf.Tensor));
-      const values = (await probabilities.data()) as Float32Array;
-      probabilities.dispose();
-      return values;
-    }
-    let values: Float32Array | undefined;
-    let start = 0;
-    let count = FIRST_PART_ROWS;
-    while (start < rows) {
-      count = Math.min(count, rows - start);
-      const began = performance.now();
-      const probabilities = tf.tidy(() => tf.softmax(model.predict(batch.slice(start, count)) as tf.Tensor));
-      const part = (await probabilities.data()) as Float32Array;
-      probabilities.dispose();
-      values ??= new Float32Array((part.length / count) * rows);
-      values.set(part, (part.length / count) * start);
-      start += count;
-      // the next part as big as fits the time a part may take: a slow model, or a busy machine, gets smaller parts
-      const took = Math.max(performance.now() - began, 0.1);
-      count = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor((count * MILLISECONDS_PER_CALL) / took)));
-      if (start < rows) await nextTurn();
-    }
-    return values!;
-  } finally {
-    batch.dispose();
-  }
+  return (await softmaxAndFeatures(model, undefined, inputs)).probabilities;
 }
 
 /**
- * The class probabilities of a batch and, in the same pass, the output of `layer` (the model's features, one row
- * per input): what a bundle with `familiarity.features` measures its inputs by.
+ * Softmax of the model's logits for `inputs` (built and freed here), read asynchronously, and with a `layer`, in the
+ * same pass, that layer's output (the model's features, one row per input): what a bundle with
+ * `familiarity.features` measures its inputs by. A batch of more than 16 rows runs in parts, each sized to take
+ * about 10 ms by how long the last took, with a turn of the event loop between them: a backend whose kernels run on
+ * the calling thread (torch, cpu, wasm) would otherwise hold a server's event loop for the whole batch (a hundred
+ * windows of each of many recordings), and every row's answer is the same either way.
  */
-export async function softmaxAndFeatures(model: tf.LayersModel, layer: string, inputs: () => tf.Tensor): Promise<{ probabilities: Float32Array; features: Float32Array[] }> {
-  const featuresName = (model.getLayer(layer).output as tf.SymbolicTensor).name;
-  const [probabilities, features] = tf.tidy(() => {
-    const batch = inputs();
-    const [pooled, logits] = model.execute(batch, [featuresName, model.outputs[0]!.name]) as tf.Tensor[];
-    return [tf.softmax(logits!), pooled!.reshape([batch.shape[0]!, -1])];
-  });
+export async function softmaxAndFeatures(model: tf.LayersModel, layer: string | undefined, inputs: () => tf.Tensor): Promise<{ probabilities: Float32Array; features?: Float32Array[] }> {
+  const featuresName = layer === undefined ? undefined : (model.getLayer(layer).output as tf.SymbolicTensor).name;
+  const features: Float32Array[] = [];
+  const batch = tf.tidy(inputs);
+  const rows = batch.shape[0] ?? 1;
+  // one model call on rows start … start + count: their probabilities, and their features added to `features`
+  const part = async (start: number, count: number): Promise<Float32Array> => {
+    const outputs = tf.tidy(() => {
+      const slice = start === 0 && count === rows ? batch : batch.slice(start, count);
+      if (featuresName === undefined) return [tf.softmax(model.predict(slice) as tf.Tensor)];
+      const [pooled, logits] = model.execute(slice, [featuresName, model.outputs[0]!.name]) as tf.Tensor[];
+      return [tf.softmax(logits!), pooled!.reshape([count, -1])];
+    });
+    try {
+      const [probabilities, pooled] = outputs;
+      if (pooled !== undefined) {
+        const values = (await pooled.data()) as Float32Array;
+        const width = pooled.shape[1]!;
+        for (let row = 0; row < count; row++) features.push(values.slice(row * width, (row + 1) * width));
+      }
+      return (await probabilities!.data()) as Float32Array;
+    } finally {
+      tf.dispose(outputs);
+    }
+  };
   try {
-    const [values, rows] = [(await probabilities.data()) as Float32Array, (await features.data()) as Float32Array];
-    const width = features.shape[1]!;
-    return { probabilities: values, features: Array.from({ length: features.shape[0]! }, (_, row) => rows.slice(row * width, (row + 1) * width)) };
+    let values: Float32Array;
+    if (rows <= ROWS_PER_CALL) values = await part(0, rows);
+    else {
+      let start = 0;
+      let count = FIRST_PART_ROWS;
+      while (start < rows) {
+        count = Math.min(count, rows - start);
+        const began = performance.now();
+        const probabilities = await part(start, count);
+        values ??= new Float32Array((probabilities.length / count) * rows);
+        values.set(probabilities, (probabilities.length / count) * start);
+        start += count;
+        // the next part as big as fits the time a part may take: a slow model, or a busy machine, gets smaller parts
+        const took = Math.max(performance.now() - began, 0.1);
+        count = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor((count * MILLISECONDS_PER_CALL) / took)));
+        if (start < rows) await nextTurn();
+      }
+    }
+    return { probabilities: values!, ...(featuresName === undefined ? {} : { features }) };
   } finally {
-    tf.dispose([probabilities, features]);
+    batch.dispose();
   }
 }
 

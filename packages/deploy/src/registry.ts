@@ -7,6 +7,7 @@ import type { Predictor } from './predictor';
 import { SoundPredictor } from './sound-predictor';
 import { TabularPredictor } from './tabular-predictor';
 import type { TaskKind, TaskRegistry, TaskSpec } from './tasks';
+import type { Familiarity } from './familiarity';
 
 /** A predictor's input as the registry sees it: each kind's own (inputs reach a predictor only through its kind). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +37,19 @@ function checkLabels(task: { labels: readonly string[] }, model: tf.LayersModel,
   if (task.labels.length !== outputs) fail(`lists ${task.labels.length} labels but the model answers ${outputs} classes`);
 }
 
+/** A familiarity of the model's features (`familiarity.features`) fits the model: its layer, as many numbers as that layer gives. */
+function checkFeatures(task: { familiarity?: Familiarity }, model: tf.LayersModel, fail: (message: string) => never): void {
+  const features = task.familiarity?.features;
+  if (features === undefined) return;
+  const layer = model.layers.find((candidate) => candidate.name === features.layer);
+  if (layer === undefined) fail(`measures the features of a layer ${JSON.stringify(features.layer)} the model does not have`);
+  const width = (layer!.outputShape as number[]).at(-1);
+  const fits = (row: unknown) => Array.isArray(row) && row.length === width && row.every((value) => Number.isFinite(value));
+  if (!Array.isArray(features.means) || features.means.length === 0 || !features.means.every(fits)) fail(`gives feature means that are not rows of ${width} numbers (the output of ${features.layer})`);
+  if (!fits(features.scale) || features.scale.some((value) => !(value > 0))) fail(`gives feature scales that are not ${width} positive numbers`);
+  if (!(features.limit > 0 && Number.isFinite(features.limit))) fail(`gives the feature distance limit ${JSON.stringify(features.limit)} (a positive number expected)`);
+}
+
 function checkPicture(task: TaskRegistry['image'] | TaskRegistry['segmentation'], model: tf.LayersModel, fail: (message: string) => never): void {
   const { size, channels } = task.preprocessing ?? {};
   if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
@@ -51,6 +65,7 @@ const BUILT_IN: TaskDefinition[] = [
     check(task, model, fail) {
       checkLabels(task as TaskRegistry['image'], model, fail);
       checkPicture(task as TaskRegistry['image'], model, fail);
+      checkFeatures(task as TaskRegistry['image'], model, fail);
     },
     createPredictor: (bundle, model, context) => new ImagePredictor(bundle, model).useDecoder(context.decodeImage),
   },
@@ -64,7 +79,14 @@ const BUILT_IN: TaskDefinition[] = [
     },
     createPredictor: (bundle, model, context) => new SegmentationPredictor(bundle, model).useDecoder(context.decodeImage),
   },
-  { kind: 'sound', check: (task, model, fail) => checkLabels(task as TaskRegistry['sound'], model, fail), createPredictor: (bundle, model) => new SoundPredictor(bundle, model) },
+  {
+    kind: 'sound',
+    check(task, model, fail) {
+      checkLabels(task as TaskRegistry['sound'], model, fail);
+      checkFeatures(task as TaskRegistry['sound'], model, fail);
+    },
+    createPredictor: (bundle, model) => new SoundPredictor(bundle, model),
+  },
   { kind: 'pointer', check: (task, model, fail) => checkLabels(task as TaskRegistry['pointer'], model, fail), createPredictor: (bundle, model) => new PointerPredictor(bundle, model) },
   {
     kind: 'tabular',

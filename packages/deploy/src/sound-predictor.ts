@@ -1,7 +1,7 @@
 import { checkSampleRate, decodeWav, SoundPipeline, type AudioData } from '@kindling/audio';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxAndFeatures, softmaxOf, toBytes, type Classification } from './predictor';
+import { classify, describe, isRecord, Predictor, softmaxAndFeatures, toBytes, type Classification } from './predictor';
 import { describeValues, doubtOf, SOUND_WORDS } from './familiarity';
 import type { SoundTask } from './tasks';
 
@@ -66,7 +66,7 @@ export class SoundPredictor extends Predictor<SoundInput, Classification, Float3
     prepared.forEach((features, index) => joined.set(features, index * frames * bins));
     const batch = () => tf.tensor4d(joined, [prepared.length, frames, bins, 1]);
     const layer = this.task.familiarity?.features?.layer;
-    const { probabilities, features } = layer === undefined ? { probabilities: await softmaxOf(this.model, batch), features: undefined } : await softmaxAndFeatures(this.model, layer, batch);
+    const { probabilities, features } = await softmaxAndFeatures(this.model, layer, batch);
     const answers = classify(probabilities, this.task.labels, prepared.length, this.topK);
     if (this.task.familiarity === undefined) return answers;
     // marked "not sure" when the spectrogram, or what the model makes of it, is unlike the training ones, or the answer too uncertain

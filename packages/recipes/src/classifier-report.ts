@@ -101,7 +101,7 @@ async function readLoader(loader: DataLoader, limit: number, model?: tf.LayersMo
         const area = height * width * channels;
         for (let item = 0; item < taken; item++) descriptors.push(describeValues(values.subarray(item * area, (item + 1) * area), [height, width, channels]));
         labels.push(...Array.from((await targets.data()) as Int32Array).slice(0, taken));
-        if (withFeatures) features.push(...(await softmaxAndFeatures(model, HEAD_LAYER, () => inputs.slice(0, taken))).features);
+        if (withFeatures) features.push(...(await softmaxAndFeatures(model, HEAD_LAYER, () => inputs.slice(0, taken))).features!);
       } finally {
         tf.dispose([inputs, targets]);
       }
