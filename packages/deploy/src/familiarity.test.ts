@@ -6,6 +6,7 @@ import { calibrateConfidence, describeValues, doubtOf, familiarityOf, featureDis
 import { taskChecksum } from './bundle';
 import { createBundle, loadPredictor, softmaxAndFeatures, type RawImage, type TabularAnswer, type TaskSpec } from './index';
 import { exampleBundle, exampleInputs } from './testing';
+import type { PointerRecording } from '@kindling/pointer';
 
 /** A grey 16×16 picture: dark noise around `level` (0–255). */
 function picture(random: Random, level: number, spread = 30): RawImage {
@@ -23,6 +24,11 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(described.detail).toBe((2 + 4 + 2 + 4) / 4); // across: |2-0|, |6-4|; down: |4-0|, |6-2|
     expect(described.across).toBe(2);
     expect(described.down).toBe(4);
+    // the border of a 2×2 picture is all of it; of a 32×32 one (dark, a bright square in the middle) its outer two rows and columns
+    expect(described.frame).toBe(3);
+    const square = Array.from({ length: 32 * 32 }, (_, index) => (Math.abs((index % 32) - 15.5) < 8 && Math.abs(Math.floor(index / 32) - 15.5) < 8 ? 1 : 0));
+    expect(describeValues(square, [32, 32, 1]).frame).toBe(0);
+    expect(describeValues(square.map((value) => 1 - value), [32, 32, 1]).frame).toBe(1);
   });
 
   it('calibrates the confidence under which held-out answers were mostly wrong', () => {
@@ -40,7 +46,7 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
   });
 
   it('takes the 0.1st to 99.9th percentile of the training descriptors, widened by a tenth, and never less than rounding', () => {
-    const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index, across: 3 * index, down: index + 1 }));
+    const training: InputDescriptors[] = Array.from({ length: 1001 }, (_, index) => ({ level: index, contrast: 1, detail: 2 * index, across: 3 * index, down: index + 1, frame: index / 2 }));
     const { ranges, minConfidence } = familiarityOf(training);
     const margin = 0.1 * 998 + 1e-4 * (1 + 999);
     expect(ranges.level[0]).toBeCloseTo(1 - margin, 6);
@@ -48,18 +54,20 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     // a descriptor every input shares (normalized per example) still lets float error through
     expect(ranges.contrast[0]).toBeCloseTo(1 - 2e-4, 10);
     expect(ranges.contrast[1]).toBeCloseTo(1 + 2e-4, 10);
-    const typical = { level: 500, contrast: 1, detail: 1000, across: 1500, down: 501 };
+    const typical = { level: 500, contrast: 1, detail: 1000, across: 1500, down: 501, frame: 250 };
     expect(doubtOf({ ranges }, { ...typical, contrast: 1 + 1e-7 }, 0.9)).toBeUndefined();
     expect(minConfidence).toBeUndefined();
     expect(doubtOf({ ranges }, typical, 0.9)).toBeUndefined();
     expect(doubtOf({ ranges }, { ...typical, level: 2000 }, 0.9)).toBe('unlike the training inputs: higher in level than any of them (its level 2000; theirs -98.9 to 1099)');
-    const words = { level: ['darker', 'brighter'], contrast: ['flatter', 'starker'], detail: ['smoother', 'busier'], across: ['even across', 'jagged across'], down: ['steadier over time', 'changing faster'] } as const;
+    const words = { level: ['darker', 'brighter'], contrast: ['flatter', 'starker'], detail: ['smoother', 'busier'], across: ['even across', 'jagged across'], down: ['steadier over time', 'changing faster'], frame: ['darker at its edges', 'brighter at its edges'] } as const;
     expect(doubtOf({ ranges }, { ...typical, detail: -500 }, 0.9, words)).toBe('unlike the training inputs: smoother than any of them (its detail -500; theirs -198 to 2198)');
     // one direction out of its range while the other and the mean are not (a tone: steady over time, sharp across pitches)
     expect(doubtOf({ ranges }, { ...typical, down: -200 }, 0.9, words)).toBe('unlike the training inputs: steadier over time than any of them (its down -200; theirs -97.9 to 1100)');
-    // a bundle from before `across` and `down` were measured has three ranges: the others are not checked
-    const { across: _across, down: _down, ...older } = ranges;
-    expect(doubtOf({ ranges: older }, { ...typical, down: -200 }, 0.9)).toBeUndefined();
+    // a garment's picture with a bright background
+    expect(doubtOf({ ranges }, { ...typical, frame: 900 }, 0.9, words)).toBe('unlike the training inputs: brighter at its edges than any of them (its frame 900; theirs -49.5 to 549)');
+    // a bundle from before `across`, `down` and `frame` were measured has three ranges: the others are not checked
+    const { across: _across, down: _down, frame: _frame, ...older } = ranges;
+    expect(doubtOf({ ranges: older }, { ...typical, down: -200, frame: 900 }, 0.9)).toBeUndefined();
     expect(doubtOf({ ranges, minConfidence: 0.6 }, typical, 0.5)).toMatch(/^too unsure: 50% for its best answer/);
   });
 
@@ -74,7 +82,7 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(featureDistance(familiarity, new Float32Array(8).fill(10))).toBeCloseTo(0, 0);
     // every training row within the limit; a row midway between the classes, or far off, beyond it
     expect(Math.max(...rows.map((row) => featureDistance(familiarity, row)))).toBeLessThanOrEqual(familiarity.limit);
-    const ranges = familiarityOf([{ level: 0, contrast: 1, detail: 0, across: 0, down: 0 }]).ranges;
+    const ranges = familiarityOf([{ level: 0, contrast: 1, detail: 0, across: 0, down: 0, frame: 0 }]).ranges;
     expect(doubtOf({ ranges: { level: [-1, 1], contrast: [0, 2], detail: [-1, 1] }, features: familiarity }, undefined, 0.9, undefined, new Float32Array(8).fill(5))).toMatch(/^unlike the training inputs: what the model makes of it is far from every class \(distance 5\.\d+; the training inputs' at most \d\.\d+\)$/);
     expect(doubtOf({ ranges, features: familiarity }, undefined, 0.9, undefined, rows[3])).toBeUndefined();
     // held-out features spread wider than the training ones raise the limit to where 99.5% of them stay
@@ -117,6 +125,32 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
       const task = { ...bundle.manifest.task, familiarity: { ranges: { level: [-1, 1], contrast: [0, 2], detail: [0, 1] }, features } } as TaskSpec;
       await expect(loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } })).rejects.toThrow(reason);
     }
+  });
+
+  it('a pointer predictor reads each window\'s features with its answer and marks a recording the model makes nothing familiar of', async () => {
+    const bundle = await exampleBundle('pointer');
+    const recordings = exampleInputs('pointer', 8) as PointerRecording[];
+    const base = await loadPredictor(bundle, { kind: 'pointer' });
+    const { size = 64 } = (bundle.manifest.task as { preprocessing: { raster: { size?: number } } }).preprocessing.raster;
+    const windows = (await Promise.all(recordings.map((recording) => base.prepare(recording)))).flat() as Float32Array[];
+    const channels = windows[0]!.length / (size * size);
+    const rows = (await softmaxAndFeatures(base.model, 'head_pool', () => tf.tensor4d(Float32Array.from(windows.flatMap((window) => Array.from(window))), [windows.length, size, size, channels]))).features!;
+    base.dispose();
+    const wide: [number, number] = [-100, 100];
+    const withFeatures = async (features: ReturnType<typeof featureFamiliarityOf>) => {
+      const task = { ...bundle.manifest.task, familiarity: { ranges: { level: wide, contrast: wide, detail: wide }, features } } as TaskSpec;
+      return loadPredictor({ ...bundle, manifest: { ...bundle.manifest, task, taskSha256: taskChecksum(task) } }, { kind: 'pointer' });
+    };
+    const familiar = featureFamiliarityOf('head_pool', rows, rows.map(() => 0), 1);
+    const predictor = await withFeatures(familiar);
+    const before = tf.memory().numTensors;
+    expect((await predictor.predictBatch(recordings)).filter((answer) => answer.notSure !== undefined), 'the training recordings themselves').toHaveLength(0);
+    expect(tf.memory().numTensors).toBe(before);
+    predictor.dispose();
+    // the same recordings against a class whose features lie elsewhere: every one marked, with the features' reason
+    const elsewhere = await withFeatures({ ...familiar, means: familiar.means.map((mean) => mean.map((value, index) => value + 50 * familiar.scale[index]!)) });
+    for (const answer of await elsewhere.predictBatch(recordings)) expect(answer.notSure).toMatch(/what the model makes of it is far from every class/);
+    elsewhere.dispose();
   });
 
   it('an image predictor marks a picture unlike its dark training pictures "not sure", and not one like them', async () => {

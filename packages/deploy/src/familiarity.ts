@@ -16,10 +16,15 @@ export interface InputDescriptors {
   across: number;
   /** The mean absolute difference between neighbours one above the other (along the height: a spectrogram's time). */
   down: number;
+  /**
+   * The mean value of the outer border (a sixteenth of the side, at least one value deep): the background of a
+   * product photo or a garment on black, a spectrogram's first and last moments and its lowest and highest pitches.
+   */
+  frame: number;
 }
 
 /** The descriptors in the order reasons name them. */
-export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level', 'contrast', 'detail', 'down', 'across'];
+export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level', 'contrast', 'detail', 'down', 'across', 'frame'];
 
 /**
  * What the training inputs looked like and how sure held-out answers had to be: stored in a classifier's task
@@ -28,9 +33,9 @@ export const DESCRIPTOR_NAMES: ReadonlyArray<keyof InputDescriptors> = ['level',
 export interface Familiarity {
   /**
    * Per descriptor, the range that held the training inputs (their 0.1st to 99.9th percentile, widened by a tenth of
-   * it on each side). `across` and `down` are absent from bundles written before Kindling measured them.
+   * it on each side). `across`, `down` and `frame` are absent from bundles written before Kindling measured them.
    */
-  ranges: Record<'level' | 'contrast' | 'detail', [number, number]> & Partial<Record<'across' | 'down', [number, number]>>;
+  ranges: Record<'level' | 'contrast' | 'detail', [number, number]> & Partial<Record<'across' | 'down' | 'frame', [number, number]>>;
   /** Answers less sure than this are "not sure": below it, held-out answers were more often wrong than right. */
   minConfidence?: number;
   /** What the model itself made of the training inputs: an input whose features are far from every class's is "not sure". */
@@ -99,11 +104,17 @@ export function describeValues(values: ArrayLike<number>, shape: readonly [numbe
   const level = sum / count;
   let squares = 0;
   for (let i = 0; i < count; i++) squares += (values[i]! - level) ** 2;
-  let [across, acrossPairs, down, downPairs] = [0, 0, 0, 0];
+  let [across, acrossPairs, down, downPairs, border, borderValues] = [0, 0, 0, 0, 0, 0];
+  const [deepDown, deepAcross] = [Math.max(1, Math.round(height / 16)), Math.max(1, Math.round(width / 16))];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
+      const onBorder = y < deepDown || y >= height - deepDown || x < deepAcross || x >= width - deepAcross;
       for (let c = 0; c < channels; c++) {
         const here = values[(y * width + x) * channels + c]!;
+        if (onBorder) {
+          border += here;
+          borderValues++;
+        }
         if (x + 1 < width) {
           across += Math.abs(values[(y * width + x + 1) * channels + c]! - here);
           acrossPairs++;
@@ -122,6 +133,7 @@ export function describeValues(values: ArrayLike<number>, shape: readonly [numbe
     detail: pairs === 0 ? 0 : (across + down) / pairs,
     across: acrossPairs === 0 ? 0 : across / acrossPairs,
     down: downPairs === 0 ? 0 : down / downPairs,
+    frame: borderValues === 0 ? level : border / borderValues,
   };
 }
 
@@ -154,7 +166,7 @@ export function calibrateConfidence(confidences: ArrayLike<number>, correct: Arr
 export function familiarityOf(training: readonly InputDescriptors[], heldOut?: { confidences: ArrayLike<number>; correct: ArrayLike<boolean> }): Familiarity {
   if (training.length === 0) throw new Error('familiarityOf needs the descriptors of at least one training input');
   const ranges = Object.fromEntries(
-    // every descriptor the training inputs have (those described before `across` and `down` have three)
+    // every descriptor the training inputs have (those described before `across`, `down` and `frame` have fewer)
     DESCRIPTOR_NAMES.filter((name) => training.every((descriptors) => typeof descriptors[name] === 'number')).map((name) => {
       const sorted = training.map((descriptors) => descriptors[name]).sort((a, b) => a - b);
       const [low, high] = [percentile(sorted, 0.001), percentile(sorted, 0.999)];
@@ -183,9 +195,10 @@ export const PLAIN_WORDS: DescriptorWords = {
   detail: ['smoother', 'more detailed'],
   across: ['smoother from side to side', 'busier from side to side'],
   down: ['smoother from top to bottom', 'busier from top to bottom'],
+  frame: ['lower at its edges', 'higher at its edges'],
 };
 /** For pictures (the model's input: the picture, normalized). */
-export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'] };
+export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'], frame: ['darker at its edges', 'brighter at its edges'] };
 /** For sounds (their spectrogram: time downwards, pitch across). */
 export const SOUND_WORDS: DescriptorWords = {
   level: ['quieter', 'louder'],
@@ -193,9 +206,10 @@ export const SOUND_WORDS: DescriptorWords = {
   detail: ['steadier', 'busier'],
   across: ['smoother from pitch to pitch', 'more jagged from pitch to pitch'],
   down: ['steadier over time', 'changing faster over time'],
+  frame: ['quieter at its start, end and outer pitches', 'louder at its start, end and outer pitches'],
 };
 /** For pointer movements (their lines-and-circles picture). */
-export const MOVEMENT_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'] };
+export const MOVEMENT_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'], frame: ['emptier at its edges', 'fuller at its edges'] };
 
 /**
  * Why an input is unlike every training input (a descriptor out of its range), in words, or undefined:

@@ -1,8 +1,8 @@
 import { checkRecording, cleanEvents, keepEvenly, MAX_WINDOWS, parseRecording, rasterChannels, rasterize, samplesOf, type PointerRecording, type PointerSample } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxOf, type Classification } from './predictor';
-import { describeValues, doubtOf, MOVEMENT_WORDS, unfamiliar } from './familiarity';
+import { classify, describe, isRecord, Predictor, softmaxAndFeatures, type Classification } from './predictor';
+import { describeValues, doubtOf, MOVEMENT_WORDS, unfamiliar, unfamiliarFeatures } from './familiarity';
 import type { PointerTask } from './tasks';
 
 /** Events one answer reads at most: ten times the longest Balabit session, a few seconds of work. */
@@ -60,23 +60,27 @@ export class PointerPredictor extends Predictor<PointerInput, PointerClassificat
     const joined = new Float32Array(total * size * size * channels);
     let offset = 0;
     for (const windows of prepared) for (const picture of windows) joined.set(picture, offset++ * size * size * channels);
-    const values = await softmaxOf(this.model, () => tf.tensor4d(joined, [total, size, size, channels]));
+    const layer = this.task.familiarity?.features?.layer;
+    const { probabilities: values, features } = await softmaxAndFeatures(this.model, layer, () => tf.tensor4d(joined, [total, size, size, channels]));
     const classes = this.task.labels.length;
     let start = 0;
     return prepared.map((windows) => {
       const combined = combineWindows(values.subarray(start * classes, (start + windows.length) * classes), classes);
-      start += windows.length;
       const answer = { ...classify(combined, this.task.labels, 1, this.topK)[0]!, windows: windows.length };
-      const notSure = this.doubt(windows, answer.confidence, [size, size, channels]);
+      const notSure = this.doubt(windows, features?.slice(start, start + windows.length), answer.confidence, [size, size, channels]);
+      start += windows.length;
       return notSure === undefined ? answer : { ...answer, notSure };
     });
   }
 
-  /** "Not sure" when most windows are unlike the training ones when drawn, or the answer is too uncertain. */
-  private doubt(windows: readonly Float32Array[], confidence: number, shape: [number, number, number]): string | undefined {
+  /**
+   * "Not sure" when most windows are unlike the training ones — drawn, or as the model sees them (its features, when
+   * the bundle measured them) — or the answer is too uncertain.
+   */
+  private doubt(windows: readonly Float32Array[], features: readonly Float32Array[] | undefined, confidence: number, shape: [number, number, number]): string | undefined {
     const { familiarity } = this.task;
     if (familiarity === undefined) return undefined;
-    const reasons = windows.map((picture) => unfamiliar(familiarity, describeValues(picture, shape), MOVEMENT_WORDS)).filter((reason) => reason !== undefined);
+    const reasons = windows.map((picture, index) => unfamiliar(familiarity, describeValues(picture, shape), MOVEMENT_WORDS) ?? unfamiliarFeatures(familiarity, features?.[index])).filter((reason) => reason !== undefined);
     if (reasons.length * 2 > windows.length) return windows.length === 1 ? reasons[0] : `${reasons.length} of ${windows.length} windows are ${reasons[0]!}`;
     return doubtOf(familiarity, undefined, confidence);
   }

@@ -54,8 +54,8 @@ export async function writeClassifierRun(options: {
   const final = finishedEpoch(learner);
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
   const accuracy = served?.accuracy ?? final.metrics.accuracy!;
-  // the image and sound predictors measure their inputs' features too (a recording's windows are not one input)
-  const familiar = await familiarityFrom(learner.data, interpretation, task.kind === 'image' || task.kind === 'sound' ? model : undefined);
+  // the predictors measure their inputs' features too (a recording's per window, as the model was trained on them)
+  const familiar = await familiarityFrom(learner.data, interpretation, model);
   const metrics = {
     validLoss: final.validLoss,
     accuracy,

@@ -38,6 +38,11 @@ describe('kindling train pointer', () => {
     // the bundle, loaded back by `kindling predict`, on recordings it has never seen
     const fresh = await generatePointerDataset(join(root, 'fresh'), { perClass: 30, seed: 61 });
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
+    // "not sure" from the model's features too: one summary per class, from the training recordings' pictures
+    const { task } = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8')) as { task: { familiarity?: { ranges: Record<string, unknown>; features?: { means: number[][]; limit: number } } } };
+    expect(Object.keys(task.familiarity!.ranges)).toContain('frame');
+    expect(task.familiarity!.features!.means).toHaveLength(2);
+    expect(task.familiarity!.features!.limit).toBeGreaterThan(0);
   }, 240_000);
 
   it('learns gestures labelled by a CSV, cut into action windows, drawn both in their box and on the screen', async () => {
