@@ -268,11 +268,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the demo in headless Chromium (WebGPU on
   it('segmentation: the mask of a held-out section matches Node', async () => {
     await openView(page, 'segmentation');
     const sample = about().segmentation!.samples[0]!;
-    const inPage = (await trySample(page, 'segmentation', sample, '#segmentation-answer')) as unknown as { mask: number[]; coverage: Record<string, number> };
+    const inPage = (await trySample(page, 'segmentation', sample, '#segmentation-answer')) as unknown as { mask: number[]; confidenceMap: number[]; coverage: Record<string, number> };
     const node = await loadPredictor(join(models, 'segmentation'));
-    const inNode = (await node.predict(sampleFile(sample) as never)) as { mask: Uint8Array };
+    const inNode = (await node.predict(sampleFile(sample) as never)) as { mask: Uint8Array; confidenceMap: Uint8Array };
     const same = inPage.mask.filter((value, index) => value === inNode.mask[index]).length / inNode.mask.length;
     expect(same).toBeGreaterThan(0.99);
+    // how sure each pixel is, drawn beside the mask: the page's map is Node's
+    const apart = inPage.confidenceMap.reduce((sum, value, index) => sum + Math.abs(value - inNode.confidenceMap[index]!), 0) / inNode.confidenceMap.length;
+    expect(apart).toBeLessThan(1);
+    expect(await page.locator('#panel-segmentation canvas[aria-label^="how sure"]').evaluate((canvas: HTMLCanvasElement) => canvas.width)).toBe(Math.sqrt(inNode.confidenceMap.length));
     expect(Object.values(inPage.coverage).filter((share) => share > 0.05).length).toBe(2); // membranes and cells, both
     // held-out sections are answered plainly; a blank page and noise are "not sure" (they were "cell 100.0%")
     for (const held of about().segmentation!.samples) expect(((await node.predict(sampleFile(held) as never)) as Prediction).notSure, held.file).toBeUndefined();

@@ -80,7 +80,7 @@ export async function predict(bundle: string, inputs: string[], options: Predict
         await writeFileAtomic(file, await encodePng({ data: colorizeMask(mask, predictor.task.palette), shape: [height, width, 3] }));
       }
       if (options.quiet) continue;
-      if (options.json) console.log(JSON.stringify({ input, prediction: predictor.kind === 'segmentation' ? { ...(prediction as SegmentationResult), mask: Array.from((prediction as SegmentationResult).mask) } : prediction }));
+      if (options.json) console.log(JSON.stringify({ input, prediction: predictor.kind === 'segmentation' ? { ...(prediction as SegmentationResult), mask: Array.from((prediction as SegmentationResult).mask), confidenceMap: Array.from((prediction as SegmentationResult).confidenceMap) } : prediction }));
       else console.log(`${input}\t${summary(prediction)}`);
     }
     return results;

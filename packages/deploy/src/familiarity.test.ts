@@ -189,6 +189,12 @@ describe('familiarity: "not sure" for inputs unlike the training ones and uncert
     expect(white!.mask.length).toBe(size * size); // the mask is still there, marked
     for (const answer of [dark!, white!]) expect(answer.confidence).toBeGreaterThanOrEqual(1 / 2); // two classes answered (void never is)
     for (const answer of [dark!, white!]) expect(answer.confidence).toBeLessThanOrEqual(1);
+    // per pixel: the probability of the class given, 0 to 255, whose mean is the mask's confidence
+    for (const answer of [dark!, white!]) {
+      expect(answer.confidenceMap).toHaveLength(size * size);
+      expect(Math.min(...answer.confidenceMap)).toBeGreaterThanOrEqual(127);
+      expect(answer.confidenceMap.reduce((sum, value) => sum + value, 0) / (size * size * 255)).toBeCloseTo(answer.confidence, 2);
+    }
     expect(tf.memory().numTensors).toBe(before);
     predictor.dispose();
   });

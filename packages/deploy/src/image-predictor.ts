@@ -180,6 +180,11 @@ export interface SegmentationResult {
    * whole (1 when every pixel is certain).
    */
   confidence: number;
+  /**
+   * Per pixel (as `mask`), the model's probability for the class it gave that pixel, from 0 to 255 (255: certain):
+   * where the mask is sure and where it guesses — borders between classes, parts unlike the training pictures.
+   */
+  confidenceMap: Uint8Array;
   /** Why the mask is not worth trusting: the picture is unlike every training picture (bundles with a `familiarity` only). */
   notSure?: string;
 }
@@ -203,15 +208,16 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
 
   async run(prepared: ReadonlyArray<{ features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }>): Promise<SegmentationResult[]> {
     const { codes, voidIndex, preprocessing, familiarity } = this.task;
-    const [classes, sureness] = tf.tidy(() => {
+    const [classes, sureness, perPixel] = tf.tidy(() => {
       let logits = this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor4D;
       // the void class was never a target: it is not an answer
       if (voidIndex !== null) logits = logits.add(tf.oneHot([voidIndex], codes.length).reshape([1, 1, 1, codes.length]).mul(-1e9));
-      // each picture's mean probability of the classes given: [n]
-      return [logits.argMax(-1).toInt(), tf.softmax(logits).max(-1).mean([1, 2])];
+      // each pixel's probability of the class given: [n, size, size]; its mean per picture: [n]
+      const given = tf.softmax(logits).max(-1);
+      return [logits.argMax(-1).toInt(), given.mean([1, 2]), given.mul(255).round().toInt()];
     });
-    const [values, means] = [(await classes.data()) as Int32Array, (await sureness.data()) as Float32Array];
-    tf.dispose([classes, sureness]);
+    const [values, means, sure] = [(await classes.data()) as Int32Array, (await sureness.data()) as Float32Array, (await perPixel.data()) as Int32Array];
+    tf.dispose([classes, sureness, perPixel]);
     const area = preprocessing.size * preprocessing.size;
     return prepared.map((item, index) => {
       const mask = Uint8Array.from(values.subarray(index * area, (index + 1) * area));
@@ -227,6 +233,7 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
         codes: [...codes],
         coverage: Object.fromEntries(codes.map((code, k) => [code, counts[k]! / area])),
         confidence: means[index]!,
+        confidenceMap: Uint8Array.from(sure.subarray(index * area, (index + 1) * area)),
         ...(notSure === undefined ? {} : { notSure }),
       };
     });

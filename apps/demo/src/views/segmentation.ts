@@ -11,9 +11,10 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
   const scale = Math.max(1, Math.floor(256 / preprocessing.size));
   const overlay = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the picture with each pixel coloured by its class' });
   const mask = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the predicted classes alone' });
+  const sureness = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'how sure the model is of each pixel: white certain, black a guess' });
   const answer = el('output', { id: 'segmentation-answer', className: 'answer', 'aria-live': 'polite' });
   const legend = el('ul', { className: 'bars', 'aria-label': 'classes and their share of the picture' });
-  linkResult(answer, legend, overlay, mask);
+  linkResult(answer, legend, overlay, mask, sureness);
 
   const run = async (file: Blob, name: string) => {
     startWork(answer);
@@ -23,6 +24,9 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
       const { size } = preprocessing;
       drawPixels(overlay, overlayMask(await resizedPixels(raw, preprocessing), prediction.mask, palette), size, size, { scale });
       drawPixels(mask, colorizeMask(prediction.mask, palette), size, size, { scale });
+      // from a guess among the classes (black) to certain (white)
+      const guess = 255 / (codes.length - (predictor.task.voidIndex === null ? 0 : 1));
+      drawPixels(sureness, Uint8ClampedArray.from(prediction.confidenceMap, (value) => (255 * (value - guess)) / (255 - guess)), size, size, { channels: 1, scale });
       const found = Object.entries(prediction.coverage).filter(([, share]) => share > 0).sort((a, b) => b[1] - a[1]);
       showAnswer(answer, found.map(([code, share]) => `${code} ${percent(share)}`).join(', '), prediction);
       legend.replaceChildren(...codes.map((code, index) => el('li', {}, el('span', {}, code), el('span', { className: 'bar', style: `background: rgb(${palette[index]!.join(',')})` }), el('span', {}, percent(prediction.coverage[code] ?? 0)))));
@@ -48,6 +52,7 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
       } }),
       el('figure', {}, overlay, el('figcaption', {}, 'classes over the picture')),
       el('figure', {}, mask, el('figcaption', {}, 'classes')),
+      el('figure', {}, sureness, el('figcaption', {}, 'how sure: white certain, black a guess')),
       el('div', { className: 'result' }, answer, legend),
     ),
   );
