@@ -38,7 +38,8 @@ def main():
     categorical = [i for i in features if i not in numeric]
 
     def matrix(rows):
-        number = np.array([[float(r[i]) if r[i] not in ('', '?') else np.nan for i in numeric] for r in rows], dtype=float)
+        # a test value that is no number in a column numeric in training (Cars93's one 'rotary' engine) is a gap
+        number = np.array([[float(r[i]) if r[i] not in ('', '?') and is_number(r[i]) else np.nan for i in numeric] for r in rows], dtype=float)
         category = np.array([[r[i] for i in categorical] for r in rows], dtype=object)
         return np.concatenate([number, category], axis=1)
 

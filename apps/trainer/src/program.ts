@@ -31,6 +31,14 @@ const numberOrAuto = (name: string) => (value: string): number | 'auto' => {
   return parsed;
 };
 
+/** A number of at least 0, or `auto`. */
+const amountOrAuto = (name: string) => (value: string): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const parsed = number(name)(value);
+  if (parsed < 0) throw new InvalidArgumentError(`${name} must be at least 0, or auto`);
+  return parsed;
+};
+
 /** A rate from 0 to below 1, or `auto`. */
 const rateOrAuto = (name: string) => (value: string): number | 'auto' => {
   if (value === 'auto') return 'auto';
@@ -240,7 +248,7 @@ const TRAIN_COMMANDS: TrainCommand[] = [
       flag('--linear', 'add a linear path from the features to the output beside the hidden layers (wide and deep)', false),
       shared.epochs('auto', 'enough for 200 steps, 5–100 epochs'),
       shared.lr(1e-2),
-      shared.wd(),
+      flag('--wd <decay>', 'weight decay (default auto: 1 under 5,000 training rows, else 0.1)', 'auto', amountOrAuto('--wd')),
       shared.batchSize('rows', 'auto', 'about 32 batches an epoch, 16–256 rows'),
       shared.validPct('share of rows held out for validation'),
       flag('--refit <when>', 'after validation, train the same model and schedule again on every row and ship that one: auto (under 5,000 training rows), yes or no', 'auto'),

@@ -63,14 +63,14 @@ describe('kindling train tabular', () => {
     const { rows } = generateTable({ rows: 500, seed: 12 });
     writeFileSync(join(root, 'small.csv'), toCsv(rows));
     // the CLI's defaults, as a user runs it first: no schedule, layer, dropout or refit flags
-    const defaults = { layers: 'auto', dropout: 'auto', epochs: 'auto', lr: 1e-2, wd: 0.1, batchSize: 'auto', validPct: 0.2, seed: 1, out: join(root, 'out') } as const;
+    const defaults = { layers: 'auto', dropout: 'auto', epochs: 'auto', lr: 1e-2, wd: 'auto', batchSize: 'auto', validPct: 0.2, seed: 1, out: join(root, 'out') } as const;
     const before = tf.memory().numTensors;
     const result = await trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income' });
     expect(tf.memory().numTensors).toBe(before); // the refit's model, learner and every-row tensors are given back too
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     // 400 training rows: batches of 16, 25 steps an epoch, 8 epochs for at least 200 steps (5 epochs of 256 rows were 5
-    // steps), one hidden layer of 100
-    expect(manifest.training).toMatchObject({ batchSize: 16, epochs: 8, layers: [100], dropout: 0.5, linear: false, refit: true });
+    // steps), one hidden layer of 100, weight decay 1
+    expect(manifest.training).toMatchObject({ batchSize: 16, epochs: 8, layers: [100], dropout: 0.5, weightDecay: 1, linear: false, refit: true });
     // under 5,000 training rows the shipped model is trained again on all 500; the validated run's figures are kept
     const kept = await trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'no', out: join(root, 'kept') });
     expect(tf.memory().numTensors).toBe(before);
@@ -85,6 +85,7 @@ describe('kindling train tabular', () => {
     expect(result.beatsBaseline).toBe(true);
     expect(correct).toBeGreaterThan(majority + 0.1);
     await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("--refit must be auto, yes or no, not 'always'");
+    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', wd: -1 })).rejects.toThrow("--wd must be auto or a number of at least 0, not '-1'");
   }, 120_000);
 
   it('--early-stop keeps the epoch of lowest validation loss, reports its figures, refits to it, and will not --resume', async () => {
