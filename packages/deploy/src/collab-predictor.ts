@@ -1,6 +1,6 @@
 import { Recommender } from '@kindling/models';
 import type * as tf from '@tensorflow/tfjs';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 import { describe, isRecord, Predictor } from './predictor';
 import type { CollabTask } from './tasks';

@@ -1,6 +1,6 @@
 import { checkTopK, DEFAULT_TOP_K, topLabels, type LabelScore } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
-import type { Bundle, BundleManifest } from './bundle';
+import type { Bundle, BundleManifest } from './bundle-manifest';
 import { InputError } from './errors';
 import type { TaskKind, TaskSpec } from './tasks';
 

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 
 /** Task kinds prepared in the pool. */

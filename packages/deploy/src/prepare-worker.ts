@@ -5,7 +5,7 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 import { taskDefinition } from './registry';
 import { jsonBodyInputs } from './request-inputs';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { CollabPredictor } from './collab-predictor';
 import { ImagePredictor, SegmentationPredictor, type ImageDecoder } from './image-predictor';
 import { PointerPredictor } from './pointer-predictor';

@@ -19,7 +19,7 @@ import { MicroBatcher } from './batcher';
 import { checkedAnswers } from './predictor';
 import { PreparePool } from './prepare-pool';
 import { checkInputCount, jsonBodyInputs } from './request-inputs';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 import { isIP, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';

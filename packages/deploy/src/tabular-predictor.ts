@@ -1,7 +1,7 @@
 import { TabularProcessor, type TableRow } from '@kindling/data';
 import { TabularPredictor as RowPredictor, type TabularPrediction } from '@kindling/models';
 import type * as tf from '@tensorflow/tfjs';
-import type { Bundle } from './bundle';
+import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 import { describe, isRecord, Predictor } from './predictor';
 import type { TabularTask } from './tasks';
