@@ -4,7 +4,7 @@
 import { initBackend } from '@kindling/backend/node';
 import { generateTable, inferTabularSchema, TabularProcessor, tabularTensors, TensorDataLoader } from '@kindling/data';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
-import { TabularPredictor, tabularModel } from '@kindling/models';
+import { RowPredictor, tabularModel } from '@kindling/models';
 
 async function main(): Promise<void> {
   const epochs = Number(process.env.EPOCHS ?? 5);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   await learner.fitOneCycle(epochs, 1e-2);
   console.log(`validation accuracy ${(learner.recorder.epochs.at(-1)!.metrics.accuracy! * 100).toFixed(1)}%`);
 
-  const predictor = new TabularPredictor(model, processor);
+  const predictor = new RowPredictor(model, processor);
   const [answer] = await predictor.predictBatchAsync([{ ...validRows[0]!, income: '' }]);
   console.log(`a new row → ${JSON.stringify(answer)}`);
   learner.dispose();

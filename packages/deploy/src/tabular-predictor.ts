@@ -1,5 +1,5 @@
 import { TabularProcessor, type TableRow } from '@kindling/data';
-import { TabularPredictor as RowPredictor, type TabularPrediction } from '@kindling/models';
+import { RowPredictor, type TabularPrediction } from '@kindling/models';
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';

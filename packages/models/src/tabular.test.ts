@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLayersModel, saveLayersModel } from './node';
-import { embeddingSize, TabularPredictor, tabularModel } from './tabular';
+import { embeddingSize, RowPredictor, tabularModel } from './tabular';
 
 describe('tabularModel', () => {
   it("sizes embeddings by fastai's rule", () => {
@@ -70,13 +70,13 @@ describeEachBackend('tabular training', () => {
     expect(validAccuracy).toBeGreaterThan(majority + 0.1);
     expect(validAccuracy).toBeGreaterThan(0.85);
 
-    const predictor = new TabularPredictor(model, processor);
+    const predictor = new RowPredictor(model, processor);
     const examples = split.valid.slice(0, 20).map((index) => rows[index]!);
     const predictions = predictor.predictBatch(examples);
     const directory = join(mkdtempSync(join(tmpdir(), 'kindling-tabular-')), 'model');
     await saveLayersModel(model, directory);
     const loaded = await loadLayersModel(directory);
-    const reloaded = new TabularPredictor(loaded, TabularProcessor.fromJSON(JSON.parse(JSON.stringify(processor))));
+    const reloaded = new RowPredictor(loaded, TabularProcessor.fromJSON(JSON.parse(JSON.stringify(processor))));
     expect(reloaded.predictBatch(examples)).toEqual(predictions);
     expect(await reloaded.predictBatchAsync(examples)).toEqual(predictions);
     const one = predictor.predict({ age: 50, education: 'Doctorate', occupation: 'Exec-managerial', hours_per_week: 60, capital_gain: 20_000, start_date: '2011-05-01', region: 'mars' });

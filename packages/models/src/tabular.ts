@@ -140,9 +140,11 @@ export interface TabularPredictOptions {
 
 /**
  * Uses a trained tabular model: plain row objects in (strings, numbers, null for missing), decoded
- * labels with probabilities (or values) out, with the same preprocessing as in training.
+ * labels with probabilities (or values) out, with the same preprocessing as in training. The model and its
+ * processor in memory, as training has them; a saved bundle is read by `@kindling/deploy`'s `TabularPredictor`
+ * (`loadPredictor`), which answers through this class and adds "not sure".
  */
-export class TabularPredictor {
+export class RowPredictor {
   constructor(
     readonly model: tf.LayersModel,
     readonly processor: TabularProcessor,

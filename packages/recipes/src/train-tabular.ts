@@ -6,7 +6,7 @@ import { ConfigError, delimiterFor, generateTable, randomSplitter, TableColumns,
 import { requireFile, streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, onLeader, rmse, trainingBudget, type Callback, type Metric } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
-import { TabularPredictor, tabularModel } from '@kindling/models';
+import { RowPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
@@ -271,7 +271,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
         testMetrics = { loss: scored.loss, ...scored.metrics };
         say(`test set (${testTensors.targets!.shape[0]} rows): ${Object.entries(testMetrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(', ')}`);
       }
-      const predictor = new TabularPredictor(model, processor);
+      const predictor = new RowPredictor(model, processor);
       say(`example: ${JSON.stringify(example)}\n  → ${JSON.stringify((await predictor.predictBatchAsync([example]))[0])}`);
 
       const outputDirectory = resolve(options.out);
