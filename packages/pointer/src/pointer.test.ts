@@ -123,7 +123,8 @@ describe('windows', () => {
     const sparse = Array.from({ length: 1000 }, (_, i) => move(i * 1e9, i, i));
     expect(cutWindows(sparse, { by: 'time', duration: 10, minEvents: 1, idleGap: Infinity })).toHaveLength(1000);
     expect(cutWindows(sparse, { by: 'time', duration: 10, stride: 1, minEvents: 1, idleGap: Infinity }).length).toBeLessThanOrEqual(1000 * 10);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // a walk step by step over the span would not end at all; the bound is loose for a machine busy with other work
+    expect(performance.now() - started).toBeLessThan(10_000);
     const paused = [...events.slice(0, 4), ...events.slice(4).map((event) => ({ ...event, t: event.t + 20_000 }))];
     expect(cutWindows(paused, { by: 'events', size: 3, idleGap: 5000 }).map((window) => window.length)).toEqual([3, 3]);
     const actions = [move(0, 0, 0), move(10, 5, 5), { t: 20, type: 'down', x: 5, y: 5, button: 'left' }, { t: 90, type: 'up', x: 5, y: 5, button: 'left' }, move(100, 9, 9), move(110, 10, 10), { t: 120, type: 'click', x: 10, y: 10, button: 'left' }, move(130, 11, 11)] as PointerSample[];
