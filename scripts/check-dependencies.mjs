@@ -6,25 +6,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
+import { sourceFiles } from './source-files.mjs';
 
 const root = join(import.meta.dirname, '..');
 const problems = [];
 const folders = [...readdirSync(join(root, 'packages')).map((name) => `packages/${name}`), 'apps/trainer'];
 
-/** The source files of a package: its src/ without tests and fixtures. */
-function sourceFiles(directory) {
-  const files = [];
-  const walk = (folder) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'fixtures' && entry.name !== 'node_modules') walk(path);
-      } else if (/\.(ts|mts|cts|js|mjs|cjs)$/.test(entry.name) && !/\.test\.[mc]?[jt]s$/.test(entry.name)) files.push(path);
-    }
-  };
-  for (const folder of ['src', 'scripts']) if (existsSync(join(directory, folder))) walk(join(directory, folder));
-  return files;
-}
+/** The source files of a package: its src/ and scripts/ without tests and fixtures. */
+const packageSources = (directory) => sourceFiles(directory, { folders: ['src', 'scripts'] });
 
 /** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
 const packageOf = (specifier) => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
@@ -38,7 +27,7 @@ for (const folder of folders) {
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
   const runtime = pkg.kindling?.runtimeDependencies ?? {};
   const used = new Map();
-  for (const file of sourceFiles(directory)) {
+  for (const file of packageSources(directory)) {
     const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, ''); // comments name packages too
     for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
       const specifier = match[1];

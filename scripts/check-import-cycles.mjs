@@ -4,24 +4,10 @@
 // each cycle on one line (`deploy/src/bundle.ts → deploy/src/registry.ts → deploy/src/bundle.ts`).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { sourceFiles } from './source-files.mjs';
 
 const root = join(import.meta.dirname, '..');
 const folders = [...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)), ...readdirSync(join(root, 'apps')).map((name) => join(root, 'apps', name))];
-
-/** The source files of a package: its src/ without tests and fixtures. */
-function sourceFiles(directory) {
-  const files = [];
-  const walk = (folder) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'fixtures' && entry.name !== 'node_modules') walk(path);
-      } else if (/\.(ts|mts|tsx)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) files.push(path);
-    }
-  };
-  if (existsSync(join(directory, 'src'))) walk(join(directory, 'src'));
-  return files;
-}
 
 /** The file a relative specifier names (`./bundle`, `./views/index`, `./x.js`), or undefined. */
 function resolveRelative(from, specifier) {
@@ -34,7 +20,7 @@ function resolveRelative(from, specifier) {
 
 const graph = new Map();
 for (const folder of folders) {
-  for (const file of sourceFiles(folder)) {
+  for (const file of sourceFiles(folder, { pattern: /\.(ts|mts|tsx)$/ })) {
     const text = readFileSync(file, 'utf8');
     const targets = [];
     // `import … from './x'`, `import type …`, `export … from './x'`, `import './x'` and `import('./x')`
