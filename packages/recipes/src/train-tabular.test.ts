@@ -47,7 +47,8 @@ describe('kindling train tabular', () => {
     const inline = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })]);
     // one row alone and the same row in a batch of 400: the same answer (the sums of a batched product may round
     // differently in the last bits)
-    const [alone, batched] = [inline[0]!.prediction, results[0]!.prediction] as Array<{ label: string; probabilities: Record<string, number> }>;
+    type Answer = { label: string; probabilities: Record<string, number> };
+    const [alone, batched] = [inline[0]!.prediction as Answer, results[0]!.prediction as Answer];
     expect(alone.label).toBe(batched.label);
     for (const [label, probability] of Object.entries(batched.probabilities)) expect(alone.probabilities[label]).toBeCloseTo(probability, 6);
   }, 120_000);
