@@ -34,7 +34,8 @@ describe('kindling train --checkpoint / --resume', () => {
     expect(readdirSync(root).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     const missing = await kindling(['train', 'tabular', ...settings, '--checkpoint', join(root, 'none.ckpt'), '--resume'], { cwd: root });
     expect(errorLines(missing)).toEqual([expect.stringMatching(/--resume: cannot read .*none\.ckpt\.plan\.json/)]);
-  });
+    // five runs of the CLI on the pure-JavaScript backend: about 2 minutes alone, over 5 beside the rest of the suite
+  }, 600_000);
 
   it('--resume after the data file was rewritten is refused, naming what changed', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-hostile-resume-data-'));
