@@ -167,6 +167,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   if (askedLayers?.some((units) => !Number.isInteger(units) || units <= 0)) throw new ConfigError(`--layers must be auto or whole numbers separated by commas, like 200,100 (got '${options.layers}')`);
   const refitWhen = options.refit ?? 'auto';
   if (!['auto', 'yes', 'no'].includes(refitWhen)) throw new ConfigError(`--refit must be auto, yes or no, not '${refitWhen}'`);
+  if (options.wd !== 'auto' && !(Number.isFinite(options.wd) && options.wd >= 0)) throw new ConfigError(`--wd must be auto or a number of at least 0, not '${options.wd}'`);
   if (file !== undefined && options.target === undefined) throw new ConfigError('--target <column> is required with a file: which column should be predicted?');
   // every file named is checked before anything trains, so a typo in --test costs no training run
   for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
@@ -188,7 +189,6 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
   const layers = askedLayers ?? (small ? SMALL_TABLE_LAYERS : LAYERS);
   const dropout = options.dropout === 'auto' ? (small ? 0.5 : 0.1) : options.dropout;
   const weightDecay = options.wd === 'auto' ? (small ? SMALL_TABLE_WEIGHT_DECAY : WEIGHT_DECAY) : options.wd;
-  if (!(weightDecay >= 0)) throw new ConfigError(`--wd must be auto or a number of at least 0, not '${options.wd}'`);
   const newModel = () =>
     tabularModel({
       cardinalities: processor.cardinalities,
