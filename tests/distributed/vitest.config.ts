@@ -1,4 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** The heaviest file: `pnpm test` runs it after the other suites, with the other heavy files (`test:heavy`); `vitest run` here runs all. */
+const HEAVY = ['src/image.test.ts'];
+const part = process.env.npm_lifecycle_event;
 
 export default defineConfig({
   test: {
@@ -6,5 +10,7 @@ export default defineConfig({
     // beside every other suite on two cores (pnpm test), a 20-epoch run under torchrun takes minutes
     testTimeout: 300_000,
     hookTimeout: 300_000,
+    include: part === 'test:heavy' ? HEAVY : ['src/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, ...(part === 'test' ? HEAVY : [])],
   },
 });

@@ -3,7 +3,6 @@ import { generateTable } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { swiftShaderAvailability } from '@kindling/backend/node';
 import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
@@ -139,20 +138,4 @@ describe('kindling train tabular', () => {
     await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
   });
 
-  const webgpu = swiftShaderAvailability();
-  it.runIf(webgpu.available)('trains and predicts on Node WebGPU through Dawn (SwiftShader, named), past the majority baseline', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-webgpu-'));
-    // few, large batches: every kernel call is slow on a software adapter
-    await useBackend('webgpu', 'swiftshader');
-    const result = await trainTabular(undefined, { ...options(join(root, 'out')), epochs: 3, batchSize: 512 });
-    expect(result.metrics.accuracy!).toBeGreaterThan(result.majorityAccuracy! + 0.1);
-    const { rows: fresh } = generateTable({ rows: 50, seed: 32 });
-    const [first] = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })]);
-    await useBackend('cpu');
-    const onCpu = await predict(join(root, 'out'), [JSON.stringify({ ...fresh[0], income: undefined })]);
-    await useBackend(fastestTestBackend());
-    const probabilities = (answer: typeof first) => Object.values((answer!.prediction as { probabilities: Record<string, number> }).probabilities);
-    probabilities(first).forEach((value, index) => expect(value).toBeCloseTo(probabilities(onCpu[0])[index]!, 4));
-  }, 300_000);
-  if (!webgpu.available) it.skip(`on Node WebGPU: ${webgpu.reason}`, () => undefined);
 });

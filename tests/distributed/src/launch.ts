@@ -83,3 +83,9 @@ export function workersOf(launcher: number): Map<number, number> {
   }
   return found;
 }
+
+/** What each worker printed on standard output (torchrun prefixes its lines with `[default<rank>]:`). */
+export const linesOf = (outcome: Outcome, rank: number) => outcome.stdout.split('\n').filter((line) => line.startsWith(`[default${rank}]:`));
+
+/** The number `pattern`'s first group finds in `output` (NaN when it finds none). */
+export const accuracyIn = (output: string, pattern: RegExp) => Number(pattern.exec(output)?.[1]);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLI, memoryOf } from './run';
 
 /** Writes generated income-table rows until the file has `bytes` bytes. */
@@ -33,6 +33,8 @@ describe('kindling train tabular on a big table', () => {
       expect(statSync(file).size).toBeGreaterThan(200e6);
       // one small hidden layer keeps the epoch short: what is measured is the data path, not the model
       const child = spawn(process.execPath, [CLI, 'train', 'tabular', file, '--target', 'income', '--epochs', '1', '--layers', '32', '--batch-size', '1024', '--out', join(root, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // a test that times out leaves its promise pending: the run is killed then too, not left to load the next suites
+      onTestFinished(() => void child.kill('SIGKILL'));
       let output = '';
       child.stdout!.on('data', (chunk) => (output += chunk));
       child.stderr!.on('data', (chunk) => (output += chunk));
