@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-/** The heaviest file: `pnpm test` runs it after the other suites, with the other heavy files (`test:heavy`); `vitest run` here runs all. */
-const HEAVY = ['src/image.test.ts'];
+/** The heaviest file (each test trains twice, under torchrun and in one process): `pnpm test` runs it after the other suites, with the other heavy files (`test:heavy`); `vitest run` here runs all. */
+const HEAVY = ['src/one-process-parity.test.ts'];
 const part = process.env.npm_lifecycle_event;
 
 export default defineConfig({

@@ -116,5 +116,5 @@ describe('runKindling, the command line as a function', () => {
     expect(answered.status).toBe(0);
     expect(answered.output).toMatch(/0000\.png\tbackground \d/);
     expect(existsSync(join(masks, '0000.mask.png'))).toBe(true);
-  }, 120_000);
+  });
 });

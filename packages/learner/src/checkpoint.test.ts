@@ -91,5 +91,5 @@ describe('checkpoint files', () => {
     expect(resumed.epochs).toBe(5);
     expect(full.weights).toHaveLength(4); // the weights themselves, not an empty object standing for them
     expect(resumed.weights).toEqual(full.weights);
-  }, 120_000);
+  });
 });

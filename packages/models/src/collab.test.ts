@@ -97,7 +97,7 @@ describeEachBackend(
     model.dispose();
     loaded.model.dispose();
     disposeLoaders(data);
-  }, 120_000);
+  });
 
   it('implicit feedback: trained on picks against sampled non-picks, it recommends each user\'s favourite genre', async () => {
     const interactions = generateInteractions({ users: 200, items: 120, perUser: 20, genres: 4, loyalty: 0.8, seed: 9 });
@@ -125,7 +125,7 @@ describeEachBackend(
     learner.dispose();
     model.dispose();
     tf.dispose([...(train.inputs as tf.Tensor[]), train.targets]);
-  }, 120_000);
+  });
 
   it('the neural variant learns too (well below the spread of the ratings)', async () => {
     const data = loaders(ratings, 2);
@@ -137,7 +137,7 @@ describeEachBackend(
     learner.dispose();
     model.dispose();
     disposeLoaders(data);
-  }, 120_000);
+  });
   },
   [fastestTestBackend()],
 );

@@ -86,5 +86,5 @@ describeEachBackend('tabular training', () => {
     loaded.dispose();
     tf.dispose([...train.inputs, train.targets!, ...valid.inputs, valid.targets!]);
     expect(tf.memory().numTensors).toBe(before);
-  }, 120_000);
+  });
 }, [fastestTestBackend()]);

@@ -51,5 +51,5 @@ describeEachBackend('unet training', () => {
     learner.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  }, 240_000);
+  });
 }, [fastestTestBackend()]);

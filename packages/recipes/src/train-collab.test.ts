@@ -41,7 +41,7 @@ describe('kindling train collab', () => {
     expect(score!.prediction).toMatchObject({ kind: 'score', user, item: items[1] });
     expect((score!.prediction as { score: number }).score).toBeGreaterThan(0);
     expect((cold!.prediction as { items: unknown[] }).items).toHaveLength(5);
-  }, 120_000);
+  });
 
   it('trains on implicit picks (no rating column)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-collab-implicit-'));
@@ -50,7 +50,7 @@ describe('kindling train collab', () => {
     // targets are 0/1, a third of them 1: always guessing 1/3 scores 0.222; tastes are learnable
     expect(result.validMse).toBeLessThan(0.17);
     expect(JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8')).task.implicit).toBe(true);
-  }, 120_000);
+  });
 
   it('names a missing column', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-collab-bad-'));

@@ -69,7 +69,7 @@ describe('kindling train image', () => {
     const [blank] = await predict(join(root, 'out'), [white]);
     expect((blank!.prediction as { notSure?: string }).notSure).toMatch(/^unlike the training inputs: (darker|brighter|flatter|more contrasted|smoother|more detailed) than any of them \(its (level|contrast|detail) /);
     expect(tf.memory().numTensors).toBe(before);
-  }, 120_000);
+  });
 
   it('names bad settings and missing folders instead of failing deep inside', async () => {
     await expect(trainImage('/no/such/folder', options('/tmp/kindling-x'))).rejects.toThrow('/no/such/folder: cannot read the folder: ENOENT');

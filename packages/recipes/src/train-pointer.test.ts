@@ -43,7 +43,7 @@ describe('kindling train pointer', () => {
     expect(Object.keys(task.familiarity!.ranges)).toContain('frame');
     expect(task.familiarity!.features!.means).toHaveLength(2);
     expect(task.familiarity!.features!.limit).toBeGreaterThan(0);
-  }, 240_000);
+  });
 
   it('learns gestures labelled by a CSV, cut into action windows, drawn both in their box and on the screen', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-gestures-'));
@@ -56,7 +56,7 @@ describe('kindling train pointer', () => {
     // six-channel pictures in the bundle too: `kindling predict` draws new gestures the same way
     const fresh = await generatePointerDataset(join(root, 'fresh'), { perClass: 10, seed: 21, gestures: true });
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
-  }, 240_000);
+  });
 
   it('with the auto defaults, cuts long sessions into windows, holds out whole recordings and scores them as the bundle answers', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-pointer-long-'));
@@ -102,7 +102,7 @@ describe('kindling train pointer', () => {
     // a file that cannot be read is still named, not blamed on the regex
     writeFileSync(join(root, 'long', 'bot', 'broken.json'), '{');
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow(`${join(root, 'long', 'bot', 'broken.json')}: not JSON`);
-  }, 240_000);
+  });
 
   it('parses window and screen options and refuses bad ones', async () => {
     await expect(trainPointer(undefined, { ...options(mkdtempSync(join(tmpdir(), 'kindling-pointer-bad-'))), dynamics: 'cubic' })).rejects.toThrow("--dynamics must be linear or log, not 'cubic'");

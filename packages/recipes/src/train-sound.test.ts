@@ -42,7 +42,7 @@ describe('kindling train sound', () => {
     // the bundle, loaded back by `kindling predict`, on recordings it has never seen
     const fresh = await generateSoundDataset(join(root, 'fresh'), { perClass: 10, seed: 71 });
     expect(await predictedAccuracy(join(root, 'out'), fresh)).toBeGreaterThan(0.8);
-  }, 240_000);
+  });
 
   it('labels by file name, splits by a regex, and names a bad recording', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-sound-bad-'));
@@ -51,5 +51,5 @@ describe('kindling train sound', () => {
     await expect(trainSound(sounds, { ...options(join(root, 'out')), epochs: 1, labelRegex: '^([a-z]+)-', validRegex: '-00[0-1]\\.wav$' })).rejects.toThrow(`${join(sounds, 'tone', 'tone-broken.wav')}: not a readable WAV file`);
     await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '([' })).rejects.toThrow('--label-regex is not a regular expression');
     await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '^([a-z]+)-', validRegex: '_george_' })).rejects.toThrow("--valid-regex '_george_' matches no file name in the folder: nothing would be held out for validation");
-  }, 120_000);
+  });
 });

@@ -50,7 +50,7 @@ describe('kindling train tabular', () => {
     const [alone, batched] = [inline[0]!.prediction as Answer, results[0]!.prediction as Answer];
     expect(alone.label).toBe(batched.label);
     for (const [label, probability] of Object.entries(batched.probabilities)) expect(alone.probabilities[label]).toBeCloseTo(probability, 6);
-  }, 120_000);
+  });
 
   it('reads a headerless file with a names list and scores a test file whose labels end with a period', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-names-'));
@@ -60,7 +60,7 @@ describe('kindling train tabular', () => {
     writeFileSync(join(root, 'test.data'), rows.slice(1200).map((row) => `${Object.values(row).join(', ')}.`).join('\n') + '\n');
     const result = await trainTabular(join(root, 'train.data'), { ...options(join(root, 'out')), names: names.join(','), target: 'income', test: join(root, 'test.data') });
     expect(result.testMetrics!.accuracy!).toBeGreaterThan(0.8);
-  }, 120_000);
+  });
 
   it('sizes a small table\'s run by its rows with the defaults: small batches, enough epochs, more dropout', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-small-'));
@@ -90,7 +90,7 @@ describe('kindling train tabular', () => {
     expect(correct).toBeGreaterThan(majority + 0.1);
     await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("--refit must be auto, yes or no, not 'always'");
     await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', wd: -1 })).rejects.toThrow("--wd must be auto or a number of at least 0, not '-1'");
-  }, 120_000);
+  });
 
   it('--early-stop keeps the epoch of lowest validation loss, reports its figures, refits to it, and will not --resume', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-early-'));
@@ -111,7 +111,7 @@ describe('kindling train tabular', () => {
     expect(lines).toContainEqual(expect.stringContaining(`refit: the same model and schedule, ${kept + 1} epochs (where early stopping kept the weights)`));
     await expect(trainTabular(undefined, { ...settings, checkpoint: join(root, 'run.ckpt'), resume: true })).rejects.toThrow("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint");
     await expect(trainTabular(undefined, { ...settings, earlyStop: 0 })).rejects.toThrow('--early-stop must be a whole number of epochs from 1, not 0');
-  }, 120_000);
+  });
 
   it('regresses a numeric target', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-regression-'));
@@ -123,7 +123,7 @@ describe('kindling train tabular', () => {
     expect(result.task).toBe('regression');
     // the score's standard deviation is about 31; it is a plain function of two columns
     expect(result.metrics.rmse!).toBeLessThan(8);
-  }, 120_000);
+  });
 
   it('names the file, row and column of bad input', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-bad-'));

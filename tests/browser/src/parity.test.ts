@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)('the same numbers in headless Chromium as in Node'
     } finally {
       await browser.close();
     }
-  }, 120_000);
+  });
 });
 
 warnIfSkipped('browser parity');

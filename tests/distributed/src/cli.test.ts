@@ -1,43 +1,10 @@
-import { generateTable } from '@kindling/data';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accuracyIn, CLI, freePort, linesOf, node, skipReason, torchrun, workersOf } from './launch';
-
-/** A generated income table as a CSV file (the shape of Adult: categories, numbers, a date, missing values). */
-function writeTable(file: string, rows: number, seed: number): void {
-  const table = generateTable({ rows, seed });
-  const columns = Object.keys(table.rows[0]!);
-  writeFileSync(file, `${[columns.join(','), ...table.rows.map((row) => columns.map((column) => row[column]).join(','))].join('\n')}\n`);
-}
-
+import { CLI, freePort, node, skipReason, torchrun, workersOf, writeTable } from './launch';
 
 describe.skipIf(skipReason() !== undefined)('kindling train under torchrun --no_python --nproc_per_node 2', () => {
-  it('tabular: one bundle, written by rank 0 alone, whose held-out accuracy is within a point of one process on the same global batch; predict answers from it', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kindling-distributed-tabular-'));
-    writeTable(join(root, 'train.csv'), 6000, 1);
-    writeTable(join(root, 'test.csv'), 3000, 2);
-    const args = ['train', 'tabular', 'train.csv', '--target', 'income', '--test', 'test.csv'];
-    const [workers, single] = await Promise.all([torchrun(2, ['node', CLI, ...args, '--out', 'workers'], { cwd: root }), node([CLI, ...args, '--out', 'single', '--threads', '1'], { cwd: root })]);
-    expect(workers.code, workers.stdout + workers.stderr).toBe(0);
-    expect(single.code, single.stderr).toBe(0);
-    expect(linesOf(workers, 0)).toContainEqual(expect.stringMatching(/^\[default0\]:data-parallel: 2 workers × \d+ rows = \d+ a step, gradients averaged before each \(rank 0 reports and writes\)$/));
-    expect(linesOf(workers, 1)).toEqual([]); // rank 1 trains and says nothing
-    const test = /test set \(3000 rows\): loss [\d.]+, accuracy ([\d.]+)/;
-    const [together, alone] = [accuracyIn(workers.stdout, test), accuracyIn(single.stdout, test)];
-    expect(together).toBeGreaterThan(0.85);
-    expect(Math.abs(together - alone), `2 workers ${together}, 1 process ${alone}`).toBeLessThanOrEqual(0.01);
-    // the same schedule: the step's batch is the global one
-    const schedule = /schedule: .* → batch (\d+)/;
-    expect(accuracyIn(workers.stdout, schedule)).toBe(accuracyIn(single.stdout, schedule));
-    expect(readdirSync(join(root, 'workers')).sort()).toEqual(['kindling.json', 'loss.png', 'model.json', 'weights.bin']);
-    writeFileSync(join(root, 'rows.csv'), readFileSync(join(root, 'test.csv'), 'utf8').split('\n').slice(0, 4).join('\n'));
-    const predicted = await node([CLI, 'predict', 'workers', 'rows.csv'], { cwd: root });
-    expect(predicted.code, predicted.stderr).toBe(0);
-    expect(predicted.stdout.trim().split('\n').filter((line) => !line.startsWith('kindling: '))).toEqual([2, 3, 4].map((row) => expect.stringMatching(new RegExp(`^rows\\.csv:${row}\\t(<=50K|>50K) \\(\\d+\\.\\d%\\)$`))));
-  });
-
   it('on a fresh cache the default set is drawn by rank 0 before the other worker reads it, and the run ends with a bundle (both drawing it at once, one replaced it under the other: ENOENT)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-distributed-default-'));
     const workers = await torchrun(2, ['node', CLI, 'train', 'pointer', '--epochs', '1', '--out', 'workers'], { cwd: root, env: { XDG_CACHE_HOME: join(root, 'cache') } });

@@ -1,6 +1,7 @@
 /** Starts workers as users do: PyTorch's torchrun, on loopback, each worker a `node` process. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { generateTable } from '@kindling/data';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -89,3 +90,10 @@ export const linesOf = (outcome: Outcome, rank: number) => outcome.stdout.split(
 
 /** The number `pattern`'s first group finds in `output` (NaN when it finds none). */
 export const accuracyIn = (output: string, pattern: RegExp) => Number(pattern.exec(output)?.[1]);
+
+/** A generated income table as a CSV file (the shape of Adult: categories, numbers, a date, missing values). */
+export function writeTable(file: string, rows: number, seed: number): void {
+  const table = generateTable({ rows, seed });
+  const columns = Object.keys(table.rows[0]!);
+  writeFileSync(file, `${[columns.join(','), ...table.rows.map((row) => columns.map((column) => row[column]).join(','))].join('\n')}\n`);
+}
