@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readIdxFile } from '@kindling/data/node';
 import sharp from 'sharp';
@@ -269,6 +269,87 @@ function balabitRows(work: string, peers: boolean): string[][] {
  * rows in the same run: tables (Adult subsampled and whole, scikit-learn's small tables), pictures (Fashion-MNIST,
  * digits), sounds (FSDD, each speaker held out) and mouse sessions (Balabit).
  */
+/** What `kindling train segment` with the defaults chose and reached on a set, from its kindling.json. */
+interface SegmentRun {
+  meanIoU: number;
+  pixelAccuracy: number;
+  iou: Record<string, number | null>;
+  dice: Record<string, number | null>;
+  training: { epochs: number; batchSize: number; diceLoss: boolean; crop: number | null; lr: number; architecture: { unet: number[] } };
+  size: number;
+  seconds: number;
+}
+
+/**
+ * Multi-class segmentation with the CLI's defaults (`KINDLING_BENCH_SEGMENT_FLAGS` adds flags, e.g. the old fixed
+ * ones: `--size 64 --epochs 12 --batch-size 8 --dice no`) beside a PyTorch U-Net twin (`torch_scenes_unet.py`) given
+ * the same size, crops, batch, epochs, learning rate and loss, on the same squished pixels. Sets: street-like scenes
+ * (4:3, thin poles, small signs and people: `street-scenes.ts`) and the CLI's own default scenes of shapes; the first
+ * fifth of each set's pictures by name validates. Issue 40's bars: mean IoU at least the twin's minus 0.02, and no
+ * class with more than 0.5% of the pixels at a Dice of 0.
+ */
+async function segmentationRows(work: string): Promise<string[][]> {
+  const { writeStreetScenes } = await import('./street-scenes');
+  const { generateSegmentationDataset, loadMask } = await import('@kindling/image/node');
+  const twin = hasPythonModule('torch');
+  if (!twin) console.log('PyTorch is not installed (Debian python3-torch): the segmentation rows have no twin');
+  const sets = [
+    { name: 'street-like scenes, 300 of 192×144, 7 classes (thin poles, small signs and people)', folder: join(work, 'streets'), make: (folder: string) => writeStreetScenes(folder, { count: 300, seed: 7 }) },
+    { name: "the CLI's default scenes, 300 of 64×64, 4 classes (shapes)", folder: join(work, 'shapes'), make: (folder: string) => generateSegmentationDataset(folder, { count: 300, size: 64, seed: 1 }).then(() => undefined) },
+  ];
+  const rows: string[][] = [];
+  for (const set of sets) {
+    await set.make(set.folder);
+    const codes = readFileSync(join(set.folder, 'codes.txt'), 'utf8').trim().split('\n');
+    const names = readdirSync(join(set.folder, 'images')).sort();
+    const validCount = Math.round(names.length / 5);
+    const validRegex = `^(${names.slice(0, validCount).map((name) => name.replace('.', '\\.')).join('|')})$`;
+    const out = join(work, `${basename(set.folder)}-out`);
+    const started = performance.now();
+    const result = spawnSync(process.execPath, [CLI, 'train', 'segment', join(set.folder, 'images'), join(set.folder, 'masks'), '--codes', join(set.folder, 'codes.txt'), '--valid-regex', validRegex, '--out', out, ...extraFlags('KINDLING_BENCH_SEGMENT_FLAGS')], { encoding: 'utf8' });
+    const seconds = (performance.now() - started) / 1000;
+    if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train segment failed: ${result.stderr.trim().split('\n').at(-1)}`);
+    const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { task: { preprocessing: { size: number } }; metrics: SegmentRun & object; training: SegmentRun['training'] };
+    const ours: SegmentRun = { ...manifest.metrics, training: manifest.training, size: manifest.task.preprocessing.size, seconds };
+    // the pixels' shares, for the bar on classes of more than 0.5% at a Dice of 0
+    const shares = new Array<number>(codes.length).fill(0);
+    for (const name of names) for (const value of (await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length })).data) shares[value]!++;
+    const total = shares.reduce((sum, count) => sum + count, 0);
+    const zeroDice = (dice: Record<string, number | null> | Array<number | null>) => codes.filter((code, index) => shares[index]! / total > 0.005 && ((Array.isArray(dice) ? dice[index] : dice[code]) ?? 0) === 0);
+    let peer: { meanIoU: number; pixelAccuracy: number; dice: Array<number | null>; iou: Array<number | null>; seconds: number } | undefined;
+    if (twin) {
+      const { size } = ours;
+      const folder = join(work, `${basename(set.folder)}-twin`);
+      mkdirSync(folder);
+      // the validation pictures last, in the order the twin reads them (the first `train` train)
+      const order = [...names.slice(validCount), ...names.slice(0, validCount)];
+      const [pictures, masks] = [new Uint8Array(order.length * size * size * 3), new Uint8Array(order.length * size * size)];
+      for (const [index, name] of order.entries()) {
+        pictures.set(await sharp(join(set.folder, 'images', name)).removeAlpha().resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer(), index * size * size * 3);
+        masks.set((await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length, size, method: 'squish' })).data, index * size * size);
+      }
+      writeFileSync(join(folder, 'images.bin'), pictures);
+      writeFileSync(join(folder, 'masks.bin'), masks);
+      writeFileSync(join(folder, 'meta.json'), JSON.stringify({ size, count: order.length, train: order.length - validCount, classes: codes.length, void: null }));
+      const { epochs, batchSize, diceLoss, crop, lr, architecture } = ours.training;
+      peer = runPythonBaseline('torch_scenes_unet.py', [folder, JSON.stringify({ widths: architecture.unet, epochs, batch: batchSize, lr, dice: diceLoss, crop, seed: 42 })]);
+    }
+    const perClass = (values: Record<string, number | null> | Array<number | null>) => codes.map((code, index) => `${code} ${((Array.isArray(values) ? values[index] : values[code]) ?? Number.NaN).toFixed(2)}`).join(', ');
+    console.log(`${set.name}\n  Kindling IoU per class: ${perClass(ours.iou)}${peer === undefined ? '' : `\n  PyTorch  IoU per class: ${perClass(peer.iou)}`}`);
+    const zero = zeroDice(ours.dice);
+    rows.push([
+      set.name,
+      `${ours.meanIoU.toFixed(3)} (${percent(ours.pixelAccuracy)})`,
+      `${ours.size}px${ours.training.crop === null ? '' : `, ${ours.training.crop}px crops`}, batch ${ours.training.batchSize}, ${ours.training.epochs} epochs, ${ours.training.diceLoss ? 'CE + Dice' : 'CE'}`,
+      ours.seconds.toFixed(0),
+      peer === undefined ? 'n/a' : `${peer.meanIoU.toFixed(3)} (${percent(peer.pixelAccuracy)}), ${peer.seconds.toFixed(0)} s`,
+      peer === undefined ? '' : ours.meanIoU >= peer.meanIoU - 0.02 ? 'yes' : `no (${(ours.meanIoU - peer.meanIoU).toFixed(3)})`,
+      zero.length === 0 ? 'none' : zero.join(', '),
+    ]);
+  }
+  return rows;
+}
+
 export async function benchDefaults(): Promise<void> {
   const added = Object.entries({ tables: process.env.KINDLING_BENCH_FLAGS, pictures: process.env.KINDLING_BENCH_IMAGE_FLAGS, recordings: process.env.KINDLING_BENCH_SOUND_FLAGS, 'mouse sessions': process.env.KINDLING_BENCH_POINTER_FLAGS })
     .filter(([, flags]) => flags !== undefined && flags.trim() !== '')
@@ -277,7 +358,7 @@ export async function benchDefaults(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}); run \`pnpm bench\`, which builds it`);
   const peers = hasPythonModule('sklearn');
   if (!peers) console.log('scikit-learn is not installed (Debian python3-sklearn, /usr/bin/python3): no peers this run');
-  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, tables, fashion, digits (image: both), sound, balabit, and
+  // KINDLING_BENCH_DEFAULTS: the rows to run, comma separated: tabular, tables, fashion, digits (image: both), sound, balabit, segment, and
   // fashion-all (all of Fashion-MNIST, only by name)
   const chosen = process.env.KINDLING_BENCH_DEFAULTS?.split(',').flatMap((kind) => (kind.trim() === 'image' ? ['fashion', 'digits'] : [kind.trim()]));
   const runs = (kind: string) => chosen === undefined || chosen.includes(kind);
@@ -339,7 +420,12 @@ export async function benchDefaults(): Promise<void> {
       if (existsSync(join(datasetsRoot(), 'pointer', 'balabit', 'training_files'))) rows.push(...balabitRows(work, peers));
       else console.log('no Balabit sessions (set KINDLING_DATASETS): their rows are skipped');
     }
-    printTable(['training data', 'Kindling defaults (test accuracy)', 'what the defaults chose', 'seconds', 'peer', 'peer', 'within 1 point of the better peer'], rows);
+    if (rows.length > 0) printTable(['training data', 'Kindling defaults (test accuracy)', 'what the defaults chose', 'seconds', 'peer', 'peer', 'within 1 point of the better peer'], rows);
+    if (runs('segment')) {
+      const segmentRows = await segmentationRows(work);
+      console.log('\nSegmentation, validation on whole pictures:\n');
+      printTable(['pictures', 'Kindling defaults: mean IoU (pixel accuracy)', 'what the defaults chose', 'seconds', 'PyTorch U-Net twin, same settings', 'within 0.02 of the twin', 'classes over 0.5% of the pixels at Dice 0'], segmentRows);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -163,7 +163,7 @@ const VIEWS = {
     const root = need(join(datasets, 'segmentation', 'isbi2012-membrane'));
     const codes = join(work, 'membrane-codes.txt');
     writeFileSync(codes, 'membrane\ncell\n');
-    const { out, manifest } = train('segmentation', ['train', 'segment', join(root, 'image'), join(root, 'label'), '--mask-mode', 'binary', '--codes', codes, '--valid-regex', '^2[4-9]\\.png$', '--size', '256', '--crop', '128', '--widths', '12,24,48,96', '--dice', '--epochs', '36', '--batch-size', '2']);
+    const { out, manifest } = train('segmentation', ['train', 'segment', join(root, 'image'), join(root, 'label'), '--mask-mode', 'binary', '--codes', codes, '--valid-regex', '^2[4-9]\\.png$', '--size', '256', '--crop', '128', '--widths', '12,24,48,96', '--dice', '--epochs', '36', '--batch-size', '2', '--lr', '0.01']);
     const samples = join(work, 'samples', 'segmentation');
     mkdirSync(samples, { recursive: true });
     const list = [];

@@ -47,6 +47,13 @@ const rateOrAuto = (name: string) => (value: string): number | 'auto' => {
   return parsed;
 };
 
+/** yes or no (true or false), or `auto`; a flag of an optional value given alone is `true` (commander's). */
+const yesNoOrAuto = (name: string) => (value: string): boolean | 'auto' => {
+  if (value === 'auto') return 'auto';
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw new InvalidArgumentError(`${name} must be yes, no or auto`);
+};
+
 /** What a run of the command line ended with: its exit status. */
 interface Outcome {
   exitCode: number;
@@ -212,13 +219,13 @@ const TRAIN_COMMANDS: TrainCommand[] = [
       flag('--codes <file>', "class names, one per line in mask-value order ('name #rrggbb' for colour masks; a 'void' class is ignored)"),
       flag('--mask-mode <mode>', 'index (grey value = class), binary (0/255) or palette (colours from --codes)', 'index'),
       flag('--mask-suffix <text>', "added to a picture's name to find its mask, e.g. _P", ''),
-      shared.size('side of the square pictures and masks are resized to', 64),
+      flag('--size <pixels>', 'side of the square pictures and masks are squished to (default auto: as large as the thinnest class needs, 64–384, with 128-pixel training crops above 160)', 'auto', numberOrAuto('--size')),
       flag('--widths <filters>', 'U-Net filters per level, comma separated', '16,32,64,128'),
       flag('--upsampling <how>', 'transpose (learned) or resize (bilinear + conv)', 'transpose'),
-      flag('--dice', 'add the Dice loss to the per-pixel cross-entropy', false),
-      shared.epochs(12),
-      shared.lr(1e-2),
-      shared.batchSize('pictures', 8),
+      flag('--dice [when]', 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', 'auto', yesNoOrAuto('--dice')),
+      shared.epochs('auto', 'at least 360 steps, 12–60 epochs'),
+      shared.lr(5e-3),
+      shared.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
       shared.validPct('share of pictures held out'),
       flag('--valid-regex <regex>', 'pictures whose file name matches are the validation set'),
       flag('--crop <pixels>', 'train on random squares of this side, a new one every epoch (validation on whole pictures)', undefined, number('--crop', true)),

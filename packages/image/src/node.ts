@@ -258,5 +258,5 @@ export async function generateShapesDataset(directory: string, options: { perCla
   await rename(staging, directory);
   return directory;
 }
-export { generateSegmentationDataset, loadMask, readCodesFile, SCENE_CODES, segmentationDataLoaders } from './segmentation-node';
-export type { LoadMaskOptions, SegmentationDataLoaders, SegmentationOptions } from './segmentation-node';
+export { generateSegmentationDataset, loadMask, maskStatistics, readCodesFile, SCENE_CODES, segmentationDataLoaders } from './segmentation-node';
+export type { LoadMaskOptions, MaskStatistics, SegmentationDataLoaders, SegmentationOptions } from './segmentation-node';

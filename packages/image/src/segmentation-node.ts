@@ -41,6 +41,60 @@ export async function loadMask(file: string, options: LoadMaskOptions): Promise<
   return { data: maskFromPixels(pixels, info.channels, info.width, { ...options, source: file }), width: info.width, height: info.height };
 }
 
+/** What the masks of a segmentation set say about its pictures and classes, read at their own resolution (`maskStatistics`). */
+export interface MaskStatistics {
+  /** Masks read: all of them up to the limit, else that many evenly spaced. */
+  masks: number;
+  /** The median width and height of the masks read (each picture has its mask's size). */
+  width: number;
+  height: number;
+  /** Each class's share of the pixels that are not void (0 for a class in none of the masks read). */
+  shares: number[];
+  /**
+   * Each class's typical width in pixels: twice its pixels over its edge pixels (those beside another class).
+   * A bar two pixels wide gives 2, a disc of diameter d about d/2; Infinity for a class that never meets another
+   * (it fills its pictures), NaN for a class in none of them.
+   */
+  widths: number[];
+}
+
+/**
+ * Reads the masks in a folder (at most `limit`, evenly spaced; default 200) at their own size and measures each
+ * class: its share of the pixels and how wide it typically is — what a recipe sizes its pictures by, so that the
+ * thinnest class does not vanish when they are shrunk.
+ */
+export async function maskStatistics(masksFolder: string, options: Omit<LoadMaskOptions, 'size' | 'method'> & { limit?: number }): Promise<MaskStatistics> {
+  const { classes, voidIndex, limit = 200 } = options;
+  const files = await folderItems(masksFolder, { extensions: EXTENSIONS });
+  if (files.length === 0) throw new DataError('no masks in the folder', { file: masksFolder });
+  const chosen = files.length <= limit ? files : Array.from({ length: limit }, (_, index) => files[Math.floor((index * files.length) / limit)]!);
+  const [area, edge] = [new Float64Array(classes), new Float64Array(classes)];
+  const [widths, heights] = [[] as number[], [] as number[]];
+  for (const file of chosen) {
+    const { data, width, height } = await loadMask(file, { ...options });
+    widths.push(width);
+    heights.push(height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const at = y * width + x;
+        const code = data[at]!;
+        if (code === voidIndex || code >= classes) continue;
+        area[code] = area[code]! + 1;
+        if ((x > 0 && data[at - 1] !== code) || (x + 1 < width && data[at + 1] !== code) || (y > 0 && data[at - width] !== code) || (y + 1 < height && data[at + width] !== code)) edge[code] = edge[code]! + 1;
+      }
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const total = area.reduce((sum, value) => sum + value, 0);
+  return {
+    masks: chosen.length,
+    width: median(widths),
+    height: median(heights),
+    shares: Array.from(area, (value) => (total === 0 ? 0 : value / total)),
+    widths: Array.from(area, (value, code) => (value === 0 ? Number.NaN : edge[code] === 0 ? Number.POSITIVE_INFINITY : (2 * value) / edge[code]!)),
+  };
+}
+
 export interface SegmentationOptions {
   /** Class names in index order; a `void` class is ignored by the loss and metrics. */
   codes: string[];
@@ -55,7 +109,8 @@ export interface SegmentationOptions {
   channels?: 1 | 3;
   isValid?: (imageFile: string) => boolean;
   validPct?: number;
-  batchSize?: number;
+  /** Pictures per batch, or a function of the number of training pictures (decided once the split is known). */
+  batchSize?: number | ((trainingItems: number) => number);
   seed?: number;
   /** Paired augmentation in training (the same flip, rotation and zoom for image and mask); false turns it off. */
   augment?: AugmentOptions | false;

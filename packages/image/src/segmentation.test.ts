@@ -7,9 +7,37 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Random } from '@kindling/data';
 import { colorizeMask, defaultPalette, elasticDeform, maskFromPixels, overlayMask, parseCodes, voidIndexOf } from './index';
-import { generateSegmentationDataset, loadMask, readCodesFile, segmentationDataLoaders } from './node';
+import { generateSegmentationDataset, loadMask, maskStatistics, readCodesFile, segmentationDataLoaders } from './node';
 
 const png = (pixels: Uint8Array, width: number, height: number, channels: 1 | 3) => sharp(Buffer.from(pixels), { raw: { width, height, channels } }).png().toBuffer();
+
+describe('maskStatistics', () => {
+  it('measures each class at the masks\' own size: its share of the pixels that are not void, and how wide it is', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-mask-statistics-'));
+    try {
+      // 20×10: background, a bar two pixels wide (class 1) from top to bottom, a 4×4 square of class 2, a void column
+      const mask = new Uint8Array(20 * 10);
+      for (let y = 0; y < 10; y++) {
+        mask[y * 20 + 5] = 1;
+        mask[y * 20 + 6] = 1;
+        mask[y * 20 + 19] = 255;
+      }
+      for (let y = 3; y < 7; y++) for (let x = 10; x < 14; x++) mask[y * 20 + x] = 2;
+      writeFileSync(join(root, 'a.png'), await png(mask, 20, 10, 1));
+      writeFileSync(join(root, 'b.png'), await png(mask, 20, 10, 1));
+      const statistics = await maskStatistics(root, { mode: 'index', classes: 4, voidIndex: 3 });
+      expect(statistics).toMatchObject({ masks: 2, width: 20, height: 10 });
+      // 190 pixels not void: the bar 20, the square 16, background 154, nothing of class 3
+      expect(statistics.shares.map((share) => share * 190)).toEqual([154, 20, 16, 0].map((count) => expect.closeTo(count, 9)));
+      expect(statistics.widths[1]).toBeCloseTo(2, 9); // every pixel of the bar is on its edge
+      expect(statistics.widths[2]).toBeCloseTo((2 * 16) / 12, 9); // a square's 12 edge pixels of 16
+      expect(Number.isNaN(statistics.widths[3]!)).toBe(true);
+      await expect(maskStatistics(join(root, 'none'), { mode: 'index', classes: 4 })).rejects.toThrow(DataError);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('masks', () => {
   it('decodes index, binary and palette masks and names values outside the codes', () => {

@@ -48,12 +48,12 @@ export function workersLine(options: RecipeOptions, batchSize: number, items: st
 
 /**
  * A picture recipe's schedule: `--epochs` and `--batch-size` as given, or sized by the training items when `auto`
- * (batches of about a 32nd of the items within `batchBounds`, at least `minSteps` steps within `epochBounds`).
+ * (batches of about a 32nd of the items, or `batchesPerEpoch`, within `batchBounds`, at least `minSteps` steps within `epochBounds`).
  */
 export function sizedSchedule(
   items: number,
   options: { epochs: number | 'auto'; batchSize: number | 'auto' },
-  sizing: { batchBounds: readonly [number, number]; minSteps: number; epochBounds: readonly [number, number] },
+  sizing: { batchBounds: readonly [number, number]; minSteps: number; epochBounds: readonly [number, number]; batchesPerEpoch?: number },
 ): TrainingBudget {
   return trainingBudget({ items, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, epochs: options.epochs === 'auto' ? undefined : options.epochs, ...sizing });
 }

@@ -1,5 +1,5 @@
 import { generateSegmentationDataset } from '@kindling/image/node';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -58,7 +58,7 @@ describe('kindling train segment', () => {
     await sharp(Buffer.alloc(32 * 32 * 3, 255), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(blank);
     await sharp(Buffer.from(Array.from({ length: 32 * 32 * 3 }, (_, index) => (index * 7919) % 251)), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(noise);
     for (const { prediction } of await predict(join(root, 'out'), [blank, noise])) expect((prediction as { notSure?: string }).notSure).toMatch(/^unlike the training inputs: /);
-  }, 240_000);
+  });
 
   it('trains on random crops with averaged weights, validating every third epoch and the last, and names a crop the U-Net cannot take', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-segment-crop-'));
@@ -86,7 +86,35 @@ describe('kindling train segment', () => {
     }
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), average: true, earlyStop: 2 })).rejects.toThrow('--average and --early-stop each choose the weights the run ends with');
-  }, 180_000);
+  });
+
+  it('sizes a run by its masks: the size from the thinnest class, the Dice loss for a rare one, the batch from the pictures', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kindling-segment-auto-'));
+    // 80×60 pictures: background, and a bar two pixels wide (2.5% of the pixels) somewhere across each
+    for (const folder of ['images', 'masks']) mkdirSync(join(root, folder));
+    for (let index = 0; index < 12; index++) {
+      const [pixels, mask] = [new Uint8Array(80 * 60 * 3).fill(40), new Uint8Array(80 * 60)];
+      const x = 5 + ((index * 11) % 70);
+      for (let y = 0; y < 60; y++) {
+        for (const column of [x, x + 1]) {
+          mask[y * 80 + column] = 1;
+          pixels.fill(220, (y * 80 + column) * 3, (y * 80 + column) * 3 + 3);
+        }
+      }
+      const name = `${String(index).padStart(2, '0')}.png`;
+      await sharp(Buffer.from(pixels), { raw: { width: 80, height: 60, channels: 3 } }).png().toFile(join(root, 'images', name));
+      await sharp(Buffer.from(mask), { raw: { width: 80, height: 60, channels: 1 } }).png().toFile(join(root, 'masks', name));
+    }
+    writeFileSync(join(root, 'codes.txt'), 'background\nbar\n');
+    const lines: string[] = [];
+    await trainSegment(join(root, 'images'), join(root, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'codes.txt'), size: 'auto', dice: 'auto', batchSize: 'auto', epochs: 2, log: (line) => void lines.push(line) });
+    expect(lines).toContain(
+      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%); schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (--epochs): 10 steps",
+    );
+    const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
+    expect(manifest.task.preprocessing.size).toBe(80);
+    expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null });
+  });
 
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-segment-bad-'));
@@ -99,5 +127,5 @@ describe('kindling train segment', () => {
     await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '^section-' })).rejects.toThrow("--valid-regex '^section-' matches no file name in the folder: nothing would be held out for validation");
-  }, 120_000);
+  });
 });

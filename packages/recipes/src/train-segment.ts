@@ -1,11 +1,12 @@
 import { checkOutputs, checkpointing, planOf } from './checkpointing';
-import { recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
+import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
+import { diceByRarity, SEGMENT_SIZING, segmentSize } from './segment-sizing';
 import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
 import { describeLoader, DESCRIBED, plainTraining } from './classifier-report';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, DataError, type DataLoader } from '@kindling/data';
-import { colorizeMask, defaultPalette, overlayMask, type Colour, type MaskMode } from '@kindling/image';
-import { encodePng, generateSegmentationDataset, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
+import { colorizeMask, defaultPalette, overlayMask, voidIndexOf, type Colour, type MaskMode } from '@kindling/image';
+import { encodePng, generateSegmentationDataset, maskStatistics, readCodesFile, segmentationDataLoaders } from '@kindling/image/node';
 import { averageWeights, leaderFirst, lossChart, onLeader, validateEvery } from '@kindling/learner';
 import { segmentationLearner } from './learners';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -20,16 +21,20 @@ export interface TrainSegmentOptions extends RecipeOptions {
   codes?: string;
   maskMode: string;
   maskSuffix: string;
-  size: number;
+  /** Side of the square the pictures and masks are squished to, or `auto`: sized by the masks (`SEGMENT_SIZING`). */
+  size: number | 'auto';
   widths: string;
   upsampling: string;
-  dice: boolean;
-  epochs: number;
+  /** Add the Dice loss to the cross-entropy; `auto`: when a class covers under 5% of the pixels. */
+  dice: boolean | 'auto';
+  /** Epochs, or `auto`: at least 360 steps, 12–60 epochs. */
+  epochs: number | 'auto';
   lr: number;
-  batchSize: number;
+  /** Pictures per batch, or `auto`: about 16 batches an epoch, 2–8 pictures. */
+  batchSize: number | 'auto';
   validPct: number;
   validRegex?: string;
-  /** Train on random crops of this side (a new square every epoch); validation stays on whole pictures. */
+  /** Train on random crops of this side (a new square every epoch); validation stays on whole pictures. With `--size auto`, chosen with the size. */
   crop?: number;
   /** Average the weights over the second half of training (the model saved is the average). */
   average?: boolean;
@@ -77,9 +82,12 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const widths = options.widths.split(',').map(Number);
   if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
   const divisor = 2 ** (widths.length - 1);
-  if (options.crop !== undefined && !(Number.isInteger(options.crop) && options.crop > 0 && options.crop <= options.size && options.crop % divisor === 0)) {
-    throw new ConfigError(`--crop must be a whole number up to --size (${options.size}) and divisible by ${divisor} for ${widths.length} levels (got ${options.crop})`);
-  }
+  const checkCrop = (crop: number | undefined, size: number) => {
+    if (crop !== undefined && !(Number.isInteger(crop) && crop > 0 && crop <= size && crop % divisor === 0)) {
+      throw new ConfigError(`--crop must be a whole number up to --size (${size}) and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
+    }
+  };
+  if (options.size !== 'auto') checkCrop(options.crop, options.size);
   if (options.validateEvery !== undefined && !(Number.isInteger(options.validateEvery) && options.validateEvery >= 1)) {
     throw new ConfigError(`--validate-every must be a whole number of epochs ≥ 1 (got ${options.validateEvery})`);
   }
@@ -100,29 +108,40 @@ export async function trainSegment(images: string | undefined, masks: string | u
   if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
   const { codes, palette } = await readCodes(codesFile);
   const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
+  // sized by the data: the masks, read at their own size, say how far the pictures may shrink and which classes are rare
+  const statistics = options.size === 'auto' || options.dice === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex: voidIndexOf(codes) }) : undefined;
+  const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndexOf(codes)) : undefined;
+  const size = sized?.size ?? (options.size as number);
+  const crop = options.crop ?? sized?.crop;
+  checkCrop(crop, size);
+  const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndexOf(codes)) : { dice: options.dice, why: options.dice ? 'cross-entropy + Dice (--dice)' : 'cross-entropy (--dice no)' };
+  const schedule = (items: number) =>
+    sizedSchedule(items, { epochs: options.epochs, batchSize: options.batchSize }, { batchBounds: SEGMENT_SIZING.batchBounds, minSteps: SEGMENT_SIZING.minSteps, epochBounds: SEGMENT_SIZING.epochBounds, batchesPerEpoch: SEGMENT_SIZING.batchesPerEpoch });
   const valid = validByName(options.validRegex, (file) => basename(file));
   const data = await valid.loaded(segmentationDataLoaders(resolve(images), resolve(masks!), {
     codes,
     maskMode,
     palette,
     maskSuffix: options.maskSuffix,
-    size: options.size,
-    batchSize: options.batchSize,
+    size,
+    batchSize: (items) => schedule(items).batchSize,
     validPct: options.validPct,
     isValid: valid.isValid,
-    crop: options.crop,
+    crop,
     seed: options.seed,
   }));
   const ignoreIndex = data.voidIndex;
+  const budget = schedule(data.train.size);
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
-  const workers = workersLine(options, options.batchSize, 'pictures');
+  say(`${sized === undefined ? `size ${size} (--size)${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (--crop)`}` : sized.why}; loss: ${lossChoice.why}; schedule: ${budget.why}`);
+  const workers = workersLine(options, budget.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation
   const { learner, model, dice: diceMetric, iou: iouMetric } = segmentationLearner(data, {
     widths,
     upsampling: options.upsampling as 'transpose' | 'resize',
-    dice: options.dice,
-    anySize: options.crop !== undefined,
+    dice: lossChoice.dice,
+    anySize: crop !== undefined,
     seed: options.seed,
     callbacks: [
       ...recipeCallbacks(options),
@@ -132,8 +151,9 @@ export async function trainSegment(images: string | undefined, masks: string | u
   });
   try {
     const outputDirectory = resolve(options.out);
-    const resuming = await checkpointing(options, planOf('segment', images, { masks, ...options }));
-    await learner.fitOneCycle(options.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
+    const settings = { ...options, size, crop, dice: lossChoice.dice, epochs: budget.epochs, batchSize: budget.batchSize };
+    const resuming = await checkpointing(settings, planOf('segment', images, { masks, ...settings }));
+    await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     // the report, the pictures and the bundle: rank 0's, once every worker has trained
     return await onLeader(options.group, async () => {
       let final = finishedEpoch(learner, { metrics: ['pixelAccuracy'] });
@@ -176,10 +196,10 @@ export async function trainSegment(images: string | undefined, masks: string | u
         }
         tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       }
-      const shape = [options.size, options.size, 3];
+      const { method, channels, stats } = data.preprocessing;
+      const shape = [size, size, 3];
       await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
       await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
-      const { size, method, channels, stats } = data.preprocessing;
       // "not sure" for pictures unlike the training ones (as a prediction sees them: whole, normalized, not augmented)
       const familiarity = await segmentationFamiliarity(data, say);
       const bundle = await createBundle(
@@ -187,7 +207,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
         { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
-          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: options.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, diceLoss: options.dice, maskMode: data.preprocessing.maskMode, crop: options.crop ?? null, averagedWeights: options.average ?? false },
+          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, maskMode: data.preprocessing.maskMode, crop: crop ?? null, averagedWeights: options.average ?? false },
         },
       );
       await saveBundle(bundle, outputDirectory);

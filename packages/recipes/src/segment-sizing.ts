@@ -1,0 +1,77 @@
+import type { MaskStatistics } from '@kindling/image/node';
+
+/**
+ * How `kindling train segment` sizes a run by its data when `--size`, `--dice`, `--epochs` or `--batch-size` are
+ * `auto`. The pictures are kept as large as their thinnest class needs: shrunk only while that class stays
+ * `thinPixels` wide, from `minSide` (or the pictures' own size, when smaller) up to `maxSide`; above `cropAbove`,
+ * training takes random `crop`-pixel squares (validation sees whole pictures), so a step costs the same whatever
+ * the resolution.
+ */
+export const SEGMENT_SIZING = {
+  minSide: 64,
+  maxSide: 384,
+  thinPixels: 3,
+  /** A class rarer than this share of the pixels is left out of the thinnest-class rule (a few stray pixels). */
+  noiseShare: 0.001,
+  cropAbove: 160,
+  crop: 128,
+  /** `--dice auto`: the Dice loss joins the cross-entropy when a class covers less than this share of the pixels. */
+  rareShare: 0.05,
+  /** The schedule: about 16 batches an epoch of 2–8 pictures, at least 360 steps, 12–60 epochs. */
+  batchesPerEpoch: 16,
+  batchBounds: [2, 8] as const,
+  minSteps: 360,
+  epochBounds: [12, 60] as const,
+};
+
+/** The side a set's pictures are squished to, whether training crops them, and why, in words. */
+export interface SegmentSize {
+  size: number;
+  crop?: number;
+  why: string;
+}
+
+const roundUp = (value: number, divisor: number) => Math.ceil(value / divisor) * divisor;
+
+/**
+ * `--size auto`: the square side for pictures of the measured size whose thinnest class (not void, not a few
+ * stray pixels) is `widths[c]` pixels wide, a multiple of the U-Net's `divisor`; with training crops above
+ * `cropAbove`.
+ */
+export function segmentSize(statistics: MaskStatistics, codes: readonly string[], divisor: number, voidIndex?: number): SegmentSize {
+  const { minSide, maxSide, thinPixels, noiseShare, cropAbove, crop } = SEGMENT_SIZING;
+  const long = Math.max(statistics.width, statistics.height);
+  let thinnest: { code: string; width: number } | undefined;
+  statistics.widths.forEach((width, index) => {
+    if (index === voidIndex || !(statistics.shares[index]! >= noiseShare) || !Number.isFinite(width)) return;
+    if (thinnest === undefined || width < thinnest.width) thinnest = { code: codes[index]!, width };
+  });
+  const wanted = long * Math.min(1, thinnest === undefined ? 1 : thinPixels / thinnest.width);
+  const size = roundUp(Math.min(maxSide, Math.max(Math.min(long, minSide), wanted)), divisor);
+  const shape = statistics.width === statistics.height ? `${statistics.width} pixels square` : `${statistics.width}×${statistics.height} (squished: the short side is stretched, never shrunk more than the long)`;
+  const width = thinnest === undefined ? '' : `the thinnest class, '${thinnest.code}', is ${thinnest.width.toFixed(1)} pixels wide`;
+  const reason =
+    thinnest === undefined
+      ? 'no class is thin: as they are'
+      : size >= long
+        ? `${width}: kept at full size`
+        : wanted > maxSide
+          ? `${width}: shrunk to at most ${maxSide}`
+          : wanted < minSide
+            ? `${width}: shrunk to the smallest size, ${minSide}`
+            : `${width}: shrunk while it stays ${thinPixels} pixels wide`;
+  const cropped = size > cropAbove && crop % divisor === 0 ? crop : undefined;
+  return {
+    size,
+    crop: cropped,
+    why: `size ${size} (the masks are ${shape}; ${reason})${cropped === undefined ? '' : `, trained on random ${cropped}×${cropped} squares, validated on whole pictures`}`,
+  };
+}
+
+/** `--dice auto`: whether a class (not void) covers less than `rareShare` of the pixels, and which. */
+export function diceByRarity(statistics: MaskStatistics, codes: readonly string[], voidIndex?: number): { dice: boolean; why: string } {
+  const rare = codes.filter((_, index) => index !== voidIndex && statistics.shares[index]! < SEGMENT_SIZING.rareShare);
+  const percent = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
+  if (rare.length === 0) return { dice: false, why: `cross-entropy (every class covers ${percent(SEGMENT_SIZING.rareShare)} of the pixels or more)` };
+  return { dice: true, why: `cross-entropy + Dice (rare classes: ${rare.map((code) => `${code} ${percent(statistics.shares[codes.indexOf(code)]!)}`).join(', ')})` };
+}
