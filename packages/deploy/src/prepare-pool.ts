@@ -11,6 +11,9 @@ import { Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 
+/** Payloads from this size are moved to a worker rather than copied (below it, Node's pooled buffers may share their memory). */
+const MOVE_FROM_BYTES = 64 * 1024;
+
 /** Task kinds prepared in the pool. */
 export const POOLED_KINDS: ReadonlySet<string> = new Set(['sound', 'pointer']);
 
@@ -88,7 +91,12 @@ export class PreparePool {
     return worker;
   }
 
-  /** Reads a body (JSON text, or one file's bytes) into prepared inputs on the least busy worker. */
+  /**
+   * Reads a body (JSON text, or one file's bytes) into prepared inputs on the least busy worker. A payload that is
+   * the whole of its own memory (a request body as it was gathered) is moved to the worker, not copied: copying a
+   * 10 MB body held the event loop for tens of milliseconds, and eight at once stalled `/health` past half a second.
+   * The caller must not read such a payload afterwards.
+   */
   prepare(kind: 'json' | 'bytes', payload: Uint8Array): Promise<{ batch: boolean; prepared: unknown[] }> {
     if (this.closed) return Promise.reject(new Error('the preparation pool is closed'));
     const worker = this.workers.reduce((best, candidate) => ((this.busy.get(candidate) ?? 0) < (this.busy.get(best) ?? 0) ? candidate : best));
@@ -96,7 +104,8 @@ export class PreparePool {
     this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
-      worker.postMessage({ id, kind, payload });
+      const movable = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer && payload.byteLength >= MOVE_FROM_BYTES;
+      worker.postMessage({ id, kind, payload }, movable ? [payload.buffer as ArrayBuffer] : []);
     });
   }
 
