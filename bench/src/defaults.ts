@@ -199,7 +199,10 @@ const FSDD_SPEAKERS = ['george', 'jackson', 'lucas', 'nicolas', 'yweweler'];
  */
 function fsddRows(work: string): string[][] {
   const recordings = join(datasetsRoot(), 'audio', 'fsdd', 'recordings');
-  const accuracies: number[] = [];
+  // the PyTorch twin (torch_sound_twin.py: the same clips, log-mel settings, ResNet, speed perturbation and schedule
+  // as each CLI run chose), unless KINDLING_BENCH_TWIN=0: issue 40's bar reads the averages
+  const twin = process.env.KINDLING_BENCH_TWIN !== '0' && hasPythonModule('torchaudio');
+  const [accuracies, twins]: [number[], number[]] = [[], []];
   const rows = FSDD_SPEAKERS.map((speaker) => {
     const out = join(work, `fsdd-${speaker}`);
     const started = performance.now();
@@ -207,13 +210,30 @@ function fsddRows(work: string): string[][] {
     const result = spawnSync(process.execPath, [CLI, 'train', 'sound', recordings, '--label-regex', '^(\\d+)_', '--valid-regex', `_${speaker}_`, '--out', out, ...flags], { encoding: 'utf8' });
     if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train sound failed: ${result.stderr.trim().split('\n').at(-1)}`);
     const seconds = (performance.now() - started) / 1000;
-    const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { metrics: { accuracy: number }; training: { epochs: number; batchSize: number; speed: number } };
+    const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as {
+      metrics: { accuracy: number };
+      task: { preprocessing: { spectrogram: { nFft: number; hopLength: number; mels: number; topDb?: number } } };
+      training: { epochs: number; batchSize: number; speed: number; lr: number; architecture: { resnet: number[] } };
+    };
     accuracies.push(manifest.metrics.accuracy);
     const speed = manifest.training.speed > 0 ? `speed ±${Math.round(manifest.training.speed * 100)}%` : 'no speed perturbation';
-    return [`FSDD, speaker ${speaker} held out (500 recordings)`, percent(manifest.metrics.accuracy), `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, ${speed}`, seconds.toFixed(1), '', '', ''];
+    let peer = '';
+    if (twin) {
+      const files = readdirSync(recordings).filter((name) => name.endsWith('.wav')).sort();
+      const labelled = (names: string[]) => names.map((name) => [join(recordings, name), Number(/^(\d+)_/.exec(name)![1])]);
+      const { nFft, hopLength, mels, topDb } = manifest.task.preprocessing.spectrogram;
+      const { epochs, batchSize, lr, speed: share, architecture } = manifest.training;
+      const config = join(work, `fsdd-${speaker}-twin.json`);
+      writeFileSync(config, JSON.stringify({ train: labelled(files.filter((name) => !name.includes(`_${speaker}_`))), valid: labelled(files.filter((name) => name.includes(`_${speaker}_`))), classes: 10, nFft, hop: hopLength, mels, topDb: topDb ?? 80, epochs, lr, batchSize, widths: architecture.resnet, speed: share, seed: 42 }));
+      const { accuracy } = runPythonBaseline<{ accuracy: number }>('torch_sound_twin.py', [config]);
+      twins.push(accuracy);
+      peer = `${percent(accuracy)} (PyTorch twin)`;
+    }
+    return [`FSDD, speaker ${speaker} held out (500 recordings)`, percent(manifest.metrics.accuracy), `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, ${speed}`, seconds.toFixed(1), peer, '', ''];
   });
   const average = mean(accuracies);
   rows.push(['FSDD, average over the held-out speakers', percent(average), '', '', 'goal 80%', '', average >= 0.8 ? 'yes' : 'no']);
+  if (twins.length > 0) rows.push(['FSDD, the same average against the PyTorch twin\'s', percent(average), '', '', `${percent(mean(twins))} (PyTorch twin)`, '', average >= mean(twins) - 0.01 ? 'yes (within 1 point)' : `no (${((average - mean(twins)) * 100).toFixed(1)} points)`]);
   return rows;
 }
 
