@@ -86,6 +86,7 @@ describe('kindling train segment', () => {
     }
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), average: true, earlyStop: 2 })).rejects.toThrow('--average and --early-stop each choose the weights the run ends with');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), size: 1_000_000 })).rejects.toThrow('--size must be a whole number of pixels from 1 to 4096, or auto (got 1000000)');
   });
 
   it('sizes a run by its masks: the size from the thinnest class, the Dice loss for a rare one, the batch from the pictures', async () => {

@@ -87,6 +87,8 @@ export async function trainSegment(images: string | undefined, masks: string | u
       throw new ConfigError(`--crop must be a whole number up to --size (${size}) and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
     }
   };
+  // the side a bundle may declare (the loaders refuse more): a million-pixel side is one line now, not gigabytes later
+  if (options.size !== 'auto' && !(Number.isInteger(options.size) && options.size >= 1 && options.size <= 4096)) throw new ConfigError(`--size must be a whole number of pixels from 1 to 4096, or auto (got ${options.size})`);
   if (options.size !== 'auto') checkCrop(options.crop, options.size);
   if (options.validateEvery !== undefined && !(Number.isInteger(options.validateEvery) && options.validateEvery >= 1)) {
     throw new ConfigError(`--validate-every must be a whole number of epochs ≥ 1 (got ${options.validateEvery})`);
@@ -109,12 +111,13 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const { codes, palette } = await readCodes(codesFile);
   const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
   // sized by the data: the masks, read at their own size, say how far the pictures may shrink and which classes are rare
-  const statistics = options.size === 'auto' || options.dice === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex: voidIndexOf(codes) }) : undefined;
-  const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndexOf(codes)) : undefined;
+  const voidIndex = voidIndexOf(codes);
+  const statistics = options.size === 'auto' || options.dice === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
+  const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
   const size = sized?.size ?? (options.size as number);
   const crop = options.crop ?? sized?.crop;
   checkCrop(crop, size);
-  const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndexOf(codes)) : { dice: options.dice, why: options.dice ? 'cross-entropy + Dice (--dice)' : 'cross-entropy (--dice no)' };
+  const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? 'cross-entropy + Dice (--dice)' : 'cross-entropy (--dice no)' };
   const schedule = (items: number) =>
     sizedSchedule(items, { epochs: options.epochs, batchSize: options.batchSize }, { batchBounds: SEGMENT_SIZING.batchBounds, minSteps: SEGMENT_SIZING.minSteps, epochBounds: SEGMENT_SIZING.epochBounds, batchesPerEpoch: SEGMENT_SIZING.batchesPerEpoch });
   const valid = validByName(options.validRegex, (file) => basename(file));
