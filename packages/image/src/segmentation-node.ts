@@ -65,6 +65,7 @@ export interface MaskStatistics {
  */
 export async function maskStatistics(masksFolder: string, options: Omit<LoadMaskOptions, 'size' | 'method'> & { limit?: number }): Promise<MaskStatistics> {
   const { classes, voidIndex, limit = 200 } = options;
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new ConfigError(`maskStatistics reads at least one mask: limit must be a whole number ≥ 1, not ${limit}`);
   const files = await folderItems(masksFolder, { extensions: EXTENSIONS });
   if (files.length === 0) throw new DataError('no masks in the folder', { file: masksFolder });
   const chosen = files.length <= limit ? files : Array.from({ length: limit }, (_, index) => files[Math.floor((index * files.length) / limit)]!);

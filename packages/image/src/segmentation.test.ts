@@ -1,4 +1,4 @@
-import { DataError } from '@kindling/data';
+import { ConfigError, DataError } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,8 @@ describe('maskStatistics', () => {
       expect(statistics.widths[2]).toBeCloseTo((2 * 16) / 12, 9); // a square's 12 edge pixels of 16
       expect(Number.isNaN(statistics.widths[3]!)).toBe(true);
       await expect(maskStatistics(join(root, 'none'), { mode: 'index', classes: 4 })).rejects.toThrow(DataError);
+      // a limit that would read no mask is refused, not answered with empty statistics
+      for (const limit of [0, Number.NaN, 1.5]) await expect(maskStatistics(root, { mode: 'index', classes: 4, limit })).rejects.toThrow(ConfigError);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
