@@ -3,7 +3,8 @@
 Reads DATA_DIR/meta.json ({"size", "count", "train", "classes", "void"}), images.bin (count x size x size x 3
 uint8, squished by sharp as the Kindling loaders squish them) and masks.bin (count x size x size class
 indices, nearest); the first `train` pictures train, the rest validate. The same U-Net as @kindling/models
-builds (two conv3x3-BN-ReLU per level, max-pool, 2x2 transposed convolutions, 1x1 head), AdamW one-cycle
+builds (two conv3x3-BN-ReLU per level, max-pool, 2x2 transposed convolutions, 1x1 head; He-normal initialisation and
+Keras's batch norm, momentum 0.9 / eps 1e-3, as Kindling's), AdamW one-cycle
 (betas 0.9/0.99, weight decay 0.01, as Kindling's adam), cross-entropy (+ soft Dice when the config says so),
 void ignored, random crops, flips, small rotations, zoom and lighting. The same settings as the Kindling run
 (size, crop, batch, epochs, learning rate, loss) come in the config. Scores pixel accuracy, each class's IoU
@@ -26,11 +27,16 @@ CONFIG = json.loads(sys.argv[2])
 torch.set_num_threads(CONFIG.get('threads', 2))
 
 
+def norm(width):
+    # Keras's batch norm as Kindling's U-Net has it: moving averages kept at 0.9 (PyTorch's momentum 0.1), eps 1e-3
+    return nn.BatchNorm2d(width, eps=1e-3, momentum=0.1)
+
+
 class Block(nn.Sequential):
     def __init__(self, cin, cout):
         super().__init__(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False), norm(cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False), norm(cout), nn.ReLU(inplace=True))
 
 
 class UNet(nn.Module):
@@ -47,6 +53,16 @@ class UNet(nn.Module):
             self.merge.append(Block(2 * width, width))
             cin = width
         self.head = nn.Conv2d(cin, classes, 1)
+        # Kindling's initialisation (not PyTorch's default, a third of the variance): He normal for the 3x3 and the
+        # transposed convolutions, Glorot uniform for the 1x1 head, biases zero
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                if module is self.head:
+                    nn.init.xavier_uniform_(module.weight)
+                else:
+                    nn.init.kaiming_normal_(module.weight, mode='fan_out' if isinstance(module, nn.ConvTranspose2d) else 'fan_in', nonlinearity='relu')
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def forward(self, x):
         skips = []
@@ -60,7 +76,7 @@ class UNet(nn.Module):
         return self.head(x)
 
 
-def augment(x, y, crop, generator, void, rotate=10.0, zoom=1.15, lighting=0.15, p=0.75):
+def augment(x, y, crop, generator, void, std, rotate=10.0, zoom=1.15, lighting=0.15, p=0.75):
     n, _, h, w = x.shape
     if crop and crop < h:
         top = torch.randint(0, h - crop + 1, (n,), generator=generator)
@@ -81,7 +97,7 @@ def augment(x, y, crop, generator, void, rotate=10.0, zoom=1.15, lighting=0.15, 
     x = F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
     y = F.grid_sample(y[:, None].float(), grid, mode='nearest', padding_mode='reflection', align_corners=False)[:, 0].long()
     contrast = 1 + (torch.rand(n, generator=generator) * 2 - 1) * lighting
-    brightness = (torch.rand(n, generator=generator) * 2 - 1) * lighting / 0.25
+    brightness = (torch.rand(n, generator=generator) * 2 - 1) * lighting / std  # a share of [0, 1], normalized
     x = x * contrast[:, None, None, None] + brightness[:, None, None, None]
     return x, y
 
@@ -100,7 +116,9 @@ def main():
     size, count, train, classes, void = meta['size'], meta['count'], meta['train'], meta['classes'], meta.get('void')
     images = np.fromfile(f'{DATA}/images.bin', dtype=np.uint8).reshape(count, size, size, 3).astype(np.float32) / 255.0
     masks = np.fromfile(f'{DATA}/masks.bin', dtype=np.uint8).reshape(count, size, size).astype(np.int64)
-    x_all = torch.tensor((images - 0.5) / 0.25).permute(0, 3, 1, 2).contiguous()
+    # normalized per channel with the training pictures' statistics, as Kindling's loaders do
+    mean, std = images[:train].mean((0, 1, 2)), images[:train].std((0, 1, 2)) + 1e-7
+    x_all = torch.tensor((images - mean) / std).permute(0, 3, 1, 2).contiguous()
     y_all = torch.tensor(masks)
     train_x, train_y, valid_x, valid_y = x_all[:train], y_all[:train], x_all[train:], y_all[train:]
     seed = CONFIG.get('seed', 42)
@@ -117,7 +135,7 @@ def main():
         order = torch.randperm(train, generator=generator)
         for step in range(steps_per_epoch):
             index = order[step * batch:(step + 1) * batch]
-            x, y = augment(train_x[index], train_y[index], CONFIG.get('crop'), generator, void)
+            x, y = augment(train_x[index], train_y[index], CONFIG.get('crop'), generator, void, float(std.mean()))
             logits = model(x)
             loss = F.cross_entropy(logits, y, ignore_index=ignore)
             if CONFIG.get('dice'):

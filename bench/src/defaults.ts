@@ -229,6 +229,7 @@ function fsddRows(work: string): string[][] {
       twins.push(accuracy);
       peer = `${percent(accuracy)} (PyTorch twin)`;
     }
+    console.log(`FSDD ${speaker} held out: Kindling ${percent(manifest.metrics.accuracy)} (${seconds.toFixed(0)} s)${peer === '' ? '' : `, ${peer}`}`);
     return [`FSDD, speaker ${speaker} held out (500 recordings)`, percent(manifest.metrics.accuracy), `${manifest.training.epochs} epochs, batch ${manifest.training.batchSize}, ${speed}`, seconds.toFixed(1), peer, '', ''];
   });
   const average = mean(accuracies);
@@ -308,6 +309,22 @@ interface SegmentRun {
  * fifth of each set's pictures by name validates. Issue 40's bars: mean IoU at least the twin's minus 0.02, and no
  * class with more than 0.5% of the pixels at a Dice of 0.
  */
+/** A PyTorch U-Net twin's scores (`torch_scenes_unet.py`). */
+interface TwinRun {
+  meanIoU: number;
+  pixelAccuracy: number;
+  dice: Array<number | null>;
+  iou: Array<number | null>;
+  seconds: number;
+}
+
+/** The seeds each segmentation set is trained with on both sides: KINDLING_BENCH_SEGMENT_SEEDS (comma separated), default 42. */
+function segmentSeeds(): number[] {
+  const seeds = (process.env.KINDLING_BENCH_SEGMENT_SEEDS ?? '42').split(',').map((seed) => Number(seed.trim()));
+  if (seeds.some((seed) => !Number.isInteger(seed))) throw new Error(`KINDLING_BENCH_SEGMENT_SEEDS takes whole numbers, comma separated, not ${process.env.KINDLING_BENCH_SEGMENT_SEEDS}`);
+  return seeds;
+}
+
 async function segmentationRows(work: string): Promise<string[][]> {
   const { writeStreetScenes } = await import('./street-scenes');
   const { generateSegmentationDataset, loadMask } = await import('@kindling/image/node');
@@ -324,46 +341,59 @@ async function segmentationRows(work: string): Promise<string[][]> {
     const names = readdirSync(join(set.folder, 'images')).sort();
     const validCount = Math.round(names.length / 5);
     const validRegex = `^(${names.slice(0, validCount).map((name) => name.replace('.', '\\.')).join('|')})$`;
-    const out = join(work, `${basename(set.folder)}-out`);
-    const started = performance.now();
-    const result = spawnSync(process.execPath, [CLI, 'train', 'segment', join(set.folder, 'images'), join(set.folder, 'masks'), '--codes', join(set.folder, 'codes.txt'), '--valid-regex', validRegex, '--out', out, ...extraFlags('KINDLING_BENCH_SEGMENT_FLAGS')], { encoding: 'utf8' });
-    const seconds = (performance.now() - started) / 1000;
-    if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train segment failed: ${result.stderr.trim().split('\n').at(-1)}`);
-    const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { task: { preprocessing: { size: number } }; metrics: SegmentRun & object; training: SegmentRun['training'] };
-    const ours: SegmentRun = { ...manifest.metrics, training: manifest.training, size: manifest.task.preprocessing.size, seconds };
     // the pixels' shares, for the bar on classes of more than 0.5% at a Dice of 0
     const shares = new Array<number>(codes.length).fill(0);
     for (const name of names) for (const value of (await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length })).data) shares[value]!++;
     const total = shares.reduce((sum, count) => sum + count, 0);
     const zeroDice = (dice: Record<string, number | null> | Array<number | null>) => codes.filter((code, index) => shares[index]! / total > 0.005 && ((Array.isArray(dice) ? dice[index] : dice[code]) ?? 0) === 0);
-    let peer: { meanIoU: number; pixelAccuracy: number; dice: Array<number | null>; iou: Array<number | null>; seconds: number } | undefined;
-    if (twin) {
-      const { size } = ours;
-      const folder = join(work, `${basename(set.folder)}-twin`);
-      mkdirSync(folder);
-      // the validation pictures last, in the order the twin reads them (the first `train` train)
-      const order = [...names.slice(validCount), ...names.slice(0, validCount)];
-      const [pictures, masks] = [new Uint8Array(order.length * size * size * 3), new Uint8Array(order.length * size * size)];
-      for (const [index, name] of order.entries()) {
-        pictures.set(await sharp(join(set.folder, 'images', name)).removeAlpha().resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer(), index * size * size * 3);
-        masks.set((await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length, size, method: 'squish' })).data, index * size * size);
-      }
-      writeFileSync(join(folder, 'images.bin'), pictures);
-      writeFileSync(join(folder, 'masks.bin'), masks);
-      writeFileSync(join(folder, 'meta.json'), JSON.stringify({ size, count: order.length, train: order.length - validCount, classes: codes.length, void: null }));
-      const { epochs, batchSize, diceLoss, crop, lr, architecture } = ours.training;
-      peer = runPythonBaseline('torch_scenes_unet.py', [folder, JSON.stringify({ widths: architecture.unet, epochs, batch: batchSize, lr, dice: diceLoss, crop, seed: 42 })]);
-    }
     const perClass = (values: Record<string, number | null> | Array<number | null>) => codes.map((code, index) => `${code} ${((Array.isArray(values) ? values[index] : values[code]) ?? Number.NaN).toFixed(2)}`).join(', ');
-    console.log(`${set.name}\n  Kindling IoU per class: ${perClass(ours.iou)}${peer === undefined ? '' : `\n  PyTorch  IoU per class: ${perClass(peer.iou)}`}`);
-    const zero = zeroDice(ours.dice);
+    const [ours, peers]: [SegmentRun[], TwinRun[]] = [[], []];
+    let twinFolder: string | undefined;
+    // each seed trains both sides once (KINDLING_BENCH_SEGMENT_SEEDS, default 42): runs of 360 steps spread by a few
+    // hundredths of mean IoU, so the bar reads the means of a few seeds
+    for (const seed of segmentSeeds()) {
+      const out = join(work, `${basename(set.folder)}-out-${seed}`);
+      const started = performance.now();
+      const result = spawnSync(process.execPath, [CLI, 'train', 'segment', join(set.folder, 'images'), join(set.folder, 'masks'), '--codes', join(set.folder, 'codes.txt'), '--valid-regex', validRegex, '--out', out, '--seed', String(seed), ...extraFlags('KINDLING_BENCH_SEGMENT_FLAGS')], { encoding: 'utf8' });
+      const seconds = (performance.now() - started) / 1000;
+      if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train segment failed: ${result.stderr.trim().split('\n').at(-1)}`);
+      const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { task: { preprocessing: { size: number } }; metrics: SegmentRun & object; training: SegmentRun['training'] };
+      const run: SegmentRun = { ...manifest.metrics, training: manifest.training, size: manifest.task.preprocessing.size, seconds };
+      ours.push(run);
+      let peer: TwinRun | undefined;
+      if (twin) {
+        const { size } = run;
+        if (twinFolder === undefined) {
+          twinFolder = join(work, `${basename(set.folder)}-twin`);
+          mkdirSync(twinFolder);
+          // the validation pictures last, in the order the twin reads them (the first `train` train)
+          const order = [...names.slice(validCount), ...names.slice(0, validCount)];
+          const [pictures, masks] = [new Uint8Array(order.length * size * size * 3), new Uint8Array(order.length * size * size)];
+          for (const [index, name] of order.entries()) {
+            pictures.set(await sharp(join(set.folder, 'images', name)).removeAlpha().resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer(), index * size * size * 3);
+            masks.set((await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length, size, method: 'squish' })).data, index * size * size);
+          }
+          writeFileSync(join(twinFolder, 'images.bin'), pictures);
+          writeFileSync(join(twinFolder, 'masks.bin'), masks);
+          writeFileSync(join(twinFolder, 'meta.json'), JSON.stringify({ size, count: order.length, train: order.length - validCount, classes: codes.length, void: null }));
+        }
+        const { epochs, batchSize, diceLoss, crop, lr, architecture } = run.training;
+        peer = runPythonBaseline<TwinRun>('torch_scenes_unet.py', [twinFolder, JSON.stringify({ widths: architecture.unet, epochs, batch: batchSize, lr, dice: diceLoss, crop, seed })]);
+        peers.push(peer);
+      }
+      console.log(`${set.name}, seed ${seed}: Kindling ${run.meanIoU.toFixed(3)}${peer === undefined ? '' : `, PyTorch twin ${peer.meanIoU.toFixed(3)}`}\n  Kindling IoU per class: ${perClass(run.iou)}${peer === undefined ? '' : `\n  PyTorch  IoU per class: ${perClass(peer.iou)}`}`);
+    }
+    const spread = (values: number[]) => (values.length < 2 ? '' : `, ${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`);
+    const [oursMean, first] = [mean(ours.map((run) => run.meanIoU)), ours[0]!];
+    const peerMean = peers.length === 0 ? undefined : mean(peers.map((run) => run.meanIoU));
+    const zero = [...new Set(ours.flatMap((run) => zeroDice(run.dice)))];
     rows.push([
-      set.name,
-      `${ours.meanIoU.toFixed(3)} (${percent(ours.pixelAccuracy)})`,
-      `${ours.size}px${ours.training.crop === null ? '' : `, ${ours.training.crop}px crops`}, batch ${ours.training.batchSize}, ${ours.training.epochs} epochs, ${ours.training.diceLoss ? 'CE + Dice' : 'CE'}`,
-      ours.seconds.toFixed(0),
-      peer === undefined ? 'n/a' : `${peer.meanIoU.toFixed(3)} (${percent(peer.pixelAccuracy)}), ${peer.seconds.toFixed(0)} s`,
-      peer === undefined ? '' : ours.meanIoU >= peer.meanIoU - 0.02 ? 'yes' : `no (${(ours.meanIoU - peer.meanIoU).toFixed(3)})`,
+      `${set.name}${ours.length > 1 ? `, mean of ${ours.length} seeds` : ''}`,
+      `${oursMean.toFixed(3)} (${percent(mean(ours.map((run) => run.pixelAccuracy)))}${spread(ours.map((run) => run.meanIoU))})`,
+      `${first.size}px${first.training.crop === null ? '' : `, ${first.training.crop}px crops`}, batch ${first.training.batchSize}, ${first.training.epochs} epochs, ${first.training.diceLoss ? 'CE + Dice' : 'CE'}`,
+      mean(ours.map((run) => run.seconds)).toFixed(0),
+      peerMean === undefined ? 'n/a' : `${peerMean.toFixed(3)} (${percent(mean(peers.map((run) => run.pixelAccuracy)))}${spread(peers.map((run) => run.meanIoU))}), ${mean(peers.map((run) => run.seconds)).toFixed(0)} s`,
+      peerMean === undefined ? '' : oursMean >= peerMean - 0.02 ? 'yes' : `no (${(oursMean - peerMean).toFixed(3)})`,
       zero.length === 0 ? 'none' : zero.join(', '),
     ]);
   }
