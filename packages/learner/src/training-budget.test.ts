@@ -20,8 +20,9 @@ describe('trainingBudget', () => {
   it('keeps what the user chose, and says so', () => {
     const chosen = trainingBudget({ items: 560, batchSize: 64, epochs: 3 });
     expect([chosen.batchSize, chosen.epochs, chosen.steps]).toEqual([64, 3, 24]);
-    expect(chosen.why).toContain('(--batch-size)');
-    expect(chosen.why).toContain('(--epochs)');
+    expect(chosen.why).toBe('560 training items → batch 64 (asked for), 3 epochs (asked for): 24 steps');
+    // a command line names its flags as the source
+    expect(trainingBudget({ items: 560, batchSize: 64, batchSource: '--batch-size', epochs: 3, epochsSource: '--epochs' }).why).toBe('560 training items → batch 64 (--batch-size), 3 epochs (--epochs): 24 steps');
     expect(trainingBudget({ items: 560, batchSize: 64 }).epochs).toBe(25);
     // the sound command's schedule: its default batch, 1,200 steps, 10–40 epochs (2,000 recordings: 20 epochs)
     const sound = trainingBudget({ items: 2000, batchSize: 32, batchSource: 'the default', minSteps: 1200, epochBounds: [10, 40] });

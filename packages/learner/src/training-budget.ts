@@ -4,10 +4,12 @@ export interface TrainingBudgetOptions {
   items: number;
   /** A batch size the user chose; otherwise one is sized from `items`. */
   batchSize?: number;
-  /** Where a given `batchSize` came from, for the reason in words. Default `--batch-size`. */
+  /** Where a given `batchSize` came from, for the reason in words (a flag's name). Default `asked for`. */
   batchSource?: string;
   /** Epochs the user chose; otherwise enough for `minSteps`. */
   epochs?: number;
+  /** Where given `epochs` came from, for the reason in words (a flag's name). Default `asked for`. */
+  epochsSource?: string;
   /** Smallest and largest batch size chosen. Default 16 and 256. */
   batchBounds?: readonly [number, number];
   /** Items per step the chosen batch size aims at: about `items / batchesPerEpoch`. Default 32. */
@@ -41,7 +43,7 @@ export function trainingBudget(options: TrainingBudgetOptions): TrainingBudget {
   const batchSize = options.batchSize ?? Math.min(maxBatch, Math.max(minBatch, sized), items);
   const stepsPerEpoch = Math.max(1, Math.floor(items / batchSize));
   const epochs = options.epochs ?? Math.min(maxEpochs, Math.max(minEpochs, Math.ceil(minSteps / stepsPerEpoch)));
-  const batchWhy = options.batchSize === undefined ? `batch ${batchSize} (about ${batchesPerEpoch} batches an epoch, within ${minBatch}–${maxBatch})` : `batch ${batchSize} (${options.batchSource ?? '--batch-size'})`;
-  const epochWhy = options.epochs === undefined ? `${epochs} epochs (at least ${minSteps} steps, within ${minEpochs}–${maxEpochs} epochs)` : `${epochs} epochs (--epochs)`;
+  const batchWhy = options.batchSize === undefined ? `batch ${batchSize} (about ${batchesPerEpoch} batches an epoch, within ${minBatch}–${maxBatch})` : `batch ${batchSize} (${options.batchSource ?? 'asked for'})`;
+  const epochWhy = options.epochs === undefined ? `${epochs} epochs (at least ${minSteps} steps, within ${minEpochs}–${maxEpochs} epochs)` : `${epochs} epochs (${options.epochsSource ?? 'asked for'})`;
   return { batchSize, epochs, steps: epochs * stepsPerEpoch, why: `${items} training items → ${batchWhy}, ${epochWhy}: ${epochs * stepsPerEpoch} steps` };
 }

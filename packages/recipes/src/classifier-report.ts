@@ -1,3 +1,4 @@
+import type { OptionNamer } from './options';
 import { DataError, type DataLoader, type ItemDataLoader } from '@kindling/data';
 import { ClassificationInterpretation, lossChart, type Learner } from '@kindling/learner';
 import { renderChartPng, renderConfusionMatrixPng, writeFileAtomic } from '@kindling/learner/node';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { beatsBaseline, finishedEpoch, majorityOf } from './outcome';
 
 /**
- * Says which files were skipped as unreadable (`--on-bad-file skip`), and stops when that left a class
+ * Says which files were skipped as unreadable (skipped, not stopped at), and stops when that left a class
  * with no training file: the model would have a class it never saw, and its accuracy would lie.
  */
 export function reportSkipped(data: { train: ItemDataLoader<string>; valid: ItemDataLoader<string> }, labels: readonly string[], say: (line: string) => void): void {
@@ -49,9 +50,11 @@ export async function writeClassifierRun(options: {
    * and, when they are not one per model input, the accuracy of always answering their commonest class.
    */
   served?: { accuracy: number; plainName: string; majority?: { accuracy: number; label: string } };
+  /** How messages name a setting (the CLI's flags). */
+  name?: OptionNamer;
 }): Promise<{ accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } }> {
   const { learner, model, task, outputDirectory, training, served } = options;
-  const final = finishedEpoch(learner);
+  const final = finishedEpoch(learner, { name: options.name });
   const interpretation = await ClassificationInterpretation.fromLearner(learner, [...task.labels]);
   const accuracy = served?.accuracy ?? final.metrics.accuracy!;
   // the predictors measure their inputs' features too (a recording's per window, as the model was trained on them)
@@ -150,8 +153,8 @@ export function notSureLine(notSure: { share: number; accuracy: number | null } 
 }
 
 /** The run's last word on a classifier: a warning and `false` when it does not beat the most common class. */
-export function classifierBeatsMajority(run: { accuracy: number; majority: { accuracy: number; label: string } }, warn: (line: string) => void): boolean {
-  return beatsBaseline({ metric: 'validation accuracy', model: run.accuracy, baseline: run.majority.accuracy, baselineName: `always answering '${run.majority.label}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn);
+export function classifierBeatsMajority(run: { accuracy: number; majority: { accuracy: number; label: string } }, warn: (line: string) => void, name?: OptionNamer): boolean {
+  return beatsBaseline({ metric: 'validation accuracy', model: run.accuracy, baseline: run.majority.accuracy, baselineName: `always answering '${run.majority.label}'`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(1)}%` }, warn, name);
 }
 
 /**
@@ -161,12 +164,12 @@ export function classifierBeatsMajority(run: { accuracy: number; majority: { acc
  */
 export function reportClassifierRun(
   run: { accuracy: number; majority: { accuracy: number; label: string }; notSure?: { share: number; accuracy: number | null } },
-  report: { say: (line: string) => void; warn: (line: string) => void; outputDirectory: string; picture?: string; after?: readonly string[] },
+  report: { say: (line: string) => void; warn: (line: string) => void; outputDirectory: string; picture?: string; after?: readonly string[]; name?: OptionNamer },
 ): boolean {
-  const { say, warn, outputDirectory, picture, after = [] } = report;
+  const { say, warn, outputDirectory, picture, after = [], name } = report;
   const doubt = notSureLine(run.notSure);
   if (doubt !== undefined) say(doubt);
   say(`validation accuracy ${(run.accuracy * 100).toFixed(1)}%; the bundle (kindling.json, model.json, weights.bin), ${picture === undefined ? '' : `${picture} (what the model sees), `}confusion-matrix.png and loss.png are in ${outputDirectory}`);
   for (const line of after) say(line);
-  return classifierBeatsMajority(run, warn);
+  return classifierBeatsMajority(run, warn, name);
 }

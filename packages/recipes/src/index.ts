@@ -8,3 +8,5 @@
 export { ARCHITECTURES, architectureWidths, classifierLearner, imageLearner, pointerLearner, segmentationLearner, soundLearner, visionLearner } from './learners';
 export type { ClassifierData, ClassifierLearner, ClassifierLearnerOptions, SegmentationLearnerOptions } from './learners';
 export { beatsBaseline, finishedEpoch, majorityOf, meanBaselineRmse, NO_BETTER_THAN_BASELINE, TrainingError } from './outcome';
+export { choice, OptionProblem, realNumber, settle, text, toggle, wholeNumber, wholeNumbers, yesNoAuto } from './options';
+export type { NumberShape, OptionDescription, OptionDescriptions, OptionNamer, OptionsGiven, OptionsSettled } from './options';

@@ -15,7 +15,7 @@ export const ARCHITECTURES: Readonly<Record<string, readonly number[]>> = {
 /** The filters of a named ResNet; a ConfigError lists the names. */
 export function architectureWidths(name: string): number[] {
   const widths = ARCHITECTURES[name];
-  if (widths === undefined) throw new ConfigError(`unknown --arch '${name}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
+  if (widths === undefined) throw new ConfigError(`unknown architecture '${name}': choose ${Object.keys(ARCHITECTURES).join(', ')}`);
   return [...widths];
 }
 

@@ -5,19 +5,19 @@
  *
  * @packageDocumentation
  */
-export { checkpointing, planOf } from './checkpointing';
+export { CHECKPOINT_OPTIONS, checkpointing, planOf } from './checkpointing';
 export type { CheckpointFlags } from './checkpointing';
 export { epochTable, notSureLine, reportClassifierRun, writeClassifierRun } from './classifier-report';
 export type { RecipeOptions } from './recipe';
-export { defaultDatasetDirectory, MEDIUM_MODEL_PICTURES, trainImage } from './train-image';
+export { defaultDatasetDirectory, MEDIUM_MODEL_PICTURES, trainImage, TRAIN_IMAGE_OPTIONS } from './train-image';
 export type { TrainImageOptions, TrainImageResult } from './train-image';
-export { defaultSoundDirectory, trainSound } from './train-sound';
+export { defaultSoundDirectory, trainSound, TRAIN_SOUND_OPTIONS } from './train-sound';
 export type { TrainSoundOptions, TrainSoundResult } from './train-sound';
-export { defaultPointerDirectory, parseScreen, parseWindow, trainPointer } from './train-pointer';
+export { defaultPointerDirectory, parseScreen, parseWindow, trainPointer, TRAIN_POINTER_OPTIONS } from './train-pointer';
 export type { TrainPointerOptions, TrainPointerResult } from './train-pointer';
-export { defaultScenesDirectory, trainSegment } from './train-segment';
+export { defaultScenesDirectory, trainSegment, TRAIN_SEGMENT_OPTIONS } from './train-segment';
 export type { TrainSegmentOptions, TrainSegmentResult } from './train-segment';
-export { trainTabular } from './train-tabular';
+export { trainTabular, TRAIN_TABULAR_OPTIONS } from './train-tabular';
 export type { TrainTabularOptions, TrainTabularResult } from './train-tabular';
-export { trainCollab } from './train-collab';
+export { trainCollab, TRAIN_COLLAB_OPTIONS } from './train-collab';
 export type { TrainCollabOptions } from './train-collab';

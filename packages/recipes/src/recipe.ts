@@ -1,6 +1,7 @@
 import { ConfigError } from '@kindling/data';
 import { distributedTrainer, trainingBudget, type Callback, type ProcessGroup, type TrainingBudget } from '@kindling/learner';
 import type { CheckpointFlags } from './checkpointing';
+import type { OptionNamer } from './options';
 
 /**
  * What every recipe takes besides its own settings. A recipe never chooses a backend (start one first, with
@@ -20,6 +21,11 @@ export interface RecipeOptions extends CheckpointFlags {
    * run's result (rank 0's). Default: this process alone.
    */
   group?: ProcessGroup;
+  /**
+   * How messages and the report name a setting: the `kindling` CLI passes its flags (`batchSize` as the flag for it).
+   * Default: the option's own name.
+   */
+  optionName?: OptionNamer;
 }
 
 /** Whether this process reports and writes: always, but for the workers of rank 1 and up in data-parallel training. */
@@ -47,34 +53,37 @@ export function workersLine(options: RecipeOptions, batchSize: number, items: st
 }
 
 /**
- * A picture recipe's schedule: `--epochs` and `--batch-size` as given, or sized by the training items when `auto`
+ * A picture recipe's schedule: epochs and batch size as given, or sized by the training items when `auto`
  * (batches of about a 32nd of the items, or `batchesPerEpoch`, within `batchBounds`, at least `minSteps` steps within `epochBounds`).
  */
 export function sizedSchedule(
   items: number,
-  options: { epochs: number | 'auto'; batchSize: number | 'auto' },
+  options: { epochs: number | 'auto'; batchSize: number | 'auto'; optionName?: OptionNamer },
   sizing: { batchBounds: readonly [number, number]; minSteps: number; epochBounds: readonly [number, number]; batchesPerEpoch?: number },
 ): TrainingBudget {
-  return trainingBudget({ items, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, epochs: options.epochs === 'auto' ? undefined : options.epochs, ...sizing });
+  // a value given is said to come from its flag on the command line, else "asked for"
+  const source = options.optionName;
+  return trainingBudget({ items, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, batchSource: source?.('batchSize'), epochs: options.epochs === 'auto' ? undefined : options.epochs, epochsSource: source?.('epochs'), ...sizing });
 }
 
-/** A regular expression given on the command line (`--label-regex`, `--valid-regex`), or a one-line error naming the flag. */
-export function flagRegex(value: string, flag: string): RegExp {
+/** A regular expression a setting gives (`labelRegex`, `validRegex`), or a one-line error naming the setting (`name`: as the caller calls it). */
+export function settingRegex(value: string, name: string): RegExp {
   try {
     return new RegExp(value);
   } catch (error) {
-    throw new ConfigError(`${flag} is not a regular expression: ${(error as Error).message}`);
+    throw new ConfigError(`${name} is not a regular expression: ${(error as Error).message}`);
   }
 }
 
 /**
- * `--valid-regex` as a test on file names (undefined without the flag) and `loaded(loading)`, which waits for the
+ * The `validRegex` setting as a test on file names (undefined without it) and `loaded(loading)`, which waits for the
  * data loaders built with that test and turns the error of a split with no validation side into one naming the regex
- * (a typo in it is the likely cause); any other error, and every error without the flag, passes unchanged.
+ * (a typo in it is the likely cause); any other error, and every error without it, passes unchanged. `name`: the
+ * setting as the caller calls it.
  */
-export function validByName(source: string | undefined, nameOf: (file: string) => string): { isValid?: (file: string) => boolean; loaded: <T>(loading: Promise<T>) => Promise<T> } {
+export function validByName(source: string | undefined, nameOf: (file: string) => string, name = 'validRegex'): { isValid?: (file: string) => boolean; loaded: <T>(loading: Promise<T>) => Promise<T> } {
   if (source === undefined) return { loaded: (loading) => loading };
-  const pattern = flagRegex(source, '--valid-regex');
+  const pattern = settingRegex(source, name);
   let [asked, matched] = [false, false];
   return {
     isValid: (file) => {
@@ -85,7 +94,7 @@ export function validByName(source: string | undefined, nameOf: (file: string) =
     // only an error of the split itself (every file read and asked, none matched); one before it is its own
     loaded: (loading) =>
       loading.catch((error: unknown) => {
-        throw asked && !matched ? new ConfigError(`--valid-regex '${source}' matches no file name in the folder: nothing would be held out for validation`) : error;
+        throw asked && !matched ? new ConfigError(`${name} '${source}' matches no file name in the folder: nothing would be held out for validation`) : error;
       }),
   };
 }

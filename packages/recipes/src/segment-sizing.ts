@@ -1,7 +1,7 @@
 import type { MaskStatistics } from '@kindling/image/node';
 
 /**
- * How `kindling train segment` sizes a run by its data when `--size`, `--dice`, `--epochs` or `--batch-size` are
+ * How `kindling train segment` sizes a run by its data when its size, Dice loss, epochs or batch size are
  * `auto`. The pictures are kept as large as their thinnest class needs: shrunk only while that class stays
  * `thinPixels` wide, from `minSide` (or the pictures' own size, when smaller) up to `maxSide`; above `cropAbove`,
  * training takes random `crop`-pixel squares (validation sees whole pictures), so a step costs the same whatever
@@ -15,7 +15,7 @@ export const SEGMENT_SIZING = {
   noiseShare: 0.001,
   cropAbove: 160,
   crop: 128,
-  /** `--dice auto`: the Dice loss joins the cross-entropy when a class covers less than this share of the pixels. */
+  /** Dice `auto`: the Dice loss joins the cross-entropy when a class covers less than this share of the pixels. */
   rareShare: 0.05,
   /** The schedule: about 16 batches an epoch of 2–8 pictures, at least 360 steps, 12–60 epochs. */
   batchesPerEpoch: 16,
@@ -34,7 +34,7 @@ export interface SegmentSize {
 const roundUp = (value: number, divisor: number) => Math.ceil(value / divisor) * divisor;
 
 /**
- * `--size auto`: the square side for pictures of the measured size whose thinnest class (not void, not a few
+ * Size `auto`: the square side for pictures of the measured size whose thinnest class (not void, not a few
  * stray pixels) is `widths[c]` pixels wide, a multiple of the U-Net's `divisor`; with training crops above
  * `cropAbove`.
  */
@@ -68,7 +68,7 @@ export function segmentSize(statistics: MaskStatistics, codes: readonly string[]
   };
 }
 
-/** `--dice auto`: whether a class (not void) covers less than `rareShare` of the pixels, and which. */
+/** Dice `auto`: whether a class (not void) covers less than `rareShare` of the pixels, and which. */
 export function diceByRarity(statistics: MaskStatistics, codes: readonly string[], voidIndex?: number): { dice: boolean; why: string } {
   const rare = codes.filter((_, index) => index !== voidIndex && statistics.shares[index]! < SEGMENT_SIZING.rareShare);
   const percent = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;

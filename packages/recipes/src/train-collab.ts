@@ -1,8 +1,9 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
+import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
+import { DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, onLeader, rmse } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
@@ -12,30 +13,35 @@ import Table from 'cli-table3';
 import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 
-export interface TrainCollabOptions extends RecipeOptions {
-  user: string;
-  item: string;
-  rating?: string;
-  /** No ratings: each row is a pick; picks are learned against sampled items the user did not pick. */
-  implicit?: boolean;
-  columns?: string;
-  delimiter?: string;
-  model: string;
-  factors: number;
-  epochs: number;
-  lr: number;
-  wd: number;
-  batchSize: number;
-  validPct: number;
-  seed: number;
-  out: string;
-}
+/** `trainCollab`'s settings: each one's type, default and help (the CLI's `kindling train collab` flags are made from them). */
+export const TRAIN_COLLAB_OPTIONS = {
+  user: text({ help: 'the user id column', placeholder: 'column', default: 'user' }),
+  item: text({ help: 'the item id column', placeholder: 'column', default: 'item' }),
+  rating: text({ help: 'the rating column', placeholder: 'column', default: 'rating' }),
+  implicit: toggle({ help: 'no ratings: each row is a pick, learned against sampled items the user did not pick', default: false }),
+  columns: text({ help: 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)', placeholder: 'names' }),
+  delimiter: text({ help: 'field delimiter (default: tab for .tsv/.data, else comma)', placeholder: 'char' }),
+  model: choice({ help: 'dot (dot product with biases) or neural', placeholder: 'kind', choices: ['dot', 'neural'], default: 'dot' }),
+  factors: wholeNumber({ help: 'latent factors per user and item', default: 50 }),
+  epochs: sharedOptions.epochs(5),
+  lr: sharedOptions.lr(5e-3),
+  wd: sharedOptions.wd(),
+  batchSize: sharedOptions.batchSize('ratings', 512),
+  validPct: sharedOptions.validPct('share of ratings held out', 0.1),
+  seed: sharedOptions.seed(),
+  out: sharedOptions.out('collab', ' and its kindling.json'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainCollab` may be given: every setting of {@link TRAIN_COLLAB_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainCollabOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_COLLAB_OPTIONS>, keyof CheckpointFlags>;
 
 /** `kindling train collab [ratings.csv]`: ratings in, a recommender out (default: generated ratings with planted tastes). */
-export async function trainCollab(file: string | undefined, options: TrainCollabOptions): Promise<{ validMse: number; outputDirectory: string; beatsBaseline: boolean }> {
+export async function trainCollab(file: string | undefined, given: TrainCollabOptions = {}): Promise<{ validMse: number; outputDirectory: string; beatsBaseline: boolean }> {
+  const options = settle(TRAIN_COLLAB_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
-  if (!['dot', 'neural'].includes(options.model)) throw new ConfigError(`--model must be dot or neural, not '${options.model}'`);
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   let rows: Array<Record<string, string>>;
   let columns = { user: options.user, item: options.item, rating: options.implicit ? undefined : options.rating };
   if (file === undefined) {
@@ -59,7 +65,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     throw new DataError(`ratings run from ${low.toPrecision(3)} to ${high.toPrecision(3)}: values this large overflow float32 training; rescale the '${columns.rating}' column (ratings are usually 0–10)`, { file: file ?? 'generated ratings', field: columns.rating });
   }
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from(examples.target.keys()));
-  requireSplit(split, 'ratings', file ?? 'generated ratings');
+  requireSplit(split, 'ratings', file ?? 'generated ratings', name);
   const train = ratingTensors(examples, split.train);
   const valid = ratingTensors(examples, split.valid);
   const modelOptions = { users: ratings.users.size, items: ratings.items.size, factors: options.factors, yRange, seed: options.seed };
@@ -83,7 +89,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
     await learner.fitOneCycle(options.epochs, options.lr, { weightDecay: options.wd, callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     // the report and the bundle: rank 0's, once every worker has trained
     return await onLeader(options.group, async () => {
-      const final = finishedEpoch(learner);
+      const final = finishedEpoch(learner, { name });
       const table = new Table({ head: ['epoch', 'train loss', 'valid MSE', 'valid RMSE', 'seconds'], style: { head: [], border: [] } });
       for (const record of learner.recorder.epochs) {
         table.push([record.epoch + 1, record.trainLoss.toFixed(4), record.metrics.mse!.toFixed(4), record.metrics.rmse!.toFixed(4), record.seconds.toFixed(1)]);
@@ -108,7 +114,7 @@ export async function trainCollab(file: string | undefined, options: TrainCollab
       await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
       say(`validation MSE ${final.metrics.mse!.toFixed(4)}; the bundle (kindling.json, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
       const baseline = meanBaselineRmse(split.train.map((index) => examples.target[index]!), split.valid.map((index) => examples.target[index]!));
-      const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
+      const beats = beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: baseline.rmse, baselineName: `always answering the mean rating ${baseline.mean.toPrecision(3)}`, higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn, name);
       return { validMse: final.metrics.mse!, outputDirectory, beatsBaseline: beats };
     });
   } finally {

@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 describe('kindling train image', () => {
-  it('--arch auto: three stages under 10,000 training pictures, a fourth from there; a name asked for is kept', () => {
+  it('the architecture auto: three stages under 10,000 training pictures, a fourth from there; a name asked for is kept', () => {
     expect(chooseArchitecture('auto', 9_999)).toEqual({ name: 'resnet-small', why: 'resnet-small (16-32-64 filters; 9,999 training pictures, under 10,000)' });
     expect(chooseArchitecture('auto', 60_000)).toEqual({ name: 'resnet-medium', why: 'resnet-medium (16-32-64-128 filters; 60,000 training pictures, at least 10,000)' });
     expect(chooseArchitecture('resnet', 60_000).name).toBe('resnet');
@@ -48,7 +48,7 @@ describe('kindling train image', () => {
     expect(manifest.task.labels).toEqual(result.classes);
     expect(manifest.task.preprocessing).toMatchObject({ size: 24, method: 'crop', channels: 3 });
     expect(manifest.metrics.accuracy).toBe(result.accuracy);
-    // shapes look like themselves in a mirror: flips on, and with --tta the bundle answers by picture and mirror
+    // shapes look like themselves in a mirror: flips on, and with tta the bundle answers by picture and mirror
     expect(manifest.training).toMatchObject({ flip: true, tta: true });
     expect(manifest.task.testTimeAugmentation).toBe('mirror');
     expect(manifest.metrics.accuracyWithoutTta).toBeGreaterThanOrEqual(0);
@@ -73,9 +73,9 @@ describe('kindling train image', () => {
 
   it('names bad settings and missing folders instead of failing deep inside', async () => {
     await expect(trainImage('/no/such/folder', options('/tmp/kindling-x'))).rejects.toThrow('/no/such/folder: cannot read the folder: ENOENT');
-    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), method: 'stretch' })).rejects.toThrow("unknown resize method 'stretch'");
-    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), arch: 'vgg' })).rejects.toThrow("unknown --arch 'vgg'");
-    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), flip: 'maybe' })).rejects.toThrow("--flip must be auto, yes or no, not 'maybe'");
-    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), pretrained: '/tmp/none/model.json', earlyStop: 2 })).rejects.toThrow('--early-stop watches a run from random weights');
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), method: 'stretch' as 'crop' })).rejects.toThrow("method must be crop, pad or squish, not 'stretch'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), arch: 'vgg' })).rejects.toThrow("unknown arch 'vgg'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), flip: 'maybe' as 'yes' })).rejects.toThrow("flip must be auto, yes or no, not 'maybe'");
+    await expect(trainImage(undefined, { ...options('/tmp/kindling-x'), pretrained: '/tmp/none/model.json', earlyStop: 2 })).rejects.toThrow('earlyStop watches a run from random weights');
   });
 });

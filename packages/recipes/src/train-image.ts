@@ -1,8 +1,9 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { leads, recipeCallbacks, reporters, sizedSchedule, workersLine, type RecipeOptions } from './recipe';
+import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
 import { ConfigError } from '@kindling/data';
 import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
-import { assertResizeMethod, mirrorViews, type ResizeMethod } from '@kindling/image';
+import { mirrorViews } from '@kindling/image';
 import { leaderFirst, lrFindChart, onLeader } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
 import { transferModel } from '@kindling/models';
@@ -14,27 +15,35 @@ import { epochTable, reportClassifierRun, reportSkipped, writeClassifierRun } fr
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export interface TrainImageOptions extends RecipeOptions {
-  size: number;
-  method: string;
-  /** Epochs, or `auto`: enough for 1,000 steps, 8–40 epochs. */
-  epochs: number | 'auto';
-  lr?: number;
-  findLr: boolean;
-  /** Horizontal flips in training: `auto` (default: only when mirroring keeps pictures in their class), `yes` or `no`. */
-  flip?: string;
-  /** Test-time augmentation: answers average each picture and its mirror image (only when training flips). */
-  tta?: boolean;
-  /** Pictures per batch, or `auto`: about 32 batches an epoch, 16–128 pictures. */
-  batchSize: number | 'auto';
-  arch: string;
-  pretrained?: string;
-  cutAt?: string;
-  seed: number;
-  out: string;
-  validPct: number;
-  onBadFile: string;
-}
+/** From this many training pictures, the architecture `auto` chooses a fourth ResNet stage (`resnet-medium`); below, `resnet-small`. */
+export const MEDIUM_MODEL_PICTURES = 10_000;
+
+/** `trainImage`'s settings: each one's type, default and help (the CLI's `kindling train image` flags are made from them). */
+export const TRAIN_IMAGE_OPTIONS = {
+  size: wholeNumber({ help: 'side of the square the pictures are resized to', placeholder: 'pixels', default: 32, unit: 'pixels', max: 4096 }),
+  method: choice({ help: 'how pictures become square: crop, pad or squish', placeholder: 'method', choices: ['crop', 'pad', 'squish'], default: 'crop' }),
+  epochs: sharedOptions.epochs('auto', 'enough for 1,000 steps, 8–40 epochs'),
+  lr: sharedOptions.optionalLr(),
+  findLr: toggle({ help: 'run the learning-rate finder and train at its suggestion', default: false }),
+  tta: toggle({ help: 'test-time augmentation: the bundle answers with the average of each picture and its mirror image (when training flips)', default: false }),
+  flip: choice({ help: 'horizontal flips in training: auto (only when mirrored training pictures stay nearest their own class), yes or no', placeholder: 'when', choices: ['auto', 'yes', 'no'], default: 'auto' }),
+  batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 32 batches an epoch, 16–128 pictures'),
+  arch: text({
+    help: `architecture: auto (resnet-small under ${MEDIUM_MODEL_PICTURES.toLocaleString('en-US')} training pictures, else resnet-medium), ${Object.keys(ARCHITECTURES).join(', ')}`,
+    placeholder: 'name',
+    default: 'auto',
+  }),
+  pretrained: text({ help: 'a pretrained tfjs layers model (model.json path, file:// or http(s):// URL) to fine-tune', placeholder: 'path-or-url' }),
+  cutAt: text({ help: 'the pretrained layer whose output feeds the new head', placeholder: 'layer' }),
+  seed: sharedOptions.seed(),
+  validPct: sharedOptions.validPct('share of pictures held out when there are no train/ and valid/ folders'),
+  onBadFile: sharedOptions.onBadFile('picture'),
+  out: sharedOptions.out('image'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainImage` may be given: every setting of {@link TRAIN_IMAGE_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainImageOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_IMAGE_OPTIONS>, keyof CheckpointFlags>;
 
 export interface TrainImageResult {
   accuracy: number;
@@ -51,10 +60,7 @@ export interface TrainImageResult {
  */
 const imageBudget = (items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) => sizedSchedule(items, options, { batchBounds: [16, 128], minSteps: 1000, epochBounds: [8, 40] });
 
-/** From this many training pictures, `--arch auto` chooses a fourth ResNet stage (`resnet-medium`); below, `resnet-small`. */
-export const MEDIUM_MODEL_PICTURES = 10_000;
-
-/** `--arch auto`: the ResNet a training set of this many pictures gets, and why. */
+/** The architecture `auto`: the ResNet a training set of this many pictures gets, and why. */
 export function chooseArchitecture(arch: string, pictures: number): { name: string; why: string } {
   if (arch !== 'auto') return { name: arch, why: `${arch} (asked for)` };
   const name = pictures >= MEDIUM_MODEL_PICTURES ? 'resnet-medium' : 'resnet-small';
@@ -68,18 +74,17 @@ export function defaultDatasetDirectory(): string {
 }
 
 /** `kindling train image [folder]`: from a folder of pictures (one folder per class) to an exported model. */
-export async function trainImage(folder: string | undefined, options: TrainImageOptions): Promise<TrainImageResult> {
+export async function trainImage(folder: string | undefined, given: TrainImageOptions = {}): Promise<TrainImageResult> {
+  const options = settle(TRAIN_IMAGE_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
-  assertResizeMethod(options.method);
-  if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
   if (options.arch !== 'auto' && ARCHITECTURES[options.arch] === undefined && options.pretrained === undefined) {
-    throw new ConfigError(`unknown --arch '${options.arch}': choose auto, ${Object.keys(ARCHITECTURES).join(', ')} (or give --pretrained)`);
+    throw new ConfigError(`unknown ${name('arch')} '${options.arch}': choose auto, ${Object.keys(ARCHITECTURES).join(', ')} (or give ${name('pretrained')})`);
   }
-  if (options.pretrained !== undefined && options.earlyStop !== undefined) throw new ConfigError('--early-stop watches a run from random weights; fine-tuning --pretrained runs its two stages whole');
-  const flip = options.flip ?? 'auto';
-  if (!['auto', 'yes', 'no'].includes(flip)) throw new ConfigError(`--flip must be auto, yes or no, not '${flip}'`);
+  if (options.pretrained !== undefined && options.earlyStop !== undefined) throw new ConfigError(`${name('earlyStop')} watches a run from random weights; fine-tuning ${name('pretrained')} runs its two stages whole`);
+  const { flip } = options;
 
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultDatasetDirectory();
@@ -93,11 +98,11 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   }
   const data = await imageFolderDataLoaders(resolve(root), {
     size: options.size,
-    method: options.method as ResizeMethod,
+    method: options.method,
     batchSize: options.batchSize === 'auto' ? (items) => imageBudget(items, options).batchSize : options.batchSize,
     seed: options.seed,
     validPct: options.validPct,
-    onError: options.onBadFile as 'stop' | 'skip',
+    onError: options.onBadFile,
     flip: flip === 'auto' ? 'auto' : flip === 'yes',
   });
   say(`${data.train.size} training and ${data.valid.size} validation images in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
@@ -106,7 +111,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
   say(`schedule: ${budget.why}`);
   const workers = workersLine(options, budget.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
-  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ' (--flip yes or no to decide)' : ''}; ${data.affine.why}`);
+  say(`augmentation: ${data.flip.why}${flip === 'auto' ? ` (${name('flip')} yes or no to decide)` : ''}; ${data.affine.why}`);
   const architecture = chooseArchitecture(options.arch, data.train.size);
   const widths = ARCHITECTURES[architecture.name];
   if (options.pretrained === undefined) say(`model: ${architecture.why}`);
@@ -144,10 +149,11 @@ export async function trainImage(folder: string | undefined, options: TrainImage
         probabilities.dispose();
         targets.dispose();
         servedAccuracy = predicted.reduce((right, label, index) => right + (label === actual[index] ? 1 : 0), 0) / predicted.length;
-        say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
+        say(`test-time augmentation (each picture and its mirror image, averaged): validation accuracy ${(servedAccuracy * 100).toFixed(1)}% against ${(finishedEpoch(learner, { name }).metrics.accuracy! * 100).toFixed(1)}% without; the bundle answers this way`);
       }
 
       const run = await writeClassifierRun({
+        name,
         learner,
         model,
         ...(servedAccuracy === undefined ? {} : { served: { accuracy: servedAccuracy, plainName: 'accuracyWithoutTta' } }),
@@ -164,7 +170,7 @@ export async function trainImage(folder: string | undefined, options: TrainImage
           tta: servedAccuracy !== undefined,
         },
       });
-      const beats = reportClassifierRun(run, { say, warn, outputDirectory, after: [`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`] });
+      const beats = reportClassifierRun(run, { say, warn, name, outputDirectory, after: [`try it: kindling predict ${outputDirectory} <picture>, or kindling serve ${outputDirectory}`] });
       return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory, lr };
     });
   } finally {

@@ -96,21 +96,21 @@ describe('kindling train pointer', () => {
     expect(metrics).toMatchObject({ accuracy: result.accuracy, windowAccuracy: result.windowAccuracy });
     // the bundle cuts new sessions the same way and answers each with its windows' mean
     expect(await predictedAccuracy(out, writeSessions(join(root, 'fresh'), 5, 55))).toBeGreaterThanOrEqual(0.8);
-    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('--max-windows must be a whole number of at least 1, not 0');
-    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
-    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow("--valid-regex '^nobody-' matches no file name in the folder: nothing would be held out for validation");
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('maxWindows must be a whole number of at least 1, not 0');
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '(' })).rejects.toThrow(/^validRegex is not a regular expression/);
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow("validRegex '^nobody-' matches no file name in the folder: nothing would be held out for validation");
     // a file that cannot be read is still named, not blamed on the regex
     writeFileSync(join(root, 'long', 'bot', 'broken.json'), '{');
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow(`${join(root, 'long', 'bot', 'broken.json')}: not JSON`);
   });
 
   it('parses window and screen options and refuses bad ones', async () => {
-    await expect(trainPointer(undefined, { ...options(mkdtempSync(join(tmpdir(), 'kindling-pointer-bad-'))), dynamics: 'cubic' })).rejects.toThrow("--dynamics must be linear or log, not 'cubic'");
+    await expect(trainPointer(undefined, { ...options(mkdtempSync(join(tmpdir(), 'kindling-pointer-bad-'))), dynamics: 'cubic' as 'log' })).rejects.toThrow("dynamics must be linear or log, not 'cubic'");
     expect(parseWindow('events:50')).toEqual({ by: 'events', size: 50 });
     expect(parseWindow('time:5000')).toEqual({ by: 'time', duration: 5000 });
     expect(parseScreen('1920x1080')).toEqual({ width: 1920, height: 1080 });
-    expect(() => parseScreen('wide')).toThrow("--screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not 'wide'");
+    expect(() => parseScreen('wide')).toThrow("screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not 'wide'");
     expect(parseWindow('auto')).toBe('auto');
-    expect(() => parseWindow('minutes:2')).toThrow("--window must be auto, whole, actions, events:<count> or time:<milliseconds>, not 'minutes:2'");
+    expect(() => parseWindow('minutes:2')).toThrow("window must be auto, whole, actions, events:<count> or time:<milliseconds>, not 'minutes:2'");
   });
 });

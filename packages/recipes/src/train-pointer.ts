@@ -1,4 +1,5 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
+import { choice, namer, settle, sharedOptions, text, wholeNumber, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
 import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
@@ -13,34 +14,35 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { epochTable, reportClassifierRun, writeClassifierRun } from './classifier-report';
 import { finishedEpoch } from './outcome';
-import { architectureWidths, pointerLearner } from './learners';
+import { ARCHITECTURES, architectureWidths, pointerLearner } from './learners';
 
-export interface TrainPointerOptions extends RecipeOptions {
-  labels?: string;
-  /** File names matching this regex are the validation recordings (default: a random share of the recordings). */
-  validRegex?: string;
-  /** `whole`, `events:<count>`, `time:<ms>`, `actions`, or `auto`: windows of 50 events when the median recording is long. */
-  window: string;
-  /** Picture side, or `auto`: 48 for whole recordings, 32 for windows. */
-  size: number | 'auto';
-  /** `bbox`, `screen`, `both`, or `auto`: the box for whole recordings, both for windows when the screen size is known. */
-  fit: string;
-  /** Most windows kept per recording, evenly spaced (a long session does not crowd out the rest). Default 100. */
-  maxWindows?: number;
-  /** `WIDTHxHEIGHT`: the screen of recordings that carry none (Balabit), for `--fit screen` or `both`. */
-  screen?: string;
-  /** `linear` or `log`: how speed and acceleration become brightness. Default linear. */
-  dynamics?: string;
-  /** Epochs, or `auto`: enough for 1,200 steps, 6–30 epochs. */
-  epochs: number | 'auto';
-  lr: number;
-  /** Samples per batch, or `auto`: about 32 batches an epoch, 16–128 samples. */
-  batchSize: number | 'auto';
-  arch: string;
-  seed: number;
-  validPct: number;
-  out: string;
-}
+/** `trainPointer`'s settings: each one's type, default and help (the CLI's `kindling train pointer` flags are made from them). */
+export const TRAIN_POINTER_OPTIONS = {
+  labels: text({ help: 'a CSV with the columns file and label (file names or paths), instead of folders', placeholder: 'csv' }),
+  validRegex: sharedOptions.validRegex('recordings whose file name matches are the validation set (default: a random share of the recordings, each with all its windows)'),
+  window: text({ help: 'samples: whole (one per recording), events:<count>, time:<milliseconds>, actions, or auto (windows of 50 events when the median recording has over 500)', placeholder: 'how', default: 'auto' }),
+  maxWindows: wholeNumber({ help: 'most windows kept per recording, evenly spaced, so a long session does not crowd out the rest', default: 100 }),
+  size: wholeNumber({ help: 'side of the pictures, or auto (48 for whole recordings, 32 for windows)', placeholder: 'pixels', default: 'auto', auto: true, unit: 'pixels', max: 4096 }),
+  fit: choice({
+    help: "bbox (each sample's own extent), screen (the whole screen), both (the two pictures as six channels) or auto (bbox for whole recordings; both for windows when the screen size is known)",
+    placeholder: 'how',
+    choices: ['auto', 'bbox', 'screen', 'both'],
+    default: 'auto',
+  }),
+  screen: text({ help: 'with --fit screen or both: the screen size of recordings that carry none (Balabit: 1920x1080)', placeholder: 'WxH' }),
+  dynamics: choice({ help: 'speed and acceleration as brightness: linear or log (spreads slow real-world movements)', placeholder: 'scale', choices: ['linear', 'log'], default: 'linear' }),
+  epochs: sharedOptions.epochs('auto', 'enough for 1,200 steps, 6–30 epochs'),
+  lr: sharedOptions.lr(5e-3),
+  batchSize: sharedOptions.batchSize('samples', 'auto', 'about 32 batches an epoch, 16–128 samples'),
+  arch: choice({ help: `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, placeholder: 'name', choices: Object.keys(ARCHITECTURES), default: 'resnet-tiny' }),
+  seed: sharedOptions.seed(),
+  validPct: sharedOptions.validPct('share of recordings held out when there is no --valid-regex'),
+  out: sharedOptions.out('pointer'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainPointer` may be given: every setting of {@link TRAIN_POINTER_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainPointerOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_POINTER_OPTIONS>, keyof CheckpointFlags>;
 
 export interface TrainPointerResult {
   /** Validation accuracy of the bundle's answers: per recording (its windows' probabilities combined) when recordings are cut into windows. */
@@ -59,7 +61,7 @@ export function defaultPointerDirectory(): string {
 }
 
 /**
- * Steps `--epochs auto` trains for at least (as images have 1,000 and sounds 1,200). The earlier fixed 6 epochs at
+ * Steps `auto` epochs train for at least (as images have 1,000 and sounds 1,200). The earlier fixed 6 epochs at
  * batch 32 gave the generated sessions 42 steps (86.7%; 30 epochs, the most auto gives them, 95.0%). On Balabit's
  * windows at batch 128 (`pnpm bench defaults`, three folds of ten held-out sessions), 600 steps got 24 of 30
  * sessions right and 1,200 steps 26 of 30, the peer's figure.
@@ -69,33 +71,32 @@ export const POINTER_MIN_STEPS = 1200;
 /** The pointer schedule: `auto` batch and epochs sized by the training samples. */
 const pointerBudget = (items: number, options: { epochs: number | 'auto'; batchSize: number | 'auto' }) => sizedSchedule(items, options, { batchBounds: [16, 128], minSteps: POINTER_MIN_STEPS, epochBounds: [6, 30] });
 
-/** `--window auto | whole | events:50 | time:5000 | actions` → window options. */
-export function parseWindow(value: string): WindowOptions | 'whole' | 'auto' {
+/** The window setting, `auto | whole | events:50 | time:5000 | actions`, → window options (`name`: the setting in messages). */
+export function parseWindow(value: string, name = 'window'): WindowOptions | 'whole' | 'auto' {
   if (value === 'whole' || value === 'auto') return value;
   if (value === 'actions') return { by: 'actions' };
   const match = /^(events|time):(\d+)$/.exec(value);
-  if (match === null) throw new ConfigError(`--window must be auto, whole, actions, events:<count> or time:<milliseconds>, not '${value}'`);
+  if (match === null) throw new ConfigError(`${name} must be auto, whole, actions, events:<count> or time:<milliseconds>, not '${value}'`);
   return match[1] === 'events' ? { by: 'events', size: Number(match[2]) } : { by: 'time', duration: Number(match[2]) };
 }
 
-/** `--screen 1920x1080` → a screen size. */
-export function parseScreen(value: string): { width: number; height: number } {
+/** The screen setting, `1920x1080`, → a screen size (`name`: the setting in messages). */
+export function parseScreen(value: string, name = 'screen'): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(value);
-  if (match === null || Number(match[1]) === 0 || Number(match[2]) === 0) throw new ConfigError(`--screen must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not '${value}'`);
+  if (match === null || Number(match[1]) === 0 || Number(match[2]) === 0) throw new ConfigError(`${name} must be WIDTHxHEIGHT in pixels (e.g. 1920x1080), not '${value}'`);
   return { width: Number(match[1]), height: Number(match[2]) };
 }
 
 /** `kindling train pointer [recordings]`: mouse recordings → pictures (lines and click circles) → a classifier. */
-export async function trainPointer(folder: string | undefined, options: TrainPointerOptions): Promise<TrainPointerResult> {
+export async function trainPointer(folder: string | undefined, given: TrainPointerOptions = {}): Promise<TrainPointerResult> {
+  const options = settle(TRAIN_POINTER_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
   const widths = architectureWidths(options.arch);
-  if (!['auto', 'bbox', 'screen', 'both'].includes(options.fit)) throw new ConfigError(`--fit must be auto, bbox, screen or both, not '${options.fit}'`);
-  const dynamics = (['linear', 'log'] as const).find((scale) => scale === (options.dynamics ?? 'linear'));
-  if (dynamics === undefined) throw new ConfigError(`--dynamics must be linear or log, not '${options.dynamics}'`);
-  const window = parseWindow(options.window);
-  if (options.screen !== undefined) parseScreen(options.screen);
-  if (options.maxWindows !== undefined && !(Number.isInteger(options.maxWindows) && options.maxWindows >= 1)) throw new ConfigError(`--max-windows must be a whole number of at least 1, not ${options.maxWindows}`);
-  const valid = validByName(options.validRegex, (file) => basename(file));
+  const { dynamics } = options;
+  const window = parseWindow(options.window, name('window'));
+  const screen = options.screen === undefined ? undefined : parseScreen(options.screen, name('screen'));
+  const valid = validByName(options.validRegex, (file) => basename(file), name('validRegex'));
   let labels: Map<string, string> | undefined;
   if (options.labels !== undefined) {
     const rows = await readCsvFile(options.labels);
@@ -103,7 +104,7 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
     labels = new Map(rows.map((row) => [row.file!, row.label!]));
   }
 
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultPointerDirectory();
@@ -117,11 +118,11 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
   }
   const data = await valid.loaded(pointerFolderDataLoaders(resolve(root), {
     window,
-    raster: { size: options.size, fit: options.fit as 'auto' | 'bbox' | 'screen' | 'both', dynamics, ...(options.screen === undefined ? {} : { screen: parseScreen(options.screen) }) },
+    raster: { size: options.size, fit: options.fit, dynamics, ...(screen === undefined ? {} : { screen }) },
     labels,
     validPct: options.validPct,
     isValid: valid.isValid,
-    maxPerFile: options.maxWindows ?? 100,
+    maxPerFile: options.maxWindows,
     batchSize: options.batchSize === 'auto' ? (items) => pointerBudget(items, options).batchSize : options.batchSize,
     seed: options.seed,
   }));
@@ -150,9 +151,10 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       // the bundle answers a recording with its windows' probabilities combined: that is the accuracy to report
       const perRecording = windowed ? await recordingAccuracy(learner, data.valid.options.items, data.vocab.labels) : undefined;
       if (perRecording !== undefined) {
-        say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows together (their probabilities' geometric mean) as the bundle answers; single windows ${(finishedEpoch(learner).metrics.accuracy! * 100).toFixed(1)}%`);
+        say(`validation recordings: ${perRecording.right} of ${perRecording.recordings} right (${(perRecording.accuracy * 100).toFixed(1)}%), each answered by its windows together (their probabilities' geometric mean) as the bundle answers; single windows ${(finishedEpoch(learner, { name }).metrics.accuracy! * 100).toFixed(1)}%`);
       }
       const run = await writeClassifierRun({
+        name,
         learner,
         model,
         task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
@@ -162,10 +164,10 @@ export async function trainPointer(folder: string | undefined, options: TrainPoi
       });
       const example = data.valid.options.items[0]!;
       await writeFileAtomic(join(outputDirectory, 'sample.png'), await renderPointerPng(rasterize(example.events, { ...raster, screen: example.screen }), raster.size!));
-      const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'sample.png' });
+      const beats = reportClassifierRun(run, { say, warn, name, outputDirectory, picture: 'sample.png' });
       return {
         accuracy: run.accuracy,
-        ...(perRecording === undefined ? {} : { windowAccuracy: finishedEpoch(learner).metrics.accuracy! }),
+        ...(perRecording === undefined ? {} : { windowAccuracy: finishedEpoch(learner, { name }).metrics.accuracy! }),
         beatsBaseline: beats,
         classes: data.vocab.labels.slice(),
         outputDirectory,

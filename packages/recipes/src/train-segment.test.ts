@@ -12,7 +12,7 @@ const options = (out: string): TrainSegmentOptions => ({
   maskMode: 'index',
   maskSuffix: '',
   size: 32,
-  widths: '8,16,32',
+  widths: [8, 16, 32],
   upsampling: 'transpose',
   dice: true,
   epochs: 4,
@@ -84,9 +84,9 @@ describe('kindling train segment', () => {
       expect(rows.map((row) => !row.includes('—'))).toEqual([false, false, true, false, false, true, false, true]); // epochs 3, 6 and the last validated
       expect(lines.some((line) => line.startsWith('weights averaged over the second half: pixel accuracy'))).toBe(true);
     }
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('--crop must be a whole number up to --size (32) and divisible by 4 for 3 levels (got 18)');
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), average: true, earlyStop: 2 })).rejects.toThrow('--average and --early-stop each choose the weights the run ends with');
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), size: 1_000_000 })).rejects.toThrow('--size must be a whole number of pixels from 1 to 4096, or auto (got 1000000)');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), crop: 18 })).rejects.toThrow('crop must be a whole number up to size (32) and divisible by 4 for 3 levels (got 18)');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), average: true, earlyStop: 2 })).rejects.toThrow('average and earlyStop each choose the weights the run ends with');
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), size: 1_000_000 })).rejects.toThrow('size must be a whole number of pixels from 1 to 4096, or auto, not 1000000');
   });
 
   it('sizes a run by its masks: the size from the thinnest class, the Dice loss for a rare one, the batch from the pictures', async () => {
@@ -110,7 +110,7 @@ describe('kindling train segment', () => {
     const lines: string[] = [];
     await trainSegment(join(root, 'images'), join(root, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'codes.txt'), size: 'auto', dice: 'auto', batchSize: 'auto', epochs: 2, log: (line) => void lines.push(line) });
     expect(lines).toContain(
-      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%); schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (--epochs): 10 steps",
+      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%); schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
     );
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.task.preprocessing.size).toBe(80);
@@ -126,7 +126,7 @@ describe('kindling train segment', () => {
     writeFileSync(join(root, 'colours.txt'), 'background #000000\nshape\n');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'colours.txt') })).rejects.toThrow("'shape' has no colour, but other classes do");
     await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '(' })).rejects.toThrow(/^--valid-regex is not a regular expression/);
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '^section-' })).rejects.toThrow("--valid-regex '^section-' matches no file name in the folder: nothing would be held out for validation");
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '(' })).rejects.toThrow(/^validRegex is not a regular expression/);
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '^section-' })).rejects.toThrow("validRegex '^section-' matches no file name in the folder: nothing would be held out for validation");
   });
 });

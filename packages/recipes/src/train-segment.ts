@@ -1,4 +1,5 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
+import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, wholeNumbers, yesNoAuto, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
 import { diceByRarity, SEGMENT_SIZING, segmentSize } from './segment-sizing';
 import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
@@ -17,32 +18,37 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
-export interface TrainSegmentOptions extends RecipeOptions {
-  codes?: string;
-  maskMode: string;
-  maskSuffix: string;
-  /** Side of the square the pictures and masks are squished to, or `auto`: sized by the masks (`SEGMENT_SIZING`). */
-  size: number | 'auto';
-  widths: string;
-  upsampling: string;
-  /** Add the Dice loss to the cross-entropy; `auto`: when a class covers under 5% of the pixels. */
-  dice: boolean | 'auto';
-  /** Epochs, or `auto`: at least 360 steps, 12–60 epochs. */
-  epochs: number | 'auto';
-  lr: number;
-  /** Pictures per batch, or `auto`: about 16 batches an epoch, 2–8 pictures. */
-  batchSize: number | 'auto';
-  validPct: number;
-  validRegex?: string;
-  /** Train on random crops of this side (a new square every epoch); validation stays on whole pictures. With `--size auto`, chosen with the size. */
-  crop?: number;
-  /** Average the weights over the second half of training (the model saved is the average). */
-  average?: boolean;
-  /** Validate every n-th epoch and the last only (validation on large pictures costs a real share of an epoch). */
-  validateEvery?: number;
-  seed: number;
-  out: string;
-}
+/** `trainSegment`'s settings: each one's type, default and help (the CLI's `kindling train segment` flags are made from them). */
+export const TRAIN_SEGMENT_OPTIONS = {
+  codes: text({ help: "class names, one per line in mask-value order ('name #rrggbb' for colour masks; a 'void' class is ignored)", placeholder: 'file' }),
+  maskMode: choice({ help: 'index (grey value = class), binary (0/255) or palette (colours from --codes)', placeholder: 'mode', choices: ['index', 'binary', 'palette'], default: 'index' }),
+  maskSuffix: text({ help: "added to a picture's name to find its mask, e.g. _P", placeholder: 'text', default: '' }),
+  size: wholeNumber({
+    help: 'side of the square pictures and masks are squished to (default auto: as large as the thinnest class needs, 64–384, with 128-pixel training crops above 160)',
+    placeholder: 'pixels',
+    default: 'auto',
+    auto: true,
+    unit: 'pixels',
+    max: 4096,
+  }),
+  widths: wholeNumbers({ help: 'U-Net filters per level, comma separated', placeholder: 'filters', default: [16, 32, 64, 128], example: '16,32,64,128' }),
+  upsampling: choice({ help: 'transpose (learned) or resize (bilinear + conv)', placeholder: 'how', choices: ['transpose', 'resize'], default: 'transpose' }),
+  dice: yesNoAuto({ help: 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', placeholder: 'when', default: 'auto' }),
+  epochs: sharedOptions.epochs('auto', 'at least 360 steps, 12–60 epochs'),
+  lr: sharedOptions.lr(5e-3),
+  batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
+  validPct: sharedOptions.validPct('share of pictures held out'),
+  validRegex: sharedOptions.validRegex('pictures whose file name matches are the validation set'),
+  crop: wholeNumber({ help: 'train on random squares of this side, a new one every epoch (validation on whole pictures)', placeholder: 'pixels' }),
+  average: toggle({ help: 'average the weights over the second half of training and keep the average', default: false }),
+  validateEvery: wholeNumber({ help: 'validate every n-th epoch and the last only', unit: 'epochs' }),
+  seed: sharedOptions.seed(),
+  out: sharedOptions.out('segment'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainSegment` may be given: every setting of {@link TRAIN_SEGMENT_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainSegmentOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_SEGMENT_OPTIONS>, keyof CheckpointFlags>;
 
 export interface TrainSegmentResult {
   pixelAccuracy: number;
@@ -73,30 +79,26 @@ async function readCodes(path: string): Promise<{ codes: string[]; palette?: Col
   return { codes: coloured.map((match) => match![1]!), palette };
 }
 
-/** `kindling train segment [images] [masks] --codes codes.txt`: a class for every pixel, with a U-Net. */
-export async function trainSegment(images: string | undefined, masks: string | undefined, options: TrainSegmentOptions): Promise<TrainSegmentResult> {
+/** `kindling train segment [images] [masks]` with its codes file: a class for every pixel, with a U-Net. */
+export async function trainSegment(images: string | undefined, masks: string | undefined, given: TrainSegmentOptions = {}): Promise<TrainSegmentResult> {
+  // the size is bounded by the side a bundle may declare (the loaders refuse more): a million-pixel side is one line now, not gigabytes later
+  const options = settle(TRAIN_SEGMENT_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
-  if (!['index', 'binary', 'palette'].includes(options.maskMode)) throw new ConfigError(`--mask-mode must be index, binary or palette, not '${options.maskMode}'`);
-  if (!['transpose', 'resize'].includes(options.upsampling)) throw new ConfigError(`--upsampling must be transpose or resize, not '${options.upsampling}'`);
-  if (options.average && options.earlyStop !== undefined) throw new ConfigError('--average and --early-stop each choose the weights the run ends with: give one of them');
-  const widths = options.widths.split(',').map(Number);
-  if (widths.length < 2 || widths.some((width) => !Number.isInteger(width) || width <= 0)) throw new ConfigError(`--widths must be two or more whole numbers, like 16,32,64,128 (got '${options.widths}')`);
+  if (options.average && options.earlyStop !== undefined) throw new ConfigError(`${name('average')} and ${name('earlyStop')} each choose the weights the run ends with: give one of them`);
+  const { widths } = options;
+  if (widths.length < 2) throw new ConfigError(`${name('widths')} must be two or more whole numbers, like 16,32,64,128 (got '${widths.join(',')}')`);
   const divisor = 2 ** (widths.length - 1);
   const checkCrop = (crop: number | undefined, size: number) => {
-    if (crop !== undefined && !(Number.isInteger(crop) && crop > 0 && crop <= size && crop % divisor === 0)) {
-      throw new ConfigError(`--crop must be a whole number up to --size (${size}) and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
+    if (crop !== undefined && !(crop <= size && crop % divisor === 0)) {
+      throw new ConfigError(`${name('crop')} must be a whole number up to ${name('size')} (${size}) and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
     }
   };
-  // the side a bundle may declare (the loaders refuse more): a million-pixel side is one line now, not gigabytes later
-  if (options.size !== 'auto' && !(Number.isInteger(options.size) && options.size >= 1 && options.size <= 4096)) throw new ConfigError(`--size must be a whole number of pixels from 1 to 4096, or auto (got ${options.size})`);
   if (options.size !== 'auto') checkCrop(options.crop, options.size);
-  if (options.validateEvery !== undefined && !(Number.isInteger(options.validateEvery) && options.validateEvery >= 1)) {
-    throw new ConfigError(`--validate-every must be a whole number of epochs ≥ 1 (got ${options.validateEvery})`);
-  }
   if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
 
   let codesFile = options.codes;
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   if (images === undefined) {
     const root = defaultScenesDirectory();
     // in a group, rank 0 draws the set and the other workers find it (drawing it at once, they would replace it under each other)
@@ -107,20 +109,20 @@ export async function trainSegment(images: string | undefined, masks: string | u
     });
     [images, masks, codesFile] = [join(root, 'images'), join(root, 'masks'), codesFile ?? join(root, 'codes.txt')];
   }
-  if (codesFile === undefined) throw new ConfigError('--codes <file> is required: one class name per line, in mask-value order');
+  if (codesFile === undefined) throw new ConfigError(`${name('codes')} <file> is required: one class name per line, in mask-value order`);
   const { codes, palette } = await readCodes(codesFile);
-  const maskMode = (palette && options.maskMode === 'index' ? 'palette' : options.maskMode) as MaskMode;
+  const maskMode: MaskMode = palette && options.maskMode === 'index' ? 'palette' : options.maskMode;
   // sized by the data: the masks, read at their own size, say how far the pictures may shrink and which classes are rare
   const voidIndex = voidIndexOf(codes);
   const statistics = options.size === 'auto' || options.dice === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
   const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
-  const size = sized?.size ?? (options.size as number);
+  const size = sized?.size ?? (options.size === 'auto' ? 0 : options.size);
   const crop = options.crop ?? sized?.crop;
   checkCrop(crop, size);
-  const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? 'cross-entropy + Dice (--dice)' : 'cross-entropy (--dice no)' };
+  const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? `cross-entropy + Dice (${name('dice')})` : `cross-entropy (${name('dice')} no)` };
   const schedule = (items: number) =>
-    sizedSchedule(items, { epochs: options.epochs, batchSize: options.batchSize }, { batchBounds: SEGMENT_SIZING.batchBounds, minSteps: SEGMENT_SIZING.minSteps, epochBounds: SEGMENT_SIZING.epochBounds, batchesPerEpoch: SEGMENT_SIZING.batchesPerEpoch });
-  const valid = validByName(options.validRegex, (file) => basename(file));
+    sizedSchedule(items, { epochs: options.epochs, batchSize: options.batchSize, optionName: options.optionName }, { batchBounds: SEGMENT_SIZING.batchBounds, minSteps: SEGMENT_SIZING.minSteps, epochBounds: SEGMENT_SIZING.epochBounds, batchesPerEpoch: SEGMENT_SIZING.batchesPerEpoch });
+  const valid = validByName(options.validRegex, (file) => basename(file), name('validRegex'));
   const data = await valid.loaded(segmentationDataLoaders(resolve(images), resolve(masks!), {
     codes,
     maskMode,
@@ -136,13 +138,13 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const ignoreIndex = data.voidIndex;
   const budget = schedule(data.train.size);
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
-  say(`${sized === undefined ? `size ${size} (--size)${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (--crop)`}` : sized.why}; loss: ${lossChoice.why}; schedule: ${budget.why}`);
+  say(`${sized === undefined ? `size ${size} (${name('size')})${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (${name('crop')})`}` : sized.why}; loss: ${lossChoice.why}; schedule: ${budget.why}`);
   const workers = workersLine(options, budget.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation
   const { learner, model, dice: diceMetric, iou: iouMetric } = segmentationLearner(data, {
     widths,
-    upsampling: options.upsampling as 'transpose' | 'resize',
+    upsampling: options.upsampling,
     dice: lossChoice.dice,
     anySize: crop !== undefined,
     seed: options.seed,

@@ -49,7 +49,7 @@ describe('kindling train sound', () => {
     const sounds = await generateSoundDataset(join(root, 'sounds'), { perClass: 4, seed: 5 });
     writeFileSync(join(sounds, 'tone', 'tone-broken.wav'), 'RIFF....WAVEfmt ');
     await expect(trainSound(sounds, { ...options(join(root, 'out')), epochs: 1, labelRegex: '^([a-z]+)-', validRegex: '-00[0-1]\\.wav$' })).rejects.toThrow(`${join(sounds, 'tone', 'tone-broken.wav')}: not a readable WAV file`);
-    await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '([' })).rejects.toThrow('--label-regex is not a regular expression');
-    await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '^([a-z]+)-', validRegex: '_george_' })).rejects.toThrow("--valid-regex '_george_' matches no file name in the folder: nothing would be held out for validation");
+    await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '([' })).rejects.toThrow('labelRegex is not a regular expression');
+    await expect(trainSound(sounds, { ...options(join(root, 'out')), labelRegex: '^([a-z]+)-', validRegex: '_george_' })).rejects.toThrow("validRegex '_george_' matches no file name in the folder: nothing would be held out for validation");
   });
 });

@@ -1,43 +1,55 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
-import { flagRegex, recipeCallbacks, reporters, validByName, workersLine, type RecipeOptions } from './recipe';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
+import { choice, namer, realNumber, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
+import { recipeCallbacks, reporters, settingRegex, validByName, workersLine, type RecipeOptions } from './recipe';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
-import type { MelScale } from '@kindling/audio';
-import { ConfigError } from '@kindling/data';
 import { leaderFirst, onLeader, trainingBudget } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { epochTable, reportClassifierRun, reportSkipped, writeClassifierRun } from './classifier-report';
-import { architectureWidths, soundLearner } from './learners';
+import { ARCHITECTURES, architectureWidths, soundLearner } from './learners';
 
-export interface TrainSoundOptions extends RecipeOptions {
-  labelRegex?: string;
-  validRegex?: string;
-  sampleRate: number;
-  duration: number;
-  nFft: number;
-  hop: number;
-  mels: number;
-  melScale: string;
-  mfcc?: number;
-  /** `example` (each spectrogram by its mean and std) or `bands` (each band by its mean over time). Default example. */
-  normalize?: string;
-  augment: boolean;
-  /** Speed perturbation in training, as a share (e.g. 0.15: 15% faster or slower; 0: none), or `auto` (default): the largest share that keeps clips in their class by the speed check, or none. */
-  speed?: number | 'auto';
-  /** SpecAugment: this many frequency bands and time stretches masked in each training spectrogram (each up to 15% of its axis); 0 or undefined: none. */
-  masks?: number;
-  /** Epochs, or `auto` (the default): enough for 1,200 steps at this batch size, 10–40 epochs. */
-  epochs: number | 'auto';
-  lr: number;
-  batchSize: number;
-  arch: string;
-  seed: number;
-  validPct: number;
-  onBadFile: string;
-  out: string;
-}
+/** `trainSound`'s settings: each one's type, default and help (the CLI's `kindling train sound` flags are made from them). */
+export const TRAIN_SOUND_OPTIONS = {
+  labelRegex: text({ help: "label from the file name's first regex group, e.g. '^(\\d+)_' (default: the parent folder)", placeholder: 'regex' }),
+  validRegex: sharedOptions.validRegex('file names matching this are the validation set (default: a random share)'),
+  sampleRate: wholeNumber({ help: 'recordings are resampled to this rate', placeholder: 'hz', default: 8000 }),
+  duration: realNumber({ help: 'clips are padded or cropped to this length (randomly in training)', placeholder: 'seconds', default: 1, above: 0 }),
+  nFft: wholeNumber({ help: 'FFT size', default: 256 }),
+  hop: wholeNumber({ help: 'samples between spectrogram frames', default: 64 }),
+  mels: wholeNumber({ help: 'mel bands', default: 40 }),
+  melScale: choice({ help: 'htk or slaney', placeholder: 'scale', choices: ['htk', 'slaney'], default: 'htk' }),
+  mfcc: wholeNumber({ help: 'use this many MFCCs instead of the log-mel spectrogram' }),
+  normalize: choice({
+    help: "example (each spectrogram by its mean and std) or bands (each band less its mean over time: takes out a voice's or a microphone's colour)",
+    placeholder: 'how',
+    choices: ['example', 'bands'],
+    default: 'example',
+  }),
+  augment: toggle({ help: 'no time shift or noise mixing in training', default: true }),
+  speed: realNumber({
+    help: 'speed perturbation in training: clips played up to this share faster or slower, pitch included (e.g. 0.15, 0: off); default auto: the largest of 0.2, 0.15, 0.1, 0.05 that keeps training clips nearest their class',
+    placeholder: 'share',
+    default: 'auto',
+    min: 0,
+    below: 1,
+    auto: true,
+  }),
+  masks: wholeNumber({ help: 'SpecAugment in training: this many frequency bands and time stretches masked per spectrogram, each up to 15% of its axis (default 0: none)', min: 0 }),
+  epochs: sharedOptions.epochs('auto', 'enough for 1,200 steps, 10–40 epochs'),
+  lr: sharedOptions.lr(5e-3),
+  batchSize: sharedOptions.batchSize('recordings', 32),
+  arch: choice({ help: `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`, placeholder: 'name', choices: Object.keys(ARCHITECTURES), default: 'resnet-small' }),
+  seed: sharedOptions.seed(),
+  validPct: sharedOptions.validPct('share held out when there is no --valid-regex'),
+  onBadFile: sharedOptions.onBadFile('recording'),
+  out: sharedOptions.out('sound'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainSound` may be given: every setting of {@link TRAIN_SOUND_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainSoundOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_SOUND_OPTIONS>, keyof CheckpointFlags>;
 
 export interface TrainSoundResult {
   accuracy: number;
@@ -48,7 +60,7 @@ export interface TrainSoundResult {
 }
 
 /**
- * Steps `--epochs auto` trains for at least. Measured on the Free Spoken Digit Dataset with each speaker held out
+ * Steps `auto` epochs train for at least. Measured on the Free Spoken Digit Dataset with each speaker held out
  * (2,000 training recordings, batch 32): 10 epochs (620 steps) averaged 74.5%, 20 epochs (1,240 steps) 83.6%; see
  * bench/README.md.
  */
@@ -63,17 +75,16 @@ export function defaultSoundDirectory(): string {
 }
 
 /** `kindling train sound [folder]`: recordings → log-mel spectrogram images → an image classifier. */
-export async function trainSound(folder: string | undefined, options: TrainSoundOptions): Promise<TrainSoundResult> {
+export async function trainSound(folder: string | undefined, given: TrainSoundOptions = {}): Promise<TrainSoundResult> {
+  const options = settle(TRAIN_SOUND_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
   const widths = architectureWidths(options.arch);
-  if (!['htk', 'slaney'].includes(options.melScale)) throw new ConfigError(`--mel-scale must be htk or slaney, not '${options.melScale}'`);
-  const normalize = options.normalize ?? 'example';
-  if (normalize !== 'example' && normalize !== 'bands') throw new ConfigError(`--normalize must be example or bands, not '${normalize}'`);
-  if (!['stop', 'skip'].includes(options.onBadFile)) throw new ConfigError(`--on-bad-file must be stop or skip, not '${options.onBadFile}'`);
-  const label = options.labelRegex === undefined ? 'folder' : flagRegex(options.labelRegex, '--label-regex');
-  const valid = validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!);
+  const { normalize } = options;
+  const label = options.labelRegex === undefined ? 'folder' : settingRegex(options.labelRegex, name('labelRegex'));
+  const valid = validByName(options.validRegex, (file) => file.split(/[\\/]/).at(-1)!, name('validRegex'));
 
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   let root = folder;
   if (root === undefined) {
     root = defaultSoundDirectory();
@@ -92,20 +103,20 @@ export async function trainSound(folder: string | undefined, options: TrainSound
     batchSize: options.batchSize,
     seed: options.seed,
     augment: options.augment ? { masks: { count: options.masks ?? 0, width: MASK_WIDTH } } : false,
-    speed: options.speed ?? 'auto',
-    onError: options.onBadFile as 'stop' | 'skip',
+    speed: options.speed,
+    onError: options.onBadFile,
     preprocessing: {
       sampleRate: options.sampleRate,
       duration: options.duration,
       normalize,
-      spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale as MelScale, mfcc: options.mfcc },
+      spectrogram: { nFft: options.nFft, hopLength: options.hop, mels: options.mels, melScale: options.melScale, mfcc: options.mfcc },
     },
   }));
   say(`${data.train.size} training and ${data.valid.size} validation recordings in ${data.vocab.size} classes: ${data.vocab.labels.join(', ')}`);
   if (options.log !== undefined) for (const line of await data.summary()) say(`  ${line}`);
-  if (options.augment) say(`augmentation: ${data.speed.why}${options.speed === undefined || options.speed === 'auto' ? ' (--speed <share> or 0 to decide)' : ''}`);
+  if (options.augment) say(`augmentation: ${data.speed.why}${options.speed === 'auto' ? ` (${name('speed')} <share> or 0 to decide)` : ''}`);
 
-  const budget = trainingBudget({ items: data.train.size, batchSize: options.batchSize, batchSource: options.batchSize === 32 ? 'the default' : '--batch-size', epochs: options.epochs === 'auto' ? undefined : options.epochs, minSteps: SOUND_MIN_STEPS, epochBounds: [10, 40] });
+  const budget = trainingBudget({ items: data.train.size, batchSize: options.batchSize, batchSource: given.batchSize === undefined ? 'the default' : options.optionName?.('batchSize'), epochs: options.epochs === 'auto' ? undefined : options.epochs, epochsSource: options.optionName?.('epochs'), minSteps: SOUND_MIN_STEPS, epochBounds: [10, 40] });
   say(`schedule: ${budget.why}`);
   const workers = workersLine(options, budget.batchSize, 'recordings');
   if (workers !== undefined) say(workers);
@@ -119,6 +130,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       reportSkipped(data, data.vocab.labels, say);
       say(epochTable(learner, ['accuracy']));
       const run = await writeClassifierRun({
+        name,
         learner,
         model,
         task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
@@ -127,7 +139,7 @@ export async function trainSound(folder: string | undefined, options: TrainSound
       });
       const example = data.valid.options.items[0]!;
       await writeFileAtomic(join(outputDirectory, 'spectrogram.png'), await renderSpectrogramPng(data.pipeline.features(data.pipeline.prepare(await readSound(example), example))));
-      const beats = reportClassifierRun(run, { say, warn, outputDirectory, picture: 'spectrogram.png' });
+      const beats = reportClassifierRun(run, { say, warn, name, outputDirectory, picture: 'spectrogram.png' });
       return { accuracy: run.accuracy, beatsBaseline: beats, classes: data.vocab.labels.slice(), outputDirectory };
     });
   } finally {

@@ -12,7 +12,7 @@ import { trainTabular, type TrainTabularOptions } from './train-tabular';
  * The tabular recipe on Node WebGPU (Dawn on SwiftShader, a software adapter whose threads crowd every other suite):
  * its own file, so that `pnpm test` runs it in the phase for heavy files (`test:heavy`), not beside every suite.
  */
-const options = (out: string): TrainTabularOptions => ({ layers: '64,32', dropout: 0, epochs: 3, lr: 1e-2, wd: 0.01, batchSize: 512, validPct: 0.2, seed: 1, out });
+const options = (out: string): TrainTabularOptions => ({ layers: [64, 32], dropout: 0, epochs: 3, lr: 1e-2, wd: 0.01, batchSize: 512, validPct: 0.2, seed: 1, out });
 
 describe('kindling train tabular', () => {
   const webgpu = swiftShaderAvailability();

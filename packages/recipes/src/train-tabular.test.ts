@@ -9,7 +9,7 @@ import { predict, useBackend } from './fixtures/test-support';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
 
 const options = (out: string): TrainTabularOptions => ({
-  layers: '64,32',
+  layers: [64, 32],
   dropout: 0,
   epochs: 4,
   lr: 1e-2,
@@ -88,11 +88,11 @@ describe('kindling train tabular', () => {
     const majority = Math.max(...['<=50K', '>50K'].map((label) => fresh.filter((row) => row.income === label).length / fresh.length));
     expect(result.beatsBaseline).toBe(true);
     expect(correct).toBeGreaterThan(majority + 0.1);
-    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("--refit must be auto, yes or no, not 'always'");
-    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', wd: -1 })).rejects.toThrow("--wd must be auto or a number of at least 0, not '-1'");
+    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', refit: 'always' as 'yes' })).rejects.toThrow("refit must be auto, yes or no, not 'always'");
+    await expect(trainTabular(join(root, 'small.csv'), { ...defaults, target: 'income', wd: -1 })).rejects.toThrow('wd must be a number of at least 0, or auto, not -1');
   });
 
-  it('--early-stop keeps the epoch of lowest validation loss, reports its figures, refits to it, and will not --resume', async () => {
+  it('stopping early keeps the epoch of lowest validation loss, reports its figures, refits to it, and will not resume', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-tabular-early-'));
     const lines: string[] = [];
     // a learning rate far too high for this table: later epochs get worse than an early one
@@ -109,8 +109,8 @@ describe('kindling train tabular', () => {
     expect(manifest.metrics.validLoss).toBeCloseTo(lowest, 4); // the kept epoch's figures, not the last one's
     expect(result.metrics.accuracy).toBe(manifest.metrics.accuracy);
     expect(lines).toContainEqual(expect.stringContaining(`refit: the same model and schedule, ${kept + 1} epochs (where early stopping kept the weights)`));
-    await expect(trainTabular(undefined, { ...settings, checkpoint: join(root, 'run.ckpt'), resume: true })).rejects.toThrow("--early-stop cannot --resume: the best epoch's weights are not in the checkpoint");
-    await expect(trainTabular(undefined, { ...settings, earlyStop: 0 })).rejects.toThrow('--early-stop must be a whole number of epochs from 1, not 0');
+    await expect(trainTabular(undefined, { ...settings, checkpoint: join(root, 'run.ckpt'), resume: true })).rejects.toThrow("earlyStop cannot resume: the best epoch's weights are not in the checkpoint");
+    await expect(trainTabular(undefined, { ...settings, earlyStop: 0 })).rejects.toThrow('earlyStop must be a whole number of epochs of at least 1, not 0');
   });
 
   it('regresses a numeric target', async () => {
@@ -135,7 +135,7 @@ describe('kindling train tabular', () => {
     await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'salary' })).rejects.toThrow(`${file}: no column 'salary'`);
     writeFileSync(file, `${toCsv(rows.slice(0, 3))}\n1,2\n`);
     await expect(trainTabular(file, { ...options(join(root, 'out')), target: 'income' })).rejects.toThrow(`${file}, row 5: has 2 fields but the header has 8`);
-    await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('--target <column> is required');
+    await expect(trainTabular(file, options(join(root, 'out')))).rejects.toThrow('target <column> is required');
   });
 
 });

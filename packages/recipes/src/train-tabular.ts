@@ -1,4 +1,5 @@
-import { checkOutputs, checkpointing, planOf } from './checkpointing';
+import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
+import { choice, namer, realNumber, settle, sharedOptions, text, toggle, wholeNumbers, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
 import { saveBundle } from '@kindling/deploy/node';
@@ -14,40 +15,41 @@ import { join, resolve } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export interface TrainTabularOptions extends RecipeOptions {
-  target?: string;
-  names?: string;
-  delimiter?: string;
-  cat?: string;
-  cont?: string;
-  date?: string;
-  ignore?: string;
-  task?: string;
-  /** A second file with the same columns, scored once after training. */
-  test?: string;
-  /** Hidden layer widths, comma separated, or `auto` (the default): one layer of 100 under 5,000 training rows, else 200,100. */
-  layers: string;
-  /** Dropout after each hidden layer, or `auto` (the default): 0.5 for a table under 5,000 training rows, else 0.1. */
-  dropout: number | 'auto';
-  /** A linear path from the features to the output beside the hidden layers (`--linear`; default false: on Adult subsets it changed nothing measurable). */
-  linear?: boolean;
-  /** Epochs, or `auto` (the default): enough for a minimum number of steps on this table's size. */
-  epochs: number | 'auto';
-  lr: number;
-  /** Weight decay, or `auto` (the default): 1 for a table under 5,000 training rows, else 0.1. */
-  wd: number | 'auto';
-  /** Rows per batch, or `auto` (the default): sized by the table. */
-  batchSize: number | 'auto';
-  validPct: number;
-  /**
-   * After validation, train the same model and schedule again on every row (training and validation) and ship
-   * that one: `auto` (the default) under 5,000 training rows, where the held-out fifth is a real loss of data;
-   * `yes` or `no`. The metrics reported stay those of the validated run: they measure the schedule.
-   */
-  refit?: 'auto' | 'yes' | 'no';
-  seed: number;
-  out: string;
-}
+/** `trainTabular`'s settings: each one's type, default and help (the CLI's `kindling train tabular` flags are made from them). */
+export const TRAIN_TABULAR_OPTIONS = {
+  target: text({ help: 'the column to predict (default for the generated table: income)', placeholder: 'column' }),
+  names: text({ help: 'column names, comma separated, for a file without a header row', placeholder: 'names' }),
+  delimiter: text({ help: 'field delimiter (default: tab for .tsv, else comma)', placeholder: 'char' }),
+  cat: text({ help: 'columns to treat as categories, comma separated (others are inferred)', placeholder: 'columns' }),
+  cont: text({ help: 'columns to treat as continuous numbers', placeholder: 'columns' }),
+  date: text({ help: 'date columns, split into year, month, day, weekday, …', placeholder: 'columns' }),
+  ignore: text({ help: 'columns to leave out (ids, leaks)', placeholder: 'columns' }),
+  task: choice({ help: 'classification or regression (default: inferred from the target)', placeholder: 'task', choices: ['classification', 'regression'] }),
+  test: text({ help: 'a test file with the same columns, scored once after training', placeholder: 'file' }),
+  layers: wholeNumbers({ help: 'hidden layer widths, comma separated, or auto (100 under 5,000 training rows, else 200,100)', placeholder: 'sizes', default: 'auto', auto: true, example: '200,100' }),
+  dropout: realNumber({ help: 'dropout after each hidden layer (default auto: 0.5 under 5,000 training rows, else 0.1)', placeholder: 'rate', default: 'auto', auto: true, min: 0, below: 1 }),
+  linear: toggle({ help: 'add a linear path from the features to the output beside the hidden layers (wide and deep)', default: false }),
+  epochs: sharedOptions.epochs('auto', 'enough for 200 steps, 5–100 epochs'),
+  lr: sharedOptions.lr(1e-2),
+  wd: realNumber({ help: 'weight decay (default auto: 1 under 5,000 training rows, else 0.1)', placeholder: 'decay', default: 'auto', auto: true, min: 0 }),
+  batchSize: sharedOptions.batchSize('rows', 'auto', 'about 32 batches an epoch, 16–256 rows'),
+  validPct: sharedOptions.validPct('share of rows held out for validation'),
+  refit: choice({
+    help: 'after validation, train the same model and schedule again on every row and ship that one: auto (under 5,000 training rows), yes or no',
+    placeholder: 'when',
+    choices: ['auto', 'yes', 'no'],
+    default: 'auto',
+  }),
+  seed: sharedOptions.seed(),
+  out: sharedOptions.out('tabular', ' and its kindling.json'),
+  ...CHECKPOINT_OPTIONS,
+};
+
+/** What `trainTabular` may be given: every setting of {@link TRAIN_TABULAR_OPTIONS} (each optional), and what every recipe takes. */
+export type TrainTabularOptions = RecipeOptions & Omit<OptionsGiven<typeof TRAIN_TABULAR_OPTIONS>, keyof CheckpointFlags>;
+
+/** The settings a run goes with: its defaults filled in. */
+type TabularSettings = ReturnType<typeof settle<typeof TRAIN_TABULAR_OPTIONS, TrainTabularOptions>>;
 
 export interface TrainTabularResult {
   task: 'classification' | 'regression';
@@ -64,31 +66,31 @@ export interface TrainTabularResult {
 }
 
 /**
- * Below this many training rows, `--layers auto` is one layer of 100, `--dropout auto` 0.5 (else 0.1), `--wd auto`
- * 1 (else 0.1) and `--refit auto` trains again on every row.
+ * Below this many training rows, `auto` layers are one layer of 100, `auto` dropout 0.5 (else 0.1), `auto` weight
+ * decay 1 (else 0.1) and `auto` refit trains again on every row.
  */
 const SMALL_TABLE_ROWS = 5000;
 /**
- * `--wd auto`: fastai's 0.1, and ten times that under 5,000 training rows. On thirteen small public tables (`pnpm
+ * Weight decay `auto`: fastai's 0.1, and ten times that under 5,000 training rows. On thirteen small public tables (`pnpm
  * bench defaults`, `tables`: 69–524 training rows, three splits each) the mean test accuracy went 83.9% → 84.3% →
  * 84.8% at 0.1, 0.5 and 1 (logistic regression 84.8%); Adult's 700- and 3,000-row draws in bench/README.md.
  */
 const WEIGHT_DECAY = 0.1;
 const SMALL_TABLE_WEIGHT_DECAY = 1;
-/** `--layers auto`: fastai's tabular default, and the one layer a small table gets. */
+/** Layers `auto`: fastai's tabular default, and the one layer a small table gets. */
 const LAYERS = [200, 100];
 const SMALL_TABLE_LAYERS = [100];
 
 const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((name) => name.trim()).filter((name) => name !== ''));
 
 /** A CSV file's rows as they stream past (never all held as row objects). */
-function csvRows(file: string, options: TrainTabularOptions): AsyncGenerator<TableRow> {
+function csvRows(file: string, options: TabularSettings): AsyncGenerator<TableRow> {
   return streamCsvFile(file, { columns: list(options.names), delimiter: options.delimiter ?? delimiterFor(file) });
 }
 
-/** A full garbage collection now (V8's own, reached without --expose-gc on the command line). */
+/** A full garbage collection now (V8's own, reached without Node's expose-gc flag on the command line). */
 function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
+  setFlagsFromString(`${'-'.repeat(2)}expose-gc`); // a V8 flag, not one of Kindling's
   (runInNewContext('gc') as () => void)();
 }
 
@@ -114,7 +116,7 @@ function heapBound(megabytes = 64): Callback {
  * The table as model inputs: rows streamed into typed columns, split, preprocessing fit on the training
  * rows, both splits processed. The columns are garbage once this returns.
  */
-async function prepareTable(file: string | undefined, options: TrainTabularOptions, say: (line: string) => void) {
+async function prepareTable(file: string | undefined, options: TabularSettings, say: (line: string) => void) {
   let rows: Iterable<TableRow> | AsyncIterable<TableRow>;
   const source = file ?? 'generated table';
   if (file === undefined) {
@@ -131,17 +133,17 @@ async function prepareTable(file: string | undefined, options: TrainTabularOptio
     continuous: list(options.cont),
     dates: list(options.date),
     ignore: list(options.ignore),
-    task: options.task as 'classification' | 'regression' | undefined,
+    task: options.task,
     source,
     firstRow: options.names === undefined ? 2 : 1,
   });
   const schema = columns.schema;
   if (schema.identifiers !== undefined) {
-    say(`left out ${schema.identifiers.map((name) => `'${name}'`).join(', ')}: identifiers (text whose values hardly recur, most rows their own), which a model cannot learn from; --cat ${schema.identifiers.join(',')} keeps them as categories`);
+    say(`left out ${schema.identifiers.map((name) => `'${name}'`).join(', ')}: identifiers (text whose values hardly recur, most rows their own), which a model cannot learn from; ${namer(options)('cat')} ${schema.identifiers.join(',')} keeps them as categories`);
   }
   say(`predicting '${schema.target}' (${schema.task}) from ${schema.categorical.length} categorical [${schema.categorical.join(', ')}], ${schema.continuous.length} continuous [${schema.continuous.join(', ')}]${schema.dates.length > 0 ? ` and ${schema.dates.length} date [${schema.dates.join(', ')}]` : ''} columns`);
   const split = randomSplitter<number>({ validPct: options.validPct, seed: options.seed })(Array.from({ length: columns.size }, (_, index) => index));
-  requireSplit(split, 'rows', source);
+  requireSplit(split, 'rows', source, namer(options));
   const processor = columns.fit(split.train);
   collectGarbage(); // the split's and the fit's scratch arrays, before the processed copies are made
   const example = columns.sample[split.valid.find((index) => index < columns.sample.length) ?? 0]!;
@@ -153,26 +155,24 @@ async function prepareTable(file: string | undefined, options: TrainTabularOptio
  * the processed arrays once they are tensors (when this returns), so a 200 MB CSV never holds more than
  * two copies at a time.
  */
-async function prepareTensors(file: string | undefined, options: TrainTabularOptions, say: (line: string) => void) {
+async function prepareTensors(file: string | undefined, options: TabularSettings, say: (line: string) => void) {
   const { schema, split, processor, trainData, validData, example } = await prepareTable(file, options, say);
   collectGarbage(); // the columns, now that they are processed
   return { schema, split, processor, example, train: tabularTensors(trainData, processor), valid: tabularTensors(validData, processor), trainTargets: trainData.target!, validTargets: validData.target! };
 }
 
-/** `kindling train tabular [file.csv] --target <column>`: a table in, a model predicting one column out. */
-export async function trainTabular(file: string | undefined, options: TrainTabularOptions): Promise<TrainTabularResult> {
+/** `kindling train tabular [file.csv]` with its target column: a table in, a model predicting one column out. */
+export async function trainTabular(file: string | undefined, given: TrainTabularOptions = {}): Promise<TrainTabularResult> {
+  const options = settle(TRAIN_TABULAR_OPTIONS, given);
+  const name = namer(options);
   const { say, warn } = reporters(options);
-  if (options.task !== undefined && !['classification', 'regression'].includes(options.task)) throw new ConfigError(`--task must be classification or regression, not '${options.task}'`);
-  const askedLayers = options.layers === 'auto' ? undefined : list(options.layers)!.map(Number);
-  if (askedLayers?.some((units) => !Number.isInteger(units) || units <= 0)) throw new ConfigError(`--layers must be auto or whole numbers separated by commas, like 200,100 (got '${options.layers}')`);
-  const refitWhen = options.refit ?? 'auto';
-  if (!['auto', 'yes', 'no'].includes(refitWhen)) throw new ConfigError(`--refit must be auto, yes or no, not '${refitWhen}'`);
-  if (options.wd !== 'auto' && !(Number.isFinite(options.wd) && options.wd >= 0)) throw new ConfigError(`--wd must be auto or a number of at least 0, not '${options.wd}'`);
-  if (file !== undefined && options.target === undefined) throw new ConfigError('--target <column> is required with a file: which column should be predicted?');
-  // every file named is checked before anything trains, so a typo in --test costs no training run
+  const askedLayers = options.layers === 'auto' ? undefined : options.layers;
+  const refitWhen = options.refit;
+  if (file !== undefined && options.target === undefined) throw new ConfigError(`${name('target')} <column> is required with a file: which column should be predicted?`);
+  // every file named is checked before anything trains, so a typo in the test file costs no training run
   for (const path of [file, options.test]) if (path !== undefined) await requireFile(path, 'a CSV file');
 
-  await checkOutputs(options); // a read-only or full --out is one line now, not after the training
+  await checkOutputs(options); // a read-only or full output folder is one line now, not after the training
   const firstRow = options.names === undefined ? 2 : 1;
   const { schema, split, processor, train, valid, trainTargets, validTargets, example } = await prepareTensors(file, options, say);
   collectGarbage(); // the processed arrays, now that they are tensors
@@ -197,12 +197,12 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       layers,
       dropout,
       yRange,
-      linear: options.linear ?? false,
+      linear: options.linear,
       seed: options.seed,
     });
   const validated = newModel();
   const metrics: Metric[] = classification ? [accuracy()] : [rmse(), mae()];
-  const budget = trainingBudget({ items: split.train.length, epochs: options.epochs === 'auto' ? undefined : options.epochs, batchSize: options.batchSize === 'auto' ? undefined : options.batchSize });
+  const budget = trainingBudget({ items: split.train.length, epochs: options.epochs === 'auto' ? undefined : options.epochs, epochsSource: options.optionName?.('epochs'), batchSize: options.batchSize === 'auto' ? undefined : options.batchSize, batchSource: options.optionName?.('batchSize') });
   const newLearner = (model: tf.LayersModel, rows: { inputs: tf.Tensor[]; targets: tf.Tensor }, validRows?: { inputs: tf.Tensor[]; targets: tf.Tensor }) =>
     new Learner({
       model,
@@ -237,7 +237,7 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     // the last epoch's weights are kept: restoring the epoch of lowest validation loss (saveBest) did no better on
     // Adult subsets of 700 and 3,000 rows (82.7% against 83.0% on 700 rows, 84.2% either way on 3,000, three seeds
     // each) and spread more, its choice made on a few hundred validation rows, while one-cycle ends annealed
-    const final = finishedEpoch(learner);
+    const final = finishedEpoch(learner, { name });
     const names = metrics.map((metric) => metric.name);
     const table = new Table({ head: ['epoch', 'train loss', 'valid loss', ...names, 'seconds'], style: { head: [], border: [] } });
     for (const record of learner.recorder.epochs) {
@@ -255,13 +255,13 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
     if (refit) {
       // the validated run measured this schedule; the model shipped learns from the held-out rows too
       const epochs = learner.keptEpoch === undefined ? '' : `, ${learner.keptEpoch + 1} epochs (where early stopping kept the weights)`;
-      say(`refit: the same model and schedule${epochs} trained again on all ${(split.train.length + split.valid.length).toLocaleString('en-US')} rows${refitWhen === 'auto' ? ` (under ${SMALL_TABLE_ROWS.toLocaleString('en-US')} training rows; --refit no keeps the validated model)` : ''}; the validation figures above are its estimate`);
+      say(`refit: the same model and schedule${epochs} trained again on all ${(split.train.length + split.valid.length).toLocaleString('en-US')} rows${refitWhen === 'auto' ? ` (under ${SMALL_TABLE_ROWS.toLocaleString('en-US')} training rows; ${name('refit')} no keeps the validated model)` : ''}; the validation figures above are its estimate`);
       everyRow = { inputs: train.inputs.map((part, index) => tf.concat([part, valid.inputs[index]!])), targets: tf.concat([train.targets!, valid.targets!]) };
       model = newModel();
       refitLearner = newLearner(model, everyRow);
-      // with --early-stop, the schedule validation chose: one-cycle over the epochs up to the one it kept
+      // stopped early: the schedule validation chose: one-cycle over the epochs up to the one it kept
       await refitLearner.fitOneCycle(learner.keptEpoch === undefined ? budget.epochs : learner.keptEpoch + 1, options.lr, { weightDecay });
-      finishedEpoch(refitLearner); // a loss that became NaN stops here too, before the bundle
+      finishedEpoch(refitLearner, { name }); // a loss that became NaN stops here too, before the bundle
     }
     // the test set, the example and the bundle: rank 0's, once every worker has trained
     return await onLeader(options.group, async () => {
@@ -280,14 +280,14 @@ export async function trainTabular(file: string | undefined, options: TrainTabul
       const layout = { ...(options.names === undefined ? {} : { columns: list(options.names) }), ...(delimiter === ',' ? {} : { delimiter }) };
       const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON(), ...(Object.keys(layout).length === 0 ? {} : { file: layout }) }, {
         metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
-        training: { layers, yRange, dropout, linear: options.linear ?? false, epochs: budget.epochs, lr: options.lr, weightDecay, batchSize: budget.batchSize, seed: options.seed, refit },
+        training: { layers, yRange, dropout, linear: options.linear, epochs: budget.epochs, lr: options.lr, weightDecay, batchSize: budget.batchSize, seed: options.seed, refit },
       });
       await saveBundle(bundle, outputDirectory);
       await writeFileAtomic(join(outputDirectory, 'loss.png'), await renderChartPng(lossChart(learner)));
       say(`the bundle (kindling.json with the fitted preprocessing, model.json, weights.bin) and loss.png are in ${outputDirectory}`);
       const beats = classification
-        ? beatsBaseline({ metric: 'validation accuracy', model: final.metrics.accuracy!, baseline: majorityAccuracy!, baselineName: `always answering the most common class`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(2)}%` }, warn)
-        : beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: meanBaselineRmse(trainTargets, validTargets).rmse, baselineName: 'always answering the training mean', higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn);
+        ? beatsBaseline({ metric: 'validation accuracy', model: final.metrics.accuracy!, baseline: majorityAccuracy!, baselineName: `always answering the most common class`, higherIsBetter: true, format: (value) => `${(value * 100).toFixed(2)}%` }, warn, name)
+        : beatsBaseline({ metric: 'validation RMSE', model: final.metrics.rmse!, baseline: meanBaselineRmse(trainTargets, validTargets).rmse, baselineName: 'always answering the training mean', higherIsBetter: false, format: (value) => value.toPrecision(4) }, warn, name);
       return { task: schema.task, metrics: final.metrics, majorityAccuracy, testMetrics, outputDirectory, beatsBaseline: beats, refit };
     });
   } finally {
