@@ -56,6 +56,12 @@ export interface MaskStatistics {
    * (it fills its pictures), NaN for a class in none of them.
    */
   widths: number[];
+  /**
+   * Each class's share of its pixels that lie in the left half of the masks (the middle column of an odd width left
+   * out): 0.5 for a class on both sides alike, near 1 or 0 for one that lives on one side (a left arm, a lane); NaN
+   * for a class in none of them. A mirror image would move such a class to the wrong side.
+   */
+  leftShares: number[];
 }
 
 /**
@@ -69,7 +75,7 @@ export async function maskStatistics(masksFolder: string, options: Omit<LoadMask
   const files = await folderItems(masksFolder, { extensions: EXTENSIONS });
   if (files.length === 0) throw new DataError('no masks in the folder', { file: masksFolder });
   const chosen = files.length <= limit ? files : Array.from({ length: limit }, (_, index) => files[Math.floor((index * files.length) / limit)]!);
-  const [area, edge] = [new Float64Array(classes), new Float64Array(classes)];
+  const [area, edge, left, right] = [new Float64Array(classes), new Float64Array(classes), new Float64Array(classes), new Float64Array(classes)];
   const [widths, heights] = [[] as number[], [] as number[]];
   for (const file of chosen) {
     const { data, width, height } = await loadMask(file, { ...options });
@@ -81,6 +87,8 @@ export async function maskStatistics(masksFolder: string, options: Omit<LoadMask
         const code = data[at]!;
         if (code === voidIndex || code >= classes) continue;
         area[code] = area[code]! + 1;
+        if (2 * x + 1 < width) left[code] = left[code]! + 1;
+        else if (2 * x + 1 > width) right[code] = right[code]! + 1;
         if ((x > 0 && data[at - 1] !== code) || (x + 1 < width && data[at + 1] !== code) || (y > 0 && data[at - width] !== code) || (y + 1 < height && data[at + width] !== code)) edge[code] = edge[code]! + 1;
       }
     }
@@ -93,6 +101,7 @@ export async function maskStatistics(masksFolder: string, options: Omit<LoadMask
     height: median(heights),
     shares: Array.from(area, (value) => (total === 0 ? 0 : value / total)),
     widths: Array.from(area, (value, code) => (value === 0 ? Number.NaN : edge[code] === 0 ? Number.POSITIVE_INFINITY : (2 * value) / edge[code]!)),
+    leftShares: Array.from(left, (value, code) => (value + right[code]! === 0 ? Number.NaN : value / (value + right[code]!))),
   };
 }
 
@@ -115,6 +124,11 @@ export interface SegmentationOptions {
   seed?: number;
   /** Paired augmentation in training (the same flip, rotation and zoom for image and mask); false turns it off. */
   augment?: AugmentOptions | false;
+  /**
+   * Mirror pictures and their masks in training (default true). Off for a set whose classes live on one side (a left
+   * arm, a lane: `maskStatistics`'s `leftShares` tell), which a mirror image would teach on the wrong side.
+   */
+  flip?: boolean;
   /** Elastic deformation of each training picture and its mask (a new field every epoch); off by default. */
   elastic?: ElasticOptions | false;
   /**
@@ -154,7 +168,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
   const stem = (file: string) => basename(file, extname(file));
   let masksByStem = new Map<string, string>();
   const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
-  const augment = options.augment === false ? undefined : (options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 });
+  const augment = options.augment === false ? undefined : { ...(options.augment ?? { maxRotate: 10, maxZoom: 1.15, maxLighting: 0.15 }), ...(options.flip === false ? { flip: 0, dihedral: false } : {}) };
   // training items that change every epoch (crops, elastic fields): the block decodes each once and varies it per epoch
   const itemTransforms: Array<Transform<Sample, Sample>> = [];
   if (crop !== undefined) {

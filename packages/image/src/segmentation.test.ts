@@ -32,6 +32,9 @@ describe('maskStatistics', () => {
       expect(statistics.widths[1]).toBeCloseTo(2, 9); // every pixel of the bar is on its edge
       expect(statistics.widths[2]).toBeCloseTo((2 * 16) / 12, 9); // a square's 12 edge pixels of 16
       expect(Number.isNaN(statistics.widths[3]!)).toBe(true);
+      // which side each class lies on: the bar all left, the square all right, background 80 of its 154 pixels left
+      expect(statistics.leftShares.slice(0, 3)).toEqual([expect.closeTo(80 / 154, 9), 1, 0]);
+      expect(Number.isNaN(statistics.leftShares[3]!)).toBe(true);
       await expect(maskStatistics(join(root, 'none'), { mode: 'index', classes: 4 })).rejects.toThrow(DataError);
       // a limit that would read no mask is refused, not answered with empty statistics
       for (const limit of [0, Number.NaN, 1.5]) await expect(maskStatistics(root, { mode: 'index', classes: 4, limit })).rejects.toThrow(ConfigError);

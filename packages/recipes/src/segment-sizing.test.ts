@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { diceByRarity, segmentSize } from './segment-sizing';
+import { diceByRarity, flipByMasks, segmentSize } from './segment-sizing';
 
-const statistics = (width: number, height: number, shares: number[], widths: number[]) => ({ masks: 10, width, height, shares, widths });
+const statistics = (width: number, height: number, shares: number[], widths: number[], leftShares = shares.map(() => 0.5)) => ({ masks: 10, width, height, shares, widths, leftShares });
 
 describe('segmentation sized by its masks', () => {
   it('keeps pictures as large as their thinnest class needs, within 64–384 pixels, with training crops above 160', () => {
@@ -32,5 +32,19 @@ describe('segmentation sized by its masks', () => {
   it('adds the Dice loss when a class (not void) covers under 5% of the pixels, and names the rare ones', () => {
     expect(diceByRarity(statistics(64, 64, [0.9, 0.08, 0.02], [1, 1, 1]), ['background', 'road', 'sign'])).toEqual({ dice: true, why: 'cross-entropy + Dice (rare classes: sign 2.0%)' });
     expect(diceByRarity(statistics(64, 64, [0.5, 0.5, 0], [1, 1, Number.NaN]), ['a', 'b', 'void'], 2)).toEqual({ dice: false, why: 'cross-entropy (every class covers 5.0% of the pixels or more)' });
+  });
+
+  it('mirrors pictures in training unless a class lies on one side (90% or more of its pixels in one half)', () => {
+    const codes = ['background', 'left-arm', 'right-arm', 'specks', 'void'];
+    // a left and a right arm: a mirror image would swap them
+    expect(flipByMasks(statistics(64, 64, [0.8, 0.1, 0.0995, 0.0005, 0], [1, 1, 1, 1, 1], [0.5, 0.97, 0.04, 1, Number.NaN]), codes, 4)).toEqual({
+      flip: false,
+      why: "no flips ('left-arm' lies 97% on the left, 'right-arm' lies 96% on the right: a mirror image would teach it on the wrong side)",
+    });
+    // street scenes: every class on both sides; a few stray pixels (specks) and void do not decide
+    expect(flipByMasks(statistics(64, 64, [0.8, 0.1, 0.0995, 0.0005, 0], [1, 1, 1, 1, 1], [0.5, 0.62, 0.45, 1, Number.NaN]), codes, 4)).toEqual({
+      flip: true,
+      why: "flips (every class lies on both sides; the most one-sided, 'left-arm', 62% on the left)",
+    });
   });
 });

@@ -17,6 +17,8 @@ export const SEGMENT_SIZING = {
   crop: 128,
   /** Dice `auto`: the Dice loss joins the cross-entropy when a class covers less than this share of the pixels. */
   rareShare: 0.05,
+  /** Flips `auto`: training mirrors pictures unless a class has this share of its pixels or more on one side. */
+  sidedShare: 0.9,
   /** The schedule: about 16 batches an epoch of 2–8 pictures, at least 360 steps, 12–60 epochs. */
   batchesPerEpoch: 16,
   batchBounds: [2, 8] as const,
@@ -66,6 +68,25 @@ export function segmentSize(statistics: MaskStatistics, codes: readonly string[]
     crop: cropped,
     why: `size ${size} (the masks are ${shape}; ${reason})${cropped === undefined ? '' : `, trained on random ${cropped}×${cropped} squares, validated on whole pictures`}`,
   };
+}
+
+/**
+ * Flips `auto`: whether training may mirror the pictures (and their masks). A mirror image keeps every class's
+ * label unless a class lives on one side — a left arm, the left lane — which the mirror would teach on the wrong
+ * side: flips are off when a class (not void, not a few stray pixels) has `sidedShare` of its pixels or more in one
+ * half of the masks, and on otherwise.
+ */
+export function flipByMasks(statistics: MaskStatistics, codes: readonly string[], voidIndex?: number): { flip: boolean; why: string } {
+  const { noiseShare, sidedShare } = SEGMENT_SIZING;
+  const sided = codes
+    .map((code, index) => ({ code, index, left: statistics.leftShares[index]! }))
+    .filter(({ index, left }) => index !== voidIndex && statistics.shares[index]! >= noiseShare && Number.isFinite(left));
+  const lopsided = (left: number) => Math.max(left, 1 - left);
+  const side = (left: number) => `${Math.round(lopsided(left) * 100)}% on the ${left >= 0.5 ? 'left' : 'right'}`;
+  const onOneSide = sided.filter(({ left }) => lopsided(left) >= sidedShare);
+  if (onOneSide.length > 0) return { flip: false, why: `no flips (${onOneSide.map(({ code, left }) => `'${code}' lies ${side(left)}`).join(', ')}: a mirror image would teach it on the wrong side)` };
+  const most = sided.reduce<(typeof sided)[number] | undefined>((best, each) => (best === undefined || lopsided(each.left) > lopsided(best.left) ? each : best), undefined);
+  return { flip: true, why: `flips (every class lies on both sides${most === undefined ? '' : `; the most one-sided, '${most.code}', ${side(most.left)}`})` };
 }
 
 /** Dice `auto`: whether a class (not void) covers less than `rareShare` of the pixels, and which. */

@@ -112,9 +112,11 @@ describe('kindling train segment', () => {
     expect(lines).toContain(
       "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%); schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
     );
+    // bars on both sides of the pictures: mirror images keep their class
+    expect(lines.find((line) => line.startsWith('augmentation: '))).toMatch(/^augmentation: flips \(every class lies on both sides; the most one-sided, '\w+', \d+% on the (left|right)\), small rotations, zoom and lighting$/);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.task.preprocessing.size).toBe(80);
-    expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null });
+    expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null, flip: true });
   });
 
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {
@@ -127,6 +129,6 @@ describe('kindling train segment', () => {
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'colours.txt') })).rejects.toThrow("'shape' has no colour, but other classes do");
     await expect(trainSegment(join(scenes, 'images'), undefined, options(join(root, 'out')))).rejects.toThrow('give both the pictures folder and the masks folder');
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '(' })).rejects.toThrow(/^validRegex is not a regular expression/);
-    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'two.txt'), validRegex: '^section-' })).rejects.toThrow("validRegex '^section-' matches no file name in the folder: nothing would be held out for validation");
+    await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), validRegex: '^section-' })).rejects.toThrow("validRegex '^section-' matches no file name in the folder: nothing would be held out for validation");
   });
 });

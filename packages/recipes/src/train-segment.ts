@@ -1,7 +1,7 @@
 import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, wholeNumbers, yesNoAuto, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
-import { diceByRarity, SEGMENT_SIZING, segmentSize } from './segment-sizing';
+import { diceByRarity, flipByMasks, SEGMENT_SIZING, segmentSize } from './segment-sizing';
 import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
 import { describeLoader, DESCRIBED, plainTraining } from './classifier-report';
 import { saveBundle } from '@kindling/deploy/node';
@@ -33,6 +33,12 @@ export const TRAIN_SEGMENT_OPTIONS = {
   }),
   widths: wholeNumbers({ help: 'U-Net filters per level, comma separated', placeholder: 'filters', default: [16, 32, 64, 128], example: '16,32,64,128' }),
   upsampling: choice({ help: 'transpose (learned) or resize (bilinear + conv)', placeholder: 'how', choices: ['transpose', 'resize'], default: 'transpose' }),
+  flip: choice({
+    help: 'mirror pictures and masks in training: auto (unless a class lies 90% or more on one side, as a left arm would), yes or no',
+    placeholder: 'when',
+    choices: ['auto', 'yes', 'no'],
+    default: 'auto',
+  }),
   dice: yesNoAuto({ help: 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', placeholder: 'when', default: 'auto' }),
   epochs: sharedOptions.epochs('auto', 'at least 360 steps, 12–60 epochs'),
   lr: sharedOptions.lr(5e-3),
@@ -95,6 +101,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
     }
   };
   if (options.size !== 'auto') checkCrop(options.crop, options.size);
+  const valid = validByName(options.validRegex, (file) => basename(file), name('validRegex'));
   if ((images === undefined) !== (masks === undefined)) throw new ConfigError('give both the pictures folder and the masks folder, or neither (for the generated scenes)');
 
   let codesFile = options.codes;
@@ -114,15 +121,15 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const maskMode: MaskMode = palette && options.maskMode === 'index' ? 'palette' : options.maskMode;
   // sized by the data: the masks, read at their own size, say how far the pictures may shrink and which classes are rare
   const voidIndex = voidIndexOf(codes);
-  const statistics = options.size === 'auto' || options.dice === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
+  const statistics = options.size === 'auto' || options.dice === 'auto' || options.flip === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
   const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
   const size = sized?.size ?? (options.size === 'auto' ? 0 : options.size);
   const crop = options.crop ?? sized?.crop;
   checkCrop(crop, size);
+  const flipChoice = options.flip === 'auto' ? flipByMasks(statistics!, codes, voidIndex) : { flip: options.flip === 'yes', why: options.flip === 'yes' ? `flips (${name('flip')} yes)` : `no flips (${name('flip')} no)` };
   const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? `cross-entropy + Dice (${name('dice')})` : `cross-entropy (${name('dice')} no)` };
   const schedule = (items: number) =>
     sizedSchedule(items, { epochs: options.epochs, batchSize: options.batchSize, optionName: options.optionName }, { batchBounds: SEGMENT_SIZING.batchBounds, minSteps: SEGMENT_SIZING.minSteps, epochBounds: SEGMENT_SIZING.epochBounds, batchesPerEpoch: SEGMENT_SIZING.batchesPerEpoch });
-  const valid = validByName(options.validRegex, (file) => basename(file), name('validRegex'));
   const data = await valid.loaded(segmentationDataLoaders(resolve(images), resolve(masks!), {
     codes,
     maskMode,
@@ -133,12 +140,14 @@ export async function trainSegment(images: string | undefined, masks: string | u
     validPct: options.validPct,
     isValid: valid.isValid,
     crop,
+    flip: flipChoice.flip,
     seed: options.seed,
   }));
   const ignoreIndex = data.voidIndex;
   const budget = schedule(data.train.size);
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
   say(`${sized === undefined ? `size ${size} (${name('size')})${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (${name('crop')})`}` : sized.why}; loss: ${lossChoice.why}; schedule: ${budget.why}`);
+  say(`augmentation: ${flipChoice.why}, small rotations, zoom and lighting`);
   const workers = workersLine(options, budget.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
   // on crops the U-Net is built for any size: crops in training, whole pictures in validation
@@ -156,7 +165,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   });
   try {
     const outputDirectory = resolve(options.out);
-    const settings = { ...options, size, crop, dice: lossChoice.dice, epochs: budget.epochs, batchSize: budget.batchSize };
+    const settings = { ...options, size, crop, dice: lossChoice.dice, flip: flipChoice.flip ? 'yes' : 'no', epochs: budget.epochs, batchSize: budget.batchSize };
     const resuming = await checkpointing(settings, planOf('segment', images, { masks, ...settings }));
     await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     // the report, the pictures and the bundle: rank 0's, once every worker has trained
@@ -212,7 +221,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
         { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
-          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, maskMode: data.preprocessing.maskMode, crop: crop ?? null, averagedWeights: options.average ?? false },
+          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, maskMode: data.preprocessing.maskMode, crop: crop ?? null, flip: flipChoice.flip, averagedWeights: options.average },
         },
       );
       await saveBundle(bundle, outputDirectory);
