@@ -92,6 +92,8 @@ export interface SegmentationLearnerOptions {
   upsampling?: 'transpose' | 'resize';
   /** Add the Dice loss to the per-pixel cross-entropy. */
   dice?: boolean;
+  /** A weight per class for the cross-entropy (a rare class's pixels counting more); default: every class alike. */
+  classWeights?: readonly number[];
   /** Build the U-Net for any picture size (training on random crops, validating on whole pictures). */
   anySize?: boolean;
   seed?: number;
@@ -111,7 +113,7 @@ export function segmentationLearner(
   const ignoreIndex = data.voidIndex;
   const side = options.anySize ? null : data.preprocessing.size;
   const model = unet({ inputShape: [side, side, data.preprocessing.channels], classes: data.codes.length, widths: [...widths], upsampling, seed });
-  const crossEntropy = crossEntropyLoss({ ignoreIndex });
+  const crossEntropy = crossEntropyLoss({ ignoreIndex, classWeights: options.classWeights === undefined ? undefined : [...options.classWeights] });
   const overlap = diceLoss({ ignoreIndex });
   const loss: LossFunction = options.dice ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;
   const diceMetric = dice({ ignoreIndex });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diceByRarity, flipByMasks, segmentSize } from './segment-sizing';
+import { classWeightsByShare, diceByRarity, flipByMasks, segmentSize } from './segment-sizing';
 
 const statistics = (width: number, height: number, shares: number[], widths: number[], leftShares = shares.map(() => 0.5)) => ({ masks: 10, width, height, shares, widths, leftShares });
 
@@ -32,6 +32,17 @@ describe('segmentation sized by its masks', () => {
   it('adds the Dice loss when a class (not void) covers under 5% of the pixels, and names the rare ones', () => {
     expect(diceByRarity(statistics(64, 64, [0.9, 0.08, 0.02], [1, 1, 1]), ['background', 'road', 'sign'])).toEqual({ dice: true, why: 'cross-entropy + Dice (rare classes: sign 2.0%)' });
     expect(diceByRarity(statistics(64, 64, [0.5, 0.5, 0], [1, 1, Number.NaN]), ['a', 'b', 'void'], 2)).toEqual({ dice: false, why: 'cross-entropy (every class covers 5.0% of the pixels or more)' });
+  });
+
+  it('weights classes by √(commonest share / share), at most 10× the commonest, a mean of 1 over the classes present; void 0', () => {
+    // shares 0.64, 0.16, 0.04 (void 0.16 not counted): 1, 2, 4 → mean 7/3 → 0.43, 0.86, 1.71
+    const weights = classWeightsByShare(statistics(64, 64, [0.64, 0.16, 0.04, 0.16], [1, 1, 1, 1]), 3);
+    expect(weights.map((weight) => Number(weight.toFixed(3)))).toEqual([0.429, 0.857, 1.714, 0]);
+    // a class of a millionth of the pixels counts 10× the commonest, not 1000×; an absent class keeps 1
+    const capped = classWeightsByShare(statistics(64, 64, [0.999999, 0.000001, 0], [1, 1, 1]));
+    expect(capped[1]! / capped[0]!).toBeCloseTo(10, 9);
+    expect(capped[0]! + capped[1]!).toBeCloseTo(2, 9);
+    expect(capped[2]).toBe(1);
   });
 
   it('mirrors pictures in training unless a class lies on one side (90% or more of its pixels in one half)', () => {

@@ -19,6 +19,8 @@ export const SEGMENT_SIZING = {
   rareShare: 0.05,
   /** Flips `auto`: training mirrors pictures unless a class has this share of its pixels or more on one side. */
   sidedShare: 0.9,
+  /** Class weights (`classWeightsByShare`): the most a class counts against the commonest one. */
+  maxClassWeight: 10,
   /** The schedule: about 16 batches an epoch of 2–8 pictures, at least 360 steps, 12–60 epochs. */
   batchesPerEpoch: 16,
   batchBounds: [2, 8] as const,
@@ -87,6 +89,19 @@ export function flipByMasks(statistics: MaskStatistics, codes: readonly string[]
   if (onOneSide.length > 0) return { flip: false, why: `no flips (${onOneSide.map(({ code, left }) => `'${code}' lies ${side(left)}`).join(', ')}: a mirror image would teach it on the wrong side)` };
   const most = sided.reduce<(typeof sided)[number] | undefined>((best, each) => (best === undefined || lopsided(each.left) > lopsided(best.left) ? each : best), undefined);
   return { flip: true, why: `flips (every class lies on both sides${most === undefined ? '' : `; the most one-sided, '${most.code}', ${side(most.left)}`})` };
+}
+
+/**
+ * Class weights for the cross-entropy from the pixels' shares: √(commonest share / share) — a class of 0.3% of the
+ * pixels counts 10× one of 30%, not 100× — at most `maxClassWeight` times the commonest class's, then scaled to a
+ * mean of 1 over the classes present. Void gets 0, a class in none of the masks 1.
+ */
+export function classWeightsByShare(statistics: MaskStatistics, voidIndex?: number): number[] {
+  const present = statistics.shares.map((share, index) => index !== voidIndex && share > 0);
+  const commonest = Math.max(0, ...statistics.shares.filter((_, index) => present[index]));
+  const raw = statistics.shares.map((share, index) => (present[index] ? Math.min(SEGMENT_SIZING.maxClassWeight, Math.sqrt(commonest / share)) : 0));
+  const mean = raw.reduce((sum, value) => sum + value, 0) / Math.max(1, present.filter(Boolean).length);
+  return raw.map((value, index) => (present[index] ? value / mean : index === voidIndex ? 0 : 1));
 }
 
 /** Dice `auto`: whether a class (not void) covers less than `rareShare` of the pixels, and which. */

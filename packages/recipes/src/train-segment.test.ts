@@ -108,15 +108,15 @@ describe('kindling train segment', () => {
     }
     writeFileSync(join(root, 'codes.txt'), 'background\nbar\n');
     const lines: string[] = [];
-    await trainSegment(join(root, 'images'), join(root, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'codes.txt'), size: 'auto', dice: 'auto', batchSize: 'auto', epochs: 2, log: (line) => void lines.push(line) });
+    await trainSegment(join(root, 'images'), join(root, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'codes.txt'), size: 'auto', dice: 'auto', batchSize: 'auto', epochs: 2, classWeights: true, log: (line) => void lines.push(line) });
     expect(lines).toContain(
-      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%); schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
+      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%), class weights background 0.28, bar 1.72; schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
     );
     // bars on both sides of the pictures: mirror images keep their class
     expect(lines.find((line) => line.startsWith('augmentation: '))).toMatch(/^augmentation: flips \(every class lies on both sides; the most one-sided, '\w+', \d+% on the (left|right)\), small rotations, zoom and lighting$/);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
     expect(manifest.task.preprocessing.size).toBe(80);
-    expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null, flip: true });
+    expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null, flip: true, classWeights: [expect.closeTo(2 / (1 + Math.sqrt(39)), 6), expect.closeTo((2 * Math.sqrt(39)) / (1 + Math.sqrt(39)), 6)] });
   });
 
   it('reads colour masks from a codes file with colours, and names a mask value outside the codes', async () => {

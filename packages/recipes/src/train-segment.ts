@@ -1,7 +1,7 @@
 import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, wholeNumbers, yesNoAuto, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
-import { diceByRarity, flipByMasks, SEGMENT_SIZING, segmentSize } from './segment-sizing';
+import { classWeightsByShare, diceByRarity, flipByMasks, SEGMENT_SIZING, segmentSize } from './segment-sizing';
 import { createBundle, doubtOf, familiarityOf, type Familiarity } from '@kindling/deploy';
 import { describeLoader, DESCRIBED, plainTraining } from './classifier-report';
 import { saveBundle } from '@kindling/deploy/node';
@@ -40,6 +40,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
     default: 'auto',
   }),
   dice: yesNoAuto({ help: 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', placeholder: 'when', default: 'auto' }),
+  classWeights: toggle({ help: "weight each class's pixels in the cross-entropy by 1/√(its share of the pixels), so rare classes count more", default: false }),
   epochs: sharedOptions.epochs('auto', 'at least 360 steps, 12–60 epochs'),
   lr: sharedOptions.lr(5e-3),
   batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
@@ -121,11 +122,12 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const maskMode: MaskMode = palette && options.maskMode === 'index' ? 'palette' : options.maskMode;
   // sized by the data: the masks, read at their own size, say how far the pictures may shrink and which classes are rare
   const voidIndex = voidIndexOf(codes);
-  const statistics = options.size === 'auto' || options.dice === 'auto' || options.flip === 'auto' ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
+  const statistics = options.size === 'auto' || options.dice === 'auto' || options.flip === 'auto' || options.classWeights ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
   const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
   const size = sized?.size ?? (options.size === 'auto' ? 0 : options.size);
   const crop = options.crop ?? sized?.crop;
   checkCrop(crop, size);
+  const classWeights = options.classWeights ? classWeightsByShare(statistics!, voidIndex) : undefined;
   const flipChoice = options.flip === 'auto' ? flipByMasks(statistics!, codes, voidIndex) : { flip: options.flip === 'yes', why: options.flip === 'yes' ? `flips (${name('flip')} yes)` : `no flips (${name('flip')} no)` };
   const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? `cross-entropy + Dice (${name('dice')})` : `cross-entropy (${name('dice')} no)` };
   const schedule = (items: number) =>
@@ -146,7 +148,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const ignoreIndex = data.voidIndex;
   const budget = schedule(data.train.size);
   say(`${data.train.size} training and ${data.valid.size} validation pictures, ${codes.length} classes: ${codes.join(', ')}${ignoreIndex === undefined ? '' : ` ('${codes[ignoreIndex]}' ignored)`}`);
-  say(`${sized === undefined ? `size ${size} (${name('size')})${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (${name('crop')})`}` : sized.why}; loss: ${lossChoice.why}; schedule: ${budget.why}`);
+  say(`${sized === undefined ? `size ${size} (${name('size')})${crop === undefined ? '' : `, trained on random ${crop}×${crop} squares (${name('crop')})`}` : sized.why}; loss: ${lossChoice.why}${classWeights === undefined ? '' : `, class weights ${codes.map((code, index) => `${code} ${classWeights[index]!.toFixed(2)}`).join(', ')}`}; schedule: ${budget.why}`);
   say(`augmentation: ${flipChoice.why}, small rotations, zoom and lighting`);
   const workers = workersLine(options, budget.batchSize, 'pictures');
   if (workers !== undefined) say(workers);
@@ -155,6 +157,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
     widths,
     upsampling: options.upsampling,
     dice: lossChoice.dice,
+    classWeights,
     anySize: crop !== undefined,
     seed: options.seed,
     callbacks: [
@@ -221,7 +224,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
         { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
-          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, maskMode: data.preprocessing.maskMode, crop: crop ?? null, flip: flipChoice.flip, averagedWeights: options.average },
+          training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, ...(classWeights === undefined ? {} : { classWeights }), maskMode: data.preprocessing.maskMode, crop: crop ?? null, flip: flipChoice.flip, averagedWeights: options.average },
         },
       );
       await saveBundle(bundle, outputDirectory);
