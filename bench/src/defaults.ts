@@ -328,8 +328,9 @@ function segmentSeeds(): number[] {
 async function segmentationRows(work: string): Promise<string[][]> {
   const { writeStreetScenes } = await import('./street-scenes');
   const { generateSegmentationDataset, loadMask } = await import('@kindling/image/node');
-  const twin = hasPythonModule('torch');
-  if (!twin) console.log('PyTorch is not installed (Debian python3-torch): the segmentation rows have no twin');
+  // KINDLING_BENCH_TWIN=0 leaves the twin out (a variant of Kindling's settings measured against the default run)
+  const twin = process.env.KINDLING_BENCH_TWIN !== '0' && hasPythonModule('torch');
+  if (!twin) console.log('no PyTorch twin this run (KINDLING_BENCH_TWIN=0, or Debian python3-torch not installed)');
   const sets = [
     { name: 'street-like scenes, 300 of 192×144, 7 classes (thin poles, small signs and people)', folder: join(work, 'streets'), make: (folder: string) => writeStreetScenes(folder, { count: 300, seed: 7 }) },
     { name: "the CLI's default scenes, 300 of 64×64, 4 classes (shapes)", folder: join(work, 'shapes'), make: (folder: string) => generateSegmentationDataset(folder, { count: 300, size: 64, seed: 1 }).then(() => undefined) },

@@ -107,7 +107,7 @@ export async function trainCollab(file: string | undefined, given: TrainCollabOp
       const outputDirectory = resolve(options.out);
       const bundle = await createBundle(
         model,
-        { kind: 'collab', model: options.model as 'dot' | 'neural', users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
+        { kind: 'collab', model: options.model, users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
         { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
       );
       await saveBundle(bundle, outputDirectory);
