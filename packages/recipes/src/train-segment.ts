@@ -40,7 +40,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
     default: 'auto',
   }),
   dice: yesNoAuto({ help: 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', placeholder: 'when', default: 'auto' }),
-  classWeights: toggle({ help: "weight each class's pixels in the cross-entropy by 1/√(its share of the pixels), so rare classes count more", default: false }),
+  classWeights: toggle({ help: "weight each class's pixels in the cross-entropy by √(the commonest class's share / its share), at most 10×, so rare classes count more", default: false }),
   epochs: sharedOptions.epochs('auto', 'at least 360 steps, 12–60 epochs'),
   lr: sharedOptions.lr(5e-3),
   batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
@@ -88,7 +88,7 @@ async function readCodes(path: string): Promise<{ codes: string[]; palette?: Col
 
 /** `kindling train segment [images] [masks]` with its codes file: a class for every pixel, with a U-Net. */
 export async function trainSegment(images: string | undefined, masks: string | undefined, given: TrainSegmentOptions = {}): Promise<TrainSegmentResult> {
-  // the size is bounded by the side a bundle may declare (the loaders refuse more): a million-pixel side is one line now, not gigabytes later
+  // a size past 4096, the side a bundle may declare (the loaders refuse more), is one line here, not gigabytes later
   const options = settle(TRAIN_SEGMENT_OPTIONS, given);
   const name = namer(options);
   const { say, warn } = reporters(options);
@@ -124,7 +124,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const voidIndex = voidIndexOf(codes);
   const statistics = options.size === 'auto' || options.dice === 'auto' || options.flip === 'auto' || options.classWeights ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
   const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
-  const size = sized?.size ?? (options.size === 'auto' ? 0 : options.size);
+  const size = options.size === 'auto' ? sized!.size : options.size;
   const crop = options.crop ?? sized?.crop;
   checkCrop(crop, size);
   const classWeights = options.classWeights ? classWeightsByShare(statistics!, voidIndex) : undefined;
