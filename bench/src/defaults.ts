@@ -336,7 +336,9 @@ async function segmentationRows(work: string): Promise<string[][]> {
     { name: "the CLI's default scenes, 300 of 64×64, 4 classes (shapes)", folder: join(work, 'shapes'), make: (folder: string) => generateSegmentationDataset(folder, { count: 300, size: 64, seed: 1 }).then(() => undefined) },
   ];
   const rows: string[][] = [];
-  for (const set of sets) {
+  // KINDLING_BENCH_SEGMENT_SETS: the sets to run, comma separated (streets, shapes; default both)
+  const chosen = process.env.KINDLING_BENCH_SEGMENT_SETS?.split(',').map((name) => name.trim());
+  for (const set of sets.filter((each) => chosen === undefined || chosen.includes(basename(each.folder)))) {
     await set.make(set.folder);
     const codes = readFileSync(join(set.folder, 'codes.txt'), 'utf8').trim().split('\n');
     const names = readdirSync(join(set.folder, 'images')).sort();
