@@ -41,7 +41,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
   }),
   dice: yesNoAuto({ help: 'add the Dice loss to the per-pixel cross-entropy: yes (or no value), no, or auto (default: when a class covers under 5% of the pixels)', placeholder: 'when', default: 'auto' }),
   classWeights: toggle({ help: "weight each class's pixels in the cross-entropy by √(the commonest class's share / its share), at most 10×, so rare classes count more", default: false }),
-  epochs: sharedOptions.epochs('auto', 'at least 360 steps, 12–60 epochs'),
+  epochs: sharedOptions.epochs('auto', 'at least 720 steps, 12–60 epochs'),
   lr: sharedOptions.lr(5e-3),
   batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
   validPct: sharedOptions.validPct('share of pictures held out'),
