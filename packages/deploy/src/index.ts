@@ -1,4 +1,4 @@
-export { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, BUNDLE_FORMAT_VERSION, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, createBundle, loadBundleModel, MAX_BUNDLE_ENTRY_BYTES, parseManifest, sha256Hex } from './bundle';
+export { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, BUNDLE_FORMAT_VERSION, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, createBundle, loadBundleModel, MAX_BUNDLE_ENTRY_BYTES, parseManifest, sha256Hex, taskChecksum } from './bundle';
 export type { Bundle, BundleManifest } from './bundle';
 export { BundleError, InputError } from './errors';
 export type { CollabTask, ImagePreprocessing, ImageTask, PointerTask, SegmentationTask, SoundTask, TabularTask, TaskKind, TaskRegistry, TaskSpec } from './tasks';

@@ -1,7 +1,7 @@
 import { initBackend } from '@kindling/backend';
 import { TASK_KINDS, type RawImage } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
-import { exampleBundle, exampleInputs } from '@kindling/deploy/testing';
+import { exampleBundle, exampleInputs } from '@kindling/deploy-tests/testing';
 import { encodePng } from '@kindling/image/node';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImagePreparation } from './image-predictor';
-import { decodeImageWithSharp } from './node';
+import { ImagePreparation } from '@kindling/deploy';
+import { decodeImageWithSharp } from '@kindling/deploy/node';
 
 /** A colour picture with detail at every scale: gradients and a checkerboard. */
 function picture(width: number, height: number, seed: number): { data: Uint8Array; shape: [number, number, number] } {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BundleError, bundleFiles, bundleFromFile, bundleToFile, loadBundle as loadOverHttp, MAX_BUNDLE_ENTRY_BYTES, type Bundle } from './index';
-import { loadBundle, loadPredictor, saveBundle } from './node';
+import { BundleError, bundleFiles, bundleFromFile, bundleToFile, loadBundle as loadOverHttp, MAX_BUNDLE_ENTRY_BYTES, type Bundle } from '@kindling/deploy';
+import { loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { exampleBundle, exampleInputs } from './testing';
 
 /** Answers of a predictor for some inputs, as plain data. */

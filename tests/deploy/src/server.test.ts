@@ -4,10 +4,10 @@ import type { TableRow } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import { connect } from 'node:net';
 import { expect, it } from 'vitest';
-import type { RawImage } from './image-predictor';
-import { loadPredictor } from './node';
-import { createServer, serve } from './server';
-import type { TabularPredictor } from './tabular-predictor';
+import type { RawImage } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/node';
+import { createServer, serve } from '@kindling/deploy/server';
+import type { TabularPredictor } from '@kindling/deploy';
 import { exampleBundle, exampleInputs } from './testing';
 
 async function pngs(count: number): Promise<Buffer[]> {

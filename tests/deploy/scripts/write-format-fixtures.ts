@@ -1,15 +1,15 @@
 /**
  * Writes the bundles a later Kindling must still read (`src/format-compat.test.ts`): one small bundle of every task
  * kind, as one `.kindling` file each, and the answers it gave to the example inputs when it was written. Run once per
- * bundle format, from the repository root: `bench/node_modules/.bin/tsx packages/deploy/scripts/write-format-fixtures.ts
- * packages/deploy/src/fixtures/format-<BUNDLE_FORMAT_VERSION>` (Kindling 0.1 wrote format 1); the files are
+ * bundle format, from the repository root: `bench/node_modules/.bin/tsx tests/deploy/scripts/write-format-fixtures.ts
+ * tests/deploy/src/fixtures/format-<BUNDLE_FORMAT_VERSION>` (Kindling 0.1 wrote format 1); the files are
  * committed, never rewritten by the tests.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TASK_KINDS } from '../src/index';
-import { loadPredictor, saveBundle } from '../src/node';
+import { TASK_KINDS } from '@kindling/deploy';
+import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { exampleBundle, exampleInputs } from '../src/testing';
 import { plainAnswer } from '../src/fixtures/plain-answer';
 

@@ -8,10 +8,10 @@ import { generateTable, inferTabularSchema, Random, TabularProcessor, type Table
 import { defaultPalette } from '@kindling/image';
 import { dotProductBias, resnet, tabularModel, unet } from '@kindling/models';
 import { synthesizePointer, type PointerRecording } from '@kindling/pointer';
-import { createBundle, type Bundle } from './bundle';
-import type { CollabQuery } from './collab-predictor';
-import type { RawImage } from './image-predictor';
-import type { ImagePreprocessing, TaskKind } from './tasks';
+import { createBundle, type Bundle } from '@kindling/deploy';
+import type { CollabQuery } from '@kindling/deploy';
+import type { RawImage } from '@kindling/deploy';
+import type { ImagePreprocessing, TaskKind } from '@kindling/deploy';
 
 const IMAGE: ImagePreprocessing = { size: 16, method: 'crop', channels: 3, stats: { mean: [0.5, 0.45, 0.4], std: [0.25, 0.25, 0.3] } };
 const SOUND: SoundPreprocessing = { sampleRate: 8000, duration: 0.5, spectrogram: { nFft: 256, hopLength: 128, mels: 16 }, normalize: 'example' };

@@ -5,10 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BundleError, bundleFromFiles, combineWindows, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, TASK_KINDS, type Bundle, type Classification, type RawImage } from './index';
-import { taskChecksum } from './bundle';
-import { softmaxOf } from './predictor';
-import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from './node';
+import { BundleError, bundleFromFiles, combineWindows, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, taskChecksum, TASK_KINDS, type Bundle, type Classification, type RawImage } from '@kindling/deploy';
+import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from '@kindling/deploy/node';
 import { exampleBundle, exampleInputs } from './testing';
 import { resnet } from '@kindling/models';
 
@@ -176,26 +174,6 @@ describeEachBackend(
   },
   ['cpu'],
 );
-
-describe('answering a big batch', () => {
-  it('runs it in parts with a turn of the event loop between them, each row answered as in one call', async () => {
-    const model = resnet({ inputShape: [16, 16, 3], classes: 3, widths: [4, 8], seed: 5 });
-    const inputs = tf.randomUniform([40, 16, 16, 3], 0, 1, 'float32', 9);
-    const whole = tf.tidy(() => tf.softmax(model.predict(inputs) as tf.Tensor));
-    const expected = await whole.data();
-    let turns = 0;
-    const ticking = setInterval(() => turns++, 0);
-    const before = tf.memory().numTensors;
-    const parts = await softmaxOf(model, () => inputs.clone());
-    clearInterval(ticking);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(parts.length).toBe(expected.length);
-    expect(Math.max(...Array.from(parts, (value, index) => Math.abs(value - expected[index]!)))).toBeLessThan(1e-5);
-    expect(turns, 'the event loop ran between the parts').toBeGreaterThan(0);
-    tf.dispose([inputs, whole]);
-    model.dispose();
-  });
-});
 
 describe('pointer windows', () => {
   it('combine as independent evidence: one window is itself, and a class one window rules out firmly loses', () => {

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { plainAnswer } from './fixtures/plain-answer';
-import { TASK_KINDS } from './index';
-import { loadPredictor } from './node';
+import { TASK_KINDS } from '@kindling/deploy';
+import { loadPredictor } from '@kindling/deploy/node';
 import { exampleInputs } from './testing';
 
 /** Bundles written by an earlier Kindling (`scripts/write-format-fixtures.ts`), committed: they must still load and answer. */
