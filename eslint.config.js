@@ -14,19 +14,22 @@ const backendModules = [
 ];
 
 /**
- * The layers, bottom to top: data → transforms (image, audio, pointer) → models → learner; deploy serves what the
- * layers below it made and does not train (so it never imports the learner). A library imports only packages of
- * the layers below it; tests may import anything (they drive a layer with the ones above it).
+ * The layers, bottom to top: data → deploy (the bundle format, the registry of task kinds, loading and serving) →
+ * the modalities (image, audio, pointer; each registers its task kinds with deploy) → models → tables (tabular) →
+ * learner → recipes. Deploy imports no modality but image, whose predictor is still to move into its package. A
+ * library imports only packages of the layers below it; tests may import anything (they drive a layer with the ones
+ * above it).
  */
 const layers = {
   data: [],
   image: ['data'],
-  audio: ['data'],
-  pointer: ['data'],
+  deploy: ['data', 'image'],
+  audio: ['data', 'deploy'],
+  pointer: ['data', 'deploy'],
   models: ['data', 'image', 'audio', 'pointer'],
+  tabular: ['data', 'deploy', 'models'],
   learner: ['data', 'image', 'audio', 'pointer', 'models'],
-  deploy: ['data', 'image', 'audio', 'pointer', 'models'],
-  recipes: ['data', 'image', 'audio', 'pointer', 'models', 'learner', 'deploy'],
+  recipes: ['data', 'image', 'audio', 'pointer', 'models', 'tabular', 'learner', 'deploy'],
 };
 const libraries = Object.keys(layers);
 const backendMessage = 'Libraries never choose a backend; only @kindling/backend and the apps import backend packages.';
@@ -54,7 +57,7 @@ function layerRule(name) {
               : [
                   {
                     group: forbidden.flatMap((other) => [`@kindling/${other}`, `@kindling/${other}/*`]),
-                    message: `@kindling/${name} may import only the layers below it (${layers[name].map((other) => `@kindling/${other}`).join(', ') || 'none'}): data → image, audio, pointer → models → learner, and deploy above the models (docs/architecture.md)`,
+                    message: `@kindling/${name} may import only the layers below it (${layers[name].map((other) => `@kindling/${other}`).join(', ') || 'none'}): data → deploy → image, audio, pointer → models → tabular → learner → recipes (docs/architecture.md)`,
                   },
                 ]),
           ],

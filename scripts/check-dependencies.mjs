@@ -24,7 +24,9 @@ for (const folder of folders) {
   if (!existsSync(join(directory, 'package.json'))) continue;
   const pkg = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'));
   if (pkg.private) continue;
-  const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+  // a package whose build bundles its imports (the script-tag build) takes them from its devDependencies
+  const bundled = typeof pkg.kindling?.bundled === 'string';
+  const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...(bundled ? Object.keys(pkg.devDependencies ?? {}) : [])]);
   const runtime = pkg.kindling?.runtimeDependencies ?? {};
   const used = new Map();
   for (const file of packageSources(directory)) {

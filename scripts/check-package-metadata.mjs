@@ -25,7 +25,9 @@ for (const folder of folders) {
   if (typeof pkg.engines?.node !== 'string') say('needs engines.node');
   // libraries take tfjs as a peer (the application chooses its copy); the CLI is an application
   const library = folder !== 'apps/trainer';
-  if (library && folder !== 'packages/backend-torch' && !pkg.peerDependencies?.['@tensorflow/tfjs']) say('needs @tensorflow/tfjs as a peer dependency');
+  // a bundle (the script-tag build: `kindling.bundled` says why) carries its own copy of tfjs, for a page with no install
+  const bundle = typeof pkg.kindling?.bundled === 'string';
+  if (library && !bundle && folder !== 'packages/backend-torch' && !pkg.peerDependencies?.['@tensorflow/tfjs']) say('needs @tensorflow/tfjs as a peer dependency');
   if (library && pkg.dependencies?.['@tensorflow/tfjs']) say('must not depend on @tensorflow/tfjs (a peer: the application chooses its copy)');
   if (!library && typeof pkg.bin?.kindling !== 'string') say('the CLI needs its bin, kindling');
   for (const [entry, conditions] of Object.entries(pkg.exports ?? {})) {

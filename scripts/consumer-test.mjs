@@ -35,7 +35,7 @@ const step = (text) => console.log(`consumer: ${text}`);
 let nodeAnswer;
 
 /** Serves the browser example's pages to Chromium and checks each answers as Node did, with no .wasm fetched. */
-async function checkPages(browser, bundle, picture) {
+async function checkPages(browser, bundle, picture, cdn) {
   const chromiumPath = process.env.KINDLING_CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) return step(`browser pages skipped: no Chromium at ${chromiumPath} (apt install chromium, or set KINDLING_CHROMIUM)`);
   const { chromium } = createRequire(join(root, 'tests', 'browser', 'package.json'))('playwright-core');
@@ -48,6 +48,7 @@ async function checkPages(browser, bundle, picture) {
     const file = path.endsWith('/picture.png') ? picture
       : path.includes('/model/') ? join(bundle, path.slice(path.indexOf('/model/') + '/model/'.length))
       : path.startsWith('/npm/') ? join(browser, 'node_modules', path.slice('/npm/'.length))
+      : path.startsWith('/cdn/@kindling/script-tag/') ? join(cdn, path.slice('/cdn/@kindling/script-tag/'.length))
       : path.startsWith('/vite/') ? join(browser, 'dist-vite', path.slice('/vite/'.length))
       : join(browser, path);
     if (path.includes('..') || !existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end('not found');
@@ -75,6 +76,7 @@ async function checkPages(browser, bundle, picture) {
         answer = await page.evaluate(() => window.result);
         if (answer.error !== undefined) throw new Error(`the script-tag page failed: ${answer.error}`);
         if (!Array.isArray(answer.top) || answer.top[0].label !== answer.label) throw new Error(`the script-tag page's answer has no sorted top list: ${JSON.stringify(answer)}`);
+        if (['image', 'segmentation', 'sound', 'pointer', 'tabular', 'collab'].some((kind) => !answer.kinds.includes(kind))) throw new Error(`the script-tag build registers ${answer.kinds.join(', ')}, not every kind`);
       } else {
         await page.waitForSelector('#picture:not([disabled])', { timeout: 60_000 }).catch(async () => {
           throw new Error(`the ${name} page did not start: ${await page.textContent('#status')} ${errors.join(' | ')}`);
@@ -263,6 +265,10 @@ try {
   // esbuild, bundling for the browser, fails on an import of a Node built-in no package maps away
   const bundle = readFileSync(join(browser, 'dist', 'main.js'), 'utf8');
   step(`browser: type-checks (bundler, strict, DOM) and bundles for the browser with no Node built-in (${(bundle.length / 1024 / 1024).toFixed(1)} MB unminified)`);
+  // a page that reads pictures carries no other modality: no sound, pointer or table code in its bundle
+  const foreign = ['SoundPipeline', 'SoundPredictor', 'PointerPredictor', 'rasterize', 'TabularPredictor', 'TabularProcessor', 'Recommender'].filter((name) => new RegExp(`\\b${name}\\b`).test(bundle));
+  if (foreign.length > 0) throw new Error(`the picture page's bundle carries code of other modalities: ${foreign.join(', ')}`);
+  step('browser: the picture page carries no sound, pointer or table code');
 
   // 5. the pages, in Chromium: the example built by esbuild and by Vite, and a plain HTML file importing the
   // script-tag build from a CDN-style path; none has a copied .wasm file, none looks up a Node-only package
@@ -271,16 +277,20 @@ try {
   writeFileSync(
     join(browser, 'script.html'),
     `<!doctype html><meta charset="utf-8"><title>script tag</title><script type="module">
-      import { initBackend, loadPredictor } from '/npm/@kindling/deploy/dist/script/kindling.js';
+      import { initBackend, loadPredictor, registeredTaskKinds } from '/cdn/@kindling/script-tag/dist/kindling.js';
       try {
         const report = await initBackend({ log: false });
         const predictor = await loadPredictor('./model/', { kind: 'image' });
         const answer = await predictor.predict(new Uint8Array(await (await fetch('./picture.png')).arrayBuffer()));
-        window.result = { backend: report.name, label: answer.label, confidence: answer.confidence, top: answer.top };
+        window.result = { backend: report.name, label: answer.label, confidence: answer.confidence, top: answer.top, kinds: registeredTaskKinds() };
       } catch (error) { window.result = { error: String(error) }; }
     </script>`,
   );
-  await checkPages(browser, join(work, 'shapes-bundle'), join(work, 'bare-shapes', 'circle', '0000.png'));
+  // the script-tag build as a CDN serves it: the files of its tarball
+  const cdn = join(work, 'cdn');
+  mkdirSync(cdn);
+  run('tar', ['-xzf', packed['@kindling/script-tag'], '-C', cdn, '--strip-components=1']);
+  await checkPages(browser, join(work, 'shapes-bundle'), join(work, 'bare-shapes', 'circle', '0000.png'), cdn);
 
   // 6. every README snippet of the published packages, run as written in a project of its own that installs
   // the tarballs (each compiled strictly; those marked compile-only say why): the files they name are made first

@@ -1,9 +1,16 @@
+import { soundTask } from '@kindling/audio/predict';
+import { registerTask } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/node';
+import { pointerTask } from '@kindling/pointer/predict';
+import { collabTask, tabularTask } from '@kindling/tabular';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { offDistributionViews } from '../../apps/demo/e2e/off-distribution';
 import { printTable } from './table';
 import { backendLabel, startBenchBackend } from './threads';
+
+// the demo's bundles are of every kind
+for (const task of [soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
 
 /** The demo's committed bundles and samples (held out from their training data). */
 const DEMO = fileURLToPath(new URL('../../apps/demo/public', import.meta.url));

@@ -10,6 +10,7 @@ import { encodeWav } from '@kindling/audio';
 import { initBackend } from '@kindling/backend';
 import { Random, type TableRow } from '@kindling/data';
 import { loadPredictor } from '@kindling/deploy/node';
+import { registerModalities } from '../src/modalities';
 import { encodePng } from '@kindling/image/node';
 import { parseRecording } from '@kindling/pointer';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +21,9 @@ import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// the kinds the pages read, registered in Node as in the page
+registerModalities();
 
 const CHROMIUM = process.env.KINDLING_CHROMIUM ?? '/usr/bin/chromium';
 const demo = new URL('..', import.meta.url).pathname;

@@ -5,10 +5,14 @@
  */
 import { initBackend } from '@kindling/backend';
 import { loadPredictor } from '@kindling/deploy/node';
+import { registerModalities } from '../src/modalities';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offDistributionViews, type OffDistributionView } from './off-distribution';
+
+// the kinds the pages read, registered in Node as in the page
+registerModalities();
 
 const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
 

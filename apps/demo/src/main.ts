@@ -1,4 +1,5 @@
 import { startBackend } from './backend';
+import { registerModalities } from './modalities';
 import { el } from './ui';
 import { imageView } from './views/image';
 import { mouseView } from './views/mouse';
@@ -17,6 +18,8 @@ const VIEWS: Array<{ id: string; title: string; create: (panel: HTMLElement) => 
   { id: 'recommend', title: 'Recommendations', create: recommendView },
   { id: 'teach', title: 'Teach it', create: teachView },
 ];
+
+registerModalities();
 
 const status = document.getElementById('backend-status')!;
 const tabs = document.getElementById('tabs')!;

@@ -8,6 +8,9 @@ import { loadPredictor, readInputFile, type FileInput } from '@kindling/deploy/n
 import { serve } from '@kindling/deploy/server';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { registerModalities } from './modalities';
+
+registerModalities();
 
 export interface PredictOptions extends BackendFlags {
   /** Print one JSON object per line instead of a short summary. */

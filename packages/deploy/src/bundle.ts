@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { version as kindlingVersion } from '../package.json';
 import { BundleError } from './errors';
-import { isRegisteredTask, registeredTaskKinds, taskDefinition } from './registry';
+import { isRegisteredTask, taskDefinition, unregisteredKind } from './registry';
 import { BUNDLE_FILES, type Bundle, type BundleManifest } from './bundle-manifest';
 import type { TaskSpec } from './tasks';
 
@@ -106,7 +106,7 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Bundl
       source,
     );
   }
-  if (!isRegisteredTask(manifest.task)) throw new BundleError(`unknown task kind ${JSON.stringify((manifest.task as { kind?: unknown } | undefined)?.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, source);
+  if (!isRegisteredTask(manifest.task)) throw new BundleError(unregisteredKind((manifest.task as { kind?: unknown } | undefined)?.kind), source);
   for (const name of [BUNDLE_FILES.model, BUNDLE_FILES.weights]) {
     const entry = manifest.files?.[name];
     if (!entry || typeof entry.sha256 !== 'string' || typeof entry.bytes !== 'number') throw new BundleError(`${BUNDLE_FILES.manifest} lists no checksum for ${name}`, source);
@@ -220,6 +220,6 @@ export function checkTaskAgainstModel(task: TaskSpec, model: tf.LayersModel, sou
     throw new BundleError(`${BUNDLE_FILES.manifest} ${message}: the manifest was edited or belongs to another model; re-export the bundle`, source);
   };
   const definition = taskDefinition(task.kind);
-  if (definition === undefined) throw new BundleError(`unknown task kind ${JSON.stringify(task.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, source);
+  if (definition === undefined) throw new BundleError(unregisteredKind(task.kind), source);
   definition.check?.(task as never, model, fail);
 }

@@ -199,17 +199,6 @@ export const PLAIN_WORDS: DescriptorWords = {
 };
 /** For pictures (the model's input: the picture, normalized). */
 export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'], frame: ['darker at its edges', 'brighter at its edges'] };
-/** For sounds (their spectrogram: time downwards, pitch across). */
-export const SOUND_WORDS: DescriptorWords = {
-  level: ['quieter', 'louder'],
-  contrast: ['more even in loudness', 'more varied in loudness'],
-  detail: ['steadier', 'busier'],
-  across: ['smoother from pitch to pitch', 'more jagged from pitch to pitch'],
-  down: ['steadier over time', 'changing faster over time'],
-  frame: ['quieter at its start, end and outer pitches', 'louder at its start, end and outer pitches'],
-};
-/** For pointer movements (their lines-and-circles picture). */
-export const MOVEMENT_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['sparser', 'denser'], contrast: ['fainter', 'starker'], detail: ['smoother', 'more jagged'], frame: ['emptier at its edges', 'fuller at its edges'] };
 
 /**
  * Why an input is unlike every training input (a descriptor out of its range), in words, or undefined:

@@ -3,25 +3,17 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadBundleModel, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { TaskKind } from './tasks';
-import type { CollabPredictor } from './collab-predictor';
 import type { ImageDecoder, ImagePredictor, SegmentationPredictor } from './image-predictor';
-import type { PointerPredictor } from './pointer-predictor';
 import type { Predictor } from './predictor';
-import { registeredTaskKinds, taskDefinition } from './registry';
-import type { SoundPredictor } from './sound-predictor';
-import type { TabularPredictor } from './tabular-predictor';
+import { taskDefinition, unregisteredKind } from './registry';
 
 /** Every task's predictor; narrow with `predictor.kind`. */
 export type AnyPredictor = PredictorByKind[keyof PredictorByKind];
 
-/** Each task kind's predictor (a modality of your own adds its predictor here, as its record to `TaskRegistry`). */
+/** Each task kind's predictor (each modality package adds its predictors here by declaration merging, as its records to `TaskRegistry`). */
 export interface PredictorByKind {
   image: ImagePredictor;
   segmentation: SegmentationPredictor;
-  sound: SoundPredictor;
-  pointer: PointerPredictor;
-  tabular: TabularPredictor;
-  collab: CollabPredictor;
 }
 
 /** The predictor of kind `K`, or any predictor when the kind is not known in advance. */
@@ -53,7 +45,7 @@ export async function loadPredictor<K extends TaskKind = TaskKind>(bundle: Bundl
 
 async function predictorOfBundle(bundle: Bundle, options: LoadPredictorOptions<TaskKind>): Promise<AnyPredictor> {
   const definition = taskDefinition(bundle.manifest.task.kind);
-  if (definition === undefined) throw new BundleError(`unknown task kind ${JSON.stringify(bundle.manifest.task.kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`, options.source);
+  if (definition === undefined) throw new BundleError(unregisteredKind(bundle.manifest.task.kind), options.source);
   const model = options.model ?? (await loadBundleModel(bundle, options.source));
   const predictor = definition.createPredictor(bundle, model, { decodeImage: options.decodeImage }) as unknown as AnyPredictor;
   if (options.topK !== undefined) predictor.topK = options.topK;

@@ -1,8 +1,7 @@
 /** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
 import { loadImage } from '@kindling/image/node';
-import { DataError, delimiterFor } from '@kindling/data';
-import { readCsvFile, writeFileAtomic } from '@kindling/data/node';
-import { readRecordingFile } from '@kindling/pointer/node';
+import { DataError } from '@kindling/data';
+import { writeFileAtomic } from '@kindling/data/node';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,10 @@ import { BundleError } from './errors';
 import type { ImageDecoder } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
 import type { SomePredictor } from './predictor';
-import type { TabularTask, TaskKind } from './tasks';
+import { taskDefinition, type FileInput } from './registry';
+import type { TaskKind } from './tasks';
+
+export type { FileInput } from './registry';
 
 /** A bundle's directory from `file://…`, a path, or the path of its `kindling.json`. */
 export function bundleDirectory(location: string): string {
@@ -107,51 +109,27 @@ export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | st
   return nodeStore.loadPredictor<K>(source, { decodeImage: decodeImageWithSharp, ...options });
 }
 
-/** One input read from a file, named for messages and output (`table.csv:3` for the third row of a table). */
-export interface FileInput {
-  name: string;
-  input: unknown;
-}
-
 /** Reads the inputs one file holds for a predictor of some kind (a CSV holds many rows, a picture one input). */
 export type InputFileReader = (path: string, predictor: SomePredictor) => Promise<FileInput[]>;
 
-const fileReaders = new Map<string, InputFileReader>([
-  // Kindling JSON recordings and Balabit CSV sessions
-  ['pointer', async (path) => [{ name: path, input: await readRecordingFile(path) }]],
-  // every row of a CSV; a .json file is one row
-  [
-    'tabular',
-    async (path, predictor) => {
-      if (extname(path).toLowerCase() === '.json') return [{ name: path, input: predictor.inputFromJson(JSON.parse(await readFile(path, 'utf8'))) }];
-      // laid out as the training file was: headerless with the names it was given (a header row is still read)
-      const layout = (predictor.task as TabularTask).file ?? {};
-      const delimiter = layout.delimiter ?? delimiterFor(path);
-      const { columns } = layout;
-      const rows = await readCsvFile(path, { delimiter, columns });
-      // without names the reader took the first line as the header; with them, a first row repeating them is one
-      const repeated = columns !== undefined && rows.length > 0 && columns.every((column) => rows[0]![column] === column);
-      const firstLine = columns === undefined || repeated ? 2 : 1;
-      return rows.slice(repeated ? 1 : 0).map((row, index) => ({ name: `${path}:${index + firstLine}`, input: row }));
-    },
-  ],
-]);
+const fileReaders = new Map<string, InputFileReader>();
 
 /**
- * Teaches `readInputFile` how files of a task kind hold inputs (for a kind registered with `registerTask`);
- * without a reader, a `.json` file is the kind's JSON input and any other file its bytes.
+ * Teaches `readInputFile` how files of a task kind hold inputs, for a kind whose definition has no
+ * `readInputFile` of its own; without either, a `.json` file is the kind's JSON input and any other file its bytes.
  */
 export function registerInputFileReader(kind: string, reader: InputFileReader): void {
   fileReaders.set(kind, reader);
 }
 
 /**
- * The inputs a file holds for `predictor`, by its kind: pictures and WAVs as bytes, pointer recordings (JSON or
- * Balabit CSV), every row of a CSV table, a `.json` file as the kind's JSON input (`inputFromJson`). The CLI's
- * `kindling predict` reads its files with it.
+ * The inputs a file holds for `predictor`, as its kind's definition reads them (registered from a modality's Node
+ * entry point: every row of a CSV table from `@kindling/tabular/node`, a pointer session in a Balabit CSV from
+ * `@kindling/pointer/node`); otherwise a `.json` file as the kind's JSON input (`inputFromJson`) and any other file
+ * (a picture, a WAV) as its bytes. The CLI's `kindling predict` reads its files with it.
  */
 export async function readInputFile(predictor: SomePredictor, path: string): Promise<FileInput[]> {
-  const reader = fileReaders.get(predictor.kind);
+  const reader = taskDefinition(predictor.kind)?.readInputFile ?? fileReaders.get(predictor.kind);
   if (reader !== undefined) return reader(path, predictor);
   if (extname(path).toLowerCase() === '.json') {
     let value: unknown;

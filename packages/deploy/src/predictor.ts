@@ -247,10 +247,12 @@ export function toBytes(value: unknown, field: string): Uint8Array {
   throw new InputError(`expected bytes or base64 text, got ${describe(value)}`, field);
 }
 
+/** Whether a JSON input is an object (not an array, bytes or null), for a predictor's `inputFromJson`. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer);
 }
 
+/** What kind of JSON value a wrong input was, for its message (`an object with keys wav, rate`, `a number`). */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

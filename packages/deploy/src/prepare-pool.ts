@@ -2,20 +2,18 @@
  * The prediction server's preparation pool: worker threads that read request bodies and prepare inputs (the work in
  * JavaScript that grows with an input: resampling a recording and its spectrogram, cutting and drawing a mouse
  * session, parsing a big JSON body), so the server's event loop stays free to answer `/health` and accept requests.
- * Only for the built-in kinds whose preparation is pure JavaScript (sound, pointer); pictures are decoded on libvips'
- * own threads already.
+ * Only for the kinds whose definition says where the workers find it (`preparedOffThread`: sound and pointer, whose
+ * preparation is pure JavaScript); pictures are decoded on libvips' own threads already.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
+import { taskDefinition } from './registry';
 
 /** Payloads from this size are moved to a worker rather than copied (below it, Node's pooled buffers may share their memory). */
 const MOVE_FROM_BYTES = 64 * 1024;
-
-/** Task kinds prepared in the pool. */
-export const POOLED_KINDS: ReadonlySet<string> = new Set(['sound', 'pointer']);
 
 interface Pending {
   resolve: (value: { batch: boolean; prepared: unknown[] }) => void;
@@ -41,7 +39,7 @@ export class PreparePool {
 
   private constructor(
     private readonly file: string,
-    private readonly data: { manifest: Bundle['manifest']; maxInputs: number },
+    private readonly data: { manifest: Bundle['manifest']; maxInputs: number; definition: { module: string; name: string } },
     size: number,
   ) {
     for (let index = 0; index < size; index++) this.workers.push(this.spawn());
@@ -52,9 +50,10 @@ export class PreparePool {
    * worker script beside this module (the sources run by a test runner, not the build).
    */
   static start(bundle: Bundle, options: { size: number; maxInputs: number }): PreparePool | undefined {
-    if (!POOLED_KINDS.has(bundle.manifest.task.kind) || options.size < 1) return undefined;
+    const definition = taskDefinition(bundle.manifest.task.kind)?.preparedOffThread;
+    if (definition === undefined || options.size < 1) return undefined;
     const file = workerFile();
-    return file === undefined ? undefined : new PreparePool(file, { manifest: bundle.manifest, maxInputs: options.maxInputs }, options.size);
+    return file === undefined ? undefined : new PreparePool(file, { manifest: bundle.manifest, maxInputs: options.maxInputs, definition }, options.size);
   }
 
   get size(): number {

@@ -7,7 +7,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
-import { taskDefinition } from './registry';
+import type { TaskDefinition } from './registry';
 import { jsonBodyInputs } from './request-inputs';
 
 interface Job {
@@ -28,14 +28,18 @@ if (process.platform === 'linux') {
   }
 }
 
-const { manifest, maxInputs } = workerData as { manifest: Bundle['manifest']; maxInputs: number };
-const definition = taskDefinition(manifest.task.kind);
-if (definition === undefined) throw new Error(`the preparation worker knows no task kind '${manifest.task.kind}'`);
-// the predictor without its model: preparing an input never calls it
-const predictor = definition.createPredictor({ manifest, modelJson: new Uint8Array(0), weights: new Uint8Array(0) }, undefined as never, {});
+const { manifest, maxInputs, definition: where } = workerData as { manifest: Bundle['manifest']; maxInputs: number; definition: { module: string; name: string } };
+/** The kind's predictor without its model (preparing an input never calls it), from the module that exports its definition (the modality package's build, found by its URL). */
+const ready = (async () => {
+  const definition = ((await import(where.module)) as Record<string, TaskDefinition | undefined>)[where.name];
+  if (definition?.kind !== manifest.task.kind) throw new Error(`the preparation worker found no definition of the task kind '${manifest.task.kind}' as ${where.name} in ${where.module}`);
+  return definition.createPredictor({ manifest, modelJson: new Uint8Array(0), weights: new Uint8Array(0) }, undefined as never, {});
+})();
+// a definition that cannot be loaded fails each job with its message, not the worker
+ready.catch(() => undefined);
 
 /** A request body's inputs and whether it was a list, exactly as the server reads a JSON body on its own thread. */
-function inputsOf(job: Job): { inputs: unknown[]; batch: boolean } {
+function inputsOf(job: Job, predictor: Awaited<typeof ready>): { inputs: unknown[]; batch: boolean } {
   if (job.kind === 'bytes') return { inputs: [job.payload], batch: false };
   let body: unknown;
   try {
@@ -49,7 +53,8 @@ function inputsOf(job: Job): { inputs: unknown[]; batch: boolean } {
 
 parentPort!.on('message', async (job: Job) => {
   try {
-    const { inputs, batch } = inputsOf(job);
+    const predictor = await ready;
+    const { inputs, batch } = inputsOf(job, predictor);
     const prepared = await Promise.all(inputs.map((input) => predictor.prepare(input)));
     parentPort!.postMessage({ id: job.id, ok: true, batch, prepared });
   } catch (error) {

@@ -1,12 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from './bundle-manifest';
-import { CollabPredictor } from './collab-predictor';
 import { ImagePredictor, SegmentationPredictor, type ImageDecoder } from './image-predictor';
-import { PointerPredictor } from './pointer-predictor';
-import type { Predictor } from './predictor';
-import { SoundPredictor } from './sound-predictor';
-import { TabularPredictor } from './tabular-predictor';
-import type { TaskKind, TaskRegistry, TaskSpec } from './tasks';
+import type { Predictor, SomePredictor } from './predictor';
+import { TASK_PACKAGES, type TaskKind, type TaskRegistry, type TaskSpec } from './tasks';
 import type { Familiarity } from './familiarity';
 
 /** A predictor's input as the registry sees it: each kind's own (inputs reach a predictor only through its kind). */
@@ -29,16 +25,36 @@ export interface TaskDefinition<K extends TaskKind = TaskKind> {
   check?(task: TaskRegistry[K], model: tf.LayersModel, fail: (message: string) => never): void;
   /** The predictor for a bundle of this kind. */
   createPredictor(bundle: Bundle, model: tf.LayersModel, context: PredictorContext): Predictor<KindInput, unknown, unknown, TaskRegistry[K]>;
+  /**
+   * Where the prediction server's preparation workers find this definition, for a kind whose `prepare` is
+   * JavaScript work that grows with the input (a spectrogram, a drawn recording): the URL of a module
+   * (`import.meta.url` of the module that exports it) and the name it is exported under. Without it, inputs are
+   * prepared on the server's own thread.
+   */
+  preparedOffThread?: { module: string; name: string };
+  /**
+   * Node only: the inputs a file holds for this kind (`readInputFile`, `kindling predict`), for a kind whose files
+   * are not one input each (every row of a CSV, a session in a CSV of events). Set by a modality's Node entry point;
+   * without it a `.json` file is one JSON input and any other file its bytes.
+   */
+  readInputFile?(path: string, predictor: SomePredictor): Promise<FileInput[]>;
 }
 
-function checkLabels(task: { labels: readonly string[] }, model: tf.LayersModel, fail: (message: string) => never): void {
+/** One input read from a file, named for messages and output (`table.csv:3` for the third row of a table). */
+export interface FileInput {
+  name: string;
+  input: unknown;
+}
+
+/** A classifier's record fits its model: at least two labels, as many as the model's outputs (for `TaskDefinition.check`). */
+export function checkLabels(task: { labels: readonly string[] }, model: tf.LayersModel, fail: (message: string) => never): void {
   const outputs = model.outputs[0]?.shape.at(-1);
   if (!Array.isArray(task.labels) || task.labels.length < 2 || task.labels.some((label) => typeof label !== 'string')) fail('needs a list of at least two labels');
   if (task.labels.length !== outputs) fail(`lists ${task.labels.length} labels but the model answers ${outputs} classes`);
 }
 
-/** A familiarity of the model's features (`familiarity.features`) fits the model: its layer, as many numbers as that layer gives. */
-function checkFeatures(task: { familiarity?: Familiarity }, model: tf.LayersModel, fail: (message: string) => never): void {
+/** A familiarity of the model's features (`familiarity.features`) fits the model: its layer, as many numbers as that layer gives (for `TaskDefinition.check`). */
+export function checkFeatures(task: { familiarity?: Familiarity }, model: tf.LayersModel, fail: (message: string) => never): void {
   const features = task.familiarity?.features;
   if (features === undefined) return;
   const layer = model.layers.find((candidate) => candidate.name === features.layer);
@@ -79,45 +95,26 @@ const BUILT_IN: TaskDefinition[] = [
     },
     createPredictor: (bundle, model, context) => new SegmentationPredictor(bundle, model).useDecoder(context.decodeImage),
   },
-  {
-    kind: 'sound',
-    check(task, model, fail) {
-      checkLabels(task as TaskRegistry['sound'], model, fail);
-      checkFeatures(task as TaskRegistry['sound'], model, fail);
-    },
-    createPredictor: (bundle, model) => new SoundPredictor(bundle, model),
-  },
-  { kind: 'pointer', check: (task, model, fail) => checkLabels(task as TaskRegistry['pointer'], model, fail), createPredictor: (bundle, model) => new PointerPredictor(bundle, model) },
-  {
-    kind: 'tabular',
-    check(task, model, fail) {
-      const labels = (task as TaskRegistry['tabular']).processor?.targetLabels;
-      const outputs = model.outputs[0]?.shape.at(-1);
-      const expected = labels === undefined ? 1 : labels.length;
-      if (expected !== outputs) fail(labels === undefined ? `describes a regression (one value) but the model answers ${outputs}` : `lists ${labels.length} target labels but the model answers ${outputs} classes`);
-    },
-    createPredictor: (bundle, model) => new TabularPredictor(bundle, model),
-  },
-  {
-    kind: 'collab',
-    check(task, _model, fail) {
-      const { users, items } = task as TaskRegistry['collab'];
-      if (!Array.isArray(users) || !Array.isArray(items)) fail('lists no users or items');
-    },
-    createPredictor: (bundle, model) => new CollabPredictor(bundle, model),
-  },
 ];
 
 const registry = new Map<string, TaskDefinition>(BUILT_IN.map((definition) => [definition.kind, definition]));
 
 /**
- * Registers a task kind with the bundle loaders (`loadPredictor`, `loadBundle`, the server): bundles of this
- * kind are then read, checked against their model and served like Kindling's own. Registering a kind again
- * replaces its definition.
+ * Registers a task kind with the bundle loaders (`loadPredictor`, `loadBundle`, the server): bundles of this kind are
+ * then read, checked against their model and served. Each modality package exports its definitions (`soundTask`
+ * from `@kindling/audio/predict`; in Node, `pointerTask` and `tabularTask` from the packages' `/node` entries, which
+ * also read files), and a modality of your own makes one. Registering a kind again replaces its definition.
  */
 export function registerTask<K extends TaskKind>(definition: TaskDefinition<K>): void {
-  if (typeof definition.kind !== 'string' || (definition.kind as string) === '') throw new TypeError('registerTask needs a task kind (a non-empty string)');
+  if (typeof definition?.kind !== 'string' || (definition.kind as string) === '') throw new TypeError('registerTask needs a task kind (a non-empty string)');
   registry.set(definition.kind, definition as unknown as TaskDefinition);
+}
+
+/** Why a bundle of `kind` cannot be read here: for Kindling's own kinds, which package to install and what to register. */
+export function unregisteredKind(kind: unknown): string {
+  const home = typeof kind === 'string' && Object.hasOwn(TASK_PACKAGES, kind) ? TASK_PACKAGES[kind] : undefined;
+  if (home !== undefined) return `its task kind '${kind}' is not registered: install ${home.package} and call registerTask(${home.definition}), with ${home.definition} imported from ${home.entry}`;
+  return `unknown task kind ${JSON.stringify(kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`;
 }
 
 /** Every task kind the loaders read now: Kindling's and those registered. */

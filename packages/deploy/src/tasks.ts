@@ -1,7 +1,4 @@
-import type { SoundPreprocessing } from '@kindling/audio';
-import type { TabularProcessorState } from '@kindling/data';
 import type { Colour, ResizeMethod, Stats } from '@kindling/image';
-import type { RasterOptions, WindowOptions } from '@kindling/pointer';
 import type { Familiarity } from './familiarity';
 
 /** How a picture becomes the model's input: decoded, resized to a square, scaled to [0, 1], normalized. */
@@ -23,28 +20,6 @@ export interface ImageTask {
   familiarity?: Familiarity;
 }
 
-/** A sound classifier: WAV or samples → log-mel spectrogram → classes. */
-export interface SoundTask {
-  kind: 'sound';
-  labels: readonly string[];
-  preprocessing: SoundPreprocessing;
-  /** What the training spectrograms looked like, for answers marked "not sure". */
-  familiarity?: Familiarity;
-}
-
-/** A mouse-movement classifier: a recording cut into windows, each drawn as a picture; windows vote. */
-export interface PointerTask {
-  kind: 'pointer';
-  labels: readonly string[];
-  /**
-   * How a recording becomes pictures; `maxWindows`: the most windows one recording is read by, evenly spaced (as many
-   * as training kept of one; bundles without it read at most `MAX_WINDOWS`, 100).
-   */
-  preprocessing: { window: WindowOptions | 'whole'; raster: RasterOptions; maxWindows?: number };
-  /** What the training windows looked like when drawn, for answers marked "not sure". */
-  familiarity?: Familiarity;
-}
-
 /** A class for every pixel; `voidIndex` is the class ignored in training (never predicted as an answer). */
 export interface SegmentationTask {
   kind: 'segmentation';
@@ -56,40 +31,14 @@ export interface SegmentationTask {
   familiarity?: Familiarity;
 }
 
-/** A table row → a class or a value, with the fitted processor (vocabularies, medians, means, stds). */
-export interface TabularTask {
-  kind: 'tabular';
-  processor: TabularProcessorState;
-  /**
-   * How the training file was laid out, so that `kindling predict` reads a file like it: the column names it was
-   * given when it had no header row (`--names`), its delimiter when not a comma.
-   */
-  file?: { columns?: string[]; delimiter?: string };
-}
-
-/** Recommendations: the user and item ids in the model's index order, the rating range, the model kind. */
-export interface CollabTask {
-  kind: 'collab';
-  model: 'dot' | 'neural';
-  users: readonly string[];
-  items: readonly string[];
-  yRange: [number, number];
-  /** Trained on clicks/likes only (the score is a probability of liking). */
-  implicit: boolean;
-}
-
 /**
- * The task records by kind. A modality of your own adds its record here by declaration merging
- * (`declare module '@kindling/deploy' { interface TaskRegistry { text: TextTask } }`) and its loader with
- * `registerTask`; nothing else in Kindling changes.
+ * The task records by kind. Each modality package adds its records here by declaration merging, as a modality of
+ * your own does (`declare module '@kindling/deploy' { interface TaskRegistry { text: TextTask } }`), and its loader
+ * with `registerTask`; nothing else in Kindling changes.
  */
 export interface TaskRegistry {
   image: ImageTask;
-  sound: SoundTask;
-  pointer: PointerTask;
   segmentation: SegmentationTask;
-  tabular: TabularTask;
-  collab: CollabTask;
 }
 
 /** Everything a bundle needs to turn raw input into an answer, by task kind. */
@@ -97,5 +46,19 @@ export type TaskSpec = TaskRegistry[keyof TaskRegistry];
 
 export type TaskKind = TaskSpec['kind'];
 
-/** The task kinds Kindling itself defines (`registeredTaskKinds()` adds those registered since). */
-export const TASK_KINDS: readonly TaskKind[] = ['image', 'sound', 'pointer', 'segmentation', 'tabular', 'collab'];
+/**
+ * Where each of Kindling's own task kinds lives: the package, the entry point and the name of the task definition
+ * to register (`registerTask(soundTask)`, from `@kindling/audio/predict`). A bundle of a kind that is not registered
+ * is refused with these words, so that its message says what to install.
+ */
+export const TASK_PACKAGES: Readonly<Record<string, { package: string; entry: string; definition: string }>> = {
+  image: { package: '@kindling/deploy', entry: '@kindling/deploy', definition: 'imageTask' },
+  segmentation: { package: '@kindling/deploy', entry: '@kindling/deploy', definition: 'segmentationTask' },
+  sound: { package: '@kindling/audio', entry: '@kindling/audio/predict', definition: 'soundTask' },
+  pointer: { package: '@kindling/pointer', entry: '@kindling/pointer/predict', definition: 'pointerTask' },
+  tabular: { package: '@kindling/tabular', entry: '@kindling/tabular', definition: 'tabularTask' },
+  collab: { package: '@kindling/tabular', entry: '@kindling/tabular', definition: 'collabTask' },
+};
+
+/** The task kinds Kindling itself defines, each in its modality's package (`TASK_PACKAGES`; `registeredTaskKinds()` lists those registered now). */
+export const TASK_KINDS: readonly string[] = Object.keys(TASK_PACKAGES);

@@ -13,12 +13,17 @@ import {
   type Vocab,
 } from '@kindling/data';
 import { folderItems, optionalPeer } from '@kindling/data/node';
+import type { TaskDefinition } from '@kindling/deploy';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GESTURE_CLASSES, MOVEMENT_CLASSES, synthesizePointer } from './generate';
+import { pointerTask as pointerTaskAnywhere } from './predict';
 import { rasterChannels, rasterize, type RasterOptions } from './rasterize';
 import { cleanEvents, parseBalabitCsv, parseRecording, serializeRecording, type CleanReport, type PointerRecording, type PointerSample } from './recording';
 import { keepEvenly, samplesOf, type WindowOptions } from './windows';
+
+// the task record and predictor as well, so that the types of this entry carry the kind's record (`TaskRegistry`)
+export type { PointerPredictor, PointerTask } from './predict';
 
 export const POINTER_EXTENSIONS = ['.json', '.csv', ''];
 
@@ -216,3 +221,12 @@ export async function generatePointerDataset(directory: string, options: { perCl
   await rename(staging, directory);
   return directory;
 }
+
+/**
+ * The pointer task for `registerTask` in Node: the definition from `@kindling/pointer/predict`, with its file reader,
+ * so that `readInputFile` (`kindling predict`) reads Kindling JSON recordings and Balabit CSV sessions alike.
+ */
+export const pointerTask: TaskDefinition<'pointer'> = {
+  ...pointerTaskAnywhere,
+  readInputFile: async (path) => [{ name: path, input: await readRecordingFile(path) }],
+};

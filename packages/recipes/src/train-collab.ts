@@ -2,6 +2,7 @@ import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type Checkpoin
 import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
+import type { CollabTask } from '@kindling/tabular';
 import { saveBundle } from '@kindling/deploy/node';
 import { DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
@@ -107,7 +108,7 @@ export async function trainCollab(file: string | undefined, given: TrainCollabOp
       const outputDirectory = resolve(options.out);
       const bundle = await createBundle(
         model,
-        { kind: 'collab', model: options.model, users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating },
+        { kind: 'collab', model: options.model, users: [...ratings.users.labels], items: [...ratings.items.labels], yRange, implicit: !columns.rating } satisfies CollabTask,
         { metrics: { mse: final.metrics.mse, rmse: final.metrics.rmse }, training: { factors: options.factors, epochs: options.epochs, lr: options.lr, weightDecay: options.wd, batchSize: options.batchSize, seed: options.seed } },
       );
       await saveBundle(bundle, outputDirectory);

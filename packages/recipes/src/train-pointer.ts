@@ -5,7 +5,7 @@ import { ConfigError } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { leaderFirst, onLeader, type Learner } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
-import { combineWindows } from '@kindling/deploy';
+import { combineWindows, type PointerTask } from '@kindling/pointer/predict';
 import * as tf from '@tensorflow/tfjs';
 import { rasterize, type WindowOptions } from '@kindling/pointer';
 import { generatePointerDataset, pointerFolderDataLoaders, renderPointerPng } from '@kindling/pointer/node';
@@ -157,7 +157,7 @@ export async function trainPointer(folder: string | undefined, given: TrainPoint
         name,
         learner,
         model,
-        task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+        task: { kind: 'pointer', labels: [...data.vocab.labels], preprocessing: data.preprocessing } satisfies PointerTask,
         outputDirectory,
         training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed },
         ...(perRecording === undefined ? {} : { served: { accuracy: perRecording.accuracy, majority: perRecording.majority, plainName: 'windowAccuracy' } }),

@@ -1,6 +1,7 @@
 import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { choice, namer, realNumber, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, settingRegex, validByName, workersLine, type RecipeOptions } from './recipe';
+import type { SoundTask } from '@kindling/audio/predict';
 import { generateSoundDataset, readSound, renderSpectrogramPng, soundFolderDataLoaders } from '@kindling/audio/node';
 import { leaderFirst, onLeader, trainingBudget } from '@kindling/learner';
 import { writeFileAtomic } from '@kindling/learner/node';
@@ -133,7 +134,7 @@ export async function trainSound(folder: string | undefined, given: TrainSoundOp
         name,
         learner,
         model,
-        task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing },
+        task: { kind: 'sound', labels: [...data.vocab.labels], preprocessing: data.preprocessing } satisfies SoundTask,
         outputDirectory,
         training: { architecture: { resnet: widths }, epochs: budget.epochs, lr: options.lr, batchSize: options.batchSize, seed: options.seed, augment: options.augment, speed: data.speed.share, masks: options.masks ?? 0 },
       });

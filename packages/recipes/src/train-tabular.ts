@@ -2,6 +2,7 @@ import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type Checkpoin
 import { choice, namer, realNumber, settle, sharedOptions, text, toggle, wholeNumbers, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './recipe';
 import { createBundle } from '@kindling/deploy';
+import type { TabularTask } from '@kindling/tabular';
 import { saveBundle } from '@kindling/deploy/node';
 import { ConfigError, delimiterFor, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
@@ -278,7 +279,7 @@ export async function trainTabular(file: string | undefined, given: TrainTabular
       // predict reads files laid out as this one was (headerless with these names, this delimiter)
       const delimiter = options.delimiter ?? delimiterFor(file ?? '');
       const layout = { ...(options.names === undefined ? {} : { columns: list(options.names) }), ...(delimiter === ',' ? {} : { delimiter }) };
-      const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON(), ...(Object.keys(layout).length === 0 ? {} : { file: layout }) }, {
+      const bundle = await createBundle(model, { kind: 'tabular', processor: processor.toJSON(), ...(Object.keys(layout).length === 0 ? {} : { file: layout }) } satisfies TabularTask, {
         metrics: { validLoss: final.validLoss, ...final.metrics, majorityAccuracy, test: testMetrics },
         training: { layers, yRange, dropout, linear: options.linear, epochs: budget.epochs, lr: options.lr, weightDecay, batchSize: budget.batchSize, seed: options.seed, refit },
       });

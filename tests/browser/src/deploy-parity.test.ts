@@ -1,7 +1,7 @@
 import { initBackend } from '@kindling/backend';
-import { TASK_KINDS, type RawImage } from '@kindling/deploy';
+import type { RawImage } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
-import { exampleBundle, exampleInputs } from '@kindling/deploy-tests/testing';
+import { exampleBundle, exampleInputs, KINDS } from '@kindling/deploy-tests/testing';
 import { encodePng } from '@kindling/image/node';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -40,7 +40,7 @@ describe.skipIf(!hasChromium)('a bundle predicts the same in headless Chromium a
 
   beforeAll(async () => {
     await initBackend({ backend: 'cpu', log: false });
-    for (const kind of TASK_KINDS) {
+    for (const kind of KINDS) {
       await saveBundle(await exampleBundle(kind, 5), join(root, kind));
       let raw = exampleInputs(kind, 3, 9);
       // pictures travel as PNG files: decoded by sharp in Node, by createImageBitmap in the page
@@ -79,7 +79,7 @@ describe.skipIf(!hasChromium)('a bundle predicts the same in headless Chromium a
   /** Inputs as JSON for the page: bytes as `{ bytes: [...] }`. */
   const forPage = (kind: string) => inputs.get(kind)!.map((input) => (input instanceof Uint8Array ? { bytes: Array.from(input) } : input));
 
-  for (const kind of TASK_KINDS) {
+  for (const kind of KINDS) {
     it(`${kind}: loaded over http in the page, the bundle answers as in Node within 1e-5`, async () => {
       const predictor = await loadPredictor(join(root, kind));
       const inNode = await predictor.predictBatch(inputs.get(kind)! as never[]);

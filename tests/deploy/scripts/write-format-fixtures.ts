@@ -8,16 +8,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TASK_KINDS } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
-import { exampleBundle, exampleInputs } from '../src/testing';
+import { exampleBundle, exampleInputs, KINDS } from '../src/testing';
 import { plainAnswer } from '../src/fixtures/plain-answer';
 
 const folder = resolve(process.argv[2] ?? 'src/fixtures/format-1');
 mkdirSync(folder, { recursive: true });
 await tf.setBackend('cpu');
 const answers: Record<string, unknown> = {};
-for (const kind of TASK_KINDS) {
+for (const kind of KINDS) {
   const file = join(folder, `${kind}.kindling`);
   await saveBundle(await exampleBundle(kind), file);
   const predictor = await loadPredictor(file);
@@ -25,4 +24,4 @@ for (const kind of TASK_KINDS) {
   predictor.dispose();
 }
 writeFileSync(join(folder, 'answers.json'), `${JSON.stringify(answers, null, 1)}\n`);
-console.log(`wrote ${TASK_KINDS.length} bundles and their answers to ${folder}`);
+console.log(`wrote ${KINDS.length} bundles and their answers to ${folder}`);

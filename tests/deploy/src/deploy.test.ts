@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BundleError, bundleFromFiles, combineWindows, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, taskChecksum, TASK_KINDS, type Bundle, type Classification, type RawImage } from '@kindling/deploy';
+import { BundleError, bundleFromFiles, createBundle, loadBundle, loadBundleModel, loadPredictor as loadInMemory, saveBundle, registeredTaskKinds, taskChecksum, TASK_KINDS, type Bundle, type Classification, type RawImage } from '@kindling/deploy';
 import { loadBundle as loadFromDisk, loadPredictor, saveBundle as saveToDisk } from '@kindling/deploy/node';
-import { exampleBundle, exampleInputs } from './testing';
+import { exampleBundle, exampleInputs, KINDS } from './testing';
 import { resnet } from '@kindling/models';
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-deploy-'));
@@ -15,7 +15,7 @@ const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-deploy-'));
 describeEachBackend(
   'bundles',
   () => {
-    for (const kind of TASK_KINDS) {
+    for (const kind of KINDS) {
       it(`${kind}: a bundle saved to a directory and loaded back predicts exactly what the original model predicts`, async () => {
         const bundle = await exampleBundle(kind);
         const original = await loadBundleModel(bundle);
@@ -175,19 +175,6 @@ describeEachBackend(
   ['cpu'],
 );
 
-describe('pointer windows', () => {
-  it('combine as independent evidence: one window is itself, and a class one window rules out firmly loses', () => {
-    const one = combineWindows([0.2, 0.5, 0.3], 3);
-    [0.2, 0.5, 0.3].forEach((value, k) => expect(one[k]).toBeCloseTo(value, 6));
-    // the arithmetic mean would answer the first class (0.6); the windows together say the second
-    const combined = combineWindows([0.9, 0.1, 0.9, 0.1, 0.0001, 0.9999], 2);
-    expect(combined[1]!).toBeGreaterThan(combined[0]!);
-    expect(combined[0]! + combined[1]!).toBeCloseTo(1, 6);
-    // the same windows in another order give the same answer
-    expect(Array.from(combineWindows([0.0001, 0.9999, 0.9, 0.1, 0.9, 0.1], 2))).toEqual(Array.from(combined));
-  });
-});
-
 describe('bundle checks', () => {
   it('refuses a tampered, truncated or missing weight file and names it', async () => {
     const directory = join(temporary(), 'bundle');
@@ -212,6 +199,11 @@ describe('bundle checks', () => {
     expect(() => bundleFromFiles({ manifest: JSON.stringify(bundle.manifest), modelJson: topology, weights: bundle.weights }, 'there')).toThrow(/model\.json/);
     expect(() => bundleFromFiles({ manifest: '{"format": "something-else"}', modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/not a Kindling bundle manifest/);
     expect(() => bundleFromFiles({ manifest: 'not json', modelJson: bundle.modelJson, weights: bundle.weights }, 'there')).toThrow(/kindling\.json is not JSON/);
+  });
+
+  it('knows where each of Kindling\'s task kinds lives, every one of them registered here from its package', () => {
+    expect([...TASK_KINDS].sort()).toEqual([...KINDS].sort());
+    for (const kind of KINDS) expect(registeredTaskKinds()).toContain(kind);
   });
 
   it('keeps bundles in memory:// and fetches them from http(s)://', async () => {

@@ -2,7 +2,8 @@ import { Random } from '@kindling/data';
 import { resnet } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createBundle, describeValues, familiarityOf, featureFamiliarityOf, loadPredictor, softmaxAndFeatures, taskChecksum, type RawImage, type TabularAnswer, type TaskSpec } from '@kindling/deploy';
+import { createBundle, describeValues, familiarityOf, featureFamiliarityOf, loadPredictor, softmaxAndFeatures, taskChecksum, type RawImage, type TaskSpec } from '@kindling/deploy';
+import type { TabularAnswer } from '@kindling/tabular';
 import { exampleBundle, exampleInputs } from './testing';
 import type { PointerRecording } from '@kindling/pointer';
 

@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { plainAnswer } from './fixtures/plain-answer';
-import { TASK_KINDS } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/node';
-import { exampleInputs } from './testing';
+import { exampleInputs, KINDS } from './testing';
 
 /** Bundles written by an earlier Kindling (`scripts/write-format-fixtures.ts`), committed: they must still load and answer. */
 const FORMATS = [{ version: 1, folder: new URL('./fixtures/format-1/', import.meta.url) }];
@@ -36,7 +35,7 @@ function agree(actual: unknown, expected: unknown, tolerance: number, path = 'an
 describeEachBackend('bundles of earlier formats', () => {
   for (const { version, folder } of FORMATS) {
     const answers = JSON.parse(readFileSync(new URL('answers.json', folder), 'utf8')) as Record<string, unknown[]>;
-    for (const kind of TASK_KINDS) {
+    for (const kind of KINDS) {
       it(`format ${version}, ${kind}: the committed bundle loads and answers the example inputs as it did when it was written`, async () => {
         const before = tf.memory().numTensors;
         const predictor = await loadPredictor(join(folder.pathname, `${kind}.kindling`));

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import type { RawImage } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/node';
 import { createServer, serve } from '@kindling/deploy/server';
-import type { TabularPredictor } from '@kindling/deploy';
+import type { TabularPredictor } from '@kindling/tabular';
 import { exampleBundle, exampleInputs } from './testing';
 
 async function pngs(count: number): Promise<Buffer[]> {

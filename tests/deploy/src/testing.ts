@@ -4,14 +4,21 @@
  * without training first.
  */
 import { encodeWav, SoundPipeline, synthesizeSound, type SoundPreprocessing } from '@kindling/audio';
+import { soundTask } from '@kindling/audio/predict';
 import { generateTable, inferTabularSchema, Random, TabularProcessor, type TableRow } from '@kindling/data';
 import { defaultPalette } from '@kindling/image';
 import { dotProductBias, resnet, tabularModel, unet } from '@kindling/models';
 import { synthesizePointer, type PointerRecording } from '@kindling/pointer';
-import { createBundle, type Bundle } from '@kindling/deploy';
-import type { CollabQuery } from '@kindling/deploy';
-import type { RawImage } from '@kindling/deploy';
-import type { ImagePreprocessing, TaskKind } from '@kindling/deploy';
+import { pointerTask } from '@kindling/pointer/node';
+import { createBundle, registerTask, type Bundle, type ImagePreprocessing, type RawImage, type TaskKind } from '@kindling/deploy';
+import { collabTask, type CollabQuery } from '@kindling/tabular';
+import { tabularTask } from '@kindling/tabular/node';
+
+// every modality's task kind, registered as the CLI registers them (with their Node file readers)
+for (const task of [soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
+
+/** Every task kind Kindling defines, each registered above. */
+export const KINDS: readonly TaskKind[] = ['image', 'sound', 'pointer', 'segmentation', 'tabular', 'collab'];
 
 const IMAGE: ImagePreprocessing = { size: 16, method: 'crop', channels: 3, stats: { mean: [0.5, 0.45, 0.4], std: [0.25, 0.25, 0.3] } };
 const SOUND: SoundPreprocessing = { sampleRate: 8000, duration: 0.5, spectrogram: { nFft: 256, hopLength: 128, mels: 16 }, normalize: 'example' };

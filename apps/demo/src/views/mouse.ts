@@ -1,4 +1,4 @@
-import type { PointerPredictor } from '@kindling/deploy';
+import type { PointerPredictor } from '@kindling/pointer/predict';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { cleanEvents, parseRecording, rasterize, samplesOf, type PointerRecording } from '@kindling/pointer';
 import { clearAnswer, drawPixels, el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, startWork } from '../ui';

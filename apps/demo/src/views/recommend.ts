@@ -1,4 +1,4 @@
-import type { CollabPredictor } from '@kindling/deploy';
+import type { CollabPredictor } from '@kindling/tabular';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { clearAnswer, el, linkResult, showAnswer, showError, showPart } from '../ui';
 import { aboutLine, aboutOf, MODELS, sampleButtons, type Sample } from './shared';

@@ -1,5 +1,5 @@
 import { decodeWav, spectrogramToRgba, type AudioData } from '@kindling/audio';
-import type { SoundPredictor } from '@kindling/deploy';
+import type { SoundPredictor } from '@kindling/audio/predict';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, showPart, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, recordMicrophone, sampleBytes, sampleButtons } from './shared';

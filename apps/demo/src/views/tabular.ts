@@ -1,5 +1,5 @@
 import type { TableRow } from '@kindling/data';
-import type { TabularPredictor } from '@kindling/deploy';
+import type { TabularPredictor } from '@kindling/tabular';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { el, linkResult, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, sampleButtons, type Sample } from './shared';
