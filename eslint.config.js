@@ -14,16 +14,15 @@ const backendModules = [
 ];
 
 /**
- * The layers, bottom to top: data → deploy (the bundle format, the registry of task kinds, loading and serving) →
- * the modalities (image, audio, pointer; each registers its task kinds with deploy) → models → tables (tabular) →
- * learner → recipes. Deploy imports no modality but image, whose predictor is still to move into its package. A
- * library imports only packages of the layers below it; tests may import anything (they drive a layer with the ones
- * above it).
+ * The layers, bottom to top: data → deploy (the bundle format, the registry of task kinds, loading and serving; it
+ * imports no modality) → the modalities (image, audio, pointer: each registers its task kinds with deploy) → models →
+ * tables and ratings (tabular) → learner → recipes. A library imports only packages of the layers below it; tests may
+ * import anything (they drive a layer with the ones above it).
  */
 const layers = {
   data: [],
-  image: ['data'],
-  deploy: ['data', 'image'],
+  deploy: ['data'],
+  image: ['data', 'deploy'],
   audio: ['data', 'deploy'],
   pointer: ['data', 'deploy'],
   models: ['data', 'image', 'audio', 'pointer'],

@@ -202,7 +202,8 @@ try {
         const pictures = await generateShapesDataset(process.argv[1], { perClass: 6, size: 16, seed: 1 });
         const data = await imageFolderDataLoaders(pictures, { size: 16, batchSize: 8, seed: 1 });
         const { learner, model } = imageLearner(data, { arch: [4], seed: 1 }); await learner.fit(1); await learner.fit(1); console.log('trained');
-        const { createBundle } = await import('@kindling/deploy'); const { saveBundle, loadPredictor } = await import('@kindling/deploy/node');
+        const { createBundle, registerTask } = await import('@kindling/deploy'); const { saveBundle, loadPredictor } = await import('@kindling/deploy/node');
+        registerTask((await import('@kindling/image/node')).imageTask);
         await saveBundle(await createBundle(model, { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing }), process.argv[2]);
         const predictor = await loadPredictor(process.argv[2], { kind: 'image' });
         const answer = await predictor.predict((await import('node:fs')).readFileSync(process.argv[1] + '/circle/0000.png'));
@@ -257,7 +258,7 @@ try {
   findNatives(join(browser, 'node_modules', '.pnpm'));
   const megabytes = sizeOf(join(browser, 'node_modules', '.pnpm')) / 1024 / 1024;
   if (natives.length > 0) throw new Error(`a browser-only install pulls native binaries: ${[...new Set(natives)].join(', ')}`);
-  step(`browser: a production install of @kindling/backend and @kindling/deploy with @tensorflow/tfjs is ${megabytes.toFixed(0)} MB, with no native binary`);
+  step(`browser: a production install of @kindling/backend, @kindling/deploy and @kindling/image with @tensorflow/tfjs is ${megabytes.toFixed(0)} MB, with no native binary`);
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   run(process.execPath, [tsc, '-p', '.'], { cwd: browser });
   const esbuild = join(root, 'node_modules', '.bin', 'esbuild');

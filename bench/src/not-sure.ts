@@ -1,6 +1,7 @@
 import { soundTask } from '@kindling/audio/predict';
 import { registerTask } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/node';
+import { imageTask, segmentationTask } from '@kindling/image/node';
 import { pointerTask } from '@kindling/pointer/predict';
 import { collabTask, tabularTask } from '@kindling/tabular';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { printTable } from './table';
 import { backendLabel, startBenchBackend } from './threads';
 
 // the demo's bundles are of every kind
-for (const task of [soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
+for (const task of [imageTask, segmentationTask, soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
 
 /** The demo's committed bundles and samples (held out from their training data). */
 const DEMO = fileURLToPath(new URL('../../apps/demo/public', import.meta.url));

@@ -1,7 +1,11 @@
 /** Runs in its own process for `pnpm bench server`: serves a bundle and prints its URL. */
 import { startBenchBackend } from './threads';
+import { registerTask } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/node';
 import { serve } from '@kindling/deploy/server';
+import { imageTask } from '@kindling/image/node';
+
+registerTask(imageTask);
 
 const [directory, batching] = process.argv.slice(2);
 await startBenchBackend();

@@ -1,5 +1,6 @@
 import { startBenchBackend } from './threads';
-import { createBundle, type ImagePredictor } from '@kindling/deploy';
+import { createBundle, registerTask } from '@kindling/deploy';
+import { imageTask, type ImagePredictor } from '@kindling/image/node';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { encodePng } from '@kindling/image/node';
 import { resnet } from '@kindling/models';
@@ -10,6 +11,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printTable } from './table';
+
+registerTask(imageTask);
 
 const SECONDS = Number(process.env.KINDLING_BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.KINDLING_BENCH_CONNECTIONS ?? 32);

@@ -10,6 +10,8 @@ import { encodeWav } from '@kindling/audio';
 import { initBackend } from '@kindling/backend';
 import { Random, type TableRow } from '@kindling/data';
 import { loadPredictor } from '@kindling/deploy/node';
+import { registerTask } from '@kindling/deploy';
+import { imageTask, segmentationTask } from '@kindling/image/node';
 import { registerModalities } from '../src/modalities';
 import { encodePng } from '@kindling/image/node';
 import { parseRecording } from '@kindling/pointer';
@@ -22,8 +24,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// the kinds the pages read, registered in Node as in the page
+// the kinds the pages read, registered in Node as in the page; pictures decoded with sharp here
 registerModalities();
+registerTask(imageTask);
+registerTask(segmentationTask);
 
 const CHROMIUM = process.env.KINDLING_CHROMIUM ?? '/usr/bin/chromium';
 const demo = new URL('..', import.meta.url).pathname;

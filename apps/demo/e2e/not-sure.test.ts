@@ -5,14 +5,18 @@
  */
 import { initBackend } from '@kindling/backend';
 import { loadPredictor } from '@kindling/deploy/node';
+import { registerTask } from '@kindling/deploy';
+import { imageTask, segmentationTask } from '@kindling/image/node';
 import { registerModalities } from '../src/modalities';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offDistributionViews, type OffDistributionView } from './off-distribution';
 
-// the kinds the pages read, registered in Node as in the page
+// the kinds the pages read, registered in Node as in the page; pictures decoded with sharp here
 registerModalities();
+registerTask(imageTask);
+registerTask(segmentationTask);
 
 const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
 

@@ -2,7 +2,12 @@
 // has, loads an image bundle written by `kindling train image` (or the Node example) from a URL, and answers
 // for a picture the visitor chooses. Serve the bundle's folder beside the page as `model/`.
 import { initBackend } from '@kindling/backend';
+import { registerTask } from '@kindling/deploy';
 import { loadPredictor } from '@kindling/deploy/browser';
+import { imageTask } from '@kindling/image/predict';
+
+// the one kind this page reads: its bundle then carries no sound, pointer or table code
+registerTask(imageTask);
 
 const status = document.querySelector<HTMLParagraphElement>('#status')!;
 const input = document.querySelector<HTMLInputElement>('#picture')!;

@@ -2,9 +2,9 @@
 // packages: pictures in a folder per class → data loaders → a small ResNet and its Learner (imageLearner, fastai's
 // vision_learner) → a bundle → a predictor that answers for a picture's bytes.
 import { initBackend } from '@kindling/backend/node';
-import { createBundle } from '@kindling/deploy';
+import { createBundle, registerTask } from '@kindling/deploy';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
-import { generateShapesDataset, imageFolderDataLoaders } from '@kindling/image/node';
+import { generateShapesDataset, imageFolderDataLoaders, imageTask } from '@kindling/image/node';
 import { imageLearner } from '@kindling/recipes';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ await saveBundle(await createBundle(model, task, { metrics: { accuracy: last.met
 learner.dispose();
 model.dispose();
 
+registerTask(imageTask); // the kind this program reads, from its package (Node: decoded with sharp)
 const predictor = await loadPredictor(bundleFolder, { kind: 'image' });
 const answer = await predictor.predict(await readFile(join(pictures, 'circle', '0000.png')));
 console.log(`circle/0000.png → ${answer.label} (${(answer.confidence * 100).toFixed(1)}%)`);

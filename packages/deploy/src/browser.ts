@@ -1,12 +1,10 @@
 /**
- * The browser side of @kindling/deploy: bundles in IndexedDB (`indexeddb://name`), downloads and
- * uploads of a bundle's files, and image decoding with the platform's decoders. No `fs`, no server.
+ * The browser side of @kindling/deploy: bundles in IndexedDB (`indexeddb://name`), and downloads and uploads of a
+ * bundle's files. No `fs`, no server.
  */
-import { aspectRefusal } from '@kindling/image';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
 import { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, type Bundle } from './bundle';
-import { BundleError, InputError } from './errors';
-import type { ImageDecoder, RawImage } from './image-predictor';
+import { BundleError } from './errors';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
 import type { TaskKind } from './tasks';
 
@@ -99,48 +97,6 @@ export async function bundleFromUpload(files: FileList | readonly File[]): Promi
   return bundleFromFiles({ manifest: await read(BUNDLE_FILES.manifest), modelJson: await read(BUNDLE_FILES.model), weights: await read(BUNDLE_FILES.weights) }, 'upload');
 }
 
-/**
- * Decodes with the browser: bytes or a Blob through createImageBitmap (no colour-space conversion or
- * alpha premultiplication, so PNG pixels come out exact), or an image, canvas, bitmap or ImageData.
- */
-export const decodeImageInBrowser: ImageDecoder = async (input, source, limits = {}) => {
-  if (typeof ImageData !== 'undefined' && input instanceof ImageData) return { data: input.data, width: input.width, height: input.height, channels: 4 };
-  let drawable: CanvasImageSource;
-  // bitmaps made here are closed here; the caller's own objects are left alone
-  let owned = input instanceof Uint8Array || input instanceof Blob;
-  try {
-    if (input instanceof Uint8Array || input instanceof Blob) {
-      const blob = input instanceof Blob ? input : new Blob([input as Uint8Array<ArrayBuffer>]);
-      drawable = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-    } else {
-      drawable = input as CanvasImageSource;
-    }
-  } catch (error) {
-    throw new InputError(`cannot decode as an image (${(error as Error).message})`, source, { cause: error });
-  }
-  let { width, height } = drawable as { width: number; height: number };
-  if (!(width > 0 && height > 0)) throw new InputError('the picture has no pixels (not loaded yet?)', source);
-  if (limits.maxPixels !== undefined && width * height > limits.maxPixels) throw new InputError(`the picture has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}`, source);
-  // the same refusal as in Node, so a page and a server answer alike
-  const misshapen = limits.maxAspect === undefined ? undefined : aspectRefusal(width, height, limits.maxAspect);
-  if (misshapen !== undefined) throw new InputError(misshapen, source);
-  const scale = limits.maxSide === undefined ? 1 : Math.min(1, limits.maxSide / Math.max(width, height));
-  if (scale < 1) {
-    // shrunk by the browser's own high-quality resize before its pixels are read
-    [width, height] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
-    const shrunk = await createImageBitmap(drawable as ImageBitmapSource, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
-    if (owned) (drawable as ImageBitmap).close();
-    drawable = shrunk;
-    owned = true;
-  }
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext('2d', { willReadFrequently: true })!;
-  context.drawImage(drawable, 0, 0);
-  const pixels = context.getImageData(0, 0, width, height);
-  if (owned) (drawable as ImageBitmap).close();
-  return { data: pixels.data, width, height, channels: 4 } satisfies RawImage;
-};
-
 const browserStore = bundleStore([indexedDbAdapter, httpAdapter, memoryAdapter]);
 
 /** Loads a bundle from `http(s)://` (or a path relative to the page), `indexeddb://` or `memory://`. */
@@ -150,9 +106,9 @@ export async function loadBundle(url: string): Promise<Bundle> {
 /** Saves a bundle to `indexeddb://name` (or `memory://`). */
 export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = browserStore.saveBundle;
 
-/** A predictor from a bundle or its location; image inputs may be files, Blobs, images or canvases. */
+/** A predictor from a bundle or its location (a URL relative to the page, `indexeddb://`), of a registered kind. */
 export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
-  return browserStore.loadPredictor<K>(typeof source === 'string' ? absolute(source) : source, { decodeImage: decodeImageInBrowser, ...options });
+  return browserStore.loadPredictor<K>(typeof source === 'string' ? absolute(source) : source, options);
 }
 
 /** A relative URL (`./models/shapes/`) against the page, so bundles can sit beside the app. */

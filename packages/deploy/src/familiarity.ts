@@ -197,8 +197,6 @@ export const PLAIN_WORDS: DescriptorWords = {
   down: ['smoother from top to bottom', 'busier from top to bottom'],
   frame: ['lower at its edges', 'higher at its edges'],
 };
-/** For pictures (the model's input: the picture, normalized). */
-export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'], frame: ['darker at its edges', 'brighter at its edges'] };
 
 /**
  * Why an input is unlike every training input (a descriptor out of its range), in words, or undefined:

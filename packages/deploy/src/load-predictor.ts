@@ -3,18 +3,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadBundleModel, type Bundle } from './bundle';
 import { BundleError } from './errors';
 import type { TaskKind } from './tasks';
-import type { ImageDecoder, ImagePredictor, SegmentationPredictor } from './image-predictor';
-import type { Predictor } from './predictor';
+import type { Predictor, SomePredictor } from './predictor';
 import { taskDefinition, unregisteredKind } from './registry';
 
-/** Every task's predictor; narrow with `predictor.kind`. */
-export type AnyPredictor = PredictorByKind[keyof PredictorByKind];
+/** Every registered kind's predictor (as its package declares it); narrow with `predictor.kind`. */
+export type AnyPredictor = [keyof PredictorByKind] extends [never] ? SomePredictor : PredictorByKind[keyof PredictorByKind];
 
 /** Each task kind's predictor (each modality package adds its predictors here by declaration merging, as its records to `TaskRegistry`). */
-export interface PredictorByKind {
-  image: ImagePredictor;
-  segmentation: SegmentationPredictor;
-}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface PredictorByKind {}
 
 /** The predictor of kind `K`, or any predictor when the kind is not known in advance. */
 export type PredictorFor<K extends TaskKind> = TaskKind extends K ? AnyPredictor : K extends keyof PredictorByKind ? PredictorByKind[K] : Predictor<unknown, unknown>;
@@ -25,8 +22,6 @@ export interface LoadPredictorOptions<K extends TaskKind = TaskKind> {
    * another kind is refused with a BundleError naming both.
    */
   kind?: K;
-  /** How image files become pixels (supplied by the Node and browser entry points). */
-  decodeImage?: ImageDecoder;
   /** Use this model (e.g. the one just trained) instead of rebuilding it from the bundle's files. */
   model?: tf.LayersModel;
   /** Where the bundle came from, for error messages. */
@@ -47,7 +42,7 @@ async function predictorOfBundle(bundle: Bundle, options: LoadPredictorOptions<T
   const definition = taskDefinition(bundle.manifest.task.kind);
   if (definition === undefined) throw new BundleError(unregisteredKind(bundle.manifest.task.kind), options.source);
   const model = options.model ?? (await loadBundleModel(bundle, options.source));
-  const predictor = definition.createPredictor(bundle, model, { decodeImage: options.decodeImage }) as unknown as AnyPredictor;
+  const predictor = definition.createPredictor(bundle, model) as unknown as AnyPredictor;
   if (options.topK !== undefined) predictor.topK = options.topK;
   return predictor;
 }

@@ -1,5 +1,4 @@
-/** Bundles on disk (`file://` or a path) and image decoding with sharp: the Node side of @kindling/deploy. */
-import { loadImage } from '@kindling/image/node';
+/** Bundles on disk (`file://` or a path) and the inputs files hold: the Node side of @kindling/deploy. */
 import { DataError } from '@kindling/data';
 import { writeFileAtomic } from '@kindling/data/node';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -8,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { bundleStore, httpAdapter, memoryAdapter, type BundleAdapter } from './adapters';
 import { BUNDLE_FILE_EXTENSION, BUNDLE_FILES, bundleFiles, bundleFromFile, bundleFromFiles, bundleToFile, type Bundle } from './bundle';
 import { BundleError } from './errors';
-import type { ImageDecoder } from './image-predictor';
 import type { LoadPredictorOptions, PredictorFor } from './load-predictor';
 import type { SomePredictor } from './predictor';
 import { taskDefinition, type FileInput } from './registry';
@@ -87,16 +85,6 @@ export const fileAdapter: BundleAdapter = {
   },
 };
 
-/**
- * Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF…) to RGB pixels with sharp, off the event loop:
- * full size, or shrunk while decoding to fit `limits.maxSide`.
- */
-export const decodeImageWithSharp: ImageDecoder = async (input, source, limits = {}) => {
-  const image = await loadImage(input as Uint8Array, { channels: 3, maxSide: limits.maxSide, maxPixels: limits.maxPixels, maxAspect: limits.maxAspect, maxWholeDecodePixels: limits.maxWholeDecodePixels, source });
-  const [height, width] = image.shape as [number, number, number];
-  return { data: image.data, width, height, channels: 3 };
-};
-
 const nodeStore = bundleStore([fileAdapter, memoryAdapter, httpAdapter]);
 
 /** Loads a bundle from a directory or a `.kindling` file, `file://`, `http(s)://` or `memory://`, checking its checksums. */
@@ -104,9 +92,9 @@ export const loadBundle = nodeStore.loadBundle;
 /** Saves a bundle to a directory, or as one file to a path ending in `.kindling` (or `file://`, `memory://`). */
 export const saveBundle: (bundle: Bundle, url: string) => Promise<void> = nodeStore.saveBundle;
 
-/** A predictor from a bundle or its location; image inputs may be file bytes (decoded with sharp). */
+/** A predictor from a bundle or its location (a directory, a `.kindling` file, a URL), of a registered kind. */
 export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | string, options: LoadPredictorOptions<K> = {}): Promise<PredictorFor<K>> {
-  return nodeStore.loadPredictor<K>(source, { decodeImage: decodeImageWithSharp, ...options });
+  return nodeStore.loadPredictor<K>(source, options);
 }
 
 /** Reads the inputs one file holds for a predictor of some kind (a CSV holds many rows, a picture one input). */

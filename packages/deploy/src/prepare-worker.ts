@@ -33,7 +33,7 @@ const { manifest, maxInputs, definition: where } = workerData as { manifest: Bun
 const ready = (async () => {
   const definition = ((await import(where.module)) as Record<string, TaskDefinition | undefined>)[where.name];
   if (definition?.kind !== manifest.task.kind) throw new Error(`the preparation worker found no definition of the task kind '${manifest.task.kind}' as ${where.name} in ${where.module}`);
-  return definition.createPredictor({ manifest, modelJson: new Uint8Array(0), weights: new Uint8Array(0) }, undefined as never, {});
+  return definition.createPredictor({ manifest, modelJson: new Uint8Array(0), weights: new Uint8Array(0) }, undefined as never);
 })();
 // a definition that cannot be loaded fails each job with its message, not the worker
 ready.catch(() => undefined);

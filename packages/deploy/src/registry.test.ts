@@ -64,7 +64,7 @@ describe('a task registered from outside: one registration, nothing else', () =>
     const files = bundleFiles(await createBundle(early, { kind: 'parity', labels: ['even', 'odd'], length: 4 }, { metrics: {} }));
     early.dispose();
     expect(() => bundleFromFiles({ manifest: files['kindling.json']!, modelJson: files['model.json']!, weights: files['weights.bin']! }, 'toy')).toThrow(BundleError);
-    expect(() => bundleFromFiles({ manifest: files['kindling.json']!, modelJson: files['model.json']!, weights: files['weights.bin']! }, 'toy')).toThrow(/unknown task kind "parity" \(known: image, .*; a kind of your own needs registerTask\)/);
+    expect(() => bundleFromFiles({ manifest: files['kindling.json']!, modelJson: files['model.json']!, weights: files['weights.bin']! }, 'toy')).toThrow('unknown task kind "parity" (known: none registered; a kind of your own needs registerTask)');
 
     // the one registration
     registerTask({

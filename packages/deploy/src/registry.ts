@@ -1,18 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from './bundle-manifest';
-import { ImagePredictor, SegmentationPredictor, type ImageDecoder } from './image-predictor';
 import type { Predictor, SomePredictor } from './predictor';
-import { TASK_PACKAGES, type TaskKind, type TaskRegistry, type TaskSpec } from './tasks';
+import { TASK_PACKAGES, type TaskKind, type TaskRecordOf, type TaskSpec } from './tasks';
 import type { Familiarity } from './familiarity';
 
 /** A predictor's input as the registry sees it: each kind's own (inputs reach a predictor only through its kind). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type KindInput = any;
-
-/** What a predictor factory gets besides the bundle and its model: the platform's picture decoder. */
-export interface PredictorContext {
-  decodeImage?: ImageDecoder;
-}
 
 /**
  * Everything the bundle loaders need to know of a task kind, like the IO routers of TF.js: how to check a task
@@ -22,9 +16,9 @@ export interface PredictorContext {
 export interface TaskDefinition<K extends TaskKind = TaskKind> {
   kind: K;
   /** Calls `fail` with what is wrong when the record does not describe the model (labels against outputs, input size…). */
-  check?(task: TaskRegistry[K], model: tf.LayersModel, fail: (message: string) => never): void;
+  check?(task: TaskRecordOf<K>, model: tf.LayersModel, fail: (message: string) => never): void;
   /** The predictor for a bundle of this kind. */
-  createPredictor(bundle: Bundle, model: tf.LayersModel, context: PredictorContext): Predictor<KindInput, unknown, unknown, TaskRegistry[K]>;
+  createPredictor(bundle: Bundle, model: tf.LayersModel): Predictor<KindInput, unknown, unknown, TaskRecordOf<K>>;
   /**
    * Where the prediction server's preparation workers find this definition, for a kind whose `prepare` is
    * JavaScript work that grows with the input (a spectrogram, a drawn recording): the URL of a module
@@ -38,6 +32,11 @@ export interface TaskDefinition<K extends TaskKind = TaskKind> {
    * without it a `.json` file is one JSON input and any other file its bytes.
    */
   readInputFile?(path: string, predictor: SomePredictor): Promise<FileInput[]>;
+  /**
+   * Node only: the answer in another media type, for a request to the prediction server that asks for it in its
+   * `Accept` header (a segmentation mask as a PNG, from `@kindling/image/node`); one input's answer only.
+   */
+  answerAs?: { mediaType: string; render(answer: unknown, predictor: SomePredictor): Promise<Uint8Array> };
 }
 
 /** One input read from a file, named for messages and output (`table.csv:3` for the third row of a table). */
@@ -66,38 +65,7 @@ export function checkFeatures(task: { familiarity?: Familiarity }, model: tf.Lay
   if (!(features.limit > 0 && Number.isFinite(features.limit))) fail(`gives the feature distance limit ${JSON.stringify(features.limit)} (a positive number expected)`);
 }
 
-function checkPicture(task: TaskRegistry['image'] | TaskRegistry['segmentation'], model: tf.LayersModel, fail: (message: string) => never): void {
-  const { size, channels } = task.preprocessing ?? {};
-  if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
-  if (channels !== 1 && channels !== 3) fail(`gives ${JSON.stringify(channels)} channels (1 or 3 expected)`);
-  const [, height, width, depth] = model.inputs[0]?.shape ?? [];
-  if ((height !== null && height !== undefined && height !== size) || (width !== null && width !== undefined && width !== size)) fail(`gives the picture size ${size} but the model takes ${width}×${height}`);
-  if (depth !== null && depth !== undefined && depth !== channels) fail(`gives ${channels} channel(s) but the model takes ${depth}`);
-}
-
-const BUILT_IN: TaskDefinition[] = [
-  {
-    kind: 'image',
-    check(task, model, fail) {
-      checkLabels(task as TaskRegistry['image'], model, fail);
-      checkPicture(task as TaskRegistry['image'], model, fail);
-      checkFeatures(task as TaskRegistry['image'], model, fail);
-    },
-    createPredictor: (bundle, model, context) => new ImagePredictor(bundle, model).useDecoder(context.decodeImage),
-  },
-  {
-    kind: 'segmentation',
-    check(task, model, fail) {
-      const { codes } = task as TaskRegistry['segmentation'];
-      const outputs = model.outputs[0]?.shape.at(-1);
-      if (!Array.isArray(codes) || codes.length !== outputs) fail(`lists ${codes?.length} codes but the model answers ${outputs} classes per pixel`);
-      checkPicture(task as TaskRegistry['segmentation'], model, fail);
-    },
-    createPredictor: (bundle, model, context) => new SegmentationPredictor(bundle, model).useDecoder(context.decodeImage),
-  },
-];
-
-const registry = new Map<string, TaskDefinition>(BUILT_IN.map((definition) => [definition.kind, definition]));
+const registry = new Map<string, TaskDefinition>();
 
 /**
  * Registers a task kind with the bundle loaders (`loadPredictor`, `loadBundle`, the server): bundles of this kind are
@@ -114,7 +82,7 @@ export function registerTask<K extends TaskKind>(definition: TaskDefinition<K>):
 export function unregisteredKind(kind: unknown): string {
   const home = typeof kind === 'string' && Object.hasOwn(TASK_PACKAGES, kind) ? TASK_PACKAGES[kind] : undefined;
   if (home !== undefined) return `its task kind '${kind}' is not registered: install ${home.package} and call registerTask(${home.definition}), with ${home.definition} imported from ${home.entry}`;
-  return `unknown task kind ${JSON.stringify(kind)} (known: ${registeredTaskKinds().join(', ')}; a kind of your own needs registerTask)`;
+  return `unknown task kind ${JSON.stringify(kind)} (known: ${registeredTaskKinds().join(', ') || 'none registered'}; a kind of your own needs registerTask)`;
 }
 
 /** Every task kind the loaders read now: Kindling's and those registered. */

@@ -9,8 +9,6 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { ConfigError, DataError } from '@kindling/data';
-import { colorizeMask } from '@kindling/image';
-import { encodePng } from '@kindling/image/node';
 import * as tf from '@tensorflow/tfjs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
@@ -23,7 +21,7 @@ import type { Bundle } from './bundle-manifest';
 import { InputError } from './errors';
 import { isIP, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { SegmentationResult } from './image-predictor';
+import { taskDefinition } from './registry';
 import type { SomePredictor } from './predictor';
 
 export interface ServerOptions {
@@ -217,6 +215,8 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   const threads = options.prepareThreads ?? Math.min(gate.maxConcurrent, Math.max(1, availableParallelism() - 1));
   if (!(Number.isInteger(threads) && threads >= 0)) throw new ConfigError(`prepareThreads must be a whole number ≥ 0, not ${threads}`);
   const pool = PreparePool.start((predictor as { bundle: Bundle }).bundle, { size: threads, maxInputs });
+  // the answer in another media type when a request asks for it (a mask as a PNG), as the kind's definition renders it
+  const answerAs = taskDefinition(predictor.kind)?.answerAs;
 
   const counts = { requests: {} as Record<string, number>, predictions: 0, rejectedBusy: 0 };
   const status = (): ServerStatus => {
@@ -322,7 +322,7 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
   });
 
   app.post('/predict', predictRoute, async (request, reply) => {
-    const wantsPng = predictor.kind === 'segmentation' && (request.headers.accept ?? '').includes('image/png');
+    const rendered = answerAs !== undefined && (request.headers.accept ?? '').includes(answerAs.mediaType) ? answerAs : undefined;
     let names: string[] | undefined;
     let batch = false;
     let predictions: unknown[];
@@ -352,11 +352,9 @@ export async function createServer(predictor: SomePredictor, options: ServerOpti
       predictions = await predictMany(read.values.map((value) => model.inputFromJson(value)));
     }
     counts.predictions += predictions.length;
-    if (wantsPng && predictions.length === 1) {
-      const { mask, width, height } = predictions[0] as SegmentationResult;
-      const colours = colorizeMask(mask, (predictor as { task: { palette: Array<readonly [number, number, number]> } }).task.palette);
-      reply.type('image/png');
-      return Buffer.from(await encodePng({ data: colours, shape: [height, width, 3] }));
+    if (rendered !== undefined && predictions.length === 1) {
+      reply.type(rendered.mediaType);
+      return Buffer.from(await rendered.render(predictions[0], predictor));
     }
     if (!batch) return { prediction: jsonSafe(predictions[0]) };
     return { predictions: predictions.map((prediction, index) => (names ? { file: names[index], ...(jsonSafe(prediction) as object) } : jsonSafe(prediction))) };

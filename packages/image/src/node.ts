@@ -16,16 +16,21 @@ import {
   type Vocab,
 } from '@kindling/data';
 import { folderItems } from '@kindling/data/node';
+import type { TaskDefinition } from '@kindling/deploy';
 import { loadCanvas, loadSharp } from './peers';
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadImage } from './decode-node';
 import { mirrorCheck } from './mirror-check';
+import { imageTask as imageTaskAnywhere, ImagePredictor, SegmentationPredictor, segmentationTask as segmentationTaskAnywhere, type ImageDecoder, type SegmentationResult, type SegmentationTask } from './predict';
+import { colorizeMask } from './segmentation';
 import { normalizeStep, pictureTransforms, SCALE_STEP } from './picture-steps';
 import { assertResizeMethod, augmentBatch, type AugmentOptions, type ResizeMethod, type Stats } from './transforms';
 
 export { loadImage } from './decode-node';
+// the task records and predictors as well, so that the types of this entry carry the kinds' records (`TaskRegistry`)
+export type { ImagePredictor, ImageTask, SegmentationPredictor, SegmentationTask } from './predict';
 export type { LoadImageOptions } from './decode-node';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
@@ -260,3 +265,38 @@ export async function generateShapesDataset(directory: string, options: { perCla
 }
 export { generateSegmentationDataset, loadMask, maskStatistics, readCodesFile, SCENE_CODES, segmentationDataLoaders } from './segmentation-node';
 export type { LoadMaskOptions, MaskStatistics, SegmentationDataLoaders, SegmentationOptions } from './segmentation-node';
+
+/**
+ * Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF…) to RGB pixels with sharp, off the event loop: full size, or
+ * shrunk while decoding to fit `limits.maxSide` (the decoder of this entry's `imageTask` and `segmentationTask`).
+ */
+export const decodeImageWithSharp: ImageDecoder = async (input, source, limits = {}) => {
+  const image = await loadImage(input as Uint8Array, { channels: 3, maxSide: limits.maxSide, maxPixels: limits.maxPixels, maxAspect: limits.maxAspect, maxWholeDecodePixels: limits.maxWholeDecodePixels, source });
+  const [height, width] = image.shape as [number, number, number];
+  return { data: image.data, width, height, channels: 3 };
+};
+
+/**
+ * The picture classifier's task for `registerTask` in Node: the definition from `@kindling/image/predict`, decoding
+ * image files with sharp.
+ */
+export const imageTask: TaskDefinition<'image'> = {
+  ...imageTaskAnywhere,
+  createPredictor: (bundle, model) => new ImagePredictor(bundle, model).useDecoder(decodeImageWithSharp),
+};
+
+/**
+ * The segmentation task for `registerTask` in Node: decoding image files with sharp, and answering a request that
+ * asks for `image/png` (`kindling serve`) with the mask coloured by the bundle's palette.
+ */
+export const segmentationTask: TaskDefinition<'segmentation'> = {
+  ...segmentationTaskAnywhere,
+  createPredictor: (bundle, model) => new SegmentationPredictor(bundle, model).useDecoder(decodeImageWithSharp),
+  answerAs: {
+    mediaType: 'image/png',
+    async render(answer, predictor) {
+      const { mask, width, height } = answer as SegmentationResult;
+      return encodePng({ data: colorizeMask(mask, (predictor.task as SegmentationTask).palette), shape: [height, width, 3] });
+    },
+  },
+};

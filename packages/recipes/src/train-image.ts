@@ -1,3 +1,4 @@
+import type { ImageTask } from '@kindling/image/predict';
 import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { leads, recipeCallbacks, reporters, sizedSchedule, workersLine, type RecipeOptions } from './recipe';
 import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, type OptionsGiven } from './options';
@@ -157,7 +158,7 @@ export async function trainImage(folder: string | undefined, given: TrainImageOp
         learner,
         model,
         ...(servedAccuracy === undefined ? {} : { served: { accuracy: servedAccuracy, plainName: 'accuracyWithoutTta' } }),
-        task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) },
+        task: { kind: 'image', labels: [...data.vocab.labels], preprocessing: data.preprocessing, ...(servedAccuracy === undefined ? {} : { testTimeAugmentation: 'mirror' as const }) } satisfies ImageTask,
         outputDirectory,
         training: {
           architecture: options.pretrained ? { transfer: options.pretrained, cutAt: options.cutAt ?? null } : { resnet: widths },

@@ -1,3 +1,4 @@
+import type { SegmentationTask } from '@kindling/image/predict';
 import { CHECKPOINT_OPTIONS, checkOutputs, checkpointing, planOf, type CheckpointFlags } from './checkpointing';
 import { choice, namer, settle, sharedOptions, text, toggle, wholeNumber, wholeNumbers, yesNoAuto, type OptionsGiven } from './options';
 import { recipeCallbacks, reporters, sizedSchedule, validByName, workersLine, type RecipeOptions } from './recipe';
@@ -221,7 +222,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
       const familiarity = await segmentationFamiliarity(data, say);
       const bundle = await createBundle(
         model,
-        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) },
+        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) } satisfies SegmentationTask,
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
           training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, ...(classWeights === undefined ? {} : { classWeights }), maskMode: data.preprocessing.maskMode, crop: crop ?? null, flip: flipChoice.flip, averagedWeights: options.average },

@@ -17,16 +17,21 @@
  */
 import { soundTask } from '@kindling/audio/predict';
 import { registerTask } from '@kindling/deploy';
+import { browserImageDecoder, imageTask, segmentationTask } from '@kindling/image/predict';
 import { pointerTask } from '@kindling/pointer/predict';
 import { collabTask, tabularTask } from '@kindling/tabular';
 
 export * as tf from '@tensorflow/tfjs';
 export { BACKEND_ORDER, BackendError, initBackend } from '@kindling/backend';
 export type { BackendName, BackendReport, InitBackendOptions } from '@kindling/backend';
-export { bundleAsFiles, bundleFromUpload, decodeImageInBrowser, downloadBundle, indexedDbAdapter, listIndexedDbBundles, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+export { bundleAsFiles, bundleFromUpload, downloadBundle, indexedDbAdapter, listIndexedDbBundles, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+/** Decodes a picture with the browser (bytes, a Blob, an image, a canvas) to pixels. */
+export const decodeImageInBrowser = browserImageDecoder;
 export { BundleError, createBundle, InputError, registerTask, registeredTaskKinds, TASK_KINDS } from '@kindling/deploy';
 
 // every kind a page may load: the point of one file is not to choose
+registerTask(imageTask);
+registerTask(segmentationTask);
 registerTask(soundTask);
 registerTask(pointerTask);
 registerTask(tabularTask);

@@ -1,13 +1,14 @@
 /** Bundled for the page: loads Kindling bundles the way a web app would and predicts. */
 import { soundTask } from '@kindling/audio/predict';
 import { registerTask } from '@kindling/deploy';
+import { imageTask, segmentationTask } from '@kindling/image/predict';
 import { bundleAsFiles, bundleFromUpload, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
 import { pointerTask } from '@kindling/pointer/predict';
 import { collabTask, tabularTask } from '@kindling/tabular';
 import * as tf from '@tensorflow/tfjs';
 
-// the kinds a page reads, registered from each modality's package (pictures and masks are built into deploy)
-for (const task of [soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
+// the kinds a page reads, registered from each modality's package
+for (const task of [imageTask, segmentationTask, soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
 
 /** Typed arrays as plain arrays, so answers cross back to Node as JSON. */
 function plain(value: unknown): unknown {

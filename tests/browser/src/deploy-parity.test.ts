@@ -1,5 +1,5 @@
 import { initBackend } from '@kindling/backend';
-import type { RawImage } from '@kindling/deploy';
+import type { RawImage } from '@kindling/image/predict';
 import { loadPredictor, saveBundle } from '@kindling/deploy/node';
 import { exampleBundle, exampleInputs, KINDS } from '@kindling/deploy-tests/testing';
 import { encodePng } from '@kindling/image/node';

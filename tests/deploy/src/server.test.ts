@@ -4,7 +4,7 @@ import type { TableRow } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import { connect } from 'node:net';
 import { expect, it } from 'vitest';
-import type { RawImage } from '@kindling/deploy';
+import type { RawImage } from '@kindling/image/predict';
 import { loadPredictor } from '@kindling/deploy/node';
 import { createServer, serve } from '@kindling/deploy/server';
 import type { TabularPredictor } from '@kindling/tabular';

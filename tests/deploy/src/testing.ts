@@ -7,15 +7,17 @@ import { encodeWav, SoundPipeline, synthesizeSound, type SoundPreprocessing } fr
 import { soundTask } from '@kindling/audio/predict';
 import { generateTable, inferTabularSchema, Random, TabularProcessor, type TableRow } from '@kindling/data';
 import { defaultPalette } from '@kindling/image';
+import { imageTask, segmentationTask } from '@kindling/image/node';
+import type { ImagePreprocessing, RawImage } from '@kindling/image/predict';
 import { dotProductBias, resnet, tabularModel, unet } from '@kindling/models';
 import { synthesizePointer, type PointerRecording } from '@kindling/pointer';
 import { pointerTask } from '@kindling/pointer/node';
-import { createBundle, registerTask, type Bundle, type ImagePreprocessing, type RawImage, type TaskKind } from '@kindling/deploy';
+import { createBundle, registerTask, type Bundle, type TaskKind } from '@kindling/deploy';
 import { collabTask, type CollabQuery } from '@kindling/tabular';
 import { tabularTask } from '@kindling/tabular/node';
 
 // every modality's task kind, registered as the CLI registers them (with their Node file readers)
-for (const task of [soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
+for (const task of [imageTask, segmentationTask, soundTask, pointerTask, tabularTask, collabTask]) registerTask(task);
 
 /** Every task kind Kindling defines, each registered above. */
 export const KINDS: readonly TaskKind[] = ['image', 'sound', 'pointer', 'segmentation', 'tabular', 'collab'];

@@ -1,12 +1,11 @@
-import { encodePng, imageFolderDataLoaders, segmentationDataLoaders } from '@kindling/image/node';
+import { decodeImageWithSharp, encodePng, imageFolderDataLoaders, segmentationDataLoaders } from '@kindling/image/node';
 import type { ResizeMethod } from '@kindling/image';
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImagePreparation } from '@kindling/deploy';
-import { decodeImageWithSharp } from '@kindling/deploy/node';
+import { ImagePreparation } from '@kindling/image/predict';
 
 /** A colour picture with detail at every scale: gradients and a checkerboard. */
 function picture(width: number, height: number, seed: number): { data: Uint8Array; shape: [number, number, number] } {

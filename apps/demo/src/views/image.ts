@@ -1,5 +1,5 @@
-import type { ImagePredictor } from '@kindling/deploy';
-import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { browserImageDecoder as decodeImageInBrowser, type ImagePredictor } from '@kindling/image/predict';
 import { drawPixels, el, filePicker, linkResult, renderBars, reveal, showAnswer, showError, showPart, startWork } from '../ui';
 import { aboutLine, aboutOf, everyFrame, MODELS, openDevice, percent, resizedPixels, sampleBytes, sampleButtons, snapshot } from './shared';
 

@@ -1,5 +1,5 @@
-import type { SegmentationPredictor } from '@kindling/deploy';
-import { decodeImageInBrowser, loadPredictor } from '@kindling/deploy/browser';
+import { loadPredictor } from '@kindling/deploy/browser';
+import { browserImageDecoder as decodeImageInBrowser, type SegmentationPredictor } from '@kindling/image/predict';
 import { colorizeMask, overlayMask } from '@kindling/image';
 import { drawPixels, el, filePicker, linkResult, reveal, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons } from './shared';

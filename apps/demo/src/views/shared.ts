@@ -1,4 +1,4 @@
-import type { ImagePreprocessing, RawImage } from '@kindling/deploy';
+import type { ImagePreprocessing, RawImage } from '@kindling/image/predict';
 import { el, reveal } from '../ui';
 import { squareBytes } from '@kindling/image';
 

@@ -1,7 +1,8 @@
 import { SoundPipeline, decodeWav, spectrogramToRgba, type SoundPreprocessing, type Spectrogram } from '@kindling/audio';
 import { TensorDataLoader } from '@kindling/data';
-import { createBundle, describeValues, familiarityOf, ImagePreparation, type AnyPredictor, type Bundle, type Familiarity, type ImagePreprocessing, type TaskSpec } from '@kindling/deploy';
-import { decodeImageInBrowser, downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+import { createBundle, describeValues, familiarityOf, type AnyPredictor, type Bundle, type Familiarity, type TaskSpec } from '@kindling/deploy';
+import { downloadBundle, loadBundle, loadPredictor, saveBundle } from '@kindling/deploy/browser';
+import { browserImageDecoder as decodeImageInBrowser, ImagePreparation, type ImagePreprocessing } from '@kindling/image/predict';
 import { visionLearner } from '@kindling/recipes';
 import { cleanEvents, rasterize, type PointerRecording, type RasterOptions } from '@kindling/pointer';
 import * as tf from '@tensorflow/tfjs';

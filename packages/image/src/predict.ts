@@ -1,9 +1,58 @@
-import { decodeSide, DECODE_MIN_SIDE, normalize, pixelsMisfit, pixelsToChannels as channelsOf, squarePixels } from '@kindling/image';
+/**
+ * `@kindling/image/predict`: the picture modality's side of `@kindling/deploy` — the `image` and `segmentation` task
+ * records, their predictors and the definitions to register (`registerTask(imageTask)`), so that bundles of picture
+ * classifiers and segmenters load, predict and are served. These definitions decode image files with the browser's
+ * decoders where there is one; in Node, register those of `@kindling/image/node`, which decode with sharp (and let
+ * the server answer a mask as a PNG).
+ */
+import { checkFeatures, checkLabels, classify, describeValues, doubtOf, InputError, isRecord, jsonValueInWords as describe, PLAIN_WORDS, Predictor, softmaxAndFeatures, toBytes, unfamiliar, type Classification, type DescriptorWords, type Familiarity, type InputDescriptors, type TaskDefinition } from '@kindling/deploy';
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from './errors';
-import { classify, describe, isRecord, Predictor, softmaxAndFeatures, toBytes, type Classification } from './predictor';
-import { describeValues, doubtOf, PICTURE_WORDS, unfamiliar, type InputDescriptors } from './familiarity';
-import type { ImagePreprocessing, ImageTask, SegmentationTask } from './tasks';
+import type { Colour } from './segmentation';
+import { aspectRefusal, decodeSide, normalize, pixelsMisfit, squarePixels, type ResizeMethod, type Stats } from './transforms';
+
+/** How a picture becomes the model's input: decoded, resized to a square, scaled to [0, 1], normalized. */
+export interface ImagePreprocessing {
+  size: number;
+  method: ResizeMethod;
+  channels: 1 | 3;
+  stats: Stats;
+}
+
+/** A picture classifier: the class names in output order and the preprocessing. */
+export interface ImageTask {
+  kind: 'image';
+  labels: readonly string[];
+  preprocessing: ImagePreprocessing;
+  /** `mirror`: each answer averages the class probabilities of the picture and its mirror image (test-time augmentation). */
+  testTimeAugmentation?: 'mirror';
+  /** What the training pictures looked like, for answers marked "not sure" (written by `kindling train`). */
+  familiarity?: Familiarity;
+}
+
+/** A class for every pixel; `voidIndex` is the class ignored in training (never predicted as an answer). */
+export interface SegmentationTask {
+  kind: 'segmentation';
+  codes: readonly string[];
+  voidIndex: number | null;
+  palette: Colour[];
+  preprocessing: ImagePreprocessing;
+  /** What the training pictures looked like, for answers marked "not sure" (a blank page, noise). */
+  familiarity?: Familiarity;
+}
+
+declare module '@kindling/deploy' {
+  interface TaskRegistry {
+    image: ImageTask;
+    segmentation: SegmentationTask;
+  }
+  interface PredictorByKind {
+    image: ImagePredictor;
+    segmentation: SegmentationPredictor;
+  }
+}
+
+/** How a picture unlike the training ones is described. */
+export const PICTURE_WORDS: DescriptorWords = { ...PLAIN_WORDS, level: ['darker', 'brighter'], frame: ['darker at its edges', 'brighter at its edges'] };
 
 /** Decoded pixels, row-major; `channels` defaults to data.length / (width × height) (ImageData is RGBA). */
 export interface RawImage {
@@ -41,20 +90,12 @@ export interface ImageLimits {
  */
 export const IMAGE_LIMITS = { maxAspect: 64, maxWholeDecodePixels: 8_000_000 } as const;
 
-/** Pictures are decoded no larger than four times the model's input side, and never below this side (`@kindling/image`'s bound, shared with training). */
-export { DECODE_MIN_SIDE };
 
 /** Encoded bytes, base64 text, decoded pixels, or whatever the platform's decoder takes. */
 export type ImageInput = Uint8Array | ArrayBuffer | RawImage | string | object;
 
 function isRawImage(value: unknown): value is RawImage {
   return isRecord(value) && (value.data instanceof Uint8Array || value.data instanceof Uint8ClampedArray) && typeof value.width === 'number' && typeof value.height === 'number';
-}
-
-/** Pixels to `channels` (3: grey repeated, alpha dropped; 1: Rec. 709 luma) as floats 0–255; pixels that do not fit their size are an InputError. */
-export function pixelsToChannels(image: RawImage, channels: 1 | 3): Float32Array {
-  checkPixels(image);
-  return channelsOf(image, channels);
 }
 
 function checkPixels(image: RawImage): void {
@@ -82,7 +123,7 @@ export class ImagePreparation {
   async decode(input: ImageInput): Promise<RawImage> {
     if (isRawImage(input)) return input;
     if (this.decodeImage === undefined) {
-      throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or load the predictor from @kindling/deploy/node or /browser, which decode image files`, 'image');
+      throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or in Node register imageTask and segmentationTask from @kindling/image/node, which decode image files with sharp`, 'image');
     }
     const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
     return this.decodeImage(bytes, 'image', { maxSide: decodeSide(this.preprocessing.size), ...IMAGE_LIMITS });
@@ -248,3 +289,91 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
     return `a picture (PNG, JPEG, WebP…), resized to ${size}×${size} by ${method}, ${channels === 1 ? 'grey' : 'RGB'}; the answer is a class index per pixel (${this.task.codes.join(', ')})`;
   }
 }
+
+/**
+ * Decodes with the browser (the decoder of this entry's `imageTask` and `segmentationTask` wherever
+ * `createImageBitmap` exists): bytes or a Blob through createImageBitmap (no colour-space conversion or
+ * alpha premultiplication, so PNG pixels come out exact), or an image, canvas, bitmap or ImageData.
+ */
+export const browserImageDecoder: ImageDecoder = async (input, source, limits = {}) => {
+  if (typeof ImageData !== 'undefined' && input instanceof ImageData) return { data: input.data, width: input.width, height: input.height, channels: 4 };
+  let drawable: CanvasImageSource;
+  // bitmaps made here are closed here; the caller's own objects are left alone
+  let owned = input instanceof Uint8Array || input instanceof Blob;
+  try {
+    if (input instanceof Uint8Array || input instanceof Blob) {
+      const blob = input instanceof Blob ? input : new Blob([input as Uint8Array<ArrayBuffer>]);
+      drawable = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    } else {
+      drawable = input as CanvasImageSource;
+    }
+  } catch (error) {
+    throw new InputError(`cannot decode as an image (${(error as Error).message})`, source, { cause: error });
+  }
+  let { width, height } = drawable as { width: number; height: number };
+  if (!(width > 0 && height > 0)) throw new InputError('the picture has no pixels (not loaded yet?)', source);
+  if (limits.maxPixels !== undefined && width * height > limits.maxPixels) throw new InputError(`the picture has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}`, source);
+  // the same refusal as in Node, so a page and a server answer alike
+  const misshapen = limits.maxAspect === undefined ? undefined : aspectRefusal(width, height, limits.maxAspect);
+  if (misshapen !== undefined) throw new InputError(misshapen, source);
+  const scale = limits.maxSide === undefined ? 1 : Math.min(1, limits.maxSide / Math.max(width, height));
+  if (scale < 1) {
+    // shrunk by the browser's own high-quality resize before its pixels are read
+    [width, height] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+    const shrunk = await createImageBitmap(drawable as ImageBitmapSource, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+    if (owned) (drawable as ImageBitmap).close();
+    drawable = shrunk;
+    owned = true;
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(drawable, 0, 0);
+  const pixels = context.getImageData(0, 0, width, height);
+  if (owned) (drawable as ImageBitmap).close();
+  return { data: pixels.data, width, height, channels: 4 } satisfies RawImage;
+};
+
+/** This platform's decoder: the browser's where `createImageBitmap` exists; elsewhere none (decoded pixels only). */
+function platformDecoder(): ImageDecoder | undefined {
+  return typeof createImageBitmap === 'function' ? browserImageDecoder : undefined;
+}
+
+/** A picture task's record fits its model: a size from 1 to 4096 pixels, 1 or 3 channels, as the model's input takes them. */
+function checkPicture(task: ImageTask | SegmentationTask, model: tf.LayersModel, fail: (message: string) => never): void {
+  const { size, channels } = task.preprocessing ?? {};
+  if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
+  if (channels !== 1 && channels !== 3) fail(`gives ${JSON.stringify(channels)} channels (1 or 3 expected)`);
+  const [, height, width, depth] = model.inputs[0]?.shape ?? [];
+  if ((height !== null && height !== undefined && height !== size) || (width !== null && width !== undefined && width !== size)) fail(`gives the picture size ${size} but the model takes ${width}×${height}`);
+  if (depth !== null && depth !== undefined && depth !== channels) fail(`gives ${channels} channel(s) but the model takes ${depth}`);
+}
+
+/** The segmentation record fits its model: as many codes as the model's classes per pixel, and a picture it takes. */
+function checkSegmentation(task: SegmentationTask, model: tf.LayersModel, fail: (message: string) => never): void {
+  const { codes } = task;
+  const outputs = model.outputs[0]?.shape.at(-1);
+  if (!Array.isArray(codes) || codes.length !== outputs) fail(`lists ${codes?.length} codes but the model answers ${outputs} classes per pixel`);
+  checkPicture(task, model, fail);
+}
+
+/**
+ * The picture classifier's task for `registerTask`: a bundle's record is checked against its model (labels, picture
+ * size and channels, feature familiarity) and its predictor is an `ImagePredictor`, decoding files with the
+ * browser's decoders (in Node, register `imageTask` from `@kindling/image/node`: sharp).
+ */
+export const imageTask: TaskDefinition<'image'> = {
+  kind: 'image',
+  check(task, model, fail) {
+    checkLabels(task, model, fail);
+    checkPicture(task, model, fail);
+    checkFeatures(task, model, fail);
+  },
+  createPredictor: (bundle, model) => new ImagePredictor(bundle, model).useDecoder(platformDecoder()),
+};
+
+/** The segmentation task for `registerTask`: its predictor is a `SegmentationPredictor` (in Node, register the one from `@kindling/image/node`). */
+export const segmentationTask: TaskDefinition<'segmentation'> = {
+  kind: 'segmentation',
+  check: checkSegmentation,
+  createPredictor: (bundle, model) => new SegmentationPredictor(bundle, model).useDecoder(platformDecoder()),
+};
