@@ -158,11 +158,11 @@ export function yesNoAuto(shape: { help: string; placeholder: string; default: b
 }
 
 /** Whole numbers separated by commas (`16,32,64,128`), each at least 1; `auto` too when `auto` is set. */
-export function wholeNumbers<Auto extends boolean = false>(shape: { help: string; placeholder: string; default: Auto extends true ? number[] | 'auto' : number[]; auto?: Auto; example: string }): OptionDescription<Auto extends true ? number[] | 'auto' : number[], true> {
+export function wholeNumbers<Auto extends boolean = false>(shape: { help: string; placeholder: string; default: Auto extends true ? number[] | 'auto' : number[]; auto?: Auto; example: string; max: number; most: number }): OptionDescription<Auto extends true ? number[] | 'auto' : number[], true> {
   const problem = (value: unknown) =>
-    (shape.auto && value === 'auto') || (Array.isArray(value) && value.length > 0 && value.every((each) => Number.isInteger(each) && each >= 1))
+    (shape.auto && value === 'auto') || (Array.isArray(value) && value.length > 0 && value.length <= shape.most && value.every((each) => Number.isInteger(each) && each >= 1 && each <= shape.max))
       ? undefined
-      : `must be ${shape.auto ? 'auto or ' : ''}whole numbers separated by commas, like ${shape.example}, not ${shown(value)}`;
+      : `must be ${shape.auto ? 'auto or ' : ''}up to ${shape.most} whole numbers from 1 to ${shape.max} separated by commas, like ${shape.example}, not ${shown(value)}`;
   const convert = (value: string) => (shape.auto && value === 'auto' ? 'auto' : value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))));
   const fallback = shape.default;
   return described({ help: shape.help, placeholder: shape.placeholder, default: fallback, defaultText: Array.isArray(fallback) ? fallback.join(',') : undefined, problem }, parsedWith(problem, convert));
@@ -196,12 +196,12 @@ export function namer(options: { optionName?: OptionNamer }): OptionNamer {
 /** The settings several recipes share, each with the recipe's own default and words. */
 export const sharedOptions = {
   epochs: <F extends number | 'auto'>(fallback: F, auto?: string) =>
-    wholeNumber<F extends 'auto' ? true : false>({ help: `epochs to train${auto === undefined ? '' : ` (default auto: ${auto})`}`, default: fallback as never, auto: (fallback === 'auto') as never }),
+    wholeNumber<F extends 'auto' ? true : false>({ help: `epochs to train${auto === undefined ? '' : ` (default auto: ${auto})`}`, default: fallback as never, auto: (fallback === 'auto') as never, max: 10_000 }),
   lr: (fallback: number) => realNumber({ help: 'maximum learning rate of the one-cycle schedule', placeholder: 'rate', default: fallback, above: 0 }),
   optionalLr: () => realNumber({ help: 'maximum learning rate of the one-cycle schedule', placeholder: 'rate', above: 0 }),
   wd: () => realNumber({ help: 'weight decay', placeholder: 'decay', default: 0.1, min: 0 }),
   batchSize: <F extends number | 'auto'>(items: string, fallback: F, auto?: string) =>
-    wholeNumber<F extends 'auto' ? true : false>({ help: `${items} per batch${auto === undefined ? '' : ` (default auto: ${auto})`}`, default: fallback as never, auto: (fallback === 'auto') as never }),
+    wholeNumber<F extends 'auto' ? true : false>({ help: `${items} per batch${auto === undefined ? '' : ` (default auto: ${auto})`}`, default: fallback as never, auto: (fallback === 'auto') as never, max: 65_536 }),
   validPct: (help: string, fallback = 0.2) => realNumber({ help, placeholder: 'share', default: fallback, min: 0, below: 1 }),
   onBadFile: (item: string) => choice({ help: `stop at an unreadable ${item}, or skip it and report it`, placeholder: 'what', choices: ['stop', 'skip'], default: 'stop' }),
   seed: () => wholeNumber({ help: 'random seed', default: 42, min: null }),

@@ -23,7 +23,7 @@ export const TRAIN_COLLAB_OPTIONS = {
   columns: text({ help: 'column names, comma separated, for a file without a header row (MovieLens u.data: user,item,rating,timestamp)', placeholder: 'names' }),
   delimiter: text({ help: 'field delimiter (default: tab for .tsv/.data, else comma)', placeholder: 'char' }),
   model: choice({ help: 'dot (dot product with biases) or neural', placeholder: 'kind', choices: ['dot', 'neural'], default: 'dot' }),
-  factors: wholeNumber({ help: 'latent factors per user and item', default: 50 }),
+  factors: wholeNumber({ help: 'latent factors per user and item', default: 50, max: 1024 }),
   epochs: sharedOptions.epochs(5),
   lr: sharedOptions.lr(5e-3),
   wd: sharedOptions.wd(),

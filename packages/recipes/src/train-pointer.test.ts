@@ -96,7 +96,7 @@ describe('kindling train pointer', () => {
     expect(metrics).toMatchObject({ accuracy: result.accuracy, windowAccuracy: result.windowAccuracy });
     // the bundle cuts new sessions the same way and answers each with its windows' mean
     expect(await predictedAccuracy(out, writeSessions(join(root, 'fresh'), 5, 55))).toBeGreaterThanOrEqual(0.8);
-    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('maxWindows must be a whole number of at least 1, not 0');
+    await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), maxWindows: 0 })).rejects.toThrow('maxWindows must be a whole number from 1 to 10000, not 0');
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '(' })).rejects.toThrow(/^validRegex is not a regular expression/);
     await expect(trainPointer(join(root, 'long'), { ...options(join(root, 'bad')), validRegex: '^nobody-' })).rejects.toThrow("validRegex '^nobody-' matches no file name in the folder: nothing would be held out for validation");
     // a file that cannot be read is still named, not blamed on the regex

@@ -21,7 +21,7 @@ export const TRAIN_POINTER_OPTIONS = {
   labels: text({ help: 'a CSV with the columns file and label (file names or paths), instead of folders', placeholder: 'csv' }),
   validRegex: sharedOptions.validRegex('recordings whose file name matches are the validation set (default: a random share of the recordings, each with all its windows)'),
   window: text({ help: 'samples: whole (one per recording), events:<count>, time:<milliseconds>, actions, or auto (windows of 50 events when the median recording has over 500)', placeholder: 'how', default: 'auto' }),
-  maxWindows: wholeNumber({ help: 'most windows kept per recording, evenly spaced, so a long session does not crowd out the rest', default: 100 }),
+  maxWindows: wholeNumber({ help: 'most windows kept per recording, evenly spaced, so a long session does not crowd out the rest', default: 100, max: 10_000 }),
   size: wholeNumber({ help: 'side of the pictures, or auto (48 for whole recordings, 32 for windows)', placeholder: 'pixels', default: 'auto', auto: true, unit: 'pixels', max: 4096 }),
   fit: choice({
     help: "bbox (each sample's own extent), screen (the whole screen), both (the two pictures as six channels) or auto (bbox for whole recordings; both for windows when the screen size is known)",

@@ -32,7 +32,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
     unit: 'pixels',
     max: 4096,
   }),
-  widths: wholeNumbers({ help: 'U-Net filters per level, comma separated', placeholder: 'filters', default: [16, 32, 64, 128], example: '16,32,64,128' }),
+  widths: wholeNumbers({ help: 'U-Net filters per level, comma separated', placeholder: 'filters', default: [16, 32, 64, 128], example: '16,32,64,128', max: 1024, most: 8 }),
   upsampling: choice({ help: 'transpose (learned) or resize (bilinear + conv)', placeholder: 'how', choices: ['transpose', 'resize'], default: 'transpose' }),
   flip: choice({
     help: 'mirror pictures and masks in training: auto (unless a class lies 90% or more on one side, as a left arm would), yes or no',
@@ -47,7 +47,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
   batchSize: sharedOptions.batchSize('pictures', 'auto', 'about 16 batches an epoch, 2–8 pictures'),
   validPct: sharedOptions.validPct('share of pictures held out'),
   validRegex: sharedOptions.validRegex('pictures whose file name matches are the validation set'),
-  crop: wholeNumber({ help: 'train on random squares of this side, a new one every epoch (validation on whole pictures)', placeholder: 'pixels' }),
+  crop: wholeNumber({ help: 'train on random squares of this side, a new one every epoch (validation on whole pictures)', placeholder: 'pixels', max: 4096 }),
   average: toggle({ help: 'average the weights over the second half of training and keep the average', default: false }),
   validateEvery: wholeNumber({ help: 'validate every n-th epoch and the last only', unit: 'epochs' }),
   seed: sharedOptions.seed(),

@@ -17,9 +17,9 @@ export const TRAIN_SOUND_OPTIONS = {
   validRegex: sharedOptions.validRegex('file names matching this are the validation set (default: a random share)'),
   sampleRate: wholeNumber({ help: 'recordings are resampled to this rate', placeholder: 'hz', default: 8000 }),
   duration: realNumber({ help: 'clips are padded or cropped to this length (randomly in training)', placeholder: 'seconds', default: 1, above: 0 }),
-  nFft: wholeNumber({ help: 'FFT size', default: 256 }),
-  hop: wholeNumber({ help: 'samples between spectrogram frames', default: 64 }),
-  mels: wholeNumber({ help: 'mel bands', default: 40 }),
+  nFft: wholeNumber({ help: 'FFT size', default: 256, min: 16, max: 16_384 }),
+  hop: wholeNumber({ help: 'samples between spectrogram frames', default: 64, max: 16_384 }),
+  mels: wholeNumber({ help: 'mel bands', default: 40, max: 512 }),
   melScale: choice({ help: 'htk or slaney', placeholder: 'scale', choices: ['htk', 'slaney'], default: 'htk' }),
   mfcc: wholeNumber({ help: 'use this many MFCCs instead of the log-mel spectrogram' }),
   normalize: choice({

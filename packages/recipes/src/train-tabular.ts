@@ -27,7 +27,7 @@ export const TRAIN_TABULAR_OPTIONS = {
   ignore: text({ help: 'columns to leave out (ids, leaks)', placeholder: 'columns' }),
   task: choice({ help: 'classification or regression (default: inferred from the target)', placeholder: 'task', choices: ['classification', 'regression'] }),
   test: text({ help: 'a test file with the same columns, scored once after training', placeholder: 'file' }),
-  layers: wholeNumbers({ help: 'hidden layer widths, comma separated, or auto (100 under 5,000 training rows, else 200,100)', placeholder: 'sizes', default: 'auto', auto: true, example: '200,100' }),
+  layers: wholeNumbers({ help: 'hidden layer widths, comma separated, or auto (100 under 5,000 training rows, else 200,100)', placeholder: 'sizes', default: 'auto', auto: true, example: '200,100', max: 4096, most: 8 }),
   dropout: realNumber({ help: 'dropout after each hidden layer (default auto: 0.5 under 5,000 training rows, else 0.1)', placeholder: 'rate', default: 'auto', auto: true, min: 0, below: 1 }),
   linear: toggle({ help: 'add a linear path from the features to the output beside the hidden layers (wide and deep)', default: false }),
   epochs: sharedOptions.epochs('auto', 'enough for 200 steps, 5–100 epochs'),
