@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendLabel, startBenchBackend } from './threads';
-import { generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader } from '@kindling/data';
+import { randomSplitter, TensorDataLoader } from '@kindling/data';
 import { Learner, mse, mseLoss } from '@kindling/learner';
-import { dotProductBias, Recommender } from '@kindling/models';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
+import { dotProductBias, generateRatings, prepareRatings, ratingTensors, Recommender } from '@kindling/tabular';
 
 const FACTORS = 50;
 const EPOCHS = 5;

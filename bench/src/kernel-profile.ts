@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { dotProductBias, resnet, tabularModel, unet } from '@kindling/models';
+import { resnet, unet } from '@kindling/models';
 import { referenceCnn } from './backend-throughput';
 import { backendLabel, startBenchBackend } from './threads';
 import { printTable } from './table';
+import { dotProductBias, tabularModel } from '@kindling/tabular';
 
 interface Task {
   name: string;

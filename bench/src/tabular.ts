@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendLabel, startBenchBackend } from './threads';
-import { inferTabularSchema, TabularProcessor, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
+import { TensorDataLoader } from '@kindling/data';
 import { streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
-import { tabularModel } from '@kindling/models';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetsRoot } from './fashion-mnist';
 import { hasPythonModule, runPythonBaseline } from './python-baseline';
 import { printTable } from './table';
+import { inferTabularSchema, type TableRow, tabularModel, TabularProcessor, tabularTensors } from '@kindling/tabular';
 
 const COLUMNS = ['age', 'workclass', 'fnlwgt', 'education', 'education-num', 'marital-status', 'occupation', 'relationship', 'race', 'sex', 'capital-gain', 'capital-loss', 'hours-per-week', 'native-country', 'income'];
 const EPOCHS = Number(process.env.KINDLING_BENCH_EPOCHS ?? 5);

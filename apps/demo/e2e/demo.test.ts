@@ -8,7 +8,7 @@
  */
 import { encodeWav } from '@kindling/audio';
 import { initBackend } from '@kindling/backend';
-import { Random, type TableRow } from '@kindling/data';
+import { Random } from '@kindling/data';
 import { loadPredictor } from '@kindling/deploy/node';
 import { registerTask } from '@kindling/deploy';
 import { imageTask, segmentationTask } from '@kindling/image/node';
@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableRow } from '@kindling/tabular';
 
 // the kinds the pages read, registered in Node as in the page; pictures decoded with sharp here
 registerModalities();

@@ -16,7 +16,8 @@
 import { readIdxFile } from '@kindling/data/node';
 import { encodePng, loadImage } from '@kindling/image/node';
 import { serializeRecording, synthesizePointer } from '@kindling/pointer';
-import { generateRatings, Random } from '@kindling/data';
+import { Random } from '@kindling/data';
+import { generateRatings } from '@kindling/tabular';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

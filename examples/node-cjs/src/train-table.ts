@@ -2,9 +2,9 @@
 // published packages: rows → schema → preprocessing fit on the training rows → tensors → a tabular model →
 // the Learner → a predictor that answers for a new row.
 import { initBackend } from '@kindling/backend/node';
-import { generateTable, inferTabularSchema, TabularProcessor, tabularTensors, TensorDataLoader } from '@kindling/data';
+import { TensorDataLoader } from '@kindling/data';
 import { accuracy, crossEntropyLoss, Learner } from '@kindling/learner';
-import { RowPredictor, tabularModel } from '@kindling/models';
+import { generateTable, inferTabularSchema, RowPredictor, tabularModel, TabularProcessor, tabularTensors } from '@kindling/tabular';
 
 async function main(): Promise<void> {
   const epochs = Number(process.env.EPOCHS ?? 5);

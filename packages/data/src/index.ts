@@ -18,11 +18,5 @@ export type { Batch, BatchTransform, DataLoader, ItemDataLoaderOptions, Sample, 
 export { parseIdx } from './idx';
 export { delimiterFor, parseCsv } from './csv';
 export type { CsvOptions } from './csv';
-export { generateInteractions, generateRatings, prepareRatings, ratingTensors, withNegativeSamples } from './ratings';
-export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, RatingsColumns } from './ratings';
-export { cleanLabel, DEFAULT_MISSING, generateTable, inferTabularSchema, TabularProcessor, tabularTensors } from './tabular';
-export { TableColumns } from './table-columns';
-export type { TableColumnsOptions } from './table-columns';
-export type { ColumnKind, GeneratedTable, InferSchemaOptions, RowContext, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './tabular';
 export { KEPT_MARGIN, labelSafety, labelSafetyWhy, MIN_EXAMPLES, samplePerClass, UNDECIDABLE_MARGIN } from './label-safety';
 export type { LabelSafety, LabelSafetyInput } from './label-safety';

@@ -1,4 +1,3 @@
-import { generateInteractions, generateRatings } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainCollab, type TrainCollabOptions } from './train-collab';
+import { generateInteractions, generateRatings } from '@kindling/tabular';
 
 const options = (out: string): TrainCollabOptions => ({
   user: 'user',

@@ -4,15 +4,15 @@ import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './r
 import { createBundle } from '@kindling/deploy';
 import type { CollabTask } from '@kindling/tabular';
 import { saveBundle } from '@kindling/deploy/node';
-import { DataError, generateRatings, prepareRatings, randomSplitter, ratingTensors, TensorDataLoader, withNegativeSamples, type RatingExamples } from '@kindling/data';
+import { DataError, randomSplitter, TensorDataLoader } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import { Learner, lossChart, mse, mseLoss, onLeader, rmse } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
-import { collabNeural, dotProductBias, Recommender } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
+import { collabNeural, dotProductBias, generateRatings, prepareRatings, type RatingExamples, ratingTensors, Recommender, withNegativeSamples } from '@kindling/tabular';
 
 /** `trainCollab`'s settings: each one's type, default and help (the CLI's `kindling train collab` flags are made from them). */
 export const TRAIN_COLLAB_OPTIONS = {

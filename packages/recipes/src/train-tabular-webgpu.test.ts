@@ -1,4 +1,3 @@
-import { generateTable } from '@kindling/data';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { fastestTestBackend } from '@kindling/backend/testing';
 import { describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
+import { generateTable } from '@kindling/tabular';
 
 /**
  * The tabular recipe on Node WebGPU (Dawn on SwiftShader, a software adapter whose threads crowd every other suite):

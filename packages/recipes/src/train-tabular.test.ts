@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { generateTable } from '@kindling/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { fastestTestBackend } from '@kindling/backend/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, useBackend } from './fixtures/test-support';
 import { trainTabular, type TrainTabularOptions } from './train-tabular';
+import { generateTable } from '@kindling/tabular';
 
 const options = (out: string): TrainTabularOptions => ({
   layers: [64, 32],

@@ -4,17 +4,17 @@ import { recipeCallbacks, reporters, workersLine, type RecipeOptions } from './r
 import { createBundle } from '@kindling/deploy';
 import type { TabularTask } from '@kindling/tabular';
 import { saveBundle } from '@kindling/deploy/node';
-import { ConfigError, delimiterFor, generateTable, randomSplitter, TableColumns, tabularTensors, TensorDataLoader, type TableRow } from '@kindling/data';
+import { ConfigError, delimiterFor, randomSplitter, TensorDataLoader } from '@kindling/data';
 import { requireFile, streamCsvFile } from '@kindling/data/node';
 import { accuracy, crossEntropyLoss, Learner, lossChart, mae, mseLoss, onLeader, rmse, trainingBudget, type Callback, type Metric } from '@kindling/learner';
 import { renderChartPng, writeFileAtomic } from '@kindling/learner/node';
-import { RowPredictor, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import Table from 'cli-table3';
 import { beatsBaseline, finishedEpoch, meanBaselineRmse, requireSplit } from './outcome';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { generateTable, RowPredictor, TableColumns, type TableRow, tabularModel, tabularTensors } from '@kindling/tabular';
 
 /** `trainTabular`'s settings: each one's type, default and help (the CLI's `kindling train tabular` flags are made from them). */
 export const TRAIN_TABULAR_OPTIONS = {

@@ -1,5 +1,5 @@
 import { InputError, isRecord, jsonValueInWords, Predictor, type Bundle } from '@kindling/deploy';
-import { Recommender } from '@kindling/models';
+import { Recommender } from './collab-model';
 import type * as tf from '@tensorflow/tfjs';
 
 /** Recommendations: the user and item ids in the model's index order, the rating range, the model kind. */

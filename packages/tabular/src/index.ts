@@ -1,3 +1,13 @@
+export { cleanLabel, DEFAULT_MISSING, generateTable, inferTabularSchema, TabularProcessor, tabularTensors } from './processor';
+export type { ColumnKind, GeneratedTable, InferSchemaOptions, RowContext, TableRow, TabularData, TabularProcessorOptions, TabularProcessorState, TabularSchema } from './processor';
+export { TableColumns } from './columns';
+export type { TableColumnsOptions } from './columns';
+export { CategoricalEmbeddings, embeddingSize, RowPredictor, tabularModel } from './model';
+export type { CategoricalEmbeddingsConfig, TabularModelOptions, TabularPredictOptions, TabularPrediction } from './model';
+export { generateInteractions, generateRatings, prepareRatings, ratingTensors, withNegativeSamples } from './ratings';
+export type { GeneratedRatings, PrepareRatingsOptions, RatingExamples, Ratings, RatingsColumns } from './ratings';
+export { collabNeural, dotProductBias, RangeSigmoid, Recommender } from './collab-model';
+export type { CollabOptions, IdMaps } from './collab-model';
 export { CollabPredictor } from './collab-predictor';
 export type { CollabAnswer, CollabQuery, CollabTask } from './collab-predictor';
 export { TabularPredictor } from './tabular-predictor';

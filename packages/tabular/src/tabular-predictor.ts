@@ -1,6 +1,6 @@
-import { TabularProcessor, type TableRow, type TabularProcessorState } from '@kindling/data';
 import { InputError, isRecord, jsonValueInWords, Predictor, type Bundle } from '@kindling/deploy';
-import { RowPredictor, type TabularPrediction } from '@kindling/models';
+import { RowPredictor, type TabularPrediction } from './model';
+import { TabularProcessor, type TableRow, type TabularProcessorState } from './processor';
 import type * as tf from '@tensorflow/tfjs';
 
 /** A table row → a class or a value, with the fitted processor (vocabularies, medians, means, stds). */

@@ -1,13 +1,11 @@
-import { generateTable, inferTabularSchema, TabularProcessor, type TableRow } from '@kindling/data';
 import { BundleError, createBundle, loadPredictor as loadInMemory, registerTask } from '@kindling/deploy';
 import { loadPredictor, readInputFile, saveBundle } from '@kindling/deploy/node';
-import { dotProductBias, tabularModel } from '@kindling/models';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collabTask, type CollabAnswer, type TabularAnswer } from './index';
+import { collabTask, dotProductBias, generateTable, inferTabularSchema, TabularProcessor, tabularModel, type CollabAnswer, type TableRow, type TabularAnswer } from './index';
 import { tabularTask } from './node';
 
 async function tableBundle(columns?: string[]) {

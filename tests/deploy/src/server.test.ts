@@ -1,6 +1,5 @@
 import { describeEachBackend } from '@kindling/backend/testing';
 import { encodePng } from '@kindling/image/node';
-import type { TableRow } from '@kindling/data';
 import * as tf from '@tensorflow/tfjs';
 import { connect } from 'node:net';
 import { expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { loadPredictor } from '@kindling/deploy/node';
 import { createServer, serve } from '@kindling/deploy/server';
 import type { TabularPredictor } from '@kindling/tabular';
 import { exampleBundle, exampleInputs } from './testing';
+import type { TableRow } from '@kindling/tabular';
 
 async function pngs(count: number): Promise<Buffer[]> {
   return Promise.all((exampleInputs('image', count) as RawImage[]).map(async (image) => Buffer.from(await encodePng({ data: image.data as Uint8Array, shape: [image.height, image.width, 3] }))));

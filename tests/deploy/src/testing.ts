@@ -5,15 +5,15 @@
  */
 import { encodeWav, SoundPipeline, synthesizeSound, type SoundPreprocessing } from '@kindling/audio';
 import { soundTask } from '@kindling/audio/predict';
-import { generateTable, inferTabularSchema, Random, TabularProcessor, type TableRow } from '@kindling/data';
+import { Random } from '@kindling/data';
 import { defaultPalette } from '@kindling/image';
 import { imageTask, segmentationTask } from '@kindling/image/node';
 import type { ImagePreprocessing, RawImage } from '@kindling/image/predict';
-import { dotProductBias, resnet, tabularModel, unet } from '@kindling/models';
+import { resnet, unet } from '@kindling/models';
 import { synthesizePointer, type PointerRecording } from '@kindling/pointer';
 import { pointerTask } from '@kindling/pointer/node';
 import { createBundle, registerTask, type Bundle, type TaskKind } from '@kindling/deploy';
-import { collabTask, type CollabQuery } from '@kindling/tabular';
+import { type CollabQuery, collabTask, dotProductBias, generateTable, inferTabularSchema, type TableRow, tabularModel, TabularProcessor } from '@kindling/tabular';
 import { tabularTask } from '@kindling/tabular/node';
 
 // every modality's task kind, registered as the CLI registers them (with their Node file readers)

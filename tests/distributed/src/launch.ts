@@ -1,9 +1,9 @@
 /** Starts workers as users do: PyTorch's torchrun, on loopback, each worker a `node` process. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateTable } from '@kindling/data';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { generateTable } from '@kindling/tabular';
 
 export const CLI = fileURLToPath(new URL('../../../apps/trainer/dist/cli.js', import.meta.url));
 

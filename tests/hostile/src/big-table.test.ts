@@ -1,10 +1,10 @@
-import { generateTable } from '@kindling/data';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLI, memoryOf } from './run';
+import { generateTable } from '@kindling/tabular';
 
 /** Writes generated income-table rows until the file has `bytes` bytes. */
 async function writeBigCsv(file: string, bytes: number): Promise<number> {

@@ -1,10 +1,10 @@
-import { generateTable } from '@kindling/data';
 import { generateShapesDataset } from '@kindling/image/node';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorLines, kindling, type Outcome } from './run';
+import { generateTable } from '@kindling/tabular';
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kindling-hostile-'));
 const toCsv = (rows: Array<Record<string, string>>) => [Object.keys(rows[0]!).join(','), ...rows.map((row) => Object.values(row).join(','))].join('\n');

@@ -1,8 +1,8 @@
-import type { TableRow } from '@kindling/data';
 import type { TabularPredictor } from '@kindling/tabular';
 import { loadPredictor } from '@kindling/deploy/browser';
 import { el, linkResult, renderBars, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, sampleButtons, type Sample } from './shared';
+import type { TableRow } from '@kindling/tabular';
 
 /** A table row as a form; the prediction follows every change. */
 export async function tabularView(panel: HTMLElement): Promise<void> {
