@@ -1,12 +1,12 @@
 """PyTorch twin of `kindling train segment` with its defaults, for `pnpm bench defaults` (multi-class sets).
 
-Reads DATA_DIR/meta.json ({"size", "count", "train", "classes", "void"}), images.bin (count x size x size x 3
-uint8, squished by sharp as the Kindling loaders squish them) and masks.bin (count x size x size class
+Reads DATA_DIR/meta.json ({"width", "height", "count", "train", "classes", "void"}), images.bin (count x height x
+width x 3 uint8, resized by sharp as the Kindling loaders resize them) and masks.bin (count x height x width class
 indices, nearest); the first `train` pictures train, the rest validate. The same U-Net as @kindling/models
 builds (two conv3x3-BN-ReLU per level, max-pool, 2x2 transposed convolutions, 1x1 head; He-normal initialisation and
 Keras's batch norm, momentum 0.9 / eps 1e-3, as Kindling's), AdamW one-cycle
 (betas 0.9/0.99, weight decay 0.01, as Kindling's adam), cross-entropy (+ soft Dice when the config says so),
-void ignored, random crops, flips, small rotations, zoom and lighting. The same settings as the Kindling run
+void ignored (class weights when the config has them), random crops, flips, small rotations, zoom and lighting. The same settings as the Kindling run
 (size, crop, batch, epochs, learning rate, loss) come in the config. Scores pixel accuracy, each class's IoU
 and Dice on the whole validation pictures, and their mean IoU (over the classes in the truth or the answer).
 
@@ -113,9 +113,9 @@ def soft_dice_loss(logits, y, classes, void):
 
 def main():
     meta = json.load(open(f'{DATA}/meta.json'))
-    size, count, train, classes, void = meta['size'], meta['count'], meta['train'], meta['classes'], meta.get('void')
-    images = np.fromfile(f'{DATA}/images.bin', dtype=np.uint8).reshape(count, size, size, 3).astype(np.float32) / 255.0
-    masks = np.fromfile(f'{DATA}/masks.bin', dtype=np.uint8).reshape(count, size, size).astype(np.int64)
+    width, height, count, train, classes, void = meta['width'], meta['height'], meta['count'], meta['train'], meta['classes'], meta.get('void')
+    images = np.fromfile(f'{DATA}/images.bin', dtype=np.uint8).reshape(count, height, width, 3).astype(np.float32) / 255.0
+    masks = np.fromfile(f'{DATA}/masks.bin', dtype=np.uint8).reshape(count, height, width).astype(np.int64)
     # normalized per channel with the training pictures' statistics, as Kindling's loaders do
     mean, std = images[:train].mean((0, 1, 2)), images[:train].std((0, 1, 2)) + 1e-7
     x_all = torch.tensor((images - mean) / std).permute(0, 3, 1, 2).contiguous()
@@ -130,6 +130,8 @@ def main():
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25, div_factor=25, final_div_factor=1e5)
     ignore = void if void is not None else -100
+    # Kindling's class weights: the weighted mean over the pixels, as F.cross_entropy's weight gives it
+    weights = torch.tensor(CONFIG['classWeights'], dtype=torch.float32) if CONFIG.get('classWeights') else None
     start = time.time()
     for _ in range(epochs):
         order = torch.randperm(train, generator=generator)
@@ -137,7 +139,7 @@ def main():
             index = order[step * batch:(step + 1) * batch]
             x, y = augment(train_x[index], train_y[index], CONFIG.get('crop'), generator, void, float(std.mean()))
             logits = model(x)
-            loss = F.cross_entropy(logits, y, ignore_index=ignore)
+            loss = F.cross_entropy(logits, y, weight=weights, ignore_index=ignore)
             if CONFIG.get('dice'):
                 loss = loss + soft_dice_loss(logits, y, classes, void)
             optimizer.zero_grad()

@@ -296,8 +296,10 @@ interface SegmentRun {
   pixelAccuracy: number;
   iou: Record<string, number | null>;
   dice: Record<string, number | null>;
-  training: { epochs: number; batchSize: number; diceLoss: boolean; crop: number | null; lr: number; architecture: { unet: number[] } };
+  training: { epochs: number; batchSize: number; diceLoss: boolean; classWeights?: number[]; crop: number | null; lr: number; architecture: { unet: number[] } };
+  /** The pictures' width and height as the model takes them. */
   size: number;
+  height: number;
   seconds: number;
 }
 
@@ -360,28 +362,30 @@ async function segmentationRows(work: string): Promise<string[][]> {
       const result = spawnSync(process.execPath, [CLI, 'train', 'segment', join(set.folder, 'images'), join(set.folder, 'masks'), '--codes', join(set.folder, 'codes.txt'), '--valid-regex', validRegex, '--out', out, '--seed', String(seed), ...extraFlags('KINDLING_BENCH_SEGMENT_FLAGS')], { encoding: 'utf8' });
       const seconds = (performance.now() - started) / 1000;
       if (result.status !== 0 && result.status !== 3) throw new Error(`kindling train segment failed: ${result.stderr.trim().split('\n').at(-1)}`);
-      const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { task: { preprocessing: { size: number } }; metrics: SegmentRun & object; training: SegmentRun['training'] };
-      const run: SegmentRun = { ...manifest.metrics, training: manifest.training, size: manifest.task.preprocessing.size, seconds };
+      const manifest = JSON.parse(readFileSync(join(out, 'kindling.json'), 'utf8')) as { task: { preprocessing: { size: number; height?: number } }; metrics: SegmentRun & object; training: SegmentRun['training'] };
+      const { size: width, height = width } = manifest.task.preprocessing;
+      const run: SegmentRun = { ...manifest.metrics, training: manifest.training, size: width, height, seconds };
       ours.push(run);
       let peer: TwinRun | undefined;
       if (twin) {
-        const { size } = run;
+        const { size, height } = run;
         if (twinFolder === undefined) {
           twinFolder = join(work, `${basename(set.folder)}-twin`);
           mkdirSync(twinFolder);
           // the validation pictures last, in the order the twin reads them (the first `train` train)
           const order = [...names.slice(validCount), ...names.slice(0, validCount)];
-          const [pictures, masks] = [new Uint8Array(order.length * size * size * 3), new Uint8Array(order.length * size * size)];
+          const area = size * height;
+          const [pictures, masks] = [new Uint8Array(order.length * area * 3), new Uint8Array(order.length * area)];
           for (const [index, name] of order.entries()) {
-            pictures.set(await sharp(join(set.folder, 'images', name)).removeAlpha().resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer(), index * size * size * 3);
-            masks.set((await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length, size, method: 'squish' })).data, index * size * size);
+            pictures.set(await sharp(join(set.folder, 'images', name)).removeAlpha().resize(size, height, { fit: 'fill', kernel: 'linear' }).raw().toBuffer(), index * area * 3);
+            masks.set((await loadMask(join(set.folder, 'masks', name), { mode: 'index', classes: codes.length, size, height, method: 'squish' })).data, index * area);
           }
           writeFileSync(join(twinFolder, 'images.bin'), pictures);
           writeFileSync(join(twinFolder, 'masks.bin'), masks);
-          writeFileSync(join(twinFolder, 'meta.json'), JSON.stringify({ size, count: order.length, train: order.length - validCount, classes: codes.length, void: null }));
+          writeFileSync(join(twinFolder, 'meta.json'), JSON.stringify({ width: size, height, count: order.length, train: order.length - validCount, classes: codes.length, void: null }));
         }
-        const { epochs, batchSize, diceLoss, crop, lr, architecture } = run.training;
-        peer = runPythonBaseline<TwinRun>('torch_scenes_unet.py', [twinFolder, JSON.stringify({ widths: architecture.unet, epochs, batch: batchSize, lr, dice: diceLoss, crop, seed })]);
+        const { epochs, batchSize, diceLoss, classWeights, crop, lr, architecture } = run.training;
+        peer = runPythonBaseline<TwinRun>('torch_scenes_unet.py', [twinFolder, JSON.stringify({ widths: architecture.unet, epochs, batch: batchSize, lr, dice: diceLoss, classWeights, crop, seed })]);
         peers.push(peer);
       }
       console.log(`${set.name}, seed ${seed}: Kindling ${run.meanIoU.toFixed(3)}${peer === undefined ? '' : `, PyTorch twin ${peer.meanIoU.toFixed(3)}`}\n  Kindling IoU per class: ${perClass(run.iou)}${peer === undefined ? '' : `\n  PyTorch  IoU per class: ${perClass(peer.iou)}`}`);
@@ -393,7 +397,7 @@ async function segmentationRows(work: string): Promise<string[][]> {
     rows.push([
       `${set.name}${ours.length > 1 ? `, mean of ${ours.length} seeds` : ''}`,
       `${oursMean.toFixed(3)} (${percent(mean(ours.map((run) => run.pixelAccuracy)))}${spread(ours.map((run) => run.meanIoU))})`,
-      `${first.size}px${first.training.crop === null ? '' : `, ${first.training.crop}px crops`}, batch ${first.training.batchSize}, ${first.training.epochs} epochs, ${first.training.diceLoss ? 'CE + Dice' : 'CE'}`,
+      `${first.size === first.height ? first.size : `${first.size}×${first.height}`}px${first.training.crop === null ? '' : `, ${first.training.crop}px crops`}, batch ${first.training.batchSize}, ${first.training.epochs} epochs, ${first.training.diceLoss ? 'CE + Dice' : 'CE'}`,
       mean(ours.map((run) => run.seconds)).toFixed(0),
       peerMean === undefined ? 'n/a' : `${peerMean.toFixed(3)} (${percent(mean(peers.map((run) => run.pixelAccuracy)))}${spread(peers.map((run) => run.meanIoU))}), ${mean(peers.map((run) => run.seconds)).toFixed(0)} s`,
       peerMean === undefined ? '' : oursMean >= peerMean - 0.02 ? 'yes' : `no (${(oursMean - peerMean).toFixed(3)})`,

@@ -76,7 +76,7 @@ describe('decoding with sharp', () => {
 });
 
 describeEachBackend('resizing and augmentation', () => {
-  it('sharp resize (squish, crop, pad) matches the tensor reference within 2/255 on average', async () => {
+  it('sharp resize (squish, crop, pad) matches the tensor reference within 2/255 on average, to a square and a rectangle', async () => {
     const picture = gradient();
     const png = await encodePng(picture);
     const original = tf.tensor3d(Float32Array.from(picture.data), [40, 60, 3]);
@@ -86,6 +86,13 @@ describeEachBackend('resizing and augmentation', () => {
       const reference = resizeImage(original, 20, method);
       expect(meanAbsoluteDifference(fromSharp.data, await reference.data()), method).toBeLessThan(2);
       reference.dispose();
+      // to a rectangle (24 wide, 10 tall: wider than the 60×40 picture, so crop cuts rows and pad adds columns)
+      const fit = method === 'crop' ? 'cover' : method === 'pad' ? 'contain' : 'fill';
+      const rectangle = await sharp(png).resize(24, 10, { fit, kernel: 'linear', background: { r: 0, g: 0, b: 0, alpha: 1 } }).removeAlpha().raw().toBuffer();
+      const shaped = resizeImage(original, 24, method, 10);
+      expect(shaped.shape).toEqual([10, 24, 3]);
+      expect(meanAbsoluteDifference(rectangle, await shaped.data()), `${method}, 24×10`).toBeLessThan(2);
+      shaped.dispose();
     }
     original.dispose();
   });

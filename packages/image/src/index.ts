@@ -19,6 +19,7 @@ export {
   resizeImage,
   squareBytes,
   squarePixels,
+  pictureShape,
 } from './transforms';
 export type { AffineChoice, AugmentOptions, ElasticOptions, PixelImage, ResizeMethod, Stats } from './transforms';
 export { decodeImageInBrowser } from './browser';

@@ -5,17 +5,19 @@ import { loadImage } from './decode-node';
 import { decodeSide, denormalize, normalize, squareBytes, type ResizeMethod, type Stats } from './transforms';
 
 /**
- * A picture file as serving will see it: decoded as serving decodes (3 channels, at most decodeSide(size) a side),
- * then the one resize training and serving share (squarePixels).
+ * A picture file as serving will see it: decoded as serving decodes (3 channels, at most decodeSide of the longer
+ * side a side), then the one resize training and serving share (squarePixels) to `size`×`size`, or `size` wide and
+ * `height` tall.
  */
-export function pictureTransforms(size: number, method: ResizeMethod, channels: 1 | 3): [Transform<string, ArrayItem>, Transform<ArrayItem, ArrayItem>] {
+export function pictureTransforms(size: number, method: ResizeMethod, channels: 1 | 3, height: number = size): [Transform<string, ArrayItem>, Transform<ArrayItem, ArrayItem>] {
+  const maxSide = decodeSide(Math.max(size, height));
   return [
-    { name: `decode (at most ${decodeSide(size)} pixels a side)`, encode: (file: string) => loadImage(file, { channels: 3, maxSide: decodeSide(size) }) },
+    { name: `decode (at most ${maxSide} pixels a side)`, encode: (file: string) => loadImage(file, { channels: 3, maxSide }) },
     {
-      name: `resize ${size}×${size} (${method}, bilinear), ${channels} channel(s)`,
+      name: `resize ${size}×${height} (${method}, bilinear), ${channels} channel(s)`,
       encode: async (picture: ArrayItem): Promise<ArrayItem> => {
-        const [height, width] = picture.shape as [number, number, number];
-        return { data: await squareBytes({ data: picture.data as Uint8Array, width, height, channels: 3 }, size, method, channels), shape: [size, size, channels] };
+        const [pictureHeight, pictureWidth] = picture.shape as [number, number, number];
+        return { data: await squareBytes({ data: picture.data as Uint8Array, width: pictureWidth, height: pictureHeight, channels: 3 }, size, method, channels, height), shape: [height, size, channels] };
       },
     },
   ];

@@ -8,11 +8,14 @@
 import { checkFeatures, checkLabels, classify, describeValues, doubtOf, InputError, isRecord, jsonValueInWords as describe, PLAIN_WORDS, Predictor, softmaxAndFeatures, toBytes, unfamiliar, type Classification, type DescriptorWords, type Familiarity, type InputDescriptors, type TaskDefinition } from '@kindling/deploy';
 import * as tf from '@tensorflow/tfjs';
 import type { Colour } from './segmentation';
-import { aspectRefusal, decodeSide, normalize, pixelsMisfit, squarePixels, type ResizeMethod, type Stats } from './transforms';
+import { aspectRefusal, decodeSide, normalize, pictureShape, pixelsMisfit, squarePixels, type ResizeMethod, type Stats } from './transforms';
 
-/** How a picture becomes the model's input: decoded, resized to a square, scaled to [0, 1], normalized. */
+/** How a picture becomes the model's input: decoded, resized to a square (or `size`×`height`), scaled to [0, 1], normalized. */
 export interface ImagePreprocessing {
+  /** The side of the square the model takes, or its width when `height` is given. */
   size: number;
+  /** The height of the pictures the model takes, when they are not square (segmentations that keep their pictures' shape). */
+  height?: number;
   method: ResizeMethod;
   channels: 1 | 3;
   stats: Stats;
@@ -126,7 +129,8 @@ export class ImagePreparation {
       throw new InputError(`cannot decode ${describe(input)} here: pass decoded pixels { data, width, height }, or in Node register imageTask and segmentationTask from @kindling/image/node, which decode image files with sharp`, 'image');
     }
     const bytes = input instanceof Uint8Array || input instanceof ArrayBuffer || typeof input === 'string' ? toBytes(input, 'image') : input;
-    return this.decodeImage(bytes, 'image', { maxSide: decodeSide(this.preprocessing.size), ...IMAGE_LIMITS });
+    const { width, height } = pictureShape(this.preprocessing);
+    return this.decodeImage(bytes, 'image', { maxSide: decodeSide(Math.max(width, height)), ...IMAGE_LIMITS });
   }
 
   async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number }> {
@@ -134,17 +138,19 @@ export class ImagePreparation {
     checkPixels(image);
     const { size, method, channels, stats } = this.preprocessing;
     // the one resize training used (imageFolderDataLoaders makes every training item with squarePixels too)
-    const features = tf.tidy(() => normalize(squarePixels(image, size, method, channels).div(255), stats));
+    const features = tf.tidy(() => normalize(squarePixels(image, size, method, channels, pictureShape(this.preprocessing).height).div(255), stats));
     const data = (await features.data()) as Float32Array;
     features.dispose();
     return { features: data, width: image.width, height: image.height };
   }
 
   batch(prepared: ReadonlyArray<{ features: Float32Array }>): tf.Tensor4D {
-    const { size, channels } = this.preprocessing;
-    const joined = new Float32Array(prepared.length * size * size * channels);
-    prepared.forEach((item, index) => joined.set(item.features, index * size * size * channels));
-    return tf.tensor4d(joined, [prepared.length, size, size, channels]);
+    const { channels } = this.preprocessing;
+    const { width, height } = pictureShape(this.preprocessing);
+    const each = width * height * channels;
+    const joined = new Float32Array(prepared.length * each);
+    prepared.forEach((item, index) => joined.set(item.features, index * each));
+    return tf.tensor4d(joined, [prepared.length, height, width, channels]);
   }
 }
 
@@ -162,8 +168,8 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   async prepare(input: ImageInput): Promise<{ features: Float32Array; descriptors?: InputDescriptors }> {
     const { features } = await (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
     if (this.task.familiarity === undefined) return { features };
-    const { size, channels } = this.task.preprocessing;
-    return { features, descriptors: describeValues(features, [size, size, channels]) };
+    const { width, height } = pictureShape(this.task.preprocessing);
+    return { features, descriptors: describeValues(features, [height, width, this.task.preprocessing.channels]) };
   }
 
   async run(prepared: ReadonlyArray<{ features: Float32Array; descriptors?: InputDescriptors }>): Promise<Classification[]> {
@@ -200,8 +206,7 @@ export class ImagePredictor extends Predictor<ImageInput, Classification, { feat
   }
 
   describeInput(): string {
-    const { size, method, channels } = this.task.preprocessing;
-    return `a picture (PNG, JPEG, WebP…), resized to ${size}×${size} by ${method}, ${channels === 1 ? 'grey' : 'RGB'}`;
+    return `a picture (PNG, JPEG, WebP…), ${resizedInWords(this.task.preprocessing)}`;
   }
 }
 
@@ -243,8 +248,8 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
   async prepare(input: ImageInput): Promise<{ features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }> {
     const prepared = await (this.preparation ?? this.useDecoder(undefined).preparation!).prepare(input);
     if (this.task.familiarity === undefined) return prepared;
-    const { size, channels } = this.task.preprocessing;
-    return { ...prepared, descriptors: describeValues(prepared.features, [size, size, channels]) };
+    const { width, height } = pictureShape(this.task.preprocessing);
+    return { ...prepared, descriptors: describeValues(prepared.features, [height, width, this.task.preprocessing.channels]) };
   }
 
   async run(prepared: ReadonlyArray<{ features: Float32Array; width: number; height: number; descriptors?: InputDescriptors }>): Promise<SegmentationResult[]> {
@@ -253,13 +258,14 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
       let logits = this.model.predict(this.preparation!.batch(prepared)) as tf.Tensor4D;
       // the void class was never a target: it is not an answer
       if (voidIndex !== null) logits = logits.add(tf.oneHot([voidIndex], codes.length).reshape([1, 1, 1, codes.length]).mul(-1e9));
-      // each pixel's probability of the class given: [n, size, size]; its mean per picture: [n]
+      // each pixel's probability of the class given: [n, height, width]; its mean per picture: [n]
       const given = tf.softmax(logits).max(-1);
       return [logits.argMax(-1).toInt(), given.mean([1, 2]), given.mul(255).round().toInt()];
     });
     const [values, means, sure] = [(await classes.data()) as Int32Array, (await sureness.data()) as Float32Array, (await perPixel.data()) as Int32Array];
     tf.dispose([classes, sureness, perPixel]);
-    const area = preprocessing.size * preprocessing.size;
+    const { width, height } = pictureShape(preprocessing);
+    const area = width * height;
     return prepared.map((item, index) => {
       const mask = Uint8Array.from(values.subarray(index * area, (index + 1) * area));
       const counts = new Array<number>(codes.length).fill(0);
@@ -267,8 +273,8 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
       const notSure = item.descriptors === undefined ? undefined : unfamiliar(familiarity, item.descriptors, PICTURE_WORDS);
       return {
         mask,
-        width: preprocessing.size,
-        height: preprocessing.size,
+        width,
+        height,
         inputWidth: item.width,
         inputHeight: item.height,
         codes: [...codes],
@@ -285,8 +291,7 @@ export class SegmentationPredictor extends Predictor<ImageInput, SegmentationRes
   }
 
   describeInput(): string {
-    const { size, method, channels } = this.task.preprocessing;
-    return `a picture (PNG, JPEG, WebP…), resized to ${size}×${size} by ${method}, ${channels === 1 ? 'grey' : 'RGB'}; the answer is a class index per pixel (${this.task.codes.join(', ')})`;
+    return `a picture (PNG, JPEG, WebP…), ${resizedInWords(this.task.preprocessing)}; the answer is a class index per pixel (${this.task.codes.join(', ')})`;
   }
 }
 
@@ -338,14 +343,25 @@ function platformDecoder(): ImageDecoder | undefined {
   return typeof createImageBitmap === 'function' ? browserImageDecoder : undefined;
 }
 
-/** A picture task's record fits its model: a size from 1 to 4096 pixels, 1 or 3 channels, as the model's input takes them. */
+/** A picture task's record fits its model: a size (and height, if any) from 1 to 4096 pixels, 1 or 3 channels, as the model's input takes them. */
 function checkPicture(task: ImageTask | SegmentationTask, model: tf.LayersModel, fail: (message: string) => never): void {
-  const { size, channels } = task.preprocessing ?? {};
-  if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
+  const { size, height: given, channels } = task.preprocessing ?? {};
+  const side = (value: unknown) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 4096;
+  if (!side(size)) fail(`gives the picture size ${JSON.stringify(size)} (a whole number of pixels from 1 to 4096 expected)`);
+  if (given !== undefined && !side(given)) fail(`gives the picture height ${JSON.stringify(given)} (a whole number of pixels from 1 to 4096 expected)`);
   if (channels !== 1 && channels !== 3) fail(`gives ${JSON.stringify(channels)} channels (1 or 3 expected)`);
-  const [, height, width, depth] = model.inputs[0]?.shape ?? [];
-  if ((height !== null && height !== undefined && height !== size) || (width !== null && width !== undefined && width !== size)) fail(`gives the picture size ${size} but the model takes ${width}×${height}`);
+  const { width, height } = pictureShape(task.preprocessing);
+  const [, takesHeight, takesWidth, depth] = model.inputs[0]?.shape ?? [];
+  if ((takesHeight !== null && takesHeight !== undefined && takesHeight !== height) || (takesWidth !== null && takesWidth !== undefined && takesWidth !== width)) {
+    fail(`gives the picture size ${width === height ? width : `${width}×${height}`} but the model takes ${takesWidth}×${takesHeight}`);
+  }
   if (depth !== null && depth !== undefined && depth !== channels) fail(`gives ${channels} channel(s) but the model takes ${depth}`);
+}
+
+/** How a predictor resizes its pictures, in words. */
+function resizedInWords(preprocessing: ImagePreprocessing): string {
+  const { width, height } = pictureShape(preprocessing);
+  return `resized to ${width}×${height} by ${preprocessing.method}, ${preprocessing.channels === 1 ? 'grey' : 'RGB'}`;
 }
 
 /** The segmentation record fits its model: as many codes as the model's classes per pixel, and a picture it takes. */

@@ -17,21 +17,23 @@ export interface LoadMaskOptions {
   classes: number;
   palette?: readonly Colour[];
   voidIndex?: number;
-  /** Square side to resize to (nearest neighbour, so classes stay classes). */
+  /** Square side to resize to (nearest neighbour, so classes stay classes), or the width when `height` is given. */
   size?: number;
+  /** The height to resize to (default `size`: a square). */
+  height?: number;
   method?: ResizeMethod;
 }
 
 /** Decodes a mask file into class indices `[h, w]`, resized with nearest neighbour. A bad file or value is a DataError naming it. */
 export async function loadMask(file: string, options: LoadMaskOptions): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const { size, method = 'crop', mode } = options;
+  const { size, height = size, method = 'crop', mode } = options;
   let decoded;
   const sharp = await loadSharp();
   try {
     let image = sharp(file, { failOn: 'error' });
     if (mode !== 'palette') image = image.extractChannel(0);
     else image = image.removeAlpha();
-    if (size !== undefined) image = image.resize(size, size, { fit: fitOf(method), kernel: 'nearest', background: { r: 0, g: 0, b: 0, alpha: 1 } });
+    if (size !== undefined) image = image.resize(size, height, { fit: fitOf(method), kernel: 'nearest', background: { r: 0, g: 0, b: 0, alpha: 1 } });
     decoded = await image.raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new DataError(`cannot decode the mask (${(error as Error).message})`, { file }, { cause: error });
@@ -69,7 +71,7 @@ export interface MaskStatistics {
  * class: its share of the pixels and how wide it typically is — what a recipe sizes its pictures by, so that the
  * thinnest class does not vanish when they are shrunk.
  */
-export async function maskStatistics(masksFolder: string, options: Omit<LoadMaskOptions, 'size' | 'method'> & { limit?: number }): Promise<MaskStatistics> {
+export async function maskStatistics(masksFolder: string, options: Omit<LoadMaskOptions, 'size' | 'height' | 'method'> & { limit?: number }): Promise<MaskStatistics> {
   const { classes, voidIndex, limit = 200 } = options;
   if (!(Number.isInteger(limit) && limit >= 1)) throw new ConfigError(`maskStatistics reads at least one mask: limit must be a whole number ≥ 1, not ${limit}`);
   const files = await folderItems(masksFolder, { extensions: EXTENSIONS });
@@ -114,7 +116,10 @@ export interface SegmentationOptions {
   /** The mask file of an image; default: the file in the masks folder with the same name (any image extension), with `maskSuffix` added before the extension. */
   maskFor?: (imageFile: string) => string;
   maskSuffix?: string;
+  /** The side of the square pictures and masks are resized to (default 128), or their width when `height` is given. */
   size?: number;
+  /** The height pictures and masks are resized to (default `size`): a set of 4:3 pictures keeps its shape at `size` 192, `height` 144. */
+  height?: number;
   method?: ResizeMethod;
   channels?: 1 | 3;
   isValid?: (imageFile: string) => boolean;
@@ -132,7 +137,7 @@ export interface SegmentationOptions {
   /** Elastic deformation of each training picture and its mask (a new field every epoch); off by default. */
   elastic?: ElasticOptions | false;
   /**
-   * Train on random `crop`×`crop` squares of each (resized) picture and mask, a new square every epoch;
+   * Train on random `crop`×`crop` squares of each (resized) picture and mask (at most its shorter side), a new square every epoch;
    * validation keeps whole pictures (pair with a U-Net built for any size). Off by default.
    */
   crop?: number;
@@ -147,7 +152,8 @@ export interface SegmentationDataLoaders {
   codes: string[];
   /** The void class, which losses and metrics ignore. */
   voidIndex?: number;
-  preprocessing: { size: number; method: ResizeMethod; channels: 1 | 3; stats: Stats; maskMode: MaskMode; palette?: readonly Colour[] };
+  /** `height`: the pictures' height, `size` their width (equal for squares). */
+  preprocessing: { size: number; height: number; method: ResizeMethod; channels: 1 | 3; stats: Stats; maskMode: MaskMode; palette?: readonly Colour[] };
   /** Walks one training picture and its mask through every transform. */
   summary(): Promise<string[]>;
 }
@@ -158,13 +164,15 @@ export interface SegmentationDataLoaders {
  * without pictures, size mismatches and values outside the codes are DataErrors naming the file.
  */
 export async function segmentationDataLoaders(imagesRoot: string, masksRoot: string, options: SegmentationOptions): Promise<SegmentationDataLoaders> {
-  const { codes, maskMode = 'index', size = 128, method = 'squish', channels = 3, validPct = 0.2, seed = 42, batchSize = 8, maskSuffix = '' } = options;
+  const { codes, maskMode = 'index', size = 128, height = size, method = 'squish', channels = 3, validPct = 0.2, seed = 42, batchSize = 8, maskSuffix = '' } = options;
   if (codes.length < 2) throw new ConfigError('a segmentation needs at least two codes');
   const stats = options.stats ?? { mean: new Array(channels).fill(0.5), std: new Array(channels).fill(0.25) };
   const voidIndex = voidIndexOf(codes);
   const elastic = options.elastic === false || options.elastic === undefined ? undefined : options.elastic;
   const crop = options.crop;
-  if (crop !== undefined && !(Number.isInteger(crop) && crop >= 8 && crop <= size)) throw new ConfigError(`crop must be a whole number from 8 to the size (${size}), not ${crop}`);
+  if (!(Number.isInteger(height) && height >= 1 && height <= 4096)) throw new ConfigError(`height must be a whole number of pixels from 1 to 4096, not ${height}`);
+  const shorter = Math.min(size, height);
+  if (crop !== undefined && !(Number.isInteger(crop) && crop >= 8 && crop <= shorter)) throw new ConfigError(`crop must be a whole number from 8 to ${size === height ? 'the size' : "the pictures' shorter side"} (${shorter}), not ${crop}`);
   const stem = (file: string) => basename(file, extname(file));
   let masksByStem = new Map<string, string>();
   const maskFor = options.maskFor ?? ((image: string) => masksByStem.get(`${stem(image)}${maskSuffix}`) ?? join(masksRoot, `${stem(image)}${maskSuffix}.png`));
@@ -177,7 +185,7 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
       random: true,
       encode: (sample, { training, random }) => {
         if (!training || random === undefined) return sample;
-        const [top, left] = [random.integer(size - crop + 1), random.integer(size - crop + 1)];
+        const [top, left] = [random.integer(height - crop + 1), random.integer(size - crop + 1)];
         const [pixels, mask] = [sample.input.data as Uint8Array, (sample.target as ArrayItem).data as Uint8Array];
         return { input: { data: cropSquare(pixels, size, channels, top, left, crop), shape: [crop, crop, channels] }, target: { data: cropSquare(mask, size, 1, top, left, crop), shape: [crop, crop, 1] } };
       },
@@ -189,9 +197,9 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
       random: true,
       encode: (sample, { training, random }) => {
         if (!training || random === undefined) return sample;
-        const side = sample.input.shape[0]!;
-        const { image, mask } = elasticDeform({ data: sample.input.data as Uint8Array, shape: [side, side, channels] }, (sample.target as ArrayItem).data as Uint8Array, elastic, random);
-        return { input: { data: image, shape: [side, side, channels] }, target: { data: mask, shape: [side, side, 1] } };
+        const [rows, columns] = sample.input.shape as [number, number, number];
+        const { image, mask } = elasticDeform({ data: sample.input.data as Uint8Array, shape: [rows, columns, channels] }, (sample.target as ArrayItem).data as Uint8Array, elastic, random);
+        return { input: { data: image, shape: [rows, columns, channels] }, target: { data: mask, shape: [rows, columns, 1] } };
       },
     });
   }
@@ -227,14 +235,14 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
           return image;
         },
       },
-      ...pictureTransforms(size, method, channels),
+      ...pictureTransforms(size, method, channels, height),
     ]),
     target: new Pipeline<string, ArrayItem>([
       {
-        name: `mask (${maskMode}, ${codes.length} codes), resized ${size}×${size} by nearest neighbour`,
+        name: `mask (${maskMode}, ${codes.length} codes), resized ${size}×${height} by nearest neighbour`,
         encode: async (image: string): Promise<ArrayItem> => {
-          const decoded = await loadMask(maskFor(image), { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, method });
-          return { data: decoded.data, shape: [size, size, 1] };
+          const decoded = await loadMask(maskFor(image), { mode: maskMode, classes: codes.length, palette: options.palette, voidIndex, size, height, method });
+          return { data: decoded.data, shape: [height, size, 1] };
         },
       },
     ]),
@@ -254,10 +262,10 @@ export async function segmentationDataLoaders(imagesRoot: string, masksRoot: str
     ],
   });
   const loaders = await block.dataLoaders(imagesRoot, { batchSize, seed });
-  return { train: loaders.train, valid: loaders.valid, plainTrain: loaders.plainTrain, codes, voidIndex, preprocessing: { size, method, channels, stats, maskMode, palette: options.palette }, summary: loaders.summary };
+  return { train: loaders.train, valid: loaders.valid, plainTrain: loaders.plainTrain, codes, voidIndex, preprocessing: { size, height, method, channels, stats, maskMode, palette: options.palette }, summary: loaders.summary };
 }
 
-/** A `side`×`side` square of a row-major `[size, size, channels]` byte picture. */
+/** A `side`×`side` square of a row-major `[height, size, channels]` byte picture (`size` its width). */
 function cropSquare(data: Uint8Array, size: number, channels: number, top: number, left: number, side: number): Uint8Array {
   const out = new Uint8Array(side * side * channels);
   for (let row = 0; row < side; row++) out.set(data.subarray(((top + row) * size + left) * channels, ((top + row) * size + left + side) * channels), row * side * channels);

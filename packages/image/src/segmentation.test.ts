@@ -89,18 +89,20 @@ describe('segmentation data block', () => {
       writeFileSync(join(root, 'images', `${n}.png`), await png(mask.map((value) => value * 255), 32, 32, 1));
       writeFileSync(join(root, 'masks', `${n}_P.png`), await png(mask, 32, 32, 1));
     }
-    for (const [elastic, crop] of [[false, undefined], [{ grid: 3, magnitude: 3 }, undefined], [{ grid: 3, magnitude: 3 }, 16]] as const) {
+    // squares, and 32×24 rectangles (the pictures' shape kept, 4:3)
+    for (const [elastic, crop, height] of [[false, undefined, 32], [{ grid: 3, magnitude: 3 }, undefined, 32], [{ grid: 3, magnitude: 3 }, 16, 32], [{ grid: 3, magnitude: 3 }, undefined, 24], [false, 16, 24]] as const) {
       const data = await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), {
-        codes: ['background', 'thing'], maskSuffix: '_P', size: 32, channels: 1, stats: { mean: [0], std: [1] }, batchSize: 6, validPct: 0.34, seed: 3,
+        codes: ['background', 'thing'], maskSuffix: '_P', size: 32, height, channels: 1, stats: { mean: [0], std: [1] }, batchSize: 6, validPct: 0.34, seed: 3,
         augment: { maxRotate: 30, maxZoom: 1.3, flip: 0.5, maxLighting: 0, probability: 1 },
         elastic,
         crop,
       });
       for (let epoch = 0; epoch < 2; epoch++) {
         for await (const batch of data.train) {
-          expect(batch.inputs instanceof tf.Tensor && batch.inputs.shape.slice(1, 3)).toEqual(crop ? [16, 16] : [32, 32]);
+          expect(batch.inputs instanceof tf.Tensor && batch.inputs.shape.slice(1, 3)).toEqual(crop ? [16, 16] : [height, 32]);
+          expect(batch.targets.shape.slice(1, 3)).toEqual(crop ? [16, 16] : [height, 32]);
           const agreement = tf.tidy(() => (batch.inputs as tf.Tensor).greater(0.5).toInt().equal(batch.targets).toFloat().mean().dataSync()[0]!);
-          expect(agreement, `elastic ${JSON.stringify(elastic)}`).toBeGreaterThan(0.97);
+          expect(agreement, `elastic ${JSON.stringify(elastic)}, height ${height}`).toBeGreaterThan(0.97);
           expect(batch.targets.dtype).toBe('int32');
           tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
         }
@@ -110,7 +112,12 @@ describe('segmentation data block', () => {
       expect((batch.inputs as tf.Tensor).shape.slice(1, 3)).toEqual([32, 32]); // validation keeps whole pictures
       tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
     }
+    for await (const batch of (await segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes: ['background', 'thing'], maskSuffix: '_P', size: 32, height: 24, channels: 1, crop: 16, validPct: 0.34, seed: 3 })).valid) {
+      expect([(batch.inputs as tf.Tensor).shape.slice(1, 3), batch.targets.shape.slice(1, 3)]).toEqual([[24, 32], [24, 32]]); // whole, in their shape
+      tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
+    }
     await expect(segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes: ['background', 'thing'], maskSuffix: '_P', size: 32, crop: 40 })).rejects.toThrow('crop must be a whole number from 8 to the size (32), not 40');
+    await expect(segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes: ['background', 'thing'], maskSuffix: '_P', size: 32, height: 24, crop: 28 })).rejects.toThrow("crop must be a whole number from 8 to the pictures' shorter side (24), not 28");
     const codes = ['background', 'thing'];
     writeFileSync(join(root, 'masks', 'stray_P.png'), await png(new Uint8Array(4), 2, 2, 1));
     await expect(segmentationDataLoaders(join(root, 'images'), join(root, 'masks'), { codes, maskSuffix: '_P' })).rejects.toThrow(`${join(root, 'masks', 'stray_P.png')}: a mask without a picture`);

@@ -11,28 +11,34 @@ export function assertResizeMethod(method: string): asserts method is ResizeMeth
   }
 }
 
-/** Resizes an image tensor `[h, w, c]` (or a batch) to `size × size` by crop, pad or squish (bilinear). */
-export function resizeImage<T extends tf.Tensor3D | tf.Tensor4D>(image: T, size: number, method: ResizeMethod = 'crop'): T {
+/**
+ * Resizes an image tensor `[h, w, c]` (or a batch) to `size × size` — or `size` wide and `height` tall — by crop (the
+ * middle at the target's shape), pad (fit whole, black bars) or squish (bilinear).
+ */
+export function resizeImage<T extends tf.Tensor3D | tf.Tensor4D>(image: T, size: number, method: ResizeMethod = 'crop', height: number = size): T {
   assertResizeMethod(method);
+  const [targetHeight, targetWidth] = [height, size];
   return tf.tidy(() => {
     const batched = (image.rank === 3 ? image.expandDims(0) : image) as tf.Tensor4D;
-    const [, height, width] = batched.shape;
+    const [, sourceHeight, sourceWidth] = batched.shape;
     let resized: tf.Tensor4D;
     if (method === 'pad') {
-      // Like sharp's `contain`: fit the long side, then pad the short one with black, centred.
-      const scale = size / Math.max(height, width);
-      const [fitHeight, fitWidth] = [Math.max(1, Math.round(height * scale)), Math.max(1, Math.round(width * scale))];
+      // Like sharp's `contain`: fit the whole picture inside, then pad the rest with black, centred.
+      const scale = Math.min(targetWidth / sourceWidth, targetHeight / sourceHeight);
+      const [fitHeight, fitWidth] = [Math.min(targetHeight, Math.max(1, Math.round(sourceHeight * scale))), Math.min(targetWidth, Math.max(1, Math.round(sourceWidth * scale)))];
       const fitted = tf.image.resizeBilinear(batched, [fitHeight, fitWidth], false, true);
-      const top = Math.floor((size - fitHeight) / 2);
-      const left = Math.floor((size - fitWidth) / 2);
-      resized = fitted.pad([[0, 0], [top, size - fitHeight - top], [left, size - fitWidth - left], [0, 0]]);
+      const top = Math.floor((targetHeight - fitHeight) / 2);
+      const left = Math.floor((targetWidth - fitWidth) / 2);
+      resized = fitted.pad([[0, 0], [top, targetHeight - fitHeight - top], [left, targetWidth - fitWidth - left], [0, 0]]);
     } else {
-      let square = batched;
+      let middle = batched;
       if (method === 'crop') {
-        const side = Math.min(height, width);
-        square = batched.slice([0, Math.floor((height - side) / 2), Math.floor((width - side) / 2), 0], [-1, side, side, -1]);
+        // the largest part of the target's shape (a square for a square target), from the middle
+        const wide = sourceWidth * targetHeight > sourceHeight * targetWidth;
+        const [keptHeight, keptWidth] = wide ? [sourceHeight, Math.max(1, Math.round((sourceHeight * targetWidth) / targetHeight))] : [Math.max(1, Math.round((sourceWidth * targetHeight) / targetWidth)), sourceWidth];
+        middle = batched.slice([0, Math.floor((sourceHeight - keptHeight) / 2), Math.floor((sourceWidth - keptWidth) / 2), 0], [-1, keptHeight, keptWidth, -1]);
       }
-      resized = tf.image.resizeBilinear(square, [size, size], false, true);
+      resized = tf.image.resizeBilinear(middle, [targetHeight, targetWidth], false, true);
     }
     return (image.rank === 3 ? resized.squeeze([0]) : resized) as T;
   });
@@ -103,23 +109,32 @@ export function pixelsToChannels(image: PixelImage, channels: 1 | 3): Float32Arr
 }
 
 /**
- * The one resize of training and serving: decoded pixels → the model's `size × size` square by crop, pad or
- * squish (bilinear), as whole values 0–255 in `channels` channels. `imageFolderDataLoaders` makes every training
- * item with it and `@kindling/deploy`'s image predictors every input, in Node and in browsers alike.
+ * The one resize of training and serving: decoded pixels → the model's `size × size` square (or `size` wide and
+ * `height` tall) by crop, pad or squish (bilinear), as whole values 0–255 in `channels` channels.
+ * `imageFolderDataLoaders` makes every training item with it and the image predictors every input, in Node and in
+ * browsers alike.
  */
-export function squarePixels(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3): tf.Tensor3D {
+export function squarePixels(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3, height: number = size): tf.Tensor3D {
   const pixels = pixelsToChannels(image, channels);
-  return tf.tidy(() => resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method).round().clipByValue(0, 255) as tf.Tensor3D);
+  return tf.tidy(() => resizeImage(tf.tensor3d(pixels, [image.height, image.width, channels]), size, method, height).round().clipByValue(0, 255) as tf.Tensor3D);
 }
 
-/** `squarePixels` read back as bytes (asynchronously): a training item's input, the square a page draws. */
-export async function squareBytes(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3): Promise<Uint8Array> {
-  const square = squarePixels(image, size, method, channels);
+/** `squarePixels` read back as bytes (asynchronously): a training item's input, the picture a page draws. */
+export async function squareBytes(image: PixelImage, size: number, method: ResizeMethod, channels: 1 | 3, height: number = size): Promise<Uint8Array> {
+  const square = squarePixels(image, size, method, channels, height);
   try {
     return Uint8Array.from(await square.data());
   } finally {
     square.dispose();
   }
+}
+
+/**
+ * The width and height of a model's pictures from its preprocessing: `size` pixels wide and `height` tall, a
+ * `size`-pixel square when `height` is left out (every bundle before segmentation kept the pictures' shape).
+ */
+export function pictureShape(preprocessing: { size: number; height?: number }): { width: number; height: number } {
+  return { width: preprocessing.size, height: preprocessing.height ?? preprocessing.size };
 }
 
 export interface Stats {

@@ -106,13 +106,13 @@ export interface SegmentationLearnerOptions {
  * `dice` give each class's figure of the last validation).
  */
 export function segmentationLearner(
-  data: { train: DataLoader; valid?: DataLoader; codes: readonly string[]; voidIndex?: number; preprocessing: { size: number; channels: number } },
+  data: { train: DataLoader; valid?: DataLoader; codes: readonly string[]; voidIndex?: number; preprocessing: { size: number; height?: number; channels: number } },
   options: SegmentationLearnerOptions = {},
 ): ClassifierLearner & { dice: ReturnType<typeof dice>; iou: ReturnType<typeof iou> } {
   const { widths = [16, 32, 64, 128], upsampling = 'transpose', seed = 0 } = options;
   const ignoreIndex = data.voidIndex;
-  const side = options.anySize ? null : data.preprocessing.size;
-  const model = unet({ inputShape: [side, side, data.preprocessing.channels], classes: data.codes.length, widths: [...widths], upsampling, seed });
+  const { size, height = size, channels } = data.preprocessing;
+  const model = unet({ inputShape: options.anySize ? [null, null, channels] : [height, size, channels], classes: data.codes.length, widths: [...widths], upsampling, seed });
   const crossEntropy = crossEntropyLoss({ ignoreIndex, classWeights: options.classWeights === undefined ? undefined : [...options.classWeights] });
   const overlap = diceLoss({ ignoreIndex });
   const loss: LossFunction = options.dice ? (targets, logits) => tf.tidy(() => crossEntropy(targets, logits).add(overlap(targets, logits)) as tf.Scalar) : crossEntropy;

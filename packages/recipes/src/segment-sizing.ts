@@ -2,10 +2,10 @@ import type { MaskStatistics } from '@kindling/image/node';
 
 /**
  * How `kindling train segment` sizes a run by its data when its size, Dice loss, epochs or batch size are
- * `auto`. The pictures are kept as large as their thinnest class needs: shrunk only while that class stays
- * `thinPixels` wide, from `minSide` (or the pictures' own size, when smaller) up to `maxSide`; above `cropAbove`,
- * training takes random `crop`-pixel squares (validation sees whole pictures), so a step costs the same whatever
- * the resolution.
+ * `auto`. The pictures keep their shape and are kept as large as their thinnest class needs: their longer side
+ * shrunk only while that class stays `thinPixels` wide, from `minSide` (or the pictures' own size, when smaller) up
+ * to `maxSide`; above `cropAbove`, training takes random `crop`-pixel squares (validation sees whole pictures), so a
+ * step costs the same whatever the resolution.
  */
 export const SEGMENT_SIZING = {
   minSide: 64,
@@ -32,9 +32,11 @@ export const SEGMENT_SIZING = {
   epochBounds: [12, 60] as const,
 };
 
-/** The side a set's pictures are squished to, whether training crops them, and why, in words. */
+/** The width and height a set's pictures are resized to (their shape kept), whether training crops them, and why, in words. */
 export interface SegmentSize {
+  /** The width (the `size` of the bundle's preprocessing). */
   size: number;
+  height: number;
   crop?: number;
   why: string;
 }
@@ -42,9 +44,10 @@ export interface SegmentSize {
 const roundUp = (value: number, divisor: number) => Math.ceil(value / divisor) * divisor;
 
 /**
- * Size `auto`: the square side for pictures of the measured size whose thinnest class (not void, not a few
- * stray pixels) is `widths[c]` pixels wide, a multiple of the U-Net's `divisor`; with training crops above
- * `cropAbove`.
+ * Size `auto`: the longer side for pictures of the measured size whose thinnest class (not void, not a few stray
+ * pixels) is `widths[c]` pixels wide, a multiple of the U-Net's `divisor`; the shorter side in the pictures'
+ * proportion (the nearest multiple of `divisor`), so nothing is squished; with training crops above `cropAbove`
+ * (squares of at most the shorter side).
  */
 export function segmentSize(statistics: MaskStatistics, codes: readonly string[], divisor: number, voidIndex?: number): SegmentSize {
   const { minSide, maxSide, thinPixels, noiseShare, cropAbove, crop } = SEGMENT_SIZING;
@@ -55,24 +58,29 @@ export function segmentSize(statistics: MaskStatistics, codes: readonly string[]
     if (thinnest === undefined || width < thinnest.width) thinnest = { code: codes[index]!, width };
   });
   const wanted = long * Math.min(1, thinnest === undefined ? 1 : thinPixels / thinnest.width);
-  const size = roundUp(Math.min(maxSide, Math.max(Math.min(long, minSide), wanted)), divisor);
-  const shape = statistics.width === statistics.height ? `${statistics.width} pixels square` : `${statistics.width}×${statistics.height} (squished: the short side is stretched, never shrunk more than the long)`;
+  const longSide = roundUp(Math.min(maxSide, Math.max(Math.min(long, minSide), wanted)), divisor);
+  const shortSide = Math.max(divisor, Math.round((longSide * Math.min(statistics.width, statistics.height)) / long / divisor) * divisor);
+  const [size, height] = statistics.width >= statistics.height ? [longSide, shortSide] : [shortSide, longSide];
+  const squareModel = size === height;
+  const shape = statistics.width === statistics.height ? `${statistics.width} pixels square` : `${statistics.width}×${statistics.height}, their shape kept`;
   const width = thinnest === undefined ? '' : `the thinnest class, '${thinnest.code}', is ${thinnest.width.toFixed(1)} pixels wide`;
   const reason =
     thinnest === undefined
       ? 'no class is thin: as they are'
-      : size >= long
+      : longSide >= long
         ? `${width}: kept at full size`
         : wanted > maxSide
           ? `${width}: shrunk to at most ${maxSide}`
           : wanted < minSide
             ? `${width}: shrunk to the smallest size, ${minSide}`
             : `${width}: shrunk while it stays ${thinPixels} pixels wide`;
-  const cropped = size > cropAbove && crop % divisor === 0 ? crop : undefined;
+  const square = Math.min(crop, shortSide);
+  const cropped = longSide > cropAbove && square % divisor === 0 ? square : undefined;
   return {
     size,
+    height,
     crop: cropped,
-    why: `size ${size} (the masks are ${shape}; ${reason})${cropped === undefined ? '' : `, trained on random ${cropped}×${cropped} squares, validated on whole pictures`}`,
+    why: `size ${squareModel ? size : `${size}×${height}`} (the masks are ${shape}; ${reason})${cropped === undefined ? '' : `, trained on random ${cropped}×${cropped} squares, validated on whole pictures`}`,
   };
 }
 

@@ -89,7 +89,7 @@ describe('kindling train segment', () => {
     await expect(trainSegment(join(scenes, 'images'), join(scenes, 'masks'), { ...options(join(root, 'out')), codes: join(scenes, 'codes.txt'), size: 1_000_000 })).rejects.toThrow('size must be a whole number of pixels from 1 to 4096, or auto, not 1000000');
   });
 
-  it('sizes a run by its masks: the size from the thinnest class, the Dice loss for a rare one, the batch from the pictures', async () => {
+  it('sizes a run by its masks: the size from the thinnest class, their shape kept, the Dice loss for a rare one, the batch from the pictures', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kindling-segment-auto-'));
     // 80×60 pictures: background, and a bar two pixels wide (2.5% of the pixels) somewhere across each
     for (const folder of ['images', 'masks']) mkdirSync(join(root, folder));
@@ -110,12 +110,21 @@ describe('kindling train segment', () => {
     const lines: string[] = [];
     await trainSegment(join(root, 'images'), join(root, 'masks'), { ...options(join(root, 'out')), codes: join(root, 'codes.txt'), size: 'auto', dice: 'auto', batchSize: 'auto', epochs: 2, classWeights: true, log: (line) => void lines.push(line) });
     expect(lines).toContain(
-      "size 80 (the masks are 80×60 (squished: the short side is stretched, never shrunk more than the long); the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%), class weights background 0.28, bar 1.72; schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
+      "size 80×60 (the masks are 80×60, their shape kept; the thinnest class, 'bar', is 2.0 pixels wide: kept at full size); loss: cross-entropy + Dice (rare classes: bar 2.5%), class weights background 0.28, bar 1.72; schedule: 10 training items → batch 2 (about 16 batches an epoch, within 2–8), 2 epochs (asked for): 10 steps",
     );
     // bars on both sides of the pictures: mirror images keep their class
     expect(lines.find((line) => line.startsWith('augmentation: '))).toMatch(/^augmentation: flips \(every class lies on both sides; the most one-sided, '\w+', \d+% on the (left|right)\), small rotations, zoom and lighting$/);
     const manifest = JSON.parse(readFileSync(join(root, 'out', 'kindling.json'), 'utf8'));
-    expect(manifest.task.preprocessing.size).toBe(80);
+    expect(manifest.task.preprocessing).toMatchObject({ size: 80, height: 60 });
+    expect((await sharp(join(root, 'out', 'prediction.png')).metadata())).toMatchObject({ width: 80, height: 60 });
+    // the predictor takes the pictures in their shape too: a mask of 80×60 for an 80×60 picture, and for a 160×120 one
+    const bigger = join(root, 'bigger.png');
+    await sharp(join(root, 'images', '03.png')).resize(160, 120, { kernel: 'nearest' }).toFile(bigger);
+    for (const { prediction } of await predict(join(root, 'out'), [join(root, 'images', '03.png'), bigger])) {
+      const { mask, width, height, inputWidth } = prediction as { mask: ArrayLike<number>; width: number; height: number; inputWidth: number };
+      expect({ width, height, pixels: mask.length }).toEqual({ width: 80, height: 60, pixels: 4800 });
+      expect([80, 160]).toContain(inputWidth);
+    }
     expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 2, diceLoss: true, crop: null, flip: true, classWeights: [expect.closeTo(2 / (1 + Math.sqrt(39)), 6), expect.closeTo((2 * Math.sqrt(39)) / (1 + Math.sqrt(39)), 6)] });
   });
 

@@ -25,7 +25,7 @@ export const TRAIN_SEGMENT_OPTIONS = {
   maskMode: choice({ help: 'index (grey value = class), binary (0/255) or palette (colours from --codes)', placeholder: 'mode', choices: ['index', 'binary', 'palette'], default: 'index' }),
   maskSuffix: text({ help: "added to a picture's name to find its mask, e.g. _P", placeholder: 'text', default: '' }),
   size: wholeNumber({
-    help: 'side of the square pictures and masks are squished to (default auto: as large as the thinnest class needs, 64–384, with 128-pixel training crops above 160)',
+    help: "side of the square pictures and masks are squished to (default auto: the pictures' shape kept, the longer side as large as the thinnest class needs, 64–384, with 128-pixel training crops above 160)",
     placeholder: 'pixels',
     default: 'auto',
     auto: true,
@@ -97,9 +97,10 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const { widths } = options;
   if (widths.length < 2) throw new ConfigError(`${name('widths')} must be two or more whole numbers, like 16,32,64,128 (got '${widths.join(',')}')`);
   const divisor = 2 ** (widths.length - 1);
-  const checkCrop = (crop: number | undefined, size: number) => {
-    if (crop !== undefined && !(crop <= size && crop % divisor === 0)) {
-      throw new ConfigError(`${name('crop')} must be a whole number up to ${name('size')} (${size}) and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
+  const checkCrop = (crop: number | undefined, size: number, height: number = size) => {
+    if (crop !== undefined && !(crop <= Math.min(size, height) && crop % divisor === 0)) {
+      const side = size === height ? `${name('size')} (${size})` : `the pictures' shorter side (${Math.min(size, height)} of ${size}×${height})`;
+      throw new ConfigError(`${name('crop')} must be a whole number up to ${side} and divisible by ${divisor} for ${widths.length} levels (got ${crop})`);
     }
   };
   if (options.size !== 'auto') checkCrop(options.crop, options.size);
@@ -125,9 +126,10 @@ export async function trainSegment(images: string | undefined, masks: string | u
   const voidIndex = voidIndexOf(codes);
   const statistics = options.size === 'auto' || options.dice === 'auto' || options.flip === 'auto' || options.classWeights ? await maskStatistics(resolve(masks!), { mode: maskMode, classes: codes.length, palette, voidIndex }) : undefined;
   const sized = options.size === 'auto' ? segmentSize(statistics!, codes, divisor, voidIndex) : undefined;
-  const size = options.size === 'auto' ? sized!.size : options.size;
+  // auto keeps the pictures' shape (size is then the width); a size given is a square the pictures are squished to
+  const [size, height] = options.size === 'auto' ? [sized!.size, sized!.height] : [options.size, options.size];
   const crop = options.crop ?? sized?.crop;
-  checkCrop(crop, size);
+  checkCrop(crop, size, height);
   const classWeights = options.classWeights ? classWeightsByShare(statistics!, voidIndex) : undefined;
   const flipChoice = options.flip === 'auto' ? flipByMasks(statistics!, codes, voidIndex) : { flip: options.flip === 'yes', why: options.flip === 'yes' ? `flips (${name('flip')} yes)` : `no flips (${name('flip')} no)` };
   const lossChoice = options.dice === 'auto' ? diceByRarity(statistics!, codes, voidIndex) : { dice: options.dice, why: options.dice ? `cross-entropy + Dice (${name('dice')})` : `cross-entropy (${name('dice')} no)` };
@@ -139,6 +141,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
     palette,
     maskSuffix: options.maskSuffix,
     size,
+    height,
     batchSize: (items) => schedule(items).batchSize,
     validPct: options.validPct,
     isValid: valid.isValid,
@@ -169,7 +172,7 @@ export async function trainSegment(images: string | undefined, masks: string | u
   });
   try {
     const outputDirectory = resolve(options.out);
-    const settings = { ...options, size, crop, dice: lossChoice.dice, flip: flipChoice.flip ? 'yes' : 'no', epochs: budget.epochs, batchSize: budget.batchSize };
+    const settings = { ...options, size, height, crop, dice: lossChoice.dice, flip: flipChoice.flip ? 'yes' : 'no', epochs: budget.epochs, batchSize: budget.batchSize };
     const resuming = await checkpointing(settings, planOf('segment', images, { masks, ...settings }));
     await learner.fitOneCycle(budget.epochs, options.lr, { callbacks: resuming.callbacks, resumeFrom: resuming.resumeFrom });
     // the report, the pictures and the bundle: rank 0's, once every worker has trained
@@ -215,14 +218,14 @@ export async function trainSegment(images: string | undefined, masks: string | u
         tf.dispose([batch.inputs as tf.Tensor, batch.targets]);
       }
       const { method, channels, stats } = data.preprocessing;
-      const shape = [size, size, 3];
+      const shape = [height, size, 3];
       await writeFileAtomic(join(outputDirectory, 'prediction.png'), await encodePng({ data: colorizeMask(picture!.mask, paletteForDisplay), shape }));
       await writeFileAtomic(join(outputDirectory, 'overlay.png'), await encodePng({ data: overlayMask(picture!.pixels, picture!.mask, paletteForDisplay), shape }));
       // "not sure" for pictures unlike the training ones (as a prediction sees them: whole, normalized, not augmented)
       const familiarity = await segmentationFamiliarity(data, say);
       const bundle = await createBundle(
         model,
-        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) } satisfies SegmentationTask,
+        { kind: 'segmentation', codes: [...codes], voidIndex: ignoreIndex ?? null, palette: paletteForDisplay.map((colour) => [...colour] as const), preprocessing: { size, ...(height === size ? {} : { height }), method, channels, stats }, ...(familiarity === undefined ? {} : { familiarity }) } satisfies SegmentationTask,
         {
           metrics: { validLoss: final.validLoss, pixelAccuracy: final.metrics.pixelAccuracy, meanIoU: final.metrics.meanIoU, iou: iouPerClass, dice: dicePerClass },
           training: { architecture: { unet: widths, upsampling: options.upsampling }, epochs: budget.epochs, lr: options.lr, batchSize: budget.batchSize, seed: options.seed, diceLoss: lossChoice.dice, ...(classWeights === undefined ? {} : { classWeights }), maskMode: data.preprocessing.maskMode, crop: crop ?? null, flip: flipChoice.flip, averagedWeights: options.average },

@@ -1,6 +1,6 @@
 import { loadPredictor } from '@kindling/deploy/browser';
 import { browserImageDecoder as decodeImageInBrowser, type SegmentationPredictor } from '@kindling/image/predict';
-import { colorizeMask, overlayMask } from '@kindling/image';
+import { colorizeMask, overlayMask, pictureShape } from '@kindling/image';
 import { drawPixels, el, filePicker, linkResult, reveal, showAnswer, showError, startWork } from '../ui';
 import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sampleButtons } from './shared';
 
@@ -8,7 +8,8 @@ import { aboutLine, aboutOf, MODELS, percent, resizedPixels, sampleBytes, sample
 export async function segmentationView(panel: HTMLElement): Promise<void> {
   const [predictor, about] = await Promise.all([loadPredictor(`${MODELS}/segmentation/`) as Promise<SegmentationPredictor>, aboutOf('segmentation')]);
   const { codes, palette, preprocessing } = predictor.task;
-  const scale = Math.max(1, Math.floor(256 / preprocessing.size));
+  const { width, height } = pictureShape(preprocessing);
+  const scale = Math.max(1, Math.floor(256 / Math.max(width, height)));
   const overlay = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the picture with each pixel coloured by its class' });
   const mask = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'the predicted classes alone' });
   const sureness = el('canvas', { className: 'pixels', role: 'img', 'aria-label': 'how sure the model is of each pixel: white certain, black a guess' });
@@ -21,12 +22,11 @@ export async function segmentationView(panel: HTMLElement): Promise<void> {
     try {
       const raw = await decodeImageInBrowser(file, name);
       const prediction = await predictor.predict(raw);
-      const { size } = preprocessing;
-      drawPixels(overlay, overlayMask(await resizedPixels(raw, preprocessing), prediction.mask, palette), size, size, { scale });
-      drawPixels(mask, colorizeMask(prediction.mask, palette), size, size, { scale });
+      drawPixels(overlay, overlayMask(await resizedPixels(raw, preprocessing), prediction.mask, palette), width, height, { scale });
+      drawPixels(mask, colorizeMask(prediction.mask, palette), width, height, { scale });
       // from a guess among the classes (black) to certain (white)
       const guess = 255 / (codes.length - (predictor.task.voidIndex === null ? 0 : 1));
-      drawPixels(sureness, Uint8ClampedArray.from(prediction.confidenceMap, (value) => (255 * (value - guess)) / (255 - guess)), size, size, { channels: 1, scale });
+      drawPixels(sureness, Uint8ClampedArray.from(prediction.confidenceMap, (value) => (255 * (value - guess)) / (255 - guess)), width, height, { channels: 1, scale });
       const found = Object.entries(prediction.coverage).filter(([, share]) => share > 0).sort((a, b) => b[1] - a[1]);
       showAnswer(answer, found.map(([code, share]) => `${code} ${percent(share)}`).join(', '), prediction);
       legend.replaceChildren(...codes.map((code, index) => el('li', {}, el('span', {}, code), el('span', { className: 'bar', style: `background: rgb(${palette[index]!.join(',')})` }), el('span', {}, percent(prediction.coverage[code] ?? 0)))));

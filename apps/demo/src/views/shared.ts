@@ -1,16 +1,17 @@
 import type { ImagePreprocessing, RawImage } from '@kindling/image/predict';
 import { el, reveal } from '../ui';
-import { squareBytes } from '@kindling/image';
+import { pictureShape, squareBytes } from '@kindling/image';
 
 /** Where the trainer's bundles sit in the built site. */
 export const MODELS = './models';
 
-/** The small square picture a model sees (before normalization), as RGB bytes: the resize training and serving share. */
+/** The small picture a model sees (before normalization), as RGB bytes: the resize training and serving share. */
 export async function resizedPixels(image: RawImage, preprocessing: ImagePreprocessing): Promise<Uint8Array> {
   const { size, method, channels } = preprocessing;
-  const values = await squareBytes(image, size, method, channels);
+  const { height } = pictureShape(preprocessing);
+  const values = await squareBytes(image, size, method, channels, height);
   if (channels === 3) return values;
-  const rgb = new Uint8Array(size * size * 3);
+  const rgb = new Uint8Array(size * height * 3);
   values.forEach((value, index) => rgb.set([value, value, value], index * 3));
   return rgb;
 }
