@@ -306,7 +306,7 @@ interface SegmentRun {
 /**
  * Multi-class segmentation with the CLI's defaults (`KINDLING_BENCH_SEGMENT_FLAGS` adds flags, e.g. the old fixed
  * ones: `--size 64 --epochs 12 --batch-size 8 --dice no`) beside a PyTorch U-Net twin (`torch_scenes_unet.py`) given
- * the same size, crops, batch, epochs, learning rate and loss, on the same squished pixels. Sets: street-like scenes
+ * the same width and height, crops, batch, epochs, learning rate, loss and class weights, on the same resized pixels. Sets: street-like scenes
  * (4:3, thin poles, small signs and people: `street-scenes.ts`) and the CLI's own default scenes of shapes; the first
  * fifth of each set's pictures by name validates. Issue 40's bars: mean IoU at least the twin's minus 0.02, and no
  * class with more than 0.5% of the pixels at a Dice of 0.

@@ -97,36 +97,29 @@ export function loadPredictor<K extends TaskKind = TaskKind>(source: Bundle | st
   return nodeStore.loadPredictor<K>(source, options);
 }
 
-/** Reads the inputs one file holds for a predictor of some kind (a CSV holds many rows, a picture one input). */
-export type InputFileReader = (path: string, predictor: SomePredictor) => Promise<FileInput[]>;
-
-const fileReaders = new Map<string, InputFileReader>();
-
-/**
- * Teaches `readInputFile` how files of a task kind hold inputs, for a kind whose definition has no
- * `readInputFile` of its own; without either, a `.json` file is the kind's JSON input and any other file its bytes.
- */
-export function registerInputFileReader(kind: string, reader: InputFileReader): void {
-  fileReaders.set(kind, reader);
-}
-
 /**
  * The inputs a file holds for `predictor`, as its kind's definition reads them (registered from a modality's Node
  * entry point: every row of a CSV table from `@kindling/tabular/node`, a pointer session in a Balabit CSV from
- * `@kindling/pointer/node`); otherwise a `.json` file as the kind's JSON input (`inputFromJson`) and any other file
- * (a picture, a WAV) as its bytes. The CLI's `kindling predict` reads its files with it.
+ * `@kindling/pointer/node`); otherwise a `.json` file as the kind's JSON input (`readJsonInputFile`) and any other
+ * file (a picture, a WAV) as its bytes. The CLI's `kindling predict` reads its files with it.
  */
 export async function readInputFile(predictor: SomePredictor, path: string): Promise<FileInput[]> {
-  const reader = taskDefinition(predictor.kind)?.readInputFile ?? fileReaders.get(predictor.kind);
+  const reader = taskDefinition(predictor.kind)?.readInputFile;
   if (reader !== undefined) return reader(path, predictor);
-  if (extname(path).toLowerCase() === '.json') {
-    let value: unknown;
-    try {
-      value = JSON.parse(await readFile(path, 'utf8'));
-    } catch (error) {
-      throw new DataError(`not JSON (${(error as Error).message})`, { file: path }, { cause: error });
-    }
-    return [{ name: path, input: predictor.inputFromJson(value) }];
-  }
+  if (extname(path).toLowerCase() === '.json') return readJsonInputFile(predictor, path);
   return [{ name: path, input: new Uint8Array(await readFile(path)) }];
+}
+
+/**
+ * A `.json` file as one input of `predictor`'s kind (its `inputFromJson`): what `readInputFile` makes of one, for a
+ * definition's own `readInputFile` to hand its `.json` files to. A file that is not JSON is a DataError naming it.
+ */
+export async function readJsonInputFile(predictor: SomePredictor, path: string): Promise<FileInput[]> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new DataError(`not JSON (${(error as Error).message})`, { file: path }, { cause: error });
+  }
+  return [{ name: path, input: predictor.inputFromJson(value) }];
 }

@@ -81,7 +81,7 @@ export function registerTask<K extends TaskKind>(definition: TaskDefinition<K>):
 /** Why a bundle of `kind` cannot be read here: for Kindling's own kinds, which package to install and what to register. */
 export function unregisteredKind(kind: unknown): string {
   const home = typeof kind === 'string' && Object.hasOwn(TASK_PACKAGES, kind) ? TASK_PACKAGES[kind] : undefined;
-  if (home !== undefined) return `its task kind '${kind}' is not registered: install ${home.package} and call registerTask(${home.definition}), with ${home.definition} imported from ${home.entry}`;
+  if (home !== undefined) return `its task kind '${kind}' is not registered: install ${home.package} and call registerTask(${home.definition}), with ${home.definition} imported from ${home.entry}${home.nodeEntry === undefined ? '' : ` (in Node, from ${home.nodeEntry})`}`;
   return `unknown task kind ${JSON.stringify(kind)} (known: ${registeredTaskKinds().join(', ') || 'none registered'}; a kind of your own needs registerTask)`;
 }
 

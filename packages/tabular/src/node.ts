@@ -2,7 +2,7 @@
 import { delimiterFor } from '@kindling/data';
 import { readCsvFile } from '@kindling/data/node';
 import type { TaskDefinition } from '@kindling/deploy';
-import { readFile } from 'node:fs/promises';
+import { readJsonInputFile } from '@kindling/deploy/node';
 import { extname } from 'node:path';
 import { tabularTask as tabularTaskAnywhere } from './tasks';
 
@@ -17,7 +17,7 @@ export type { TabularPredictor, TabularTask } from './tasks';
 export const tabularTask: TaskDefinition<'tabular'> = {
   ...tabularTaskAnywhere,
   async readInputFile(path, predictor) {
-    if (extname(path).toLowerCase() === '.json') return [{ name: path, input: predictor.inputFromJson(JSON.parse(await readFile(path, 'utf8'))) }];
+    if (extname(path).toLowerCase() === '.json') return readJsonInputFile(predictor, path);
     // laid out as the training file was: headerless with the names it was given (a header row is still read)
     const layout = (predictor.task as { file?: { columns?: string[]; delimiter?: string } }).file ?? {};
     const delimiter = layout.delimiter ?? delimiterFor(path);

@@ -56,6 +56,12 @@ describe('tables and ratings as @kindling/deploy reads them', () => {
     const inputs = await readInputFile(predictor, csv);
     expect(inputs.map((input) => input.name)).toEqual([1, 2, 3].map((line) => `${csv}:${line}`));
     expect((inputs[0]!.input as TableRow).age).toBe(String(rows[0]!.age));
+    // a .json file is one row; one that is not JSON is named
+    const json = join(csv, '..', 'row.json');
+    writeFileSync(json, JSON.stringify({ age: 40 }));
+    expect(await readInputFile(predictor, json)).toEqual([{ name: json, input: { age: 40 } }]);
+    writeFileSync(json, '{"age": 4');
+    await expect(readInputFile(predictor, json)).rejects.toThrow(`${json}: not JSON`);
     model.dispose();
   });
 

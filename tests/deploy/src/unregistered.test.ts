@@ -14,7 +14,17 @@ it('names the package and the definition to register for a kind that is not regi
     expect(TASK_PACKAGES[kind]!.entry).toBe(home);
     const loading = loadPredictor(fixture(kind));
     await expect(loading).rejects.toThrow(BundleError);
-    await expect(loadPredictor(fixture(kind))).rejects.toThrow(`its task kind '${kind}' is not registered: install ${TASK_PACKAGES[kind]!.package} and call registerTask(${TASK_PACKAGES[kind]!.definition}), with ${TASK_PACKAGES[kind]!.definition} imported from ${home}`);
+    await expect(loadPredictor(fixture(kind))).rejects.toThrow(`its task kind '${kind}' is not registered: install ${TASK_PACKAGES[kind]!.package} and call registerTask(${TASK_PACKAGES[kind]!.definition}), with ${TASK_PACKAGES[kind]!.definition} imported from ${home}${kind === 'sound' || kind === 'collab' ? '' : ` (in Node, from ${home.replace(/\/predict$/, '')}/node)`}`);
     await expect(loadBundle(fixture(kind))).rejects.toThrow(/is not registered: install @kindling\//);
   }
+});
+
+it('the entries its message names export the definitions it names, of that kind', async () => {
+  for (const [kind, home] of Object.entries(TASK_PACKAGES)) {
+    for (const entry of [home.entry, home.nodeEntry].filter((each) => each !== undefined)) {
+      const module = (await import(entry)) as Record<string, { kind?: string } | undefined>;
+      expect(module[home.definition]?.kind, `${home.definition} from ${entry}`).toBe(kind);
+    }
+  }
+  expect(registeredTaskKinds()).toEqual([]); // importing registers nothing
 });
